@@ -1,0 +1,13 @@
+"""The results layer: Parquet schema, append-safe store, pandas query helpers and reports.
+
+    import results
+    df = results.load("sslbench-out")                 # tidy: one row per (job, metric, split)
+    results.leaderboard(df, "linear_acc")              # mean ± std over seeds
+"""
+
+from results.query import compare_runs, leaderboard, load, summarise
+from results.schema import SCHEMA_VERSION, TABLES
+from results.store import CorruptFileError, read_table, write_rows
+
+__all__ = ["SCHEMA_VERSION", "TABLES", "CorruptFileError", "compare_runs", "leaderboard", "load", "read_table",
+           "summarise", "write_rows"]

@@ -1,0 +1,78 @@
+"""The results schema: four append-only Parquet tables, partitioned by run (``run_id=...`` folders).
+
+Every column, its type and meaning is documented in ``results/README.md``. ``SCHEMA_VERSION`` is bumped
+when a column is added; readers pass the current schema, so a column added later reads as null in old runs.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+
+TABLES: dict[str, pa.Schema] = {
+    "runs": pa.schema([
+        ("run_id", pa.string()),
+        ("suite", pa.string()),
+        ("suite_hash", pa.string()),
+        ("status", pa.string()),
+        ("started", pa.timestamp("us", tz="UTC")),
+        ("finished", pa.timestamp("us", tz="UTC")),
+        ("git_sha", pa.string()),
+        ("package_versions", pa.string()),
+        ("host", pa.string()),
+        ("device", pa.string()),
+        ("config", pa.string()),
+        ("n_jobs", pa.int64()),
+        ("n_failed", pa.int64()),
+        ("schema_version", pa.int32()),
+    ]),
+    "jobs": pa.schema([
+        ("run_id", pa.string()),
+        ("job_id", pa.string()),
+        ("job_key", pa.string()),
+        ("dataset", pa.string()),
+        ("modality", pa.string()),
+        ("encoder", pa.string()),
+        ("objective", pa.string()),
+        ("family", pa.string()),
+        ("seed", pa.int64()),
+        ("config", pa.string()),
+        ("status", pa.string()),
+        ("error", pa.string()),
+        ("seconds", pa.float64()),
+        ("parameters", pa.int64()),
+        ("samples_per_second", pa.float64()),
+        ("checkpoint", pa.string()),
+        ("finished", pa.timestamp("us", tz="UTC")),
+    ]),
+    "metrics": pa.schema([
+        ("run_id", pa.string()),
+        ("job_id", pa.string()),
+        ("metric", pa.string()),
+        ("split", pa.string()),
+        ("value", pa.float64()),
+    ]),
+    "history": pa.schema([
+        ("run_id", pa.string()),
+        ("job_id", pa.string()),
+        ("epoch", pa.int32()),
+        ("loss", pa.float64()),
+    ]),
+}
+
+PARTITION = "run_id"
+
+REQUIRED_COLUMNS: dict[str, set[str]] = {
+    "runs": {"suite", "status"},
+    "jobs": {"job_id", "dataset", "encoder", "objective"},
+    "metrics": {"job_id", "metric", "value"},
+    "history": {"job_id", "epoch", "loss"},
+}
+JOB_STATUSES = ("ok", "failed", "diverged", "skipped")
+
+
+def file_schema(table: str) -> pa.Schema:
+    """The columns stored inside each file of ``table`` (the partition column lives in the folder name)."""
+    schema = TABLES[table]
+    return schema.remove(schema.get_field_index(PARTITION))

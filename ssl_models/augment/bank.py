@@ -1,0 +1,110 @@
+"""View banks: V augmented views per training example, generated once, stored as a memory-mappable .npy.
+
+A bank is keyed by a content hash of (data fingerprint, augmentation name and options, V, seed), written
+in chunks to a temporary file and renamed into place, with a sidecar JSON holding its shape and SHA-256.
+Opening a bank checks both, so a truncated or tampered file is never used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from ssl_models.augment.registry import build_augmentation
+
+BANK_FORMAT_VERSION = 1
+
+
+class BankError(ValueError):
+    """A bank file that is missing, truncated, of the wrong shape or whose content hash does not match."""
+
+
+def bank_key(data_fingerprint: str, augmentation: str, options: dict[str, Any], n_views: int, seed: int) -> str:
+    """Content hash that names a bank: same inputs, same key, same file."""
+    payload = json.dumps(
+        {"data": data_fingerprint, "augmentation": augmentation, "options": options,
+         "n_views": n_views, "seed": seed, "version": BANK_FORMAT_VERSION},
+        sort_keys=True, default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def generate_bank(
+    inputs: np.ndarray,
+    augmentation: str,
+    options: dict[str, Any],
+    n_views: int,
+    seed: int,
+    path: Path,
+    chunk_size: int = 512,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Write a bank of shape (N, n_views, *sample_shape) float32 to ``path``, chunk by chunk.
+
+    Chunk c of view v is augmented with seed hash(seed, v, c), so the bank does not depend on memory.
+    """
+    if n_views < 1:
+        raise ValueError(f"n_views must be at least 1, got {n_views}")
+    augment = build_augmentation(augmentation, tuple(inputs.shape[1:]), options)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.tmp")
+    bank = np.lib.format.open_memmap(temp, mode="w+", dtype=np.float32, shape=(len(inputs), n_views, *inputs.shape[1:]))
+    n_chunks = (len(inputs) + chunk_size - 1) // chunk_size
+    for chunk in range(n_chunks):
+        start, stop = chunk * chunk_size, min(len(inputs), (chunk + 1) * chunk_size)
+        batch = torch.from_numpy(np.ascontiguousarray(inputs[start:stop], dtype=np.float32))
+        for view in range(n_views):
+            chunk_seed = (seed * 1_000_003 + view * 10_007 + chunk) % 2**63
+            bank[start:stop, view] = augment(batch, chunk_seed).numpy()
+        if progress is not None:
+            progress(chunk + 1, n_chunks)
+    bank.flush()
+    del bank
+    meta = {"shape": [len(inputs), n_views, *inputs.shape[1:]], "dtype": "float32", "sha256": _file_sha256(temp),
+            "augmentation": augmentation, "options": options, "seed": seed, "version": BANK_FORMAT_VERSION}
+    _sidecar(path).write_text(json.dumps(meta, default=str))
+    temp.replace(path)
+    return path
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_suffix(".json")
+
+
+def open_bank(path: Path, verify: bool = True) -> np.ndarray:
+    """Memory-map a bank read-only after checking its shape and (with ``verify``) its SHA-256."""
+    meta_path = _sidecar(path)
+    if not path.exists() or not meta_path.exists():
+        raise BankError(f"view bank {path} is missing or has no {meta_path.name}")
+    meta = json.loads(meta_path.read_text())
+    try:
+        bank = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError) as error:
+        raise BankError(f"view bank {path} is unreadable (truncated?): {error}") from None
+    if list(bank.shape) != meta["shape"] or str(bank.dtype) != meta["dtype"]:
+        raise BankError(f"view bank {path} has shape {list(bank.shape)} {bank.dtype}, expected {meta['shape']} {meta['dtype']}")
+    if verify and _file_sha256(path) != meta["sha256"]:
+        raise BankError(f"view bank {path} does not match its recorded SHA-256 (modified or corrupted)")
+    return bank
+
+
+def bank_is_valid(path: Path) -> bool:
+    """True when ``path`` is a complete bank whose content matches its sidecar."""
+    try:
+        open_bank(path)
+    except BankError:
+        return False
+    return True

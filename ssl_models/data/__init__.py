@@ -1,0 +1,17 @@
+"""Datasets: a registry of loaders, and the split contract every later stage consumes.
+
+Adding a dataset is one module that registers a loader, plus its import line below.
+"""
+
+from ssl_models.data import digits, mnist5k  # noqa: F401  (registration)
+from ssl_models.data.base import MODALITIES, RawDataset, SplitData
+from ssl_models.data.registry import DATASETS, modality_of, register_dataset
+from ssl_models.data.splits import split_dataset
+
+
+def load(name: str, seed: int, test_fraction: float = 0.2) -> SplitData:
+    """Load dataset ``name`` and split it with ``seed`` (stratified, or the dataset's official split)."""
+    return split_dataset(DATASETS.get(name)(), seed=seed, test_fraction=test_fraction)
+
+
+__all__ = ["DATASETS", "MODALITIES", "RawDataset", "SplitData", "load", "modality_of", "register_dataset", "split_dataset"]

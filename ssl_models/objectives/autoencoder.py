@@ -1,0 +1,53 @@
+"""Autoencoder: the label is the input itself.
+
+Rumelhart, Hinton & Williams (1986), "Learning internal representations by error propagation";
+Hinton & Salakhutdinov (2006), "Reducing the dimensionality of data with neural networks".
+
+    loss = (1 / (B·n)) Σ_i ‖x_i − g(f(x_i))‖²
+
+with encoder f (the bottleneck of width embedding_dim) and decoder g (scaffolding). With a linear encoder
+and ``decoder="linear"`` the optimum spans the top principal subspace (Eckart–Young–Mirsky; Baldi & Hornik 1989).
+
+Example::
+
+    encoder = build_encoder("mlp", (1, 28, 28), embedding_dim=64)
+    loss = Autoencoder(encoder)(Batch(inputs=images))
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ssl_models.encoders.base import Encoder
+from ssl_models.objectives.base import Batch, Objective
+from ssl_models.objectives.registry import OBJECTIVES
+
+
+def decoder(embedding_dim: int, output_size: int, kind: str, hidden_dim: int) -> nn.Module:
+    """A linear decoder, or an MLP decoder with one hidden layer."""
+    if kind == "linear":
+        return nn.Linear(embedding_dim, output_size)
+    if kind == "mlp":
+        return nn.Sequential(nn.Linear(embedding_dim, hidden_dim), nn.ReLU(inplace=True), nn.Linear(hidden_dim, output_size))
+    raise ValueError(f"unknown decoder '{kind}'; valid decoders: linear, mlp")
+
+
+@OBJECTIVES.register("autoencoder")
+class Autoencoder(Objective):
+    """Reconstruct the input from its embedding; mean squared error over all input entries."""
+
+    family = "autoencoding"
+
+    def __init__(self, encoder: Encoder, decoder: str = "mlp", hidden_dim: int = 512) -> None:
+        super().__init__(encoder)
+        self.decoder = globals()["decoder"](encoder.embedding_dim, math.prod(encoder.sample_shape), decoder, hidden_dim)
+
+    def reconstruct(self, inputs: torch.Tensor) -> torch.Tensor:
+        """g(f(x)) reshaped like x."""
+        return self.decoder(self.encoder(inputs)).view_as(inputs)
+
+    def forward(self, batch: Batch) -> torch.Tensor:
+        return torch.mean((self.reconstruct(batch.inputs) - batch.inputs) ** 2)

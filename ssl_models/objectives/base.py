@@ -1,0 +1,75 @@
+"""The objective contract: an ``nn.Module`` that owns the encoder plus its scaffolding and returns a loss.
+
+Scaffolding (decoder, projector, predictor, target network) lives in the objective and is discarded after
+pretraining: only ``objective.encoder`` is evaluated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+from torch import nn
+
+from ssl_models.encoders.base import Encoder
+
+FAMILIES = ("autoencoding", "contrastive", "non-contrastive", "predictive", "supervised")
+
+
+@dataclass
+class Batch:
+    """One training batch: clean inputs (B, *shape), ``n_views`` augmented views (B, V, *shape), labels (B,)."""
+
+    inputs: torch.Tensor
+    views: torch.Tensor | None = None
+    labels: torch.Tensor | None = None
+
+    def to(self, device: torch.device) -> "Batch":
+        """The same batch on ``device``."""
+        move = lambda t: None if t is None else t.to(device, non_blocking=True)  # noqa: E731
+        return Batch(move(self.inputs), move(self.views), move(self.labels))
+
+
+class Objective(nn.Module):
+    """Base class for self-supervised objectives.
+
+    Attributes:
+        family: one of FAMILIES (how the report groups objectives).
+        n_views: augmented views per example the loss consumes; 0 means it uses the clean input only.
+        needs_labels: trains with labels (only the supervised upper bound).
+        requires: encoder capabilities needed, among ``{"tokens", "causal"}``.
+        modalities: dataset modalities it applies to (empty: all).
+    """
+
+    family: ClassVar[str] = "autoencoding"
+    n_views: ClassVar[int] = 0
+    needs_labels: ClassVar[bool] = False
+    requires: ClassVar[frozenset[str]] = frozenset()
+    modalities: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, encoder: Encoder) -> None:
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, batch: Batch) -> torch.Tensor:  # pragma: no cover - abstract
+        """Scalar loss for ``batch``."""
+        raise NotImplementedError
+
+    def after_step(self) -> None:
+        """Hook run after each optimiser step (EMA target updates override it)."""
+
+    def excluded_from_weight_decay(self) -> set[str]:
+        """Names of parameters that must get no weight decay (e.g. SSM dynamics)."""
+        return {name for name, _ in self.named_parameters() if getattr(_, "_no_weight_decay", False)}
+
+    @classmethod
+    def incompatibility(cls, encoder: type[Encoder], modality: str) -> str | None:
+        """Why this objective cannot train ``encoder`` on ``modality`` data, or None when it can."""
+        if cls.modalities and modality not in cls.modalities:
+            return f"{cls.__name__} applies to {', '.join(cls.modalities)} data, not {modality}"
+        if "tokens" in cls.requires and not encoder.provides_tokens:
+            return "needs an encoder with per-token features"
+        if "causal" in cls.requires and not encoder.causal:
+            return "needs a causal sequence encoder"
+        return None
