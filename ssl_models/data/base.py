@@ -19,6 +19,8 @@ class RawDataset:
     ``inputs`` is float32 of shape (N, *sample_shape): (N, C, H, W) for images, (N, C, T) for sequences,
     (N, F) for vectors. ``labels`` is int64 (N,) with classes 0..n_classes-1, or None when unlabelled.
     ``official_test`` is a boolean mask (N,) when the dataset comes with its own split.
+    ``extras`` holds per-example arrays (N, ...) that follow the split (e.g. true hidden states);
+    ``evaluators`` names dataset-specific evaluators (``ssl_models.evaluate.extra.EVALUATORS``) to run.
     """
 
     name: str
@@ -28,6 +30,7 @@ class RawDataset:
     official_test: np.ndarray | None = None
     class_names: tuple[str, ...] = ()
     extras: dict[str, np.ndarray] = field(default_factory=dict)
+    evaluators: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.modality not in MODALITIES:
@@ -50,11 +53,20 @@ class SplitData:
     test_index: np.ndarray
     n_classes: int
     extras: dict[str, np.ndarray] = field(default_factory=dict)
+    evaluators: tuple[str, ...] = ()
 
     @property
     def sample_shape(self) -> tuple[int, ...]:
         """Shape of one example, without the batch axis."""
         return tuple(self.x_train.shape[1:])
+
+    def extra_train(self, key: str) -> np.ndarray:
+        """The training-split rows of extra array ``key`` (extras are stored train rows first, then test)."""
+        return self.extras[key][: len(self.train_index)]
+
+    def extra_test(self, key: str) -> np.ndarray:
+        """The test-split rows of extra array ``key``."""
+        return self.extras[key][len(self.train_index):]
 
     @property
     def labelled(self) -> bool:
@@ -74,7 +86,7 @@ class SplitData:
         arrays = {
             "x_train": self.x_train, "x_test": self.x_test,
             "train_index": self.train_index, "test_index": self.test_index,
-            "meta": np.array([self.name, self.modality, str(self.n_classes)]),
+            "meta": np.array([self.name, self.modality, str(self.n_classes), ",".join(self.evaluators)]),
         }
         if self.y_train is not None:
             arrays.update(y_train=self.y_train, y_test=self.y_test)
@@ -89,7 +101,7 @@ class SplitData:
     def load(cls, path: Path) -> "SplitData":
         """Read a split written by :meth:`save` (no pickles are executed)."""
         with np.load(path, allow_pickle=False) as archive:
-            name, modality, n_classes = (str(v) for v in archive["meta"])
+            name, modality, n_classes, evaluators = (str(v) for v in archive["meta"])
             return cls(
                 name=name, modality=modality,
                 x_train=archive["x_train"], x_test=archive["x_test"],
@@ -98,6 +110,7 @@ class SplitData:
                 train_index=archive["train_index"], test_index=archive["test_index"],
                 n_classes=int(n_classes),
                 extras={k.removeprefix("extra__"): archive[k] for k in archive.files if k.startswith("extra__")},
+                evaluators=tuple(e for e in evaluators.split(",") if e),
             )
 
 

@@ -35,5 +35,5 @@ def split_dataset(raw: RawDataset, seed: int, test_fraction: float = 0.2) -> Spl
         y_train=labels[train_index] if labels is not None else None,
         y_test=labels[test_index] if labels is not None else None,
         train_index=np.asarray(train_index, dtype=np.int64), test_index=np.asarray(test_index, dtype=np.int64),
-        n_classes=n_classes, extras=extras,
+        n_classes=n_classes, extras=extras, evaluators=raw.evaluators,
     )
