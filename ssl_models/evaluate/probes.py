@@ -3,7 +3,8 @@
 - linear probe: standardise (train statistics) → multinomial logistic regression, C chosen by stratified
   cross-validation on the training split;
 - kNN: cosine k-nearest-neighbour vote;
-- k-means (k = number of classes) on standardised test embeddings: NMI and ARI against the labels.
+- k-means (k = number of classes) on L2-normalised test embeddings: NMI and ARI against the labels
+  (normalising, not standardising, keeps PCA's variance ordering instead of whitening noise directions).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def knn_accuracy(train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_tes
 
 
 def kmeans_scores(test: np.ndarray, y_test: np.ndarray, n_clusters: int, config: ProbeConfig, seed: int) -> tuple[float, float]:
-    """(NMI, ARI) of k-means clusters of the standardised test embeddings against the test labels."""
-    scaled = StandardScaler().fit_transform(test)
+    """(NMI, ARI) of k-means clusters of the L2-normalised test embeddings against the test labels."""
+    scaled = test / np.maximum(np.linalg.norm(test, axis=1, keepdims=True), 1e-12)
     clusters = KMeans(n_clusters=n_clusters, n_init=config.kmeans_restarts, random_state=seed).fit_predict(scaled)
     return float(normalized_mutual_info_score(y_test, clusters)), float(adjusted_rand_score(y_test, clusters))

@@ -1,0 +1,1 @@
+"""Suite definitions (``benchmarks/suites/*.toml``), their validation and planning, and performance benchmarks."""

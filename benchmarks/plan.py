@@ -1,0 +1,183 @@
+"""The planner: expands a suite into jobs, using only the components' declared capabilities.
+
+A job is one (dataset, seed, encoder, objective) cell, or a baseline (raw input, PCA, random encoder,
+supervised encoder). Incompatible pairs are skipped with a stated reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from benchmarks.suite import Suite, SuiteError
+from ssl_models.augment import DEFAULT_AUGMENTATION
+from ssl_models.data import DATASETS, modality_of
+from ssl_models.encoders import ENCODERS
+from ssl_models.evaluate.probes import ProbeConfig
+from ssl_models.objectives import OBJECTIVES
+from ssl_models.registry import UnknownNameError
+from ssl_models.train import TrainConfig
+
+CODE_VERSION = "1"
+ENCODER_FREE_BASELINES = ("raw", "pca")
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """Everything one job needs, as plain data (small, hashable by content, JSON-able)."""
+
+    dataset: str
+    modality: str
+    seed: int
+    encoder: str
+    encoder_name: str
+    objective: str
+    objective_name: str
+    family: str
+    embedding_dim: int
+    train: TrainConfig
+    probe: ProbeConfig
+    test_fraction: float
+    augmentation: str | None = None
+    augmentation_options: Mapping[str, Any] = field(default_factory=dict)
+    n_views: int = 0
+    encoder_options: Mapping[str, Any] = field(default_factory=dict)
+    objective_options: Mapping[str, Any] = field(default_factory=dict)
+    data_file: str | None = None
+
+    @property
+    def is_baseline(self) -> bool:
+        """True for raw, PCA, random-encoder and supervised jobs."""
+        return self.family in ("baseline", "supervised")
+
+    @property
+    def uses_encoder(self) -> bool:
+        """True when the job has an encoder (pretrained, or only initialised for the random baseline)."""
+        return self.objective_name not in ENCODER_FREE_BASELINES
+
+    def config(self) -> dict[str, Any]:
+        """The job's full configuration as JSON-able data (stored in the jobs table)."""
+        return json.loads(json.dumps(dataclasses.asdict(self), default=list))
+
+    def key(self) -> str:
+        """Content hash of the configuration and code version: equal keys give equal results."""
+        payload = json.dumps({"config": self.config(), "code": CODE_VERSION}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    def label(self) -> str:
+        """Short human-readable name, e.g. ``mnist5k · cnn · simclr · seed 0``."""
+        parts = [self.dataset] + ([self.encoder] if self.encoder else []) + [self.objective, f"seed {self.seed}"]
+        return " · ".join(parts)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> "JobSpec":
+        """Inverse of :meth:`config`."""
+        values = dict(config)
+        values["train"] = TrainConfig(**values["train"])
+        values["probe"] = ProbeConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in values["probe"].items()})
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A grid cell the planner left out, and why."""
+
+    dataset: str
+    encoder: str
+    objective: str
+    reason: str
+
+
+@dataclass
+class Plan:
+    """The jobs to run, in order, and the skipped cells."""
+
+    jobs: list[JobSpec]
+    skipped: list[Skipped]
+
+
+def _resolve(suite: Suite, label: str, kind: str) -> tuple[str, dict[str, Any], tuple[str, ...]]:
+    """(registry name, options, partner restriction) of an encoder/objective label."""
+    variant = suite.variants.get(label)
+    if variant is not None:
+        if variant.kind != kind:
+            raise SuiteError(f"'{label}' is an {variant.kind} variant but is listed among the {kind}s")
+        name, options, pairs = variant.target, dict(variant.options), variant.pairs_with
+    else:
+        name, options, pairs = label, {}, ()
+    registry = OBJECTIVES if kind == "objective" else ENCODERS
+    if name not in registry:
+        if kind == "objective" and name in ("raw", "pca", "random"):
+            raise SuiteError(f"'{name}' is a baseline; list it under 'baselines', not 'objectives'")
+        variants = sorted(v.label for v in suite.variants.values() if v.kind == kind)
+        valid = registry.names() + variants
+        raise UnknownNameError(f"unknown {kind} '{label}'; valid {kind}s: {', '.join(valid)}")
+    defaults = (suite.objective_options if kind == "objective" else suite.encoder_options).get(name, {})
+    return name, {**defaults, **options}, pairs
+
+
+def make_plan(suite: Suite, dataset_modalities: Mapping[str, str] | None = None) -> Plan:
+    """Expand ``suite`` into jobs: per dataset and seed, baselines first, then every compatible pair.
+
+    ``dataset_modalities`` supplies modalities for datasets that are not registered (a user's data file).
+    """
+    modalities = dict(dataset_modalities or {})
+    for dataset in suite.datasets:
+        if dataset not in modalities:
+            if dataset not in DATASETS:
+                raise UnknownNameError(f"unknown dataset '{dataset}'; valid datasets: {', '.join(DATASETS.names())}")
+            modalities[dataset] = modality_of(dataset)
+    encoders = {label: _resolve(suite, label, "encoder") for label in suite.encoders}
+    objectives = {label: _resolve(suite, label, "objective") for label in suite.objectives}
+    jobs: list[JobSpec] = []
+    skipped: list[Skipped] = []
+    for dataset, modality in modalities.items():
+        augmentation = DEFAULT_AUGMENTATION.get(modality)
+        for seed in suite.seeds:
+            common = dict(dataset=dataset, modality=modality, seed=seed, embedding_dim=suite.embedding_dim,
+                          train=suite.train_for(dataset), probe=suite.probe, test_fraction=suite.test_fraction,
+                          data_file=suite.data_file)
+            for baseline in ENCODER_FREE_BASELINES:
+                if baseline in suite.baselines:
+                    jobs.append(JobSpec(encoder="", encoder_name="", objective=baseline, objective_name=baseline,
+                                        family="baseline", **common))
+            cells = [(e, o) for e in encoders for o in objectives]
+            baseline_cells = [(e, b) for e in encoders for b in ("random", "supervised") if b in suite.baselines]
+            for encoder_label, objective_label in baseline_cells + cells:
+                encoder_name, encoder_options, encoder_pairs = encoders[encoder_label]
+                encoder_cls = ENCODERS.get(encoder_name)
+                if objective_label in ("random", "supervised"):
+                    objective_name, objective_options, objective_pairs = objective_label, {}, ()
+                    family = "baseline" if objective_label == "random" else "supervised"
+                else:
+                    objective_name, objective_options, objective_pairs = objectives[objective_label]
+                    family = OBJECTIVES.get(objective_name).family
+                reason = None
+                if modality not in encoder_cls.modalities:
+                    reason = f"encoder {encoder_name} reads {', '.join(encoder_cls.modalities)} data, not {modality}"
+                elif encoder_pairs and objective_label not in encoder_pairs:
+                    reason = f"encoder variant {encoder_label} pairs only with {', '.join(encoder_pairs)}"
+                elif objective_pairs and encoder_label not in objective_pairs:
+                    reason = f"objective variant {objective_label} pairs only with {', '.join(objective_pairs)}"
+                elif objective_name in OBJECTIVES:
+                    reason = OBJECTIVES.get(objective_name).incompatibility(encoder_cls, modality)
+                if reason is not None:
+                    if objective_label not in ("random", "supervised") or modality not in encoder_cls.modalities:
+                        skipped.append(Skipped(dataset, encoder_label, objective_label, reason))
+                    continue
+                n_views = 0 if objective_name == "random" else OBJECTIVES.get(objective_name).n_views
+                jobs.append(JobSpec(
+                    encoder=encoder_label, encoder_name=encoder_name, encoder_options=encoder_options,
+                    objective=objective_label, objective_name=objective_name, objective_options=objective_options,
+                    family=family, augmentation=augmentation if n_views else None,
+                    augmentation_options=suite.augment.options.get(augmentation, {}) if n_views else {},
+                    n_views=max(n_views, suite.augment.n_views) if n_views else 0, **common,
+                ))
+    if not jobs:
+        raise SuiteError("the grid is empty: no dataset × encoder × objective combination is compatible"
+                         + (f" ({skipped[0].reason})" if skipped else ""))
+    skipped = list(dict.fromkeys(skipped))
+    return Plan(jobs, skipped)

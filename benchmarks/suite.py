@@ -1,0 +1,201 @@
+"""Suites: TOML files validated once, at the edge, into typed, frozen objects.
+
+A suite names datasets, encoders, objectives, baselines and seeds, plus training, augmentation and probe
+settings. ``variants`` give a registry entry other options under a new label (e.g. SimSiam without its
+stop-gradient) and may restrict the pairs it forms. See ``benchmarks/suites/quick.toml``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from ssl_models.evaluate.probes import ProbeConfig
+from ssl_models.train import TrainConfig
+
+SUITES_DIR = Path(__file__).parent / "suites"
+BASELINES = ("raw", "pca", "random", "supervised")
+
+
+class SuiteError(ValueError):
+    """A suite file or override that cannot be run; the message names the valid choices."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A registry ``target`` (objective or encoder) under a new ``label`` with other ``options``.
+
+    ``pairs_with`` restricts the partners it is combined with (encoders for an objective variant,
+    objectives for an encoder variant); empty means all.
+    """
+
+    label: str
+    kind: str
+    target: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    pairs_with: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Views per training example in the bank, and options per augmentation name."""
+
+    n_views: int = 4
+    options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A validated benchmark grid."""
+
+    name: str
+    datasets: tuple[str, ...]
+    encoders: tuple[str, ...]
+    objectives: tuple[str, ...]
+    seeds: tuple[int, ...] = (0,)
+    baselines: tuple[str, ...] = BASELINES
+    description: str = ""
+    embedding_dim: int = 64
+    test_fraction: float = 0.2
+    train: TrainConfig = TrainConfig()
+    dataset_train: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    augment: AugmentConfig = AugmentConfig()
+    probe: ProbeConfig = ProbeConfig()
+    objective_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    encoder_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    variants: Mapping[str, Variant] = field(default_factory=dict)
+    data_file: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able form; ``suite_from_dict(suite.to_dict()) == suite``."""
+        return json.loads(json.dumps(dataclasses.asdict(self), default=list))
+
+    def content_hash(self) -> str:
+        """Hash of everything that defines the grid's results."""
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
+
+    def train_for(self, dataset: str) -> TrainConfig:
+        """The training config of ``dataset``: the suite's, with that dataset's overrides."""
+        return dataclasses.replace(self.train, **self.dataset_train.get(dataset, {}))
+
+
+_TOP_KEYS = {f.name for f in dataclasses.fields(Suite)}
+
+
+def _typed(cls: type, values: Mapping[str, Any], where: str) -> Any:
+    valid = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(values) - valid
+    if unknown:
+        raise SuiteError(f"unknown key {', '.join(sorted(unknown))} in [{where}]; valid keys: {', '.join(sorted(valid))}")
+    converted = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    try:
+        return cls(**converted)
+    except (TypeError, ValueError) as error:
+        raise SuiteError(f"[{where}]: {error}") from None
+
+
+def _string_list(raw: Mapping[str, Any], key: str, required: bool) -> tuple[str, ...]:
+    value = raw.get(key)
+    if value is None:
+        if required:
+            raise SuiteError(f"suite needs a '{key}' list")
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SuiteError(f"'{key}' must be a list of names, got {value!r}")
+    return tuple(value)
+
+
+def suite_from_dict(raw: Mapping[str, Any]) -> Suite:
+    """Validate a parsed suite mapping into a ``Suite``."""
+    unknown = set(raw) - _TOP_KEYS
+    if unknown:
+        raise SuiteError(f"unknown suite key {', '.join(sorted(unknown))}; valid keys: {', '.join(sorted(_TOP_KEYS))}")
+    variants = {}
+    for label, entry in dict(raw.get("variants", {})).items():
+        entry = dict(entry)
+        entry.pop("label", None)
+        kind = "objective" if "objective" in entry else "encoder" if "encoder" in entry else None
+        if kind is None and "target" in entry:
+            kind = entry.pop("kind")
+        if kind is None:
+            raise SuiteError(f"variant '{label}' must name an 'objective' or an 'encoder'")
+        target = entry.pop(kind, None) or entry.pop("target")
+        pairs = tuple(entry.pop("pairs_with", ()))
+        options = dict(entry.pop("options", {}))
+        options.update(entry)
+        variants[label] = Variant(label, kind, target, options, pairs)
+    seeds = raw.get("seeds", [0])
+    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and s >= 0 for s in seeds):
+        raise SuiteError(f"'seeds' must be a non-empty list of non-negative integers, got {seeds!r}")
+    baselines = _string_list(raw, "baselines", required=False) if "baselines" in raw else BASELINES
+    bad = set(baselines) - set(BASELINES)
+    if bad:
+        raise SuiteError(f"unknown baseline {', '.join(sorted(bad))}; valid baselines: {', '.join(BASELINES)}")
+    augment = dict(raw.get("augment", {}))
+    train = raw.get("train", {})
+    return Suite(
+        name=str(raw.get("name", "custom")),
+        description=str(raw.get("description", "")),
+        datasets=_string_list(raw, "datasets", required=raw.get("data_file") is None),
+        encoders=_string_list(raw, "encoders", required=True),
+        objectives=_string_list(raw, "objectives", required=False),
+        seeds=tuple(seeds),
+        baselines=tuple(baselines),
+        embedding_dim=int(raw.get("embedding_dim", 64)),
+        test_fraction=float(raw.get("test_fraction", 0.2)),
+        train=_typed(TrainConfig, train, "train"),
+        dataset_train={name: dict(values) for name, values in dict(raw.get("dataset_train", {})).items()},
+        augment=AugmentConfig(int(augment.get("n_views", 4)), {k: dict(v) for k, v in augment.get("options", {}).items()}),
+        probe=_typed(ProbeConfig, raw.get("probe", {}), "probe"),
+        objective_options={k: dict(v) for k, v in dict(raw.get("objective_options", {})).items()},
+        encoder_options={k: dict(v) for k, v in dict(raw.get("encoder_options", {})).items()},
+        variants=variants,
+        data_file=raw.get("data_file"),
+    )
+
+
+def available_suites() -> list[str]:
+    """Names of the suites shipped in ``benchmarks/suites``."""
+    return sorted(p.stem for p in SUITES_DIR.glob("*.toml"))
+
+
+def load_suite(name_or_path: str) -> Suite:
+    """A shipped suite by name, or a suite TOML file by path."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = SUITES_DIR / f"{name_or_path}.toml"
+        if not path.exists():
+            raise SuiteError(f"unknown suite '{name_or_path}'; valid suites: {', '.join(available_suites())} (or a .toml path)")
+    elif not path.exists():
+        raise SuiteError(f"suite file {path} does not exist")
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise SuiteError(f"suite file {path} is not valid TOML: {error}") from None
+    raw.setdefault("name", path.stem)
+    return suite_from_dict(raw)
+
+
+def with_overrides(suite: Suite, **overrides: Any) -> Suite:
+    """The suite with command-line overrides applied (``None`` values leave a field as it is).
+
+    Accepts datasets, encoders, objectives, seeds (lists), epochs (int) and data_file (path).
+    """
+    changes: dict[str, Any] = {}
+    for key in ("datasets", "encoders", "objectives", "seeds", "baselines"):
+        if overrides.get(key) is not None:
+            changes[key] = tuple(overrides[key])
+    if overrides.get("epochs") is not None:
+        if overrides["epochs"] < 1:
+            raise SuiteError(f"--epochs must be at least 1, got {overrides['epochs']}")
+        changes["train"] = dataclasses.replace(suite.train, epochs=overrides["epochs"])
+        changes["dataset_train"] = {k: {kk: vv for kk, vv in v.items() if kk != "epochs"} for k, v in suite.dataset_train.items()}
+    if overrides.get("data_file") is not None:
+        changes["data_file"] = str(overrides["data_file"])
+        changes.setdefault("datasets", ())
+    return dataclasses.replace(suite, **changes)

@@ -1,0 +1,204 @@
+"""The ``sslbench`` command line: list, run, report.
+
+Input is validated before Prefect starts, so a bad name or value prints one line naming the valid
+choices, exits with code 2 and writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from flows import runtime
+
+EXIT_OK, EXIT_JOBS_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(ValueError):
+    """Bad command-line input."""
+
+
+def _names(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected a comma-separated list of names")
+    return names
+
+
+def _seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(s) for s in _names(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seeds must be comma-separated non-negative integers, got '{text}'") from None
+    if any(s < 0 for s in seeds):
+        raise argparse.ArgumentTypeError(f"seeds must be non-negative, got '{text}'")
+    return seeds
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got '{text}'")
+    return value
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (no usage dump), exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"sslbench: error: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="sslbench", description="Benchmark self-supervised objectives × encoders × datasets.")
+    parser.add_argument("--verbose", action="store_true", help="show Prefect's own INFO logs")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser)
+
+    commands.add_parser("list", help="datasets, encoders, objectives, suites and which combinations are compatible")
+
+    run = commands.add_parser("run", help="run a suite (a shipped name or a .toml file) as a Prefect flow")
+    run.add_argument("suite", help="suite name (quick, standard, ...) or path to a suite .toml")
+    run.add_argument("--datasets", type=_names, help="comma-separated dataset names (overrides the suite)")
+    run.add_argument("--encoders", type=_names, help="comma-separated encoder names")
+    run.add_argument("--objectives", type=_names, help="comma-separated objective names")
+    run.add_argument("--seeds", type=_seeds, help="comma-separated seeds, e.g. 0,1,2")
+    run.add_argument("--epochs", type=_positive, help="pretraining epochs for every job")
+    run.add_argument("--out", default="sslbench-out", help="output folder (tables/, reports/, cache/); default sslbench-out")
+
+    report = commands.add_parser("report", help="(re)build the comparison report from the tables")
+    report.add_argument("--out", default="sslbench-out", help="output folder holding tables/")
+    report.add_argument("--run", dest="run_id", help="run id (default: the latest run)")
+    return parser
+
+
+def cmd_list() -> int:
+    from rich.table import Table
+
+    from benchmarks.suite import available_suites
+    from flows.progress import console
+    from ssl_models.data import DATASETS, MODALITIES, modality_of
+    from ssl_models.encoders import ENCODERS
+    from ssl_models.objectives import OBJECTIVES
+
+    table = Table(title="Datasets")
+    table.add_column("name")
+    table.add_column("modality")
+    for name, _ in DATASETS.items():
+        table.add_row(name, modality_of(name))
+    console.print(table)
+    table = Table(title="Encoders")
+    for column in ("name", "reads", "causal", "per-token features"):
+        table.add_column(column)
+    for name, cls in ENCODERS.items():
+        table.add_row(name, ", ".join(cls.modalities), "yes" if cls.causal else "", "yes" if cls.provides_tokens else "")
+    console.print(table)
+    table = Table(title="Objectives")
+    for column in ("name", "family", "views", "needs"):
+        table.add_column(column)
+    for name, cls in OBJECTIVES.items():
+        needs = sorted(cls.requires) + (["labels"] if cls.needs_labels else []) + ([f"{'/'.join(cls.modalities)} data"] if cls.modalities else [])
+        table.add_row(name, cls.family, str(cls.n_views), ", ".join(needs))
+    console.print(table)
+    encoders = ENCODERS.names()
+    for modality in MODALITIES:
+        table = Table(title=f"Compatible pairs on {modality} data (✓ runs, · skipped)")
+        table.add_column("objective \\ encoder")
+        for encoder in encoders:
+            table.add_column(encoder)
+        for name, cls in OBJECTIVES.items():
+            cells = []
+            for encoder in encoders:
+                encoder_cls = ENCODERS.get(encoder)
+                ok = modality in encoder_cls.modalities and cls.incompatibility(encoder_cls, modality) is None
+                cells.append("✓" if ok else "·")
+            table.add_row(name, *cells)
+        console.print(table)
+    console.print("Baselines in every suite: raw input, PCA (SVD, top-k), random encoder, supervised upper bound.")
+    console.print(f"Suites: {', '.join(available_suites())}")
+    return EXIT_OK
+
+
+def _validated_suite(args: argparse.Namespace):
+    from benchmarks.plan import make_plan
+    from benchmarks.suite import load_suite, with_overrides
+
+    suite = with_overrides(load_suite(args.suite), datasets=args.datasets, encoders=args.encoders,
+                           objectives=args.objectives, seeds=args.seeds, epochs=args.epochs)
+    plan = make_plan(suite)
+    return suite, plan
+
+
+def _leaderboard(out_dir: str, run_id: str) -> None:
+    import results
+    from flows.progress import leaderboard_table
+
+    df = results.load(out_dir, run_id=run_id, metric="linear_acc")
+    rows = []
+    for dataset, data in df.groupby("dataset"):
+        means = data.groupby(["objective", "encoder"])["value"].mean()
+        ssl = data[~data["family"].isin(["baseline", "supervised"])]
+        row: dict[str, object] = {"dataset": dataset}
+        if not ssl.empty:
+            best = ssl.groupby(["objective", "encoder"])["value"].mean().idxmax()
+            row.update({"best SSL": f"{best[0]} · {best[1]}", "linear": f"{means[best]:.3f}"})
+        for baseline in ("raw", "pca"):
+            if (baseline, "") in means:
+                row[baseline] = f"{means[(baseline, '')]:.3f}"
+        supervised = data[data["objective"] == "supervised"]
+        if not supervised.empty:
+            row["supervised"] = f"{supervised.groupby('encoder')['value'].mean().max():.3f}"
+        rows.append(row)
+    leaderboard_table(rows)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    suite, plan = _validated_suite(args)
+    from flows.benchmark import benchmark_flow, new_run_id
+    from flows.progress import console
+
+    run_id = new_run_id(suite)
+    console.print(f"sslbench: suite [bold]{suite.name}[/bold], {len(plan.jobs)} jobs"
+                  f" ({len(plan.skipped)} incompatible pairs skipped), run {run_id} → {args.out}")
+    for skipped in plan.skipped:
+        console.print(f"  skipped {skipped.dataset} · {skipped.encoder} · {skipped.objective}: {skipped.reason}")
+    summary = benchmark_flow(suite=suite.to_dict(), out_dir=str(args.out), run_id=run_id)
+    _leaderboard(args.out, run_id)
+    out = Path(args.out)
+    console.print(f"tables:  {out / 'tables'}  (runs, jobs, metrics, history)")
+    console.print(f"report:  {Path(summary['report']) / 'index.html'}")
+    console.print(f"{summary['n_jobs']} jobs, {summary['n_failed']} failed, {summary['seconds']:.0f} s")
+    return EXIT_JOBS_FAILED if summary["n_failed"] else EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from results.report import build_report
+
+    if not (Path(args.out) / "tables").exists():
+        raise UsageError(f"no tables in {args.out}; run `sslbench run` first or pass --out")
+    folder = build_report(args.out, args.run_id)
+    print(f"report: {folder / 'index.html'}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    runtime.configure(verbose=args.verbose)
+    handlers = {"list": lambda: cmd_list(), "run": lambda: cmd_run(args), "report": lambda: cmd_report(args)}
+    try:
+        return handlers[args.command]()
+    except ValueError as error:  # SuiteError, UnknownNameError, UsageError, bad values
+        print(f"sslbench: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("sslbench: interrupted; finished jobs are kept in the tables", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

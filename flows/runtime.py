@@ -1,0 +1,47 @@
+"""Process-wide defaults set before Prefect is imported: a quiet embedded server with no telemetry.
+
+The embedded (temporary) server's telemetry service writes to SQLite while the first flow run does, which
+shows a "database is locked" traceback; turning analytics off removes the cause. Users' own settings win.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from importlib import metadata
+
+DEFAULTS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+    "PREFECT_LOGGING_LOG_PRINTS": "false",
+    "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+}
+
+
+def configure(verbose: bool = False) -> None:
+    """Apply the defaults (``verbose`` keeps Prefect's INFO logs)."""
+    for key, value in DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    if verbose:
+        os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
+
+
+def git_sha() -> str:
+    """The current commit of the working tree, or '' outside a git checkout."""
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                              cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that shape results."""
+    versions = {"python": sys.version.split()[0]}
+    for name in ("sslbench", "torch", "torchvision", "torch-geometric", "numpy", "scikit-learn", "prefect", "pyarrow"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions

@@ -1,0 +1,44 @@
+"""Stage 1–2: materialise a dataset's fixed split, and its bank of augmented views."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import task
+
+from benchmarks.plan import JobSpec
+from ssl_models import augment, data
+from tasks.artefacts import bank_path, split_path
+
+
+def load_split(job: JobSpec) -> data.SplitData:
+    """The split of the job's dataset (a registered dataset, or the user's data file)."""
+    if job.data_file is not None:
+        from ssl_models.data.user_file import load_user_file
+
+        return data.split_dataset(load_user_file(Path(job.data_file), name=job.dataset), job.seed, job.test_fraction)
+    return data.load(job.dataset, job.seed, job.test_fraction)
+
+
+def prepare_split(job: JobSpec, out_dir: str) -> str:
+    """Write the job's split to the cache once (atomically) and return its path."""
+    path = split_path(out_dir, job)
+    if not path.exists():
+        load_split(job).save(path)
+    return str(path)
+
+
+def generate_views(job: JobSpec, split_file: str, out_dir: str) -> str | None:
+    """Generate (or reuse) the bank of ``job.n_views`` augmented views per training example; None if unneeded."""
+    if not job.n_views:
+        return None
+    split = data.SplitData.load(Path(split_file))
+    key = augment.bank_key(split.fingerprint(), job.augmentation, dict(job.augmentation_options), job.n_views, job.seed)
+    path = bank_path(out_dir, key)
+    if not augment.bank_is_valid(path):
+        augment.generate_bank(split.x_train, job.augmentation, dict(job.augmentation_options), job.n_views, job.seed, path)
+    return str(path)
+
+
+prepare_split_task = task(prepare_split, name="prepare-split")
+generate_views_task = task(generate_views, name="generate-views")

@@ -1,0 +1,50 @@
+"""Stage 6: turn a finished (or failed) job into table rows and append them; only the flow process writes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from prefect import task
+
+from benchmarks.plan import JobSpec
+from results.store import write_rows
+
+
+@dataclass
+class JobOutcome:
+    """What a job produced: status (ok, failed, diverged), error text, metrics, loss history, timing."""
+
+    job: JobSpec
+    status: str
+    error: str = ""
+    seconds: float = 0.0
+    metrics: dict[str, float] = field(default_factory=dict)
+    history: list[float] = field(default_factory=list)
+    trained: dict[str, Any] = field(default_factory=dict)
+
+
+def write_job(out_dir: str, run_id: str, outcome: JobOutcome) -> str:
+    """Append the job's rows to jobs, metrics and history (one file each, named by job id: idempotent)."""
+    job = outcome.job
+    job_id = job.key()
+    write_rows(out_dir, "metrics", run_id, [
+        {"job_id": job_id, "metric": metric, "split": "test", "value": float(value)} for metric, value in outcome.metrics.items()
+    ], part=job_id)
+    write_rows(out_dir, "history", run_id, [
+        {"job_id": job_id, "epoch": epoch, "loss": float(loss)} for epoch, loss in enumerate(outcome.history, start=1)
+    ], part=job_id)
+    write_rows(out_dir, "jobs", run_id, [{
+        "job_id": job_id, "job_key": job_id, "dataset": job.dataset, "modality": job.modality,
+        "encoder": job.encoder, "objective": job.objective, "family": job.family, "seed": job.seed,
+        "config": json.dumps(job.config(), sort_keys=True), "status": outcome.status, "error": outcome.error,
+        "seconds": outcome.seconds, "parameters": outcome.trained.get("parameters"),
+        "samples_per_second": outcome.trained.get("samples_per_second"),
+        "checkpoint": outcome.trained.get("checkpoint"), "finished": datetime.now(timezone.utc),
+    }], part=job_id)
+    return job_id
+
+
+write_job_task = task(write_job, name="write-results")

@@ -1,0 +1,82 @@
+"""The command line end to end: error paths (exit 2, one line, nothing written) and a tiny real run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import results
+
+CLI = [sys.executable, "-m", "flows.cli"]
+
+
+def sslbench(*args: str, env: dict[str, str] | None = None, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(CLI + list(args), capture_output=True, text=True, env=env, timeout=timeout)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "no_such_suite"], "valid suites: .*quick"),
+    (["run", "quick", "--encoders", "mlp,transformerz"], "unknown encoder 'transformerz'; valid encoders: .*mlp"),
+    (["run", "quick", "--objectives", "simclr2"], "unknown objective 'simclr2'; valid objectives: .*simclr"),
+    (["run", "quick", "--datasets", "imagenet"], "unknown dataset 'imagenet'; valid datasets: .*mnist5k"),
+    (["run", "quick", "--seeds", "0,x"], "seeds must be comma-separated non-negative integers"),
+    (["run", "quick", "--epochs", "0"], "expected a positive integer"),
+    (["run", "quick", "--datasets", ","], "expected a comma-separated list"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+])
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, args: list[str], message: str) -> None:
+    out = tmp_path / "out"
+    done = sslbench(*args, "--out", str(out)) if args[0] == "run" else sslbench(*args)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sslbench: error:")
+    assert __import__("re").search(message, lines[0]), lines[0]
+    assert "Traceback" not in done.stderr and not out.exists()
+
+
+def test_suite_file_with_bad_key_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('datasets = ["digits"]\nencoders = ["mlp"]\nobjectives = ["simclr"]\n[train]\nepochz = 1\n')
+    done = sslbench("run", str(bad), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2 and "unknown key epochz in [train]" in done.stderr
+
+
+def test_report_without_tables_is_a_usage_error(tmp_path: Path) -> None:
+    done = sslbench("report", "--out", str(tmp_path))
+    assert done.returncode == 2 and "no tables" in done.stderr
+
+
+def test_list_shows_registries_and_compatibility() -> None:
+    done = sslbench("list")
+    assert done.returncode == 0
+    for word in ("mnist5k", "digits", "mlp", "cnn", "autoencoder", "simclr", "Compatible pairs on image data", "quick"):
+        assert word in done.stdout
+
+
+@pytest.mark.slow
+def test_tiny_run_writes_four_tables_and_a_report_without_tracebacks(tmp_path: Path, tiny_suite: Path, prefect_env: dict[str, str]) -> None:
+    out = tmp_path / "out"
+    done = sslbench("run", str(tiny_suite), "--out", str(out), env=prefect_env)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "Traceback" not in output and "ERROR" not in output
+    assert "[4/4]" in done.stdout and "Leaderboard" in done.stdout
+    for table in ("runs", "jobs", "metrics", "history"):
+        assert list((out / "tables" / table).glob("run_id=*/*.parquet")), table
+    df = results.load(out)
+    assert set(df["objective"]) == {"raw", "pca", "autoencoder", "simclr"}
+    assert {"linear_acc", "knn_acc", "kmeans_nmi", "kmeans_ari", "effective_rank", "embedding_std"} <= set(df["metric"])
+    jobs = pd.read_parquet(out / "tables" / "jobs")
+    assert (jobs["status"] == "ok").all()
+    history = pd.read_parquet(out / "tables" / "history")
+    assert len(history) == 2  # one epoch for each of the two pretrained jobs
+    run_id = df["run_id"].iloc[0]
+    report = out / "reports" / run_id
+    assert (report / "index.html").exists() and (report / "report.md").exists()
+    assert list(report.glob("*.png"))
+    rebuilt = sslbench("report", "--out", str(out), env=prefect_env)
+    assert rebuilt.returncode == 0 and "index.html" in rebuilt.stdout

@@ -1,0 +1,96 @@
+"""Registries, suite validation and planning."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from benchmarks.plan import make_plan
+from benchmarks.suite import SuiteError, load_suite, suite_from_dict, with_overrides
+from ssl_models.registry import Registry, UnknownNameError
+
+
+def test_unknown_name_error_lists_valid_choices() -> None:
+    registry: Registry[int] = Registry("widget")
+    registry.register("b")(1)
+    registry.register("a")(2)
+    with pytest.raises(UnknownNameError, match="unknown widget 'c'; valid widgets: a, b"):
+        registry.get("c")
+
+
+def test_registering_a_name_twice_is_refused() -> None:
+    registry: Registry[int] = Registry("widget")
+    registry.register("a")(1)
+    with pytest.raises(ValueError, match="registered twice"):
+        registry.register("a")(2)
+
+
+def test_quick_suite_loads_and_round_trips_through_dict() -> None:
+    suite = load_suite("quick")
+    assert suite.datasets == ("mnist5k", "digits")
+    assert suite_from_dict(suite.to_dict()) == suite
+    assert suite.content_hash() == suite_from_dict(suite.to_dict()).content_hash()
+
+
+def test_unknown_suite_key_names_the_valid_keys() -> None:
+    with pytest.raises(SuiteError, match="unknown suite key epochz; valid keys: .*datasets"):
+        suite_from_dict({"datasets": ["digits"], "encoders": ["mlp"], "epochz": 3})
+
+
+def test_unknown_train_key_is_refused() -> None:
+    with pytest.raises(SuiteError, match=r"unknown key lr in \[train\]; valid keys: .*learning_rate"):
+        suite_from_dict({"datasets": ["digits"], "encoders": ["mlp"], "train": {"lr": 0.1}})
+
+
+def test_unknown_suite_name_lists_shipped_suites() -> None:
+    with pytest.raises(SuiteError, match="valid suites: .*quick"):
+        load_suite("nope")
+
+
+def test_overrides_replace_grid_axes_and_epochs() -> None:
+    suite = with_overrides(load_suite("quick"), datasets=["digits"], seeds=[3, 4], epochs=2)
+    assert suite.datasets == ("digits",) and suite.seeds == (3, 4) and suite.train.epochs == 2
+
+
+def test_plan_puts_baselines_first_and_keys_jobs_by_content(tiny_suite: Path) -> None:
+    plan = make_plan(load_suite(str(tiny_suite)))
+    objectives = [job.objective for job in plan.jobs]
+    assert objectives == ["raw", "pca", "autoencoder", "simclr"]
+    keys = {job.key() for job in plan.jobs}
+    assert len(keys) == len(plan.jobs)
+    suite = load_suite(str(tiny_suite))
+    again = make_plan(dataclasses.replace(suite, train=dataclasses.replace(suite.train, epochs=2)))
+    assert {job.key() for job in again.jobs if job.uses_encoder}.isdisjoint(keys)
+
+
+def test_plan_rejects_unknown_names_with_choices(tiny_suite: Path) -> None:
+    suite = load_suite(str(tiny_suite))
+    with pytest.raises(UnknownNameError, match="unknown objective 'simclrr'; valid objectives: .*simclr"):
+        make_plan(with_overrides(suite, objectives=["simclrr"]))
+    with pytest.raises(UnknownNameError, match="unknown dataset 'no_such_data'; valid datasets: .*digits"):
+        make_plan(with_overrides(suite, datasets=["no_such_data"]))
+
+
+def test_plan_skips_incompatible_pairs_with_a_reason(tiny_suite: Path) -> None:
+    suite = with_overrides(load_suite(str(tiny_suite)), encoders=["mlp", "cnn"], datasets=["digits"])
+    plan = make_plan(suite)
+    assert any(job.encoder == "cnn" for job in plan.jobs)
+    assert all(skip.reason for skip in plan.skipped)
+
+
+def test_variant_pairs_only_with_its_partners() -> None:
+    suite = suite_from_dict({
+        "datasets": ["digits"], "encoders": ["mlp", "linear"], "objectives": ["linear_ae"], "baselines": [],
+        "variants": {"linear_ae": {"objective": "autoencoder", "decoder": "linear", "pairs_with": ["linear"]}},
+    })
+    plan = make_plan(suite)
+    assert [(j.encoder, j.objective, dict(j.objective_options)) for j in plan.jobs] == [("linear", "linear_ae", {"decoder": "linear"})]
+    assert plan.skipped[0].encoder == "mlp" and "pairs only with linear" in plan.skipped[0].reason
+
+
+def test_empty_grid_is_an_error() -> None:
+    suite = suite_from_dict({"datasets": ["digits"], "encoders": ["mlp"], "objectives": [], "baselines": []})
+    with pytest.raises(SuiteError, match="grid is empty"):
+        make_plan(suite)
