@@ -1,20 +1,24 @@
 """The benchmark flow: plan a suite's grid, run each job's stages as Prefect tasks, write the tables, report.
 
-A failing or diverging job is recorded with its error and never stops the rest of the grid; rows are
-written by this (the flow's) process only, as each job finishes.
+- A failing or diverging job is recorded with its error and never stops the rest of the grid.
+- Rows are written by this (the flow's) process only, as each job finishes, so concurrent workers
+  (threads, processes, Dask) cannot corrupt or lose results.
+- Stages reuse verified cached artefacts keyed by content, so re-running a finished suite does no training
+  and a killed run resumes: its run id is kept while its marker exists (see ``find_resumable_run``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from prefect import flow
-from prefect.futures import PrefectFuture
+from prefect.futures import PrefectFuture, as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from benchmarks.plan import JobSpec, Plan, make_plan
@@ -24,27 +28,14 @@ from flows.runtime import git_sha, package_versions
 from results.schema import SCHEMA_VERSION
 from results.store import write_rows
 from ssl_models.device import default_device
-from ssl_models.train import DivergedError
+from tasks.artefacts import run_marker
 from tasks.data import generate_views_task, prepare_split_task
 from tasks.evaluate import evaluate_baseline_task, evaluate_task
 from tasks.pretrain import pretrain_task
 from tasks.report import build_report_task
 from tasks.results import JobOutcome, write_job
 
-
-@dataclass
-class RunSummary:
-    """What a run did: its id, the outcome per job, and the report it wrote."""
-
-    run_id: str
-    out_dir: str
-    outcomes: list[JobOutcome] = field(default_factory=list)
-    report: str | None = None
-    seconds: float = 0.0
-
-    @property
-    def n_failed(self) -> int:
-        return sum(o.status != "ok" for o in self.outcomes)
+DIVERGED = "DivergedError"
 
 
 def new_run_id(suite: Suite) -> str:
@@ -52,70 +43,143 @@ def new_run_id(suite: Suite) -> str:
     return f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{suite.content_hash()[:6]}"
 
 
-def _submit_job(job: JobSpec, split: PrefectFuture, bank: PrefectFuture | None, out_dir: str) -> tuple[PrefectFuture | None, PrefectFuture]:
-    if not job.uses_encoder:
-        return None, evaluate_baseline_task.submit(job, split)
-    trained = pretrain_task.submit(job, split, bank, out_dir)
-    return trained, evaluate_task.submit(job, split, trained)
+def find_resumable_run(out_dir: str | Path, suite: Suite) -> str | None:
+    """The latest unfinished run of the same suite content in ``out_dir`` (its marker is still there)."""
+    markers = sorted(run_marker(out_dir, "x").parent.glob("*.json"))
+    for marker in reversed(markers):
+        try:
+            if json.loads(marker.read_text()).get("suite_hash") == suite.content_hash():
+                return marker.stem
+        except (OSError, ValueError):
+            continue
+    return None
 
 
-def _collect(job: JobSpec, trained: PrefectFuture | None, evaluated: PrefectFuture, started: float) -> JobOutcome:
-    try:
-        train_output = trained.result() if trained is not None else {}
-        metrics = evaluated.result()
-    except DivergedError as error:
-        return JobOutcome(job, "diverged", f"DivergedError: {error}", time.perf_counter() - started)
-    except Exception as error:  # a failing job is recorded, never fatal to the grid
-        return JobOutcome(job, "failed", f"{type(error).__name__}: {error}", time.perf_counter() - started)
-    return JobOutcome(job, "ok", "", time.perf_counter() - started, metrics,
-                      list(train_output.get("history", [])), dict(train_output))
+def _bank_key(job: JobSpec) -> tuple:
+    return (job.dataset, job.seed, job.test_fraction, job.augmentation,
+            json.dumps(job.augmentation_options, sort_keys=True), job.n_views)
 
 
-def run_plan(plan: Plan, out_dir: str, run_id: str) -> list[JobOutcome]:
-    """Submit every stage of every job, then collect them in order, writing each job's rows as it finishes."""
+def _submit(plan: Plan, out_dir: str, use_cache: bool) -> dict[PrefectFuture, tuple[JobSpec, PrefectFuture | None]]:
+    """Submit every stage of every job; returns the final future of each job → (job, pretrain future)."""
     splits: dict[tuple, PrefectFuture] = {}
     banks: dict[tuple, PrefectFuture] = {}
     for job in plan.jobs:
         split_key = (job.dataset, job.seed, job.test_fraction)
         if split_key not in splits:
-            splits[split_key] = prepare_split_task.submit(job, out_dir)
-        if job.n_views:
-            bank_key = split_key + (job.augmentation, json.dumps(job.augmentation_options, sort_keys=True), job.n_views)
-            if bank_key not in banks:
-                banks[bank_key] = generate_views_task.submit(job, splits[split_key], out_dir)
-    submitted = []
+            splits[split_key] = prepare_split_task.submit(job, out_dir, use_cache)
+        if job.n_views and _bank_key(job) not in banks:
+            banks[_bank_key(job)] = generate_views_task.submit(job, splits[split_key], out_dir, use_cache)
+    finals = {}
     for job in plan.jobs:
-        split_key = (job.dataset, job.seed, job.test_fraction)
-        bank_key = split_key + (job.augmentation, json.dumps(job.augmentation_options, sort_keys=True), job.n_views)
-        submitted.append((job, *_submit_job(job, splits[split_key], banks.get(bank_key), out_dir)))
+        split = splits[(job.dataset, job.seed, job.test_fraction)]
+        if job.uses_encoder:
+            trained = pretrain_task.submit(job, split, banks.get(_bank_key(job)), out_dir, use_cache)
+            finals[evaluate_task.submit(job, split, trained, out_dir, use_cache)] = (job, trained)
+        else:
+            finals[evaluate_baseline_task.submit(job, split, out_dir, use_cache)] = (job, None)
+    return finals
+
+
+def _outcome(job: JobSpec, trained: PrefectFuture | None, evaluated: PrefectFuture, seconds: float) -> JobOutcome:
+    try:
+        train_output = trained.result() if trained is not None else {}
+        evaluation = evaluated.result()
+    except Exception as error:  # a failing job is recorded, never fatal to the grid
+        status = "diverged" if type(error).__name__ == DIVERGED else "failed"
+        return JobOutcome(job, status, f"{type(error).__name__}: {error}", seconds)
+    cached = evaluation["cached"] and train_output.get("cached", True)
+    return JobOutcome(job, "ok", "", seconds, evaluation["metrics"], list(train_output.get("history", [])),
+                      dict(train_output), cached=cached)
+
+
+def run_plan(plan: Plan, out_dir: str, run_id: str, use_cache: bool = True) -> list[JobOutcome]:
+    """Run every job, writing each job's rows as it finishes; jobs already written for ``run_id`` are kept."""
+    from results.store import read_table
+
+    done = set(read_table(out_dir, "jobs", {"run_id": run_id, "status": "ok"}).column("job_id").to_pylist())
+    todo = Plan([job for job in plan.jobs if job.key() not in done], plan.skipped)
+    if done:
+        progress.console.print(f"resuming run {run_id}: {len(plan.jobs) - len(todo.jobs)} of {len(plan.jobs)} jobs already done")
+    finals = _submit(todo, out_dir, use_cache)
     outcomes = []
-    started = time.perf_counter()
-    for index, (job, trained, evaluated) in enumerate(submitted, start=1):
-        outcome = _collect(job, trained, evaluated, started)
-        started = time.perf_counter()
+    clock = time.perf_counter()
+    offset = len(plan.jobs) - len(todo.jobs)
+    for index, evaluated in enumerate(as_completed(list(finals)), start=offset + 1):
+        job, trained = finals[evaluated]
+        outcome = _outcome(job, trained, evaluated, time.perf_counter() - clock)
+        clock = time.perf_counter()
         write_job(out_dir, run_id, outcome)
-        progress.job_line(index, len(submitted), job, outcome.status, outcome.seconds, outcome.metrics, outcome.error)
+        progress.job_line(index, len(plan.jobs), job, "cached" if outcome.cached else outcome.status,
+                          outcome.seconds, outcome.metrics, outcome.error)
         outcomes.append(outcome)
     return outcomes
 
 
-@flow(name="sslbench-run", flow_run_name="{run_id}", task_runner=ThreadPoolTaskRunner(max_workers=1))
-def benchmark_flow(suite: dict[str, Any], out_dir: str, run_id: str) -> dict[str, Any]:
-    """Run a suite (given as ``Suite.to_dict()``) into ``out_dir``; returns the run id, report path and counts."""
-    validated = suite_from_dict(suite)
-    plan = make_plan(validated)
-    started = datetime.now(timezone.utc)
-    clock = time.perf_counter()
-    outcomes = run_plan(plan, out_dir, run_id)
-    n_failed = sum(o.status != "ok" for o in outcomes)
+def _finish_run(out_dir: str, run_id: str, suite: Suite, started: datetime, n_jobs: int, n_failed: int) -> None:
     write_rows(out_dir, "runs", run_id, [{
-        "suite": validated.name, "suite_hash": validated.content_hash(),
+        "suite": suite.name, "suite_hash": suite.content_hash(),
         "status": "ok" if not n_failed else "partial", "started": started, "finished": datetime.now(timezone.utc),
         "git_sha": git_sha(), "package_versions": json.dumps(package_versions()), "host": platform.node(),
-        "device": str(default_device()), "config": json.dumps(validated.to_dict(), sort_keys=True),
-        "n_jobs": len(outcomes), "n_failed": n_failed, "schema_version": SCHEMA_VERSION,
+        "device": str(default_device()), "config": json.dumps(suite.to_dict(), sort_keys=True),
+        "n_jobs": n_jobs, "n_failed": n_failed, "schema_version": SCHEMA_VERSION,
     }], part="run")
+    run_marker(out_dir, run_id).unlink(missing_ok=True)
+
+
+@flow(name="sslbench-run", flow_run_name="{run_id}", task_runner=ThreadPoolTaskRunner(max_workers=1))
+def benchmark_flow(suite: dict[str, Any], out_dir: str, run_id: str | None = None, use_cache: bool = True) -> dict[str, Any]:
+    """Run a suite (``Suite.to_dict()``) into ``out_dir``; returns run id, report path, counts and time.
+
+    Without ``run_id`` (e.g. a scheduled run), a new one is made, or an unfinished run of the same suite resumed.
+    """
+    validated = suite_from_dict(suite)
+    plan = make_plan(validated)
+    if run_id is None:
+        run_id = (find_resumable_run(out_dir, validated) if use_cache else None) or new_run_id(validated)
+    marker = run_marker(out_dir, run_id)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    if marker.exists():
+        started = datetime.fromisoformat(json.loads(marker.read_text())["started"])
+    else:
+        started = datetime.now(timezone.utc)
+        marker.write_text(json.dumps({"suite_hash": validated.content_hash(), "started": started.isoformat()}))
+    clock = time.perf_counter()
+    run_plan(plan, out_dir, run_id, use_cache)
+    from results.store import read_table
+
+    statuses = read_table(out_dir, "jobs", {"run_id": run_id}).column("status").to_pylist()
+    n_failed = sum(status != "ok" for status in statuses)
+    _finish_run(out_dir, run_id, validated, started, len(statuses), n_failed)
     report = build_report_task(out_dir, run_id)
-    return {"run_id": run_id, "report": report, "n_jobs": len(outcomes), "n_failed": n_failed,
+    return {"run_id": run_id, "report": report, "n_jobs": len(statuses), "n_failed": n_failed,
             "seconds": time.perf_counter() - clock,
             "skipped": [f"{s.dataset} · {s.encoder} · {s.objective}: {s.reason}" for s in plan.skipped]}
+
+
+def task_runner(kind: str = "thread", workers: int | None = None, dask_address: str | None = None) -> Any:
+    """A Prefect task runner: ``thread`` (default, one job at a time), ``process`` or ``dask``.
+
+    Dask: an existing cluster at ``dask_address``, else a local cluster with one single-threaded worker
+    per core (Dask workers start with OMP/MKL threads = 1, so torch does not oversubscribe cores).
+    """
+    cores = os.cpu_count() or 1
+    workers = workers or (1 if kind == "thread" else cores)
+    if kind == "thread":
+        import torch
+
+        torch.set_num_threads(max(1, cores // workers))
+        return ThreadPoolTaskRunner(max_workers=workers)
+    if kind == "process":
+        from prefect.task_runners import ProcessPoolTaskRunner
+
+        return ProcessPoolTaskRunner(max_workers=workers)
+    if kind == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        if dask_address:
+            return DaskTaskRunner(address=dask_address)
+        return DaskTaskRunner(cluster_class="distributed.LocalCluster",
+                              cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True,
+                                              "dashboard_address": None})
+    raise ValueError(f"unknown task runner '{kind}'; valid task runners: thread, process, dask")

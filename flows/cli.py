@@ -69,6 +69,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seeds", type=_seeds, help="comma-separated seeds, e.g. 0,1,2")
     run.add_argument("--epochs", type=_positive, help="pretraining epochs for every job")
     run.add_argument("--out", default="sslbench-out", help="output folder (tables/, reports/, cache/); default sslbench-out")
+    run.add_argument("--no-cache", action="store_true", help="recompute every stage and start a new run (no resume)")
+    run.add_argument("--task-runner", choices=("thread", "process", "dask"), default="thread",
+                     help="where tasks run: threads (default), processes, or a Dask cluster")
+    run.add_argument("--workers", type=_positive, help="parallel workers (default: 1 thread, else one per core)")
+    run.add_argument("--dask-address", help="tcp://HOST:PORT of an existing Dask scheduler (implies --task-runner dask)")
+
+    serve = commands.add_parser("serve", help="serve a suite as a scheduled Prefect deployment (needs a Prefect server)")
+    serve.add_argument("suite", help="suite name or .toml path")
+    serve.add_argument("--cron", required=True, help='cron schedule, e.g. "0 3 * * *" (03:00 every day)')
+    serve.add_argument("--out", default="sslbench-out", help="output folder every scheduled run appends to")
+
+    clean = commands.add_parser("clean", help="remove cached artefacts not used since a run started")
+    clean.add_argument("--out", default="sslbench-out", help="output folder holding cache/")
+    clean.add_argument("--before", dest="run_id", help="run id whose start is the cut-off (default: the latest run)")
+    clean.add_argument("--dry-run", action="store_true", help="only list what would be removed")
 
     report = commands.add_parser("report", help="(re)build the comparison report from the tables")
     report.add_argument("--out", default="sslbench-out", help="output folder holding tables/")
@@ -158,15 +173,18 @@ def _leaderboard(out_dir: str, run_id: str) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     suite, plan = _validated_suite(args)
-    from flows.benchmark import benchmark_flow, new_run_id
+    runner_kind = "dask" if args.dask_address else args.task_runner
+    from flows.benchmark import benchmark_flow, find_resumable_run, new_run_id, task_runner
     from flows.progress import console
 
-    run_id = new_run_id(suite)
+    runner = task_runner(runner_kind, args.workers, args.dask_address)
+    run_id = (None if args.no_cache else find_resumable_run(args.out, suite)) or new_run_id(suite)
     console.print(f"sslbench: suite [bold]{suite.name}[/bold], {len(plan.jobs)} jobs"
                   f" ({len(plan.skipped)} incompatible pairs skipped), run {run_id} → {args.out}")
     for skipped in plan.skipped:
         console.print(f"  skipped {skipped.dataset} · {skipped.encoder} · {skipped.objective}: {skipped.reason}")
-    summary = benchmark_flow(suite=suite.to_dict(), out_dir=str(args.out), run_id=run_id)
+    summary = benchmark_flow.with_options(task_runner=runner)(
+        suite=suite.to_dict(), out_dir=str(args.out), run_id=run_id, use_cache=not args.no_cache)
     _leaderboard(args.out, run_id)
     out = Path(args.out)
     console.print(f"tables:  {out / 'tables'}  (runs, jobs, metrics, history)")
@@ -185,11 +203,38 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
+    from benchmarks.plan import make_plan
+    from benchmarks.suite import load_suite
+
+    suite = load_suite(args.suite)
+    make_plan(suite)
+    if not os.environ.get("PREFECT_API_URL"):
+        raise UsageError("serving a schedule needs a running Prefect server: start one with `prefect server start` "
+                         "and set PREFECT_API_URL=http://127.0.0.1:4200/api, then run this command again")
+    from flows.serve import serve_suite
+
+    serve_suite(suite, args.cron, str(Path(args.out).resolve()))
+    return EXIT_OK
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    from flows.clean import clean_cache
+
+    removed, freed = clean_cache(args.out, args.run_id, dry_run=args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    print(f"{verb} {removed} cached artefacts ({freed / 2**20:.1f} MiB)")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     runtime.configure(verbose=args.verbose)
-    handlers = {"list": lambda: cmd_list(), "run": lambda: cmd_run(args), "report": lambda: cmd_report(args)}
+    handlers = {"list": cmd_list, "run": lambda: cmd_run(args), "report": lambda: cmd_report(args),
+                "serve": lambda: cmd_serve(args), "clean": lambda: cmd_clean(args)}
     try:
         return handlers[args.command]()
     except ValueError as error:  # SuiteError, UnknownNameError, UsageError, bad values

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
+import threading
+from typing import Iterator
 
 import numpy as np
 import torch
+
+_GLOBAL_RNG_LOCK = threading.RLock()
 
 
 def default_device() -> torch.device:
@@ -21,3 +26,15 @@ def seed_everything(seed: int) -> torch.Generator:
     generator = torch.Generator()
     generator.manual_seed(seed)
     return generator
+
+
+@contextlib.contextmanager
+def seeded_global_rng(seed: int) -> Iterator[None]:
+    """Run a block with torch's global generator seeded by ``seed``, restored afterwards, holding a lock.
+
+    For code that can only draw from the global generator (module initialisation, torchvision transforms):
+    the lock keeps parallel jobs in threads from interleaving their draws, so each gets what its seed gives.
+    """
+    with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield

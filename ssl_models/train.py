@@ -100,12 +100,13 @@ def pretrain(
 ) -> TrainResult:
     """Train ``objective`` (encoder and scaffolding) on ``inputs``; raise DivergedError on a non-finite loss."""
     device = device or default_device()
-    torch.manual_seed(seed)
     generator = np.random.default_rng(seed)
+    objective.generator = torch.Generator(device=device).manual_seed(seed)
     objective.to(device).train()
     optimizer = _optimizer(objective, config)
     steps_per_epoch = max(1, len(inputs) // config.batch_size)
     total_steps = config.epochs * steps_per_epoch
+    objective.start_training(total_steps)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * step / total_steps)) if config.cosine_schedule else 1.0
     )

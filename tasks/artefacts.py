@@ -26,3 +26,13 @@ def bank_path(out_dir: str | Path, key: str) -> Path:
 def checkpoint_path(out_dir: str | Path, job: JobSpec) -> Path:
     """The trained objective (encoder + scaffolding) of a job, keyed by the job's content hash."""
     return cache_dir(out_dir) / "checkpoints" / f"{job.key()}.pt"
+
+
+def record_path(out_dir: str | Path, stage: str, job: JobSpec) -> Path:
+    """The verified cache record of a job's ``stage`` (pretrain, evaluate)."""
+    return cache_dir(out_dir) / stage / f"{job.key()}.json"
+
+
+def run_marker(out_dir: str | Path, run_id: str) -> Path:
+    """Marker of a run in progress (removed when its runs row is written); lets a killed run resume."""
+    return cache_dir(out_dir) / "runs" / f"{run_id}.json"

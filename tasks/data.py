@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from prefect import task
@@ -9,6 +10,7 @@ from prefect import task
 from benchmarks.plan import JobSpec
 from ssl_models import augment, data
 from tasks.artefacts import bank_path, split_path
+from tasks.cache import load_record, save_record
 
 
 def load_split(job: JobSpec) -> data.SplitData:
@@ -20,22 +22,27 @@ def load_split(job: JobSpec) -> data.SplitData:
     return data.load(job.dataset, job.seed, job.test_fraction)
 
 
-def prepare_split(job: JobSpec, out_dir: str) -> str:
-    """Write the job's split to the cache once (atomically) and return its path."""
+def prepare_split(job: JobSpec, out_dir: str, use_cache: bool = True) -> str:
+    """Write the job's split to the cache (atomically, with a verified record) and return its path."""
     path = split_path(out_dir, job)
-    if not path.exists():
-        load_split(job).save(path)
+    record = path.with_suffix(".json")
+    if not use_cache or load_record(record) is None:
+        split = load_split(job)
+        split.save(path)
+        save_record(record, {"fingerprint": split.fingerprint()}, files=[path])
     return str(path)
 
 
-def generate_views(job: JobSpec, split_file: str, out_dir: str) -> str | None:
+def generate_views(job: JobSpec, split_file: str, out_dir: str, use_cache: bool = True) -> str | None:
     """Generate (or reuse) the bank of ``job.n_views`` augmented views per training example; None if unneeded."""
     if not job.n_views:
         return None
     split = data.SplitData.load(Path(split_file))
     key = augment.bank_key(split.fingerprint(), job.augmentation, dict(job.augmentation_options), job.n_views, job.seed)
     path = bank_path(out_dir, key)
-    if not augment.bank_is_valid(path):
+    if use_cache and augment.bank_is_valid(path):
+        os.utime(path)
+    else:
         augment.generate_bank(split.x_train, job.augmentation, dict(job.augmentation_options), job.n_views, job.seed, path)
     return str(path)
 

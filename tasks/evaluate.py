@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -13,6 +14,8 @@ from ssl_models import data
 from ssl_models.baselines import PCA, raw_features
 from ssl_models.evaluate import embed, evaluate_embeddings
 from ssl_models.evaluate.extra import EvaluationContext, run_extra_evaluators
+from tasks.artefacts import record_path
+from tasks.cache import load_record, save_record
 from tasks.pretrain import build_job_objective
 
 
@@ -22,11 +25,30 @@ def _score(job: JobSpec, split: data.SplitData, train: np.ndarray, test: np.ndar
     return metrics
 
 
-def evaluate_job(job: JobSpec, split_file: str, trained: dict[str, object]) -> dict[str, float]:
-    """Load the trained objective without executing code (weights only), embed both splits, score.
+def _cached(job: JobSpec, out_dir: str, use_cache: bool, compute: Callable[[], dict[str, float]]) -> dict[str, Any]:
+    record = record_path(out_dir, "evaluate", job)
+    if use_cache and (cached := load_record(record)) is not None:
+        return {"metrics": cached["metrics"], "cached": True}
+    metrics = compute()
+    save_record(record, {"metrics": metrics})
+    return {"metrics": metrics, "cached": False}
 
-    ``trained`` is the pretrain stage's output (its ``checkpoint`` path is read).
+
+def evaluate_job(job: JobSpec, split_file: str, trained: dict[str, Any], out_dir: str, use_cache: bool = True) -> dict[str, Any]:
+    """Metrics of the frozen encoder: ``{"metrics": {...}, "cached": bool}``.
+
+    ``trained`` is the pretrain stage's output; its checkpoint is loaded as weights only (no code runs).
+    A verified cached result of the same job is reused unless ``use_cache`` is False or training was redone.
     """
+    return _cached(job, out_dir, use_cache and bool(trained.get("cached")), lambda: _evaluate_checkpoint(job, split_file, trained))
+
+
+def evaluate_baseline(job: JobSpec, split_file: str, out_dir: str, use_cache: bool = True) -> dict[str, Any]:
+    """Metrics of the raw input or PCA representation, cached like :func:`evaluate_job`."""
+    return _cached(job, out_dir, use_cache, lambda: _evaluate_baseline(job, split_file))
+
+
+def _evaluate_checkpoint(job: JobSpec, split_file: str, trained: dict[str, Any]) -> dict[str, float]:
     split = data.SplitData.load(Path(split_file))
     objective = build_job_objective(job, split)
     objective.load_state_dict(torch.load(str(trained["checkpoint"]), map_location="cpu", weights_only=True))
@@ -36,7 +58,7 @@ def evaluate_job(job: JobSpec, split_file: str, trained: dict[str, object]) -> d
     return _score(job, split, train, test, encoder=encoder, objective=objective)
 
 
-def evaluate_baseline(job: JobSpec, split_file: str) -> dict[str, float]:
+def _evaluate_baseline(job: JobSpec, split_file: str) -> dict[str, float]:
     """Raw input, or PCA (SVD of the centred training inputs, top ``embedding_dim`` right singular vectors)."""
     split = data.SplitData.load(Path(split_file))
     if job.objective_name == "raw":

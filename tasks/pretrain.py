@@ -11,26 +11,38 @@ from prefect import task
 
 from benchmarks.plan import JobSpec
 from ssl_models import augment, data
-from ssl_models.device import seed_everything
+from ssl_models.device import seeded_global_rng
 from ssl_models.encoders import build_encoder
 from ssl_models.objectives import OBJECTIVES, Objective, build_objective
 from ssl_models.train import pretrain
-from tasks.artefacts import checkpoint_path
+from tasks.artefacts import checkpoint_path, record_path
+from tasks.cache import load_record, save_record
 
 
 def build_job_objective(job: JobSpec, split: data.SplitData) -> Objective:
-    """The job's encoder wrapped in its objective (freshly initialised from the job's seed)."""
-    seed_everything(job.seed)
-    encoder = build_encoder(job.encoder_name, split.sample_shape, job.embedding_dim, dict(job.encoder_options))
+    """The job's encoder wrapped in its objective, initialised from the job's seed.
+
+    Initialisation draws from torch's global generator, so it runs under ``seeded_global_rng``: jobs in
+    parallel threads still get exactly the weights their seed gives. The random-encoder baseline is wrapped in an
+    autoencoder only so that every checkpoint has the same form; it is never trained.
+    """
     name = "autoencoder" if job.objective_name == "random" else job.objective_name
     options = dict(job.objective_options)
     if OBJECTIVES.get(name).needs_labels:
         options.setdefault("n_classes", split.n_classes)
-    return build_objective(name, encoder, options)
+    with seeded_global_rng(job.seed):
+        encoder = build_encoder(job.encoder_name, split.sample_shape, job.embedding_dim, dict(job.encoder_options))
+        return build_objective(name, encoder, options)
 
 
-def pretrain_job(job: JobSpec, split_file: str, bank_file: str | None, out_dir: str) -> dict[str, Any]:
-    """Train, save the objective's weights atomically, and return history, timing and size."""
+def pretrain_job(job: JobSpec, split_file: str, bank_file: str | None, out_dir: str, use_cache: bool = True) -> dict[str, Any]:
+    """Train, save the objective's weights atomically, and return history, timing and size.
+
+    With ``use_cache``, a verified record of the same job (same content key) is returned instead of training.
+    """
+    record = record_path(out_dir, "pretrain", job)
+    if use_cache and (cached := load_record(record)) is not None:
+        return {**cached, "cached": True}
     split = data.SplitData.load(Path(split_file))
     if job.objective_name == "supervised" and not split.labelled:
         raise ValueError(f"dataset '{job.dataset}' has no labels, so the supervised baseline cannot run")
@@ -48,8 +60,10 @@ def pretrain_job(job: JobSpec, split_file: str, bank_file: str | None, out_dir: 
     temp = path.with_name(f".{path.name}.tmp")
     torch.save({k: v.detach().cpu() for k, v in objective.state_dict().items()}, temp)
     temp.replace(path)
-    return {"checkpoint": str(path), "history": history, "train_seconds": seconds,
-            "samples_per_second": samples_per_second, "parameters": objective.encoder.parameter_count()}
+    output = {"checkpoint": str(path), "history": history, "train_seconds": seconds,
+              "samples_per_second": samples_per_second, "parameters": objective.encoder.parameter_count()}
+    save_record(record, output, files=[path])
+    return {**output, "cached": False}
 
 
 pretrain_task = task(pretrain_job, name="pretrain")

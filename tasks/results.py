@@ -24,6 +24,7 @@ class JobOutcome:
     metrics: dict[str, float] = field(default_factory=dict)
     history: list[float] = field(default_factory=list)
     trained: dict[str, Any] = field(default_factory=dict)
+    cached: bool = False
 
 
 def write_job(out_dir: str, run_id: str, outcome: JobOutcome) -> str:

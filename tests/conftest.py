@@ -9,6 +9,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from flows import runtime
+
+runtime.configure()
+
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
 

@@ -8,6 +8,7 @@ import torch
 from torchvision.transforms import v2
 
 from ssl_models.augment.registry import AUGMENTATIONS
+from ssl_models.device import seeded_global_rng
 
 
 @dataclass
@@ -39,8 +40,7 @@ class ImageAugmentation:
         self._transform = v2.Compose(steps)
 
     def __call__(self, inputs: torch.Tensor, seed: int) -> torch.Tensor:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded_global_rng(seed):
             return torch.stack([self._transform(image) for image in inputs])
 
 

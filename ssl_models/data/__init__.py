@@ -4,8 +4,16 @@ Adding a dataset is one module that registers a loader, plus its import line bel
 """
 
 from ssl_models.data import digits, mnist5k  # noqa: F401  (registration)
+from ssl_models.data import torchvision_images  # noqa: F401  (registration)
+from ssl_models.data import ucr  # noqa: F401  (registration)
+from ssl_models.data import mnist5k_superpixels  # noqa: F401  (registration)
+from ssl_models.data import karate_club  # noqa: F401  (registration)
+from ssl_models.data import graph_families  # noqa: F401  (registration)
+from ssl_models.data import tu_graphs  # noqa: F401  (registration)
+from ssl_models.data import linear_dynamics  # noqa: F401  (registration)
 from ssl_models.data.base import MODALITIES, RawDataset, SplitData
-from ssl_models.data.registry import DATASETS, modality_of, register_dataset
+from ssl_models.data.registry import DATASETS, modality_of, register_dataset, register_dataset_family
+from ssl_models.data.storage import DatasetUnavailableError, data_root
 from ssl_models.data.splits import split_dataset
 
 
@@ -14,4 +22,5 @@ def load(name: str, seed: int, test_fraction: float = 0.2) -> SplitData:
     return split_dataset(DATASETS.get(name)(), seed=seed, test_fraction=test_fraction)
 
 
-__all__ = ["DATASETS", "MODALITIES", "RawDataset", "SplitData", "load", "modality_of", "register_dataset", "split_dataset"]
+__all__ = ["DATASETS", "DatasetUnavailableError", "MODALITIES", "RawDataset", "SplitData", "data_root", "load", "modality_of",
+           "register_dataset", "register_dataset_family", "split_dataset"]

@@ -1,13 +1,64 @@
-"""The dataset registry: ``@register_dataset(name, modality)`` on a zero-argument loader returning a RawDataset."""
+"""The dataset registry: ``@register_dataset(name, modality)`` on a zero-argument loader returning a RawDataset.
+
+Families of datasets named ``prefix:argument`` (e.g. ``ucr:GunPoint``) register one loader factory with
+``register_dataset_family``; ``DATASETS.get("ucr:GunPoint")`` builds (and remembers) the loader on demand.
+"""
 
 from __future__ import annotations
 
 from typing import Callable
 
 from ssl_models.data.base import MODALITIES, DatasetLoader
-from ssl_models.registry import Registry
+from ssl_models.registry import Registry, UnknownNameError
 
-DATASETS: Registry[DatasetLoader] = Registry("dataset")
+LoaderFactory = Callable[[str], DatasetLoader]
+
+
+class DatasetRegistry(Registry[DatasetLoader]):
+    """A registry of loaders that also resolves ``prefix:argument`` names through registered families."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self._families: dict[str, tuple[str, LoaderFactory]] = {}
+        self._resolved: dict[str, DatasetLoader] = {}
+
+    def register_family(self, prefix: str, modality: str, make_loader: LoaderFactory) -> None:
+        """Resolve names ``prefix:argument`` with ``make_loader(argument)``, which raises UnknownNameError for bad arguments."""
+        if prefix in self._families:
+            raise ValueError(f"{self.kind} family '{prefix}:' is registered twice")
+        self._families[prefix] = (modality, make_loader)
+
+    def families(self) -> list[str]:
+        """Patterns of the registered families, e.g. ``ucr:<Name>``."""
+        return [f"{prefix}:<Name>" for prefix in sorted(self._families)]
+
+    def get(self, name: str) -> DatasetLoader:
+        """The loader registered as ``name``, or built by the family its ``prefix:`` names."""
+        prefix, colon, argument = name.partition(":")
+        if not colon or prefix not in self._families:
+            try:
+                return super().get(name)
+            except UnknownNameError as error:
+                families = ", ".join(self.families())
+                raise UnknownNameError(f"{error}{'; families: ' + families if families else ''}") from None
+        if name not in self._resolved:
+            modality, make_loader = self._families[prefix]
+            loader = make_loader(argument)
+            loader.modality = modality  # type: ignore[attr-defined]
+            self._resolved[name] = loader
+        return self._resolved[name]
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        try:
+            self.get(name)
+        except UnknownNameError:
+            return False
+        return True
+
+
+DATASETS: DatasetRegistry = DatasetRegistry("dataset")
 
 
 def register_dataset(name: str, modality: str) -> Callable[[DatasetLoader], DatasetLoader]:
@@ -25,3 +76,15 @@ def register_dataset(name: str, modality: str) -> Callable[[DatasetLoader], Data
 def modality_of(name: str) -> str:
     """The modality that dataset ``name`` declared at registration."""
     return DATASETS.get(name).modality  # type: ignore[attr-defined]
+
+
+def register_dataset_family(prefix: str, modality: str) -> Callable[[LoaderFactory], LoaderFactory]:
+    """Register a factory ``argument -> loader`` answering every dataset name ``prefix:argument``."""
+    if modality not in MODALITIES:
+        raise ValueError(f"unknown modality '{modality}'; valid modalities: {', '.join(MODALITIES)}")
+
+    def decorate(make_loader: LoaderFactory) -> LoaderFactory:
+        DATASETS.register_family(prefix, modality, make_loader)
+        return make_loader
+
+    return decorate

@@ -1,9 +1,14 @@
-"""Small pieces shared by objectives: projector MLPs, view selection, off-diagonal, EMA."""
+"""Small pieces shared by objectives: projector MLPs, decoders, view selection, off-diagonal, EMA, and the
+input layout (which entries of a native-modality example hold data)."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+
+from ssl_models.encoders.base import Encoder
+
+LAYOUTS = ("image", "sequence", "graph", "vector")
 
 
 def projector(in_dim: int, hidden_dim: int, out_dim: int, depth: int = 2, final_norm: bool = False) -> nn.Sequential:
@@ -17,6 +22,15 @@ def projector(in_dim: int, hidden_dim: int, out_dim: int, depth: int = 2, final_
     if final_norm:
         layers.append(nn.BatchNorm1d(out_dim, affine=False))
     return nn.Sequential(*layers)
+
+
+def make_decoder(embedding_dim: int, output_size: int, kind: str, hidden_dim: int) -> nn.Module:
+    """A linear decoder, or an MLP decoder with one hidden layer: (B, embedding_dim) → (B, output_size)."""
+    if kind == "linear":
+        return nn.Linear(embedding_dim, output_size)
+    if kind == "mlp":
+        return nn.Sequential(nn.Linear(embedding_dim, hidden_dim), nn.ReLU(inplace=True), nn.Linear(hidden_dim, output_size))
+    raise ValueError(f"unknown decoder '{kind}'; valid decoders: linear, mlp")
 
 
 def two_views(views: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -39,3 +53,58 @@ def ema_update(target: nn.Module, online: nn.Module, momentum: float) -> None:
         target_param.mul_(momentum).add_(online_param.detach(), alpha=1.0 - momentum)
     for target_buffer, online_buffer in zip(target.buffers(), online.buffers()):
         target_buffer.copy_(online_buffer)
+
+
+def infer_layout(encoder: Encoder, layout: str | None = None) -> str:
+    """How an example of ``encoder.sample_shape`` is laid out: one of LAYOUTS.
+
+    (C, H, W) is an image and (F,) a vector; a 2-D shape is a (C, T) sequence or an (M, 1 + F + M) dense
+    graph, told apart by the encoder's modalities. Pass ``layout`` when the encoder reads both.
+    """
+    if layout is not None:
+        if layout not in LAYOUTS:
+            raise ValueError(f"unknown layout '{layout}'; valid layouts: {', '.join(LAYOUTS)}")
+        return layout
+    rank = len(encoder.sample_shape)
+    if rank == 3:
+        return "image"
+    if rank == 1:
+        return "vector"
+    if rank == 2:
+        readable = [name for name in ("sequence", "graph") if name in encoder.modalities]
+        if len(readable) == 1:
+            return readable[0]
+    raise ValueError(f"cannot tell the layout of examples of shape {encoder.sample_shape} for {type(encoder).__name__} "
+                     f"(modalities {', '.join(encoder.modalities) or 'none'}); pass layout= one of {', '.join(LAYOUTS)}")
+
+
+def graph_feature_count(sample_shape: tuple[int, ...]) -> int:
+    """F of a dense graph (M, 1 + F + M), as ``ssl_models.data.graph_format.node_feature_count`` (which would
+    import torch_geometric into every objective)."""
+    max_nodes, width = sample_shape
+    if width - 1 - max_nodes < 1:
+        raise ValueError(f"not a dense graph shape (M, 1 + F + M): {tuple(sample_shape)}")
+    return width - 1 - max_nodes
+
+
+def data_entries(inputs: torch.Tensor, layout: str) -> torch.Tensor:
+    """Boolean mask (B, *shape) of the entries that carry signal: every entry, except for dense graphs, where
+    only the feature columns 1..F of real nodes do (the node-mask column, padding rows and adjacency do not)."""
+    if layout != "graph":
+        return torch.ones_like(inputs, dtype=torch.bool)
+    n_features = graph_feature_count(tuple(inputs.shape[1:]))
+    entries = torch.zeros_like(inputs, dtype=torch.bool)
+    entries[..., 1:1 + n_features] = (inputs[..., :1] > 0.5).expand(*inputs.shape[:-1], n_features)
+    return entries
+
+
+def uniform(shape: tuple[int, ...], like: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """U[0, 1) draws on ``like``'s device, from ``generator`` when given (else torch's global, seeded RNG)."""
+    device = generator.device if generator is not None else like.device
+    return torch.rand(shape, generator=generator, device=device).to(like.device)
+
+
+def normal(shape: tuple[int, ...], like: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """N(0, 1) draws on ``like``'s device, from ``generator`` when given (else torch's global, seeded RNG)."""
+    device = generator.device if generator is not None else like.device
+    return torch.randn(shape, generator=generator, device=device).to(like.device, like.dtype)

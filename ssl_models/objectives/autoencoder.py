@@ -19,20 +19,11 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import nn
 
 from ssl_models.encoders.base import Encoder
+from ssl_models.objectives._common import make_decoder
 from ssl_models.objectives.base import Batch, Objective
 from ssl_models.objectives.registry import OBJECTIVES
-
-
-def decoder(embedding_dim: int, output_size: int, kind: str, hidden_dim: int) -> nn.Module:
-    """A linear decoder, or an MLP decoder with one hidden layer."""
-    if kind == "linear":
-        return nn.Linear(embedding_dim, output_size)
-    if kind == "mlp":
-        return nn.Sequential(nn.Linear(embedding_dim, hidden_dim), nn.ReLU(inplace=True), nn.Linear(hidden_dim, output_size))
-    raise ValueError(f"unknown decoder '{kind}'; valid decoders: linear, mlp")
 
 
 @OBJECTIVES.register("autoencoder")
@@ -43,7 +34,7 @@ class Autoencoder(Objective):
 
     def __init__(self, encoder: Encoder, decoder: str = "mlp", hidden_dim: int = 512) -> None:
         super().__init__(encoder)
-        self.decoder = globals()["decoder"](encoder.embedding_dim, math.prod(encoder.sample_shape), decoder, hidden_dim)
+        self.decoder = make_decoder(encoder.embedding_dim, math.prod(encoder.sample_shape), decoder, hidden_dim)
 
     def reconstruct(self, inputs: torch.Tensor) -> torch.Tensor:
         """g(f(x)) reshaped like x."""

@@ -51,10 +51,23 @@ class Objective(nn.Module):
     def __init__(self, encoder: Encoder) -> None:
         super().__init__()
         self.encoder = encoder
+        self.generator: torch.Generator | None = None
+
+    def random_generator(self, device: torch.device) -> torch.Generator:
+        """The generator for the loss's own randomness (noise, masks, negatives), seeded by the trainer.
+
+        Objectives draw only from it, never from torch's global generator, so parallel jobs stay reproducible.
+        """
+        if self.generator is None or self.generator.device != device:
+            self.generator = torch.Generator(device=device).manual_seed(0 if self.generator is None else self.generator.initial_seed())
+        return self.generator
 
     def forward(self, batch: Batch) -> torch.Tensor:  # pragma: no cover - abstract
         """Scalar loss for ``batch``."""
         raise NotImplementedError
+
+    def start_training(self, total_steps: int) -> None:
+        """Hook run once before the first optimiser step with the run's step count (schedules override it)."""
 
     def after_step(self) -> None:
         """Hook run after each optimiser step (EMA target updates override it)."""

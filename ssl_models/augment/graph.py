@@ -1,0 +1,134 @@
+"""Graph augmentations of dense graph batches (B, M, 1 + F + M) (You et al. 2020, "Graph Contrastive Learning
+with Augmentations", GraphCL; Zhu et al. 2020, GRACE).
+
+In order, each with a ratio (0 disables it):
+
+- random-walk subgraph: a walk from a random node (with probability ``walk_restart`` of jumping back to a node
+  already visited, which keeps the subgraph connected while it grows) until ``subgraph_keep_ratio`` of the
+  nodes are visited or 4·M steps have passed; the other nodes are removed (pure torch: torch_cluster's walker
+  is not a dependency);
+- node dropping: each node removed with probability ``node_drop_ratio`` (``torch_geometric.utils.dropout_node``);
+- edge dropping: each undirected edge removed with probability ``edge_drop_ratio`` (``dropout_edge``);
+- feature masking: feature entries zeroed with probability ``feature_mask_ratio`` (``mask_feature``,
+  ``feature_mask_mode`` "all", "row" or "col");
+- edge adding: each graph gains about ``edge_add_ratio`` × its edge count new undirected edges between
+  unconnected real nodes, weighted with the graph's mean edge weight (done per graph on the dense adjacency:
+  ``add_random_edge`` would link nodes of different graphs of a batch).
+
+Removed nodes are compacted away, so real nodes stay first and padding rows stay zero. With
+``keep_first_node`` (default) row 0, the centre of an ego-graph, is never removed. Graphs are treated as
+undirected. PyG's helpers draw from torch's global generator, so the call runs inside ``torch.random.fork_rng``
+seeded with ``seed``: (inputs, seed) fixes the views and the caller's random state is untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ssl_models.augment.registry import AUGMENTATIONS
+from ssl_models.data.graph_format import node_feature_count, to_dense, to_sparse
+
+FEATURE_MASK_MODES = ("all", "row", "col")
+
+
+@dataclass
+class GraphAugmentation:
+    """Random views of dense graphs; see the module docstring for each step and its options."""
+
+    sample_shape: tuple[int, ...]
+    subgraph_keep_ratio: float = 0.9
+    walk_restart: float = 0.2
+    node_drop_ratio: float = 0.1
+    edge_drop_ratio: float = 0.1
+    feature_mask_ratio: float = 0.2
+    feature_mask_mode: str = "all"
+    edge_add_ratio: float = 0.05
+    keep_first_node: bool = True
+    modality: str = "graph"
+
+    def __post_init__(self) -> None:
+        self.n_features = node_feature_count(tuple(self.sample_shape))
+        self.max_nodes = self.sample_shape[0]
+        for name in ("subgraph_keep_ratio", "walk_restart", "node_drop_ratio", "edge_drop_ratio", "feature_mask_ratio"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        if self.edge_add_ratio < 0:
+            raise ValueError(f"edge_add_ratio must be non-negative, got {self.edge_add_ratio}")
+        if self.feature_mask_mode not in FEATURE_MASK_MODES:
+            raise ValueError(f"unknown feature_mask_mode '{self.feature_mask_mode}'; valid: {', '.join(FEATURE_MASK_MODES)}")
+
+    def __call__(self, inputs: torch.Tensor, seed: int) -> torch.Tensor:
+        from torch_geometric.utils import dropout_edge, dropout_node, mask_feature, subgraph
+
+        graphs = inputs.float().cpu()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            generator = torch.Generator().manual_seed(seed)
+            keep_dense = self._walk_subgraph(graphs, generator) if self.subgraph_keep_ratio < 1 else graphs[..., 0] > 0.5
+            x, edge_index, edge_weight, batch = to_sparse(graphs)
+            n_nodes = x.shape[0]
+            keep = keep_dense[graphs[..., 0] > 0.5]
+            if self.node_drop_ratio > 0 and n_nodes:
+                keep &= dropout_node(edge_index, p=self.node_drop_ratio, num_nodes=n_nodes)[2]
+            first = torch.cumsum(torch.bincount(batch, minlength=len(graphs)), 0) - torch.bincount(batch, minlength=len(graphs))
+            has_nodes = torch.bincount(batch, minlength=len(graphs)) > 0
+            lost = ~torch.zeros(len(graphs), dtype=torch.bool).index_put_((batch[keep],), torch.tensor(True))
+            protect = has_nodes & (lost | torch.tensor(self.keep_first_node))
+            keep[first[protect]] = True
+            edge_index, edge_weight = subgraph(keep, edge_index, edge_attr=edge_weight, relabel_nodes=True, num_nodes=n_nodes)
+            x, batch = x[keep], batch[keep]
+            if self.edge_drop_ratio > 0 and edge_index.shape[1]:
+                edge_index, kept_edges = dropout_edge(edge_index, p=self.edge_drop_ratio, force_undirected=True)
+                edge_weight = edge_weight[kept_edges]
+            if self.feature_mask_ratio > 0 and len(x):
+                x, _ = mask_feature(x, p=self.feature_mask_ratio, mode=self.feature_mask_mode)
+            views = to_dense(x, edge_index, edge_weight, batch, len(graphs), self.max_nodes)
+            if self.edge_add_ratio > 0:
+                views = self._add_edges(views, generator)
+        return views.to(inputs.device)
+
+    def _walk_subgraph(self, graphs: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """(B, M) mask of the nodes a restarting random walk visits in each graph."""
+        mask = graphs[..., 0] > 0.5
+        neighbours = (graphs[..., 1 + self.n_features:] != 0) & mask[:, :, None] & mask[:, None, :]
+        n_nodes = mask.sum(1)
+        target = torch.ceil(self.subgraph_keep_ratio * n_nodes)
+        rows = torch.arange(len(graphs))
+        start_weights = mask.float() + (n_nodes == 0).float()[:, None]
+        current = torch.multinomial(start_weights, 1, generator=generator).squeeze(1)
+        visited = torch.zeros_like(mask)
+        visited[rows, current] = True
+        for _ in range(4 * self.max_nodes):
+            growing = visited.sum(1) < target
+            if not growing.any():
+                break
+            options = neighbours[rows, current].float()
+            restart = (torch.rand(len(graphs), generator=generator) < self.walk_restart) | (options.sum(1) == 0)
+            options = torch.where(restart[:, None], visited.float(), options)
+            step = torch.multinomial(options, 1, generator=generator).squeeze(1)
+            current = torch.where(growing, step, current)
+            visited[rows, current] |= growing
+        return visited & mask
+
+    def _add_edges(self, graphs: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Add ~``edge_add_ratio`` × edges new undirected edges per graph between unlinked real nodes."""
+        mask = graphs[..., 0] > 0.5
+        adjacency = graphs[..., 1 + self.n_features:]
+        upper = torch.triu(torch.ones(self.max_nodes, self.max_nodes, dtype=torch.bool), diagonal=1)
+        linked = adjacency != 0
+        candidates = mask[:, :, None] & mask[:, None, :] & ~linked & ~linked.transpose(1, 2) & upper
+        n_edges = (linked & upper).sum((1, 2)).float()
+        probability = (self.edge_add_ratio * n_edges / candidates.sum((1, 2)).clamp(min=1)).clamp(max=1)
+        added = candidates & (torch.rand(candidates.shape, generator=generator) < probability[:, None, None])
+        added = added | added.transpose(1, 2)
+        mean_weight = adjacency.sum((1, 2)) / linked.sum((1, 2)).clamp(min=1)
+        adjacency = torch.where(added, mean_weight[:, None, None].expand_as(adjacency), adjacency)
+        return torch.cat([graphs[..., :1 + self.n_features], adjacency], dim=-1)
+
+
+@AUGMENTATIONS.register("graph")
+def graph_augmentation(sample_shape: tuple[int, ...], **options: object) -> GraphAugmentation:
+    """The default graph augmentation: random-walk subgraph, node/edge dropping, feature masking, edge adding."""
+    return GraphAugmentation(tuple(sample_shape), **options)  # type: ignore[arg-type]

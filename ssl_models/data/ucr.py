@@ -1,0 +1,153 @@
+"""UCR/UEA time-series classification sets through aeon, with their official train/test split.
+
+Each series is z-normalised per example and channel, x ← (x − mean_t x) / std_t x (a constant channel
+becomes zeros); string labels become 0..K−1 in sorted order (numeric when every label is a number), and
+inputs are float32 (N, C, T). Unequal-length sets are refused unless padding is asked for: then series are
+zero-padded at the end to the longest length and ``extras["mask"]`` (N, T) is 1 on the real steps. Series
+are never truncated.
+
+Sets bundled with aeon load offline; any other name in aeon's list is downloaded into
+``$SSLBENCH_DATA/ucr`` on first use. Adding a named dataset is one line, ``register_aeon("Name", "name")``;
+any set is also reachable as ``ucr:<Name>`` (``ucr_padded:<Name>`` to pad unequal lengths).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ssl_models.data.base import DatasetLoader, RawDataset
+from ssl_models.data.registry import register_dataset, register_dataset_family
+from ssl_models.data.storage import DatasetUnavailableError, data_root, first_line
+from ssl_models.registry import UnknownNameError
+
+
+class UnequalLengthError(ValueError):
+    """A dataset whose series differ in length, loaded without asking for padding."""
+
+
+def _bundled_root() -> Path:
+    import aeon.datasets
+
+    return Path(aeon.datasets.__file__).parent / "data"
+
+
+def _cache_root() -> Path:
+    return data_root() / "ucr"
+
+
+def _has_files(root: Path, name: str) -> bool:
+    return all((root / name / f"{name}_{split}.ts").is_file() for split in ("TRAIN", "TEST"))
+
+
+def known_name(name: str) -> bool:
+    """True when aeon can load ``name``: bundled, already downloaded, or in aeon's list of downloadable sets."""
+    from aeon.datasets.tsc_datasets import tsc_zenodo
+
+    return name in tsc_zenodo or _has_files(_bundled_root(), name) or _has_files(_cache_root(), name)
+
+
+def _read_split(name: str, split: str) -> tuple[list[np.ndarray], np.ndarray]:
+    """The series (each (C, T_i)) and string labels of one official split, never the truncated ``_eq`` files."""
+    from aeon.datasets import load_classification
+
+    bundled = _has_files(_bundled_root(), name)
+    extract_path = None if bundled else str(_cache_root())
+    try:
+        series, labels = load_classification(name, split=split, extract_path=extract_path,
+                                             load_equal_length=False, load_no_missing=False)
+    except ValueError as error:
+        if bundled or _has_files(_cache_root(), name):
+            raise
+        raise DatasetUnavailableError(
+            f"time-series dataset '{name}' is not bundled with aeon and could not be downloaded "
+            f"({first_line(error)}); on a machine with internet load it once with SSLBENCH_DATA set, or copy "
+            f"{name}_TRAIN.ts and {name}_TEST.ts into {_cache_root() / name}"
+        ) from None
+    return [np.asarray(example, dtype=np.float64) for example in series], np.asarray(labels).astype(str)
+
+
+def label_order(labels: Sequence[str]) -> list[str]:
+    """The distinct labels sorted: numerically when all are numbers ('2' before '10'), else as strings."""
+    distinct = sorted(set(labels))
+    try:
+        return sorted(distinct, key=float)
+    except ValueError:
+        return distinct
+
+
+def z_normalise(series: np.ndarray) -> np.ndarray:
+    """(C, T) → per-channel (x − mean) / std over time; constant channels become zeros."""
+    centred = series - series.mean(axis=1, keepdims=True)
+    scale = series.std(axis=1, keepdims=True)
+    return centred / np.where(scale > 0, scale, 1.0)
+
+
+def load_aeon(name: str, registry_name: str | None = None, pad_unequal: bool = False) -> RawDataset:
+    """Both official splits of aeon classification set ``name``, z-normalised, as one RawDataset."""
+    registry_name = registry_name or name
+    train, train_labels = _read_split(name, "train")
+    test, test_labels = _read_split(name, "test")
+    series = train + test
+    if any(np.isnan(example).any() for example in series):
+        raise ValueError(f"dataset '{registry_name}' has missing values (NaN); sslbench needs complete series")
+    lengths = np.array([example.shape[1] for example in series])
+    channels = {example.shape[0] for example in series}
+    if len(channels) != 1:
+        raise ValueError(f"dataset '{registry_name}' mixes channel counts {sorted(channels)}")
+    extras: dict[str, np.ndarray] = {}
+    if lengths.min() == lengths.max():
+        inputs = np.stack([z_normalise(example) for example in series]).astype(np.float32)
+    elif not pad_unequal:
+        raise UnequalLengthError(
+            f"dataset '{registry_name}' has unequal-length series ({lengths.min()}–{lengths.max()} steps); "
+            f"use 'ucr_padded:{name}' (or register_aeon(..., pad_unequal=True)) to zero-pad them with a mask"
+        )
+    else:
+        inputs = np.zeros((len(series), channels.pop(), lengths.max()), dtype=np.float32)
+        mask = np.zeros((len(series), lengths.max()), dtype=np.float32)
+        for row, example in enumerate(series):
+            inputs[row, :, :example.shape[1]] = z_normalise(example)
+            mask[row, :example.shape[1]] = 1.0
+        extras["mask"] = mask
+    classes = label_order(list(train_labels) + list(test_labels))
+    index = {label: position for position, label in enumerate(classes)}
+    labels = np.array([index[label] for label in np.concatenate([train_labels, test_labels])], dtype=np.int64)
+    official_test = np.arange(len(series)) >= len(train)
+    return RawDataset(registry_name, "sequence", inputs, labels, official_test=official_test,
+                      class_names=tuple(classes), extras=extras)
+
+
+def register_aeon(name: str, registry_name: str, pad_unequal: bool = False) -> DatasetLoader:
+    """Register aeon set ``name`` as dataset ``registry_name`` (one line per dataset)."""
+
+    def loader() -> RawDataset:
+        return load_aeon(name, registry_name, pad_unequal)
+
+    loader.__doc__ = f"Load aeon's {name} with its official split."
+    return register_dataset(registry_name, modality="sequence")(loader)
+
+
+def _family(prefix: str, pad_unequal: bool) -> None:
+    @register_dataset_family(prefix, modality="sequence")
+    def make_loader(name: str) -> DatasetLoader:
+        if not name or not known_name(name):
+            raise UnknownNameError(f"unknown dataset '{prefix}:{name}': '{name}' is not an aeon classification set "
+                                   f"(see aeon.datasets.tsc_datasets.tsc_zenodo)")
+
+        def loader() -> RawDataset:
+            return load_aeon(name, f"{prefix}:{name}", pad_unequal)
+
+        return loader
+
+
+_family("ucr", pad_unequal=False)
+_family("ucr_padded", pad_unequal=True)
+
+register_aeon("GunPoint", "gunpoint")
+register_aeon("ArrowHead", "arrowhead")
+register_aeon("ItalyPowerDemand", "italy_power_demand")
+register_aeon("BasicMotions", "basic_motions")
+register_aeon("JapaneseVowels", "japanese_vowels", pad_unequal=True)

@@ -1,0 +1,73 @@
+"""Subspace comparisons: principal angles, and the Eckart–Young–Mirsky check of a linear autoencoder.
+
+A linear autoencoder z = W x + b, x̂ = V z + c trained to the optimum of the squared reconstruction error
+spans the top-k principal subspace (Baldi & Hornik 1989; Eckart–Young–Mirsky): the row space of W is the
+span of the k leading principal directions, and the error equals PCA's rank-k optimum. W is only determined
+up to an invertible k×k map, so the check compares subspaces (principal angles), not matrices.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from torch import nn
+
+from ssl_models.baselines import PCA, raw_features
+from ssl_models.evaluate.embed import embed
+
+
+def principal_angles(basis_a: np.ndarray, basis_b: np.ndarray) -> np.ndarray:
+    """Principal angles in degrees, ascending, between the row spaces of ``basis_a`` (k_a, n) and ``basis_b`` (k_b, n).
+
+    With Q_a, Q_b orthonormal bases of the two spans (from an SVD of each), cos θ_i are the singular values of Q_aᵀ Q_b
+    (Björck & Golub 1973); min(rank_a, rank_b) angles are returned.
+    """
+    a, b = np.atleast_2d(np.asarray(basis_a, dtype=np.float64)), np.atleast_2d(np.asarray(basis_b, dtype=np.float64))
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"bases live in different spaces: {a.shape[1]} vs {b.shape[1]} coordinates")
+    q_a, q_b = _orthonormal_rows(a), _orthonormal_rows(b)
+    cosines = np.linalg.svd(q_a @ q_b.T, compute_uv=False)
+    return np.sort(np.degrees(np.arccos(np.clip(cosines, -1.0, 1.0))))
+
+
+def _orthonormal_rows(basis: np.ndarray, tolerance: float = 1e-6) -> np.ndarray:
+    """An orthonormal basis (r, n) of the row space of ``basis`` (right singular vectors), r its numerical rank."""
+    _, singular, vt = np.linalg.svd(basis, full_matrices=False)
+    rank = int((singular > tolerance * singular.max()).sum()) if singular.size and singular.max() > 0 else 0
+    if rank == 0:
+        raise ValueError("a basis spans only the zero vector")
+    return vt[:rank]
+
+
+def affine_map(encoder: nn.Module, sample_shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(W, b) of an affine encoder z = W·flatten(x) + b, read off from its outputs at 0 and the unit vectors."""
+    n_inputs = int(np.prod(sample_shape))
+    probes = np.concatenate([np.zeros((1, n_inputs)), np.eye(n_inputs)]).astype(np.float32).reshape(-1, *sample_shape)
+    outputs = embed(encoder, probes).astype(np.float64)
+    return (outputs[1:] - outputs[0]).T, outputs[0]
+
+
+def linear_autoencoder_vs_pca(encoder: nn.Module, train_inputs: np.ndarray, k: int) -> dict[str, float]:
+    """Compare an affine encoder's row space with the top-k PCA subspace of ``train_inputs``.
+
+    Returns:
+        max_principal_angle_deg: largest principal angle between row space(W) and the top-k principal directions;
+        reconstruction_mse: mean squared error of the best reconstruction from z (orthogonal projection of the
+            centred data onto row space(W); a trained linear decoder can do no better);
+        pca_optimal_mse: the rank-k optimum, PCA's reconstruction error (Eckart–Young–Mirsky).
+    Raises ValueError when the encoder is not affine on the training data.
+    """
+    flat = raw_features(train_inputs).astype(np.float64)
+    weight, bias = affine_map(encoder, tuple(train_inputs.shape[1:]))
+    sample = train_inputs[:256]
+    actual = embed(encoder, sample).astype(np.float64)
+    if not np.allclose(actual, flat[:len(sample)] @ weight.T + bias, rtol=1e-3, atol=1e-3 * max(1.0, np.abs(actual).max())):
+        raise ValueError("the encoder is not affine (z = W x + b): the Eckart–Young–Mirsky check needs the 'linear' encoder")
+    pca = PCA(k).fit(train_inputs)
+    centred = flat - pca.mean_
+    row_space = _orthonormal_rows(weight)
+    residual = centred - centred @ row_space.T @ row_space
+    return {
+        "max_principal_angle_deg": float(principal_angles(weight, pca.components_).max()),
+        "reconstruction_mse": float(np.mean(residual ** 2)),
+        "pca_optimal_mse": pca.reconstruction_error(train_inputs),
+    }

@@ -1,0 +1,98 @@
+"""BYOL: an online network predicts a slowly moving target network's projection of the other view.
+
+Grill, Strub, Altché, Tallec, Richemond et al. (2020), "Bootstrap your own latent: a new approach to
+self-supervised learning".
+
+Online: q(g(f(v))) with projector g and predictor q; target: g_ξ(f_ξ(v)), an exponential moving average of
+(f, g) that receives no gradient. With unit vectors ā = a / ‖a‖:
+
+    ℓ(v, v') = ‖ q̄(g(f(v))) − ḡ_ξ(f_ξ(v')) ‖² = 2 − 2 cos(q(g(f(v))), g_ξ(f_ξ(v')))
+    loss     = (1 / B) Σ_i [ℓ(v1_i, v2_i) + ℓ(v2_i, v1_i)]                     (symmetric, in [0, 8])
+    after each step: ξ ← τ ξ + (1 − τ) θ,  τ_k = 1 − (1 − τ_base)(cos(π k / K) + 1) / 2
+
+τ rises from τ_base = ``momentum`` (0.996) to 1 over the run's K steps when ``cosine_momentum`` (K comes from
+``start_training``; without it, or with ``cosine_momentum=False``, τ stays τ_base). The paper's 4096-wide
+hidden layers and 256-d projections are scaled down to the suite's small encoders.
+
+Example::
+
+    byol = BYOL(encoder, momentum=0.99)
+    loss = byol(Batch(inputs=images, views=views))   # views: (B, 2, *shape)
+    loss.backward(); optimizer.step(); byol.after_step()
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ssl_models.encoders.base import Encoder
+from ssl_models.objectives._common import ema_update, projector, two_views
+from ssl_models.objectives.base import Batch, Objective
+from ssl_models.objectives.registry import OBJECTIVES
+
+
+def byol_loss(predictions: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Per-example 2 − 2 cos(p, z), shape (B,)."""
+    return 2.0 - 2.0 * F.cosine_similarity(predictions, targets, dim=1)
+
+
+def cosine_momentum_schedule(base: float, step: int, total_steps: int) -> float:
+    """τ_k = 1 − (1 − τ_base)(cos(π k / K) + 1) / 2: τ_base at k = 0, 1 at k = K."""
+    progress = min(step, total_steps) / total_steps
+    return 1.0 - (1.0 - base) * (math.cos(math.pi * progress) + 1.0) / 2.0
+
+
+@OBJECTIVES.register("byol")
+class BYOL(Objective):
+    """Online encoder + projector + predictor regress an EMA target's projection; ``after_step`` moves the target."""
+
+    family = "non-contrastive"
+    n_views = 2
+
+    def __init__(self, encoder: Encoder, momentum: float = 0.996, cosine_momentum: bool = True,
+                 projection_dim: int = 128, hidden_dim: int = 512) -> None:
+        super().__init__(encoder)
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"momentum must be in [0, 1], got {momentum}")
+        self.base_momentum = momentum
+        self.cosine_momentum = cosine_momentum
+        self.projector = projector(encoder.embedding_dim, hidden_dim, projection_dim)
+        self.predictor = projector(projection_dim, hidden_dim, projection_dim)
+        self.target_encoder = copy.deepcopy(encoder)
+        self.target_projector = copy.deepcopy(self.projector)
+        for parameter in [*self.target_encoder.parameters(), *self.target_projector.parameters()]:
+            parameter.requires_grad_(False)
+        self.total_steps: int | None = None
+        self.step = 0
+
+    @property
+    def momentum(self) -> float:
+        """τ for the next target update."""
+        if not self.cosine_momentum or not self.total_steps:
+            return self.base_momentum
+        return cosine_momentum_schedule(self.base_momentum, self.step, self.total_steps)
+
+    def start_training(self, total_steps: int) -> None:
+        self.total_steps = total_steps
+        self.step = 0
+
+    def forward(self, batch: Batch) -> torch.Tensor:
+        first, second = two_views(batch.views)
+        online_first = self.predictor(self.projector(self.encoder(first)))
+        online_second = self.predictor(self.projector(self.encoder(second)))
+        with torch.no_grad():
+            target_first = self.target_projector(self.target_encoder(first))
+            target_second = self.target_projector(self.target_encoder(second))
+        return (byol_loss(online_first, target_second) + byol_loss(online_second, target_first)).mean()
+
+    @torch.no_grad()
+    def after_step(self) -> None:
+        momentum = self.momentum
+        ema_update(self.target_encoder, self.encoder, momentum)
+        ema_update(self.target_projector, self.projector, momentum)
+        self.step += 1

@@ -1,0 +1,122 @@
+"""Orchestration: re-runs reuse the cache, a killed run resumes with identical rows, failures are isolated,
+and a Dask cluster gives the same results as the thread runner."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+import results
+from benchmarks.suite import load_suite, with_overrides
+from ssl_models.objectives.base import Batch, Objective
+from ssl_models.objectives.registry import OBJECTIVES
+
+CLI = [sys.executable, "-m", "flows.cli"]
+pytestmark = pytest.mark.slow
+
+
+def _metrics(out: Path) -> pd.DataFrame:
+    df = results.load(out)
+    return df.set_index(["dataset", "encoder", "objective", "seed", "metric"])["value"].sort_index()
+
+
+def _run(suite: Path, out: Path, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(CLI + ["run", str(suite), "--out", str(out), *extra], capture_output=True, text=True, env=env, timeout=600)
+
+
+def test_rerun_of_a_finished_suite_trains_nothing(tmp_path: Path, tiny_suite: Path, prefect_env: dict[str, str]) -> None:
+    out = tmp_path / "out"
+    first = _run(tiny_suite, out, prefect_env)
+    assert first.returncode == 0, first.stderr
+    second = _run(tiny_suite, out, prefect_env)
+    assert second.returncode == 0, second.stderr
+    job_lines = [line for line in second.stdout.splitlines() if line.startswith("[")]
+    assert len(job_lines) == 4 and all(" cached " in line for line in job_lines)
+    runs = pd.read_parquet(out / "tables" / "runs")
+    assert len(runs) == 2
+    by_run = results.load(out).groupby("run_id")
+    values = [group.set_index(["objective", "metric"])["value"].sort_index() for _, group in by_run]
+    pd.testing.assert_series_equal(values[0], values[1])
+    forced = _run(tiny_suite, out, prefect_env, "--no-cache")
+    assert forced.returncode == 0 and " cached " not in forced.stdout
+
+
+def test_killed_run_resumes_and_matches_an_uninterrupted_run(tmp_path: Path, tiny_suite: Path, prefect_env: dict[str, str]) -> None:
+    suite = tiny_suite.read_text().replace("seeds = [0]", "seeds = [0, 1, 2]").replace("epochs = 1", "epochs = 3")
+    tiny_suite.write_text(suite)
+    killed_out, clean_out = tmp_path / "killed", tmp_path / "clean"
+    process = subprocess.Popen(CLI + ["run", str(tiny_suite), "--out", str(killed_out)], env=prefect_env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 300
+    jobs_dir = killed_out / "tables" / "jobs"
+    while time.time() < deadline and len(list(jobs_dir.glob("run_id=*/*.parquet"))) < 4:
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    done_before = len(list(jobs_dir.glob("run_id=*/*.parquet")))
+    assert 4 <= done_before < 12, "the run should have been killed mid-grid"
+    assert not (killed_out / "tables" / "runs").exists()
+    resumed = _run(tiny_suite, killed_out, prefect_env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{done_before} of 12 jobs already done" in resumed.stdout
+    clean = _run(tiny_suite, clean_out, prefect_env)
+    assert clean.returncode == 0, clean.stderr
+    jobs = pd.read_parquet(killed_out / "tables" / "jobs")
+    assert len(jobs) == 12 and jobs["job_id"].is_unique and jobs["run_id"].nunique() == 1
+    pd.testing.assert_series_equal(_metrics(killed_out), _metrics(clean_out))
+    assert not list((killed_out / "cache" / "runs").glob("*.json"))
+
+
+@OBJECTIVES.register("test_nan")
+class NaNObjective(Objective):
+    """Test-only objective whose loss is NaN: the job must be recorded as diverged."""
+
+    family = "autoencoding"
+
+    def __init__(self, encoder) -> None:
+        super().__init__(encoder)
+
+    def forward(self, batch: Batch) -> torch.Tensor:
+        return self.encoder(batch.inputs).sum() * float("nan")
+
+
+@pytest.fixture(scope="module")
+def prefect_harness():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def test_nan_job_is_recorded_as_diverged_and_the_rest_finish(tmp_path: Path, tiny_suite: Path, prefect_harness: None) -> None:
+    from flows.benchmark import benchmark_flow
+
+    suite = with_overrides(load_suite(str(tiny_suite)), objectives=["test_nan", "autoencoder"])
+    summary = benchmark_flow(suite=suite.to_dict(), out_dir=str(tmp_path), run_id="nan-run")
+    jobs = pd.read_parquet(tmp_path / "tables" / "jobs").set_index("objective")
+    assert summary["n_failed"] == 1
+    assert jobs.loc["test_nan", "status"] == "diverged" and "nan" in jobs.loc["test_nan", "error"].lower()
+    assert (jobs.drop(index="test_nan")["status"] == "ok").all()
+    report = (tmp_path / "reports" / "nan-run" / "report.md").read_text()
+    assert "diverged" in report
+    runs = pd.read_parquet(tmp_path / "tables" / "runs")
+    assert runs.loc[0, "status"] == "partial"
+
+
+def test_dask_local_cluster_gives_the_thread_runner_results(tmp_path: Path, tiny_suite: Path, prefect_harness: None) -> None:
+    from flows.benchmark import benchmark_flow, task_runner
+
+    suite = load_suite(str(tiny_suite)).to_dict()
+    # Two single-threaded workers on both sides: the same torch thread count gives bit-identical numbers.
+    benchmark_flow.with_options(task_runner=task_runner("thread", workers=2))(suite=suite, out_dir=str(tmp_path / "thread"), run_id="t")
+    benchmark_flow.with_options(task_runner=task_runner("dask", workers=2))(suite=suite, out_dir=str(tmp_path / "dask"), run_id="d")
+    thread, dask = _metrics(tmp_path / "thread"), _metrics(tmp_path / "dask")
+    pd.testing.assert_series_equal(thread, dask)
