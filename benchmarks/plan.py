@@ -10,6 +10,7 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Mapping
 
 from benchmarks.suite import Suite, SuiteError
@@ -47,6 +48,7 @@ class JobSpec:
     encoder_options: Mapping[str, Any] = field(default_factory=dict)
     objective_options: Mapping[str, Any] = field(default_factory=dict)
     data_file: str | None = None
+    data_shape: tuple[int, ...] | None = None
 
     @property
     def is_baseline(self) -> bool:
@@ -78,6 +80,7 @@ class JobSpec:
         values = dict(config)
         values["train"] = TrainConfig(**values["train"])
         values["probe"] = ProbeConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in values["probe"].items()})
+        values["data_shape"] = tuple(values["data_shape"]) if values.get("data_shape") else None
         return cls(**values)
 
 
@@ -119,17 +122,26 @@ def _resolve(suite: Suite, label: str, kind: str) -> tuple[str, dict[str, Any], 
     return name, {**defaults, **options}, pairs
 
 
-def make_plan(suite: Suite, dataset_modalities: Mapping[str, str] | None = None) -> Plan:
+def make_plan(suite: Suite) -> Plan:
     """Expand ``suite`` into jobs: per dataset and seed, baselines first, then every compatible pair.
 
-    ``dataset_modalities`` supplies modalities for datasets that are not registered (a user's data file).
+    A user's data file (``suite.data_file``) is read once here to validate it and learn its modality;
+    without labels its supervised baseline is skipped with that reason.
     """
-    modalities = dict(dataset_modalities or {})
+    modalities: dict[str, str] = {}
     for dataset in suite.datasets:
-        if dataset not in modalities:
-            if dataset not in DATASETS:
-                raise UnknownNameError(f"unknown dataset '{dataset}'; valid datasets: {', '.join(DATASETS.names())}")
-            modalities[dataset] = modality_of(dataset)
+        if dataset not in DATASETS:
+            raise UnknownNameError(f"unknown dataset '{dataset}'; valid datasets: {', '.join(DATASETS.names())}")
+        modalities[dataset] = modality_of(dataset)
+    user_dataset, unlabelled = None, set()
+    if suite.data_file is not None:
+        from ssl_models.data.user_file import load_user_file
+
+        user = load_user_file(Path(suite.data_file), input_shape=suite.data_shape)
+        user_dataset = user.name
+        modalities[user.name] = user.modality
+        if user.labels is None:
+            unlabelled.add(user.name)
     encoders = {label: _resolve(suite, label, "encoder") for label in suite.encoders}
     objectives = {label: _resolve(suite, label, "objective") for label in suite.objectives}
     jobs: list[JobSpec] = []
@@ -137,9 +149,10 @@ def make_plan(suite: Suite, dataset_modalities: Mapping[str, str] | None = None)
     for dataset, modality in modalities.items():
         augmentation = DEFAULT_AUGMENTATION.get(modality)
         for seed in suite.seeds:
+            user = dataset == user_dataset
             common = dict(dataset=dataset, modality=modality, seed=seed, embedding_dim=suite.embedding_dim,
                           train=suite.train_for(dataset), probe=suite.probe, test_fraction=suite.test_fraction,
-                          data_file=suite.data_file)
+                          data_file=suite.data_file if user else None, data_shape=suite.data_shape if user else None)
             for baseline in ENCODER_FREE_BASELINES:
                 if baseline in suite.baselines:
                     jobs.append(JobSpec(encoder="", encoder_name="", objective=baseline, objective_name=baseline,
@@ -164,9 +177,10 @@ def make_plan(suite: Suite, dataset_modalities: Mapping[str, str] | None = None)
                     reason = f"objective variant {objective_label} pairs only with {', '.join(objective_pairs)}"
                 elif objective_name in OBJECTIVES:
                     reason = OBJECTIVES.get(objective_name).incompatibility(encoder_cls, modality)
+                if reason is None and objective_name == "supervised" and dataset in unlabelled:
+                    reason = "the data has no labels"
                 if reason is not None:
-                    if objective_label not in ("random", "supervised") or modality not in encoder_cls.modalities:
-                        skipped.append(Skipped(dataset, encoder_label, objective_label, reason))
+                    skipped.append(Skipped(dataset, encoder_label, objective_label, reason))
                     continue
                 n_views = 0 if objective_name == "random" else OBJECTIVES.get(objective_name).n_views
                 jobs.append(JobSpec(

@@ -70,6 +70,7 @@ class Suite:
     encoder_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     variants: Mapping[str, Variant] = field(default_factory=dict)
     data_file: str | None = None
+    data_shape: tuple[int, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able form; ``suite_from_dict(suite.to_dict()) == suite``."""
@@ -156,6 +157,7 @@ def suite_from_dict(raw: Mapping[str, Any]) -> Suite:
         encoder_options={k: dict(v) for k, v in dict(raw.get("encoder_options", {})).items()},
         variants=variants,
         data_file=raw.get("data_file"),
+        data_shape=tuple(raw["data_shape"]) if raw.get("data_shape") else None,
     )
 
 
@@ -184,7 +186,7 @@ def load_suite(name_or_path: str) -> Suite:
 def with_overrides(suite: Suite, **overrides: Any) -> Suite:
     """The suite with command-line overrides applied (``None`` values leave a field as it is).
 
-    Accepts datasets, encoders, objectives, seeds (lists), epochs (int) and data_file (path).
+    Accepts datasets, encoders, objectives, seeds (lists), epochs (int), data_file (path) and data_shape.
     """
     changes: dict[str, Any] = {}
     for key in ("datasets", "encoders", "objectives", "seeds", "baselines"):
@@ -196,6 +198,8 @@ def with_overrides(suite: Suite, **overrides: Any) -> Suite:
         changes["train"] = dataclasses.replace(suite.train, epochs=overrides["epochs"])
         changes["dataset_train"] = {k: {kk: vv for kk, vv in v.items() if kk != "epochs"} for k, v in suite.dataset_train.items()}
     if overrides.get("data_file") is not None:
-        changes["data_file"] = str(overrides["data_file"])
+        changes["data_file"] = str(Path(overrides["data_file"]).resolve())
         changes.setdefault("datasets", ())
+    if overrides.get("data_shape") is not None:
+        changes["data_shape"] = tuple(overrides["data_shape"])
     return dataclasses.replace(suite, **changes)

@@ -60,7 +60,22 @@ def _bank_key(job: JobSpec) -> tuple:
             json.dumps(job.augmentation_options, sort_keys=True), job.n_views)
 
 
-def _submit(plan: Plan, out_dir: str, use_cache: bool) -> dict[PrefectFuture, tuple[JobSpec, PrefectFuture | None]]:
+def _record_splits(splits: dict[tuple, PrefectFuture], out_dir: str, run_id: str) -> None:
+    """Store each split's indices and fingerprint with the run (so it can be reproduced from the tables)."""
+    from ssl_models.data import SplitData
+
+    for (dataset, seed, test_fraction), future in splits.items():
+        try:
+            split = SplitData.load(Path(future.result()))
+        except Exception:  # the jobs of this split record the error
+            continue
+        write_rows(out_dir, "splits", run_id, [{
+            "dataset": dataset, "seed": seed, "test_fraction": test_fraction, "fingerprint": split.fingerprint(),
+            "train_index": split.train_index.tolist(), "test_index": split.test_index.tolist(),
+        }], part=f"{dataset}-seed{seed}-test{test_fraction:g}")
+
+
+def _submit(plan: Plan, out_dir: str, run_id: str, use_cache: bool) -> dict[PrefectFuture, tuple[JobSpec, PrefectFuture | None]]:
     """Submit every stage of every job; returns the final future of each job → (job, pretrain future)."""
     splits: dict[tuple, PrefectFuture] = {}
     banks: dict[tuple, PrefectFuture] = {}
@@ -78,6 +93,7 @@ def _submit(plan: Plan, out_dir: str, use_cache: bool) -> dict[PrefectFuture, tu
             finals[evaluate_task.submit(job, split, trained, out_dir, use_cache)] = (job, trained)
         else:
             finals[evaluate_baseline_task.submit(job, split, out_dir, use_cache)] = (job, None)
+    _record_splits(splits, out_dir, run_id)
     return finals
 
 
@@ -101,7 +117,7 @@ def run_plan(plan: Plan, out_dir: str, run_id: str, use_cache: bool = True) -> l
     todo = Plan([job for job in plan.jobs if job.key() not in done], plan.skipped)
     if done:
         progress.console.print(f"resuming run {run_id}: {len(plan.jobs) - len(todo.jobs)} of {len(plan.jobs)} jobs already done")
-    finals = _submit(todo, out_dir, use_cache)
+    finals = _submit(todo, out_dir, run_id, use_cache)
     outcomes = []
     clock = time.perf_counter()
     offset = len(plan.jobs) - len(todo.jobs)

@@ -37,6 +37,16 @@ def _seeds(text: str) -> list[int]:
     return seeds
 
 
+def _shape(text: str) -> list[int]:
+    try:
+        shape = [int(v) for v in _names(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a shape like 1,28,28, got '{text}'") from None
+    if any(v < 1 for v in shape):
+        raise argparse.ArgumentTypeError(f"shape entries must be positive, got '{text}'")
+    return shape
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -62,7 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("list", help="datasets, encoders, objectives, suites and which combinations are compatible")
 
     run = commands.add_parser("run", help="run a suite (a shipped name or a .toml file) as a Prefect flow")
-    run.add_argument("suite", help="suite name (quick, standard, ...) or path to a suite .toml")
+    run.add_argument("suite", nargs="?", help="suite name (quick, standard, ...) or path to a suite .toml "
+                     "(default with --data: byod)")
+    run.add_argument("--data", help="your own data: a .npz/.npy/.parquet file (see README, 'Bring your own data')")
+    run.add_argument("--input-shape", type=_shape, help="shape of one example in --data, e.g. 1,28,28")
     run.add_argument("--datasets", type=_names, help="comma-separated dataset names (overrides the suite)")
     run.add_argument("--encoders", type=_names, help="comma-separated encoder names")
     run.add_argument("--objectives", type=_names, help="comma-separated objective names")
@@ -80,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--cron", required=True, help='cron schedule, e.g. "0 3 * * *" (03:00 every day)')
     serve.add_argument("--out", default="sslbench-out", help="output folder every scheduled run appends to")
 
+    reproduce = commands.add_parser("reproduce", help="re-run a past run from its tables and compare metric by metric")
+    reproduce.add_argument("run_id", help="the run to reproduce")
+    reproduce.add_argument("--out", default="sslbench-out", help="output folder holding the run's tables")
+    reproduce.add_argument("--into", help="folder for the reproduced run (default: a temporary folder)")
+    reproduce.add_argument("--tolerance", type=float, default=0.0, help="largest |difference| that counts as a match")
+
     clean = commands.add_parser("clean", help="remove cached artefacts not used since a run started")
     clean.add_argument("--out", default="sslbench-out", help="output folder holding cache/")
     clean.add_argument("--before", dest="run_id", help="run id whose start is the cut-off (default: the latest run)")
@@ -88,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="(re)build the comparison report from the tables")
     report.add_argument("--out", default="sslbench-out", help="output folder holding tables/")
     report.add_argument("--run", dest="run_id", help="run id (default: the latest run)")
+    report.add_argument("--strict", action="store_true", help="refuse corrupt or foreign files in the tables folder")
     return parser
 
 
@@ -142,8 +162,13 @@ def _validated_suite(args: argparse.Namespace):
     from benchmarks.plan import make_plan
     from benchmarks.suite import load_suite, with_overrides
 
-    suite = with_overrides(load_suite(args.suite), datasets=args.datasets, encoders=args.encoders,
-                           objectives=args.objectives, seeds=args.seeds, epochs=args.epochs)
+    if args.suite is None and args.data is None:
+        raise UsageError("name a suite (see `sslbench list`) or pass --data FILE")
+    if args.input_shape is not None and args.data is None:
+        raise UsageError("--input-shape describes --data; pass --data FILE too")
+    suite = with_overrides(load_suite(args.suite or "byod"), datasets=args.datasets, encoders=args.encoders,
+                           objectives=args.objectives, seeds=args.seeds, epochs=args.epochs,
+                           data_file=args.data, data_shape=args.input_shape)
     plan = make_plan(suite)
     return suite, plan
 
@@ -198,6 +223,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     if not (Path(args.out) / "tables").exists():
         raise UsageError(f"no tables in {args.out}; run `sslbench run` first or pass --out")
+    if args.strict:
+        from results.store import table_files
+
+        for table in ("runs", "jobs", "metrics", "history"):
+            table_files(args.out, table, strict=True)
     folder = build_report(args.out, args.run_id)
     print(f"report: {folder / 'index.html'}")
     return EXIT_OK
@@ -220,6 +250,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from flows.progress import console
+    from flows.reproduce import reproduce
+
+    if not (Path(args.out) / "tables").exists():
+        raise UsageError(f"no tables in {args.out}; pass --out with the folder of the run")
+    result = reproduce(args.out, args.run_id, args.into, args.tolerance)
+    table = result.comparison
+    for row in table[~table["match"]].itertuples():
+        console.print(f"  differs: {row.dataset} · {row.encoder or '-'} · {row.objective} · seed {row.seed} · {row.metric}: "
+                      f"{row.original} → {row.reproduced}")
+    console.print(f"splits: {'identical' if result.splits_match else 'DIFFERENT'}; metrics: "
+                  f"{int(table['match'].sum())} of {len(table)} match (tolerance {args.tolerance})")
+    console.print(f"run {args.run_id} {'reproduced' if result.matches else 'NOT reproduced'}")
+    return EXIT_OK if result.matches else EXIT_JOBS_FAILED
+
+
 def cmd_clean(args: argparse.Namespace) -> int:
     from flows.clean import clean_cache
 
@@ -234,7 +281,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     runtime.configure(verbose=args.verbose)
     handlers = {"list": cmd_list, "run": lambda: cmd_run(args), "report": lambda: cmd_report(args),
-                "serve": lambda: cmd_serve(args), "clean": lambda: cmd_clean(args)}
+                "serve": lambda: cmd_serve(args), "clean": lambda: cmd_clean(args),
+                "reproduce": lambda: cmd_reproduce(args)}
     try:
         return handlers[args.command]()
     except ValueError as error:  # SuiteError, UnknownNameError, UsageError, bad values

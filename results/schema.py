@@ -1,4 +1,4 @@
-"""The results schema: four append-only Parquet tables, partitioned by run (``run_id=...`` folders).
+"""The results schema: append-only Parquet tables (runs, jobs, metrics, history, splits), partitioned by run (``run_id=...`` folders).
 
 Every column, its type and meaning is documented in ``results/README.md``. ``SCHEMA_VERSION`` is bumped
 when a column is added; readers pass the current schema, so a column added later reads as null in old runs.
@@ -53,6 +53,15 @@ TABLES: dict[str, pa.Schema] = {
         ("split", pa.string()),
         ("value", pa.float64()),
     ]),
+    "splits": pa.schema([
+        ("run_id", pa.string()),
+        ("dataset", pa.string()),
+        ("seed", pa.int64()),
+        ("test_fraction", pa.float64()),
+        ("fingerprint", pa.string()),
+        ("train_index", pa.list_(pa.int64())),
+        ("test_index", pa.list_(pa.int64())),
+    ]),
     "history": pa.schema([
         ("run_id", pa.string()),
         ("job_id", pa.string()),
@@ -68,6 +77,7 @@ REQUIRED_COLUMNS: dict[str, set[str]] = {
     "jobs": {"job_id", "dataset", "encoder", "objective"},
     "metrics": {"job_id", "metric", "value"},
     "history": {"job_id", "epoch", "loss"},
+    "splits": {"dataset", "seed", "train_index", "test_index"},
 }
 JOB_STATUSES = ("ok", "failed", "diverged", "skipped")
 

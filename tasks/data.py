@@ -18,7 +18,8 @@ def load_split(job: JobSpec) -> data.SplitData:
     if job.data_file is not None:
         from ssl_models.data.user_file import load_user_file
 
-        return data.split_dataset(load_user_file(Path(job.data_file), name=job.dataset), job.seed, job.test_fraction)
+        raw = load_user_file(Path(job.data_file), name=job.dataset, input_shape=job.data_shape)
+        return data.split_dataset(raw, job.seed, job.test_fraction)
     return data.load(job.dataset, job.seed, job.test_fraction)
 
 

@@ -3,11 +3,11 @@
 Adding an augmentation is one module that registers a factory, plus its import line below.
 """
 
-from ssl_models.augment import image  # noqa: F401  (registration)
+from ssl_models.augment import graph, image, sequence, vector  # noqa: F401  (registration)
 from ssl_models.augment.bank import BankError, bank_is_valid, bank_key, generate_bank, open_bank
 from ssl_models.augment.registry import AUGMENTATIONS, Augmentation, build_augmentation
 
-DEFAULT_AUGMENTATION = {"image": "image"}
+DEFAULT_AUGMENTATION = {"image": "image", "sequence": "sequence", "graph": "graph", "vector": "vector"}
 
 __all__ = ["AUGMENTATIONS", "Augmentation", "BankError", "DEFAULT_AUGMENTATION", "bank_is_valid", "bank_key",
            "build_augmentation", "generate_bank", "open_bank"]

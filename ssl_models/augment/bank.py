@@ -18,6 +18,7 @@ import torch
 from ssl_models.augment.registry import build_augmentation
 
 BANK_FORMAT_VERSION = 1
+NPY_MAGIC = b"\x93NUMPY"
 
 
 class BankError(ValueError):
@@ -63,15 +64,24 @@ def generate_bank(
     temp = path.with_name(f".{path.name}.tmp")
     bank = np.lib.format.open_memmap(temp, mode="w+", dtype=np.float32, shape=(len(inputs), n_views, *inputs.shape[1:]))
     n_chunks = (len(inputs) + chunk_size - 1) // chunk_size
-    for chunk in range(n_chunks):
-        start, stop = chunk * chunk_size, min(len(inputs), (chunk + 1) * chunk_size)
-        batch = torch.from_numpy(np.ascontiguousarray(inputs[start:stop], dtype=np.float32))
-        for view in range(n_views):
-            chunk_seed = (seed * 1_000_003 + view * 10_007 + chunk) % 2**63
-            bank[start:stop, view] = augment(batch, chunk_seed).numpy()
-        if progress is not None:
-            progress(chunk + 1, n_chunks)
-    bank.flush()
+    try:
+        for chunk in range(n_chunks):
+            start, stop = chunk * chunk_size, min(len(inputs), (chunk + 1) * chunk_size)
+            batch = torch.from_numpy(np.ascontiguousarray(inputs[start:stop], dtype=np.float32))
+            for view in range(n_views):
+                chunk_seed = (seed * 1_000_003 + view * 10_007 + chunk) % 2**63
+                views = augment(batch, chunk_seed)
+                if tuple(views.shape) != tuple(batch.shape):
+                    raise ValueError(f"augmentation '{augmentation}' turned a batch of shape {tuple(batch.shape)} "
+                                     f"into {tuple(views.shape)}; augmentations must keep the shape")
+                bank[start:stop, view] = views.numpy()
+            if progress is not None:
+                progress(chunk + 1, n_chunks)
+        bank.flush()
+    except BaseException:
+        del bank
+        temp.unlink(missing_ok=True)
+        raise
     del bank
     meta = {"shape": [len(inputs), n_views, *inputs.shape[1:]], "dtype": "float32", "sha256": _file_sha256(temp),
             "augmentation": augmentation, "options": options, "seed": seed, "version": BANK_FORMAT_VERSION}
@@ -84,18 +94,41 @@ def _sidecar(path: Path) -> Path:
     return path.with_suffix(".json")
 
 
-def open_bank(path: Path, verify: bool = True) -> np.ndarray:
-    """Memory-map a bank read-only after checking its shape and (with ``verify``) its SHA-256."""
+def _read_sidecar(path: Path) -> dict[str, Any]:
     meta_path = _sidecar(path)
     if not path.exists() or not meta_path.exists():
         raise BankError(f"view bank {path} is missing or has no {meta_path.name}")
-    meta = json.loads(meta_path.read_text())
+    try:
+        meta = json.loads(meta_path.read_text())
+        meta["shape"] = [int(size) for size in meta["shape"]]
+        str(meta["dtype"]), str(meta["sha256"])
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
+        raise BankError(f"view bank sidecar {meta_path} is not a bank description ({type(error).__name__}: {error})") from None
+    return meta
+
+
+def open_bank(path: Path, verify: bool = True, expected_shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """Memory-map a bank read-only after checking its shape and (with ``verify``) its SHA-256.
+
+    ``expected_shape`` is the shape of the data the bank was made from, (N, *sample_shape); the bank must then
+    be (N, V, *sample_shape). Any mismatch, truncation, foreign file or modified content raises BankError.
+    """
+    meta = _read_sidecar(path)
+    with open(path, "rb") as handle:
+        if handle.read(len(NPY_MAGIC)) != NPY_MAGIC:
+            raise BankError(f"view bank {path} is not a .npy file (foreign or overwritten file)")
     try:
         bank = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError) as error:
-        raise BankError(f"view bank {path} is unreadable (truncated?): {error}") from None
+    except (ValueError, OSError, EOFError) as error:
+        raise BankError(f"view bank {path} is not a readable .npy array (truncated?): {error}") from None
+    if not isinstance(bank, np.ndarray):
+        raise BankError(f"view bank {path} is an archive, not a .npy array")
     if list(bank.shape) != meta["shape"] or str(bank.dtype) != meta["dtype"]:
         raise BankError(f"view bank {path} has shape {list(bank.shape)} {bank.dtype}, expected {meta['shape']} {meta['dtype']}")
+    if expected_shape is not None and (bank.ndim != len(expected_shape) + 1 or bank.shape[0] != expected_shape[0]
+                                       or tuple(bank.shape[2:]) != tuple(expected_shape[1:])):
+        raise BankError(f"view bank {path} has shape {list(bank.shape)}, which does not fit data of shape "
+                        f"{list(expected_shape)} (expected [N, V, *sample_shape])")
     if verify and _file_sha256(path) != meta["sha256"]:
         raise BankError(f"view bank {path} does not match its recorded SHA-256 (modified or corrupted)")
     return bank

@@ -96,21 +96,24 @@ class GraphAugmentation:
         n_nodes = mask.sum(1)
         target = torch.ceil(self.subgraph_keep_ratio * n_nodes)
         rows = torch.arange(len(graphs))
-        start_weights = mask.float() + (n_nodes == 0).float()[:, None]
-        current = torch.multinomial(start_weights, 1, generator=generator).squeeze(1)
+        current = self._uniform_choice(mask, generator)
         visited = torch.zeros_like(mask)
         visited[rows, current] = True
         for _ in range(4 * self.max_nodes):
             growing = visited.sum(1) < target
             if not growing.any():
                 break
-            options = neighbours[rows, current].float()
-            restart = (torch.rand(len(graphs), generator=generator) < self.walk_restart) | (options.sum(1) == 0)
-            options = torch.where(restart[:, None], visited.float(), options)
-            step = torch.multinomial(options, 1, generator=generator).squeeze(1)
+            options = neighbours[rows, current]
+            restart = (torch.rand(len(graphs), generator=generator) < self.walk_restart) | ~options.any(1)
+            step = self._uniform_choice(torch.where(restart[:, None], visited, options), generator)
             current = torch.where(growing, step, current)
             visited[rows, current] |= growing
         return visited & mask
+
+    @staticmethod
+    def _uniform_choice(allowed: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """One index per row, uniform among the True entries of (B, M) ``allowed`` (argmax of masked uniforms)."""
+        return (torch.rand(allowed.shape, generator=generator) * allowed).argmax(1)
 
     def _add_edges(self, graphs: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Add ~``edge_add_ratio`` × edges new undirected edges per graph between unlinked real nodes."""

@@ -7,7 +7,7 @@ import numpy as np
 from ssl_models.evaluate import lds  # noqa: F401  (registers the lds evaluators)
 from ssl_models.evaluate.diagnostics import effective_rank, is_collapsed, normalised_std
 from ssl_models.evaluate.embed import embed
-from ssl_models.evaluate.probes import ProbeConfig, kmeans_scores, knn_accuracy, linear_probe
+from ssl_models.evaluate.probes import ProbeConfig, kmeans_scores, kmeans_silhouette, knn_accuracy, linear_probe
 
 
 def evaluate_embeddings(
@@ -21,7 +21,8 @@ def evaluate_embeddings(
 ) -> dict[str, float]:
     """Every metric of one representation: probes (when labelled), clustering, and diagnostics.
 
-    Keys: linear_acc, linear_c, knn_acc, kmeans_nmi, kmeans_ari, effective_rank, embedding_std, collapsed.
+    Keys: linear_acc, linear_c, knn_acc, kmeans_nmi, kmeans_ari, effective_rank, embedding_std, collapsed;
+    without labels only the label-free ones: kmeans_silhouette (k = ``config.unlabelled_clusters``) and diagnostics.
     """
     metrics: dict[str, float] = {
         "effective_rank": effective_rank(test),
@@ -32,8 +33,10 @@ def evaluate_embeddings(
         metrics["linear_acc"], metrics["linear_c"] = linear_probe(train, y_train, test, y_test, config, seed)
         metrics["knn_acc"] = knn_accuracy(train, y_train, test, y_test, config)
         metrics["kmeans_nmi"], metrics["kmeans_ari"] = kmeans_scores(test, y_test, n_classes, config, seed)
+    else:
+        metrics["kmeans_silhouette"] = kmeans_silhouette(test, min(config.unlabelled_clusters, len(test) - 1), config, seed)
     return metrics
 
 
-__all__ = ["ProbeConfig", "effective_rank", "embed", "evaluate_embeddings", "is_collapsed", "kmeans_scores",
+__all__ = ["ProbeConfig", "effective_rank", "embed", "evaluate_embeddings", "is_collapsed", "kmeans_scores", "kmeans_silhouette",
            "knn_accuracy", "linear_probe", "normalised_std"]

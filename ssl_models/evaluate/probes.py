@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, silhouette_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 
@@ -30,11 +30,14 @@ class ProbeConfig:
     max_iter: int = 300
     knn_neighbours: int = 5
     kmeans_restarts: int = 10
+    unlabelled_clusters: int = 10
 
 
-def linear_probe(train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_test: np.ndarray,
-                 config: ProbeConfig, seed: int) -> tuple[float, float]:
-    """(test accuracy, chosen C) of logistic regression on standardised embeddings."""
+def fit_linear_probe(train: np.ndarray, y_train: np.ndarray, config: ProbeConfig, seed: int) -> tuple[Pipeline, float]:
+    """Standardiser + logistic regression fitted on the training split alone, C by stratified CV on it.
+
+    It never sees test data, so nothing fitted (means, scales, C, weights) can depend on test labels.
+    """
     pipeline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=config.max_iter, random_state=seed))
     grid = list(config.linear_c_grid)
     smallest_class = int(np.bincount(y_train).min()) if len(y_train) else 0
@@ -46,6 +49,13 @@ def linear_probe(train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_tes
     else:
         chosen = float(grid[len(grid) // 2])
         model = pipeline.set_params(logisticregression__C=chosen).fit(train, y_train)
+    return model, chosen
+
+
+def linear_probe(train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_test: np.ndarray,
+                 config: ProbeConfig, seed: int) -> tuple[float, float]:
+    """(test accuracy, chosen C) of the linear probe fitted on train, scored once on test."""
+    model, chosen = fit_linear_probe(train, y_train, config, seed)
     return float(model.score(test, y_test)), chosen
 
 
@@ -55,8 +65,20 @@ def knn_accuracy(train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_tes
     return float(KNeighborsClassifier(n_neighbors=k, metric="cosine").fit(train, y_train).score(test, y_test))
 
 
+def _unit(embeddings: np.ndarray) -> np.ndarray:
+    return embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
+
+
+def kmeans_silhouette(test: np.ndarray, n_clusters: int, config: ProbeConfig, seed: int) -> float:
+    """Silhouette of k-means clusters of the L2-normalised test embeddings (label-free clustering quality)."""
+    unit = _unit(test)
+    clusters = KMeans(n_clusters=n_clusters, n_init=config.kmeans_restarts, random_state=seed).fit_predict(unit)
+    if len(set(clusters)) < 2:
+        return 0.0
+    return float(silhouette_score(unit, clusters, random_state=seed, sample_size=min(len(unit), 2000)))
+
+
 def kmeans_scores(test: np.ndarray, y_test: np.ndarray, n_clusters: int, config: ProbeConfig, seed: int) -> tuple[float, float]:
     """(NMI, ARI) of k-means clusters of the L2-normalised test embeddings against the test labels."""
-    scaled = test / np.maximum(np.linalg.norm(test, axis=1, keepdims=True), 1e-12)
-    clusters = KMeans(n_clusters=n_clusters, n_init=config.kmeans_restarts, random_state=seed).fit_predict(scaled)
+    clusters = KMeans(n_clusters=n_clusters, n_init=config.kmeans_restarts, random_state=seed).fit_predict(_unit(test))
     return float(normalized_mutual_info_score(y_test, clusters)), float(adjusted_rand_score(y_test, clusters))

@@ -97,14 +97,3 @@ def data_entries(inputs: torch.Tensor, layout: str) -> torch.Tensor:
     entries[..., 1:1 + n_features] = (inputs[..., :1] > 0.5).expand(*inputs.shape[:-1], n_features)
     return entries
 
-
-def uniform(shape: tuple[int, ...], like: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """U[0, 1) draws on ``like``'s device, from ``generator`` when given (else torch's global, seeded RNG)."""
-    device = generator.device if generator is not None else like.device
-    return torch.rand(shape, generator=generator, device=device).to(like.device)
-
-
-def normal(shape: tuple[int, ...], like: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """N(0, 1) draws on ``like``'s device, from ``generator`` when given (else torch's global, seeded RNG)."""
-    device = generator.device if generator is not None else like.device
-    return torch.randn(shape, generator=generator, device=device).to(like.device, like.dtype)

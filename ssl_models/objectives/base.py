@@ -67,7 +67,7 @@ class Objective(nn.Module):
         raise NotImplementedError
 
     def start_training(self, total_steps: int) -> None:
-        """Hook run once before the first optimiser step with the run's step count (schedules override it)."""
+        """Hook run once before the first optimiser step, with the run's step count (for schedules)."""
 
     def after_step(self) -> None:
         """Hook run after each optimiser step (EMA target updates override it)."""

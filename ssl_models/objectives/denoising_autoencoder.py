@@ -10,7 +10,8 @@ entry; for dense graphs the feature columns of real nodes, see ``_common.data_en
     masking noise:   x̃_e = 0 with probability ``mask_fraction`` (each data entry independently), else x_e
     gaussian noise:  x̃_e = x_e + ε_e,  ε_e ~ N(0, ``noise_std``²)
 
-The noise comes from torch's global RNG, which ``ssl_models.train.pretrain`` seeds.
+The noise comes from the objective's own generator (``Objective.random_generator``), which
+``ssl_models.train.pretrain`` seeds.
 
 Example::
 
@@ -25,7 +26,7 @@ import math
 import torch
 
 from ssl_models.encoders.base import Encoder
-from ssl_models.objectives._common import data_entries, infer_layout, make_decoder, normal, uniform
+from ssl_models.objectives._common import data_entries, infer_layout, make_decoder
 from ssl_models.objectives.base import Batch, Objective
 from ssl_models.objectives.registry import OBJECTIVES
 
@@ -54,12 +55,17 @@ class DenoisingAutoencoder(Objective):
         self.decoder = make_decoder(encoder.embedding_dim, math.prod(encoder.sample_shape), decoder, hidden_dim)
 
     def corrupt(self, inputs: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """x̃: the inputs with their data entries zeroed at random (masking) or perturbed (gaussian)."""
+        """x̃: the inputs with their data entries zeroed at random (masking) or perturbed (gaussian).
+
+        Draws from ``generator`` (on the inputs' device), by default the objective's own.
+        """
+        generator = self.random_generator(inputs.device) if generator is None else generator
         entries = data_entries(inputs, self.layout)
         if self.noise == "masking":
-            dropped = entries & (uniform(tuple(inputs.shape), inputs, generator) < self.mask_fraction)
-            return inputs.masked_fill(dropped, 0.0)
-        return inputs + self.noise_std * normal(tuple(inputs.shape), inputs, generator) * entries
+            draws = torch.rand(inputs.shape, generator=generator, device=inputs.device)
+            return inputs.masked_fill(entries & (draws < self.mask_fraction), 0.0)
+        noise = torch.randn(inputs.shape, generator=generator, device=inputs.device, dtype=inputs.dtype)
+        return inputs + self.noise_std * noise * entries
 
     def reconstruction_loss(self, corrupted: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
         """Mean squared error of g(f(x̃)) against the clean x over its data entries."""

@@ -18,7 +18,8 @@ whole input):
     loss = Σ_e w_e (g(f(x̃))_e − x_e)² / Σ_e w_e
     w = data entries (``loss_on="all"``, default) or masked entries only (``loss_on="masked"``, as MAE/SimMIM)
 
-The mask comes from torch's global RNG, which ``ssl_models.train.pretrain`` seeds.
+The mask comes from the objective's own generator (``Objective.random_generator``), which
+``ssl_models.train.pretrain`` seeds.
 
 Example::
 
@@ -35,7 +36,7 @@ import torch
 from torch import nn
 
 from ssl_models.encoders.base import Encoder
-from ssl_models.objectives._common import data_entries, graph_feature_count, infer_layout, make_decoder, uniform
+from ssl_models.objectives._common import data_entries, graph_feature_count, infer_layout, make_decoder
 from ssl_models.objectives.base import Batch, Objective
 from ssl_models.objectives.registry import OBJECTIVES
 
@@ -90,9 +91,13 @@ class MaskedAutoencoder(Objective):
         return (inputs.shape[1],)
 
     def random_mask(self, inputs: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Boolean unit mask (B, *unit_grid): exactly round(mask_ratio · n_units) masked units per example."""
+        """Boolean unit mask (B, *unit_grid): exactly round(mask_ratio · n_units) masked units per example.
+
+        Draws from ``generator`` (on the inputs' device), by default the objective's own.
+        """
+        generator = self.random_generator(inputs.device) if generator is None else generator
         grid = self._unit_grid(inputs)
-        scores = uniform((inputs.shape[0], math.prod(grid)), inputs, generator)
+        scores = torch.rand((inputs.shape[0], math.prod(grid)), generator=generator, device=inputs.device)
         if self.layout == "graph":
             real = inputs[:, :, 0] > 0.5
             scores = scores.masked_fill(~real, 2.0)

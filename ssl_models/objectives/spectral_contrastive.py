@@ -58,7 +58,8 @@ class SpectralContrastive(Objective):
     family = "contrastive"
     n_views = 2
 
-    def __init__(self, encoder: Encoder, max_norm: float | None = 1.0, projection_dim: int = 128, hidden_dim: int = 512) -> None:
+    def __init__(self, encoder: Encoder, max_norm: float | None = 1.0, projection_dim: int = 128,
+                 hidden_dim: int = 512) -> None:
         super().__init__(encoder)
         self.projector = projector(encoder.embedding_dim, hidden_dim, projection_dim)
         self.loss = SpectralContrastiveLoss(max_norm)

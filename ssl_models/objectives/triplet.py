@@ -5,7 +5,7 @@ Weinberger & Saul (2009), "Distance metric learning for large margin nearest nei
 
 With projections on the unit sphere, a_i = ĝ(f(v1_i)) (anchor: view 1), p_i = ĝ(f(v2_i)) (positive: view 2
 of the same example) and n_i = p_{(i+s) mod B} (negative: view 2 of another example, the batch rolled by a
-random shift s ∈ [1, B − 1]), ĝ(·) = g(·) / ‖g(·)‖:
+random shift s ∈ [1, B − 1] from the objective's generator), ĝ(·) = g(·) / ‖g(·)‖:
 
     loss = (1 / B) Σ_i max(0, ‖a_i − p_i‖² − ‖a_i − n_i‖² + α),   α = ``margin``
 
@@ -64,5 +64,6 @@ class Triplet(Objective):
             raise ValueError("the triplet objective needs at least two examples per batch for negatives")
         anchors = self.projector(self.encoder(first))
         positives = self.projector(self.encoder(second))
-        shift = int(torch.randint(1, first.shape[0], ()))
+        generator = self.random_generator(first.device)
+        shift = int(torch.randint(1, first.shape[0], (), generator=generator, device=first.device))
         return self.loss(anchors, positives, positives.roll(shift, dims=0))

@@ -1,0 +1,114 @@
+"""Bring your own data: a NumPy (.npz / .npy) or Parquet file as a dataset.
+
+- ``.npz``: array ``inputs`` (N, ...) and optionally ``labels`` (N,) and ``split`` (N,) of "train"/"test".
+- ``.npy``: the inputs alone (unlabelled).
+- ``.parquet``: column ``input`` (a list of numbers per row), optional ``label`` and ``split`` columns; the
+  per-example shape comes from ``input_shape`` or the file's metadata key ``sslbench.shape`` (e.g. "1,28,28"),
+  else each row is a vector.
+
+One example's shape decides the modality: (F,) vector, (C, T) sequence, (C, H, W) image. Labels may be
+strings or integers; they are mapped to 0..K−1 in sorted order. Every problem is reported naming the file
+and the column.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ssl_models.data.base import RawDataset
+
+SHAPE_MODALITY = {1: "vector", 2: "sequence", 3: "image"}
+SPLIT_VALUES = ("train", "test")
+
+
+class UserDataError(ValueError):
+    """A user data file that cannot be used; the message names the file and the column."""
+
+
+def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    with np.load(path, allow_pickle=False) as archive:
+        if "inputs" not in archive:
+            raise UserDataError(f"{path}: no array 'inputs' (arrays present: {', '.join(archive.files) or 'none'})")
+        return archive["inputs"], archive.get("labels"), archive.get("split")
+
+
+def _read_parquet(path: Path, input_shape: tuple[int, ...] | None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except Exception as error:  # pyarrow raises several types for unreadable files
+        raise UserDataError(f"{path}: not a readable Parquet file ({error})") from None
+    if "input" not in table.column_names:
+        raise UserDataError(f"{path}: no column 'input' (columns: {', '.join(table.column_names)})")
+    rows = table.column("input").to_pylist()
+    lengths = {len(row) if row is not None else 0 for row in rows}
+    if len(lengths) != 1 or 0 in lengths:
+        raise UserDataError(f"{path}: column 'input' has rows of different lengths {sorted(lengths)[:5]}; pad them to one length")
+    inputs = np.asarray(rows, dtype=np.float32)
+    metadata = table.schema.metadata or {}
+    if input_shape is None and b"sslbench.shape" in metadata:
+        input_shape = tuple(int(v) for v in metadata[b"sslbench.shape"].decode().split(","))
+    if input_shape is not None:
+        if int(np.prod(input_shape)) != inputs.shape[1]:
+            raise UserDataError(f"{path}: column 'input' rows hold {inputs.shape[1]} values, but the declared shape "
+                                f"{input_shape} needs {int(np.prod(input_shape))}")
+        inputs = inputs.reshape(len(inputs), *input_shape)
+    labels = np.asarray(table.column("label").to_pylist()) if "label" in table.column_names else None
+    split = np.asarray(table.column("split").to_pylist()) if "split" in table.column_names else None
+    return inputs, labels, split
+
+
+def load_user_file(path: Path, name: str | None = None, input_shape: tuple[int, ...] | None = None) -> RawDataset:
+    """Read and validate a user's data file into a RawDataset (modality from the example shape)."""
+    path = Path(path)
+    if not path.exists():
+        raise UserDataError(f"data file {path} does not exist")
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        inputs, labels, split = _read_npz(path)
+    elif suffix == ".npy":
+        inputs, labels, split = np.load(path, allow_pickle=False), None, None
+    elif suffix == ".parquet":
+        inputs, labels, split = _read_parquet(path, input_shape)
+    else:
+        raise UserDataError(f"{path}: unsupported data file type '{suffix}'; valid types: .npz, .npy, .parquet")
+    if input_shape is not None and suffix != ".parquet":
+        if int(np.prod(input_shape)) != int(np.prod(inputs.shape[1:])):
+            raise UserDataError(f"{path}: 'inputs' examples have shape {inputs.shape[1:]}, not the declared {input_shape}")
+        inputs = inputs.reshape(len(inputs), *input_shape)
+    if inputs.ndim < 2 or inputs.ndim - 1 not in SHAPE_MODALITY:
+        raise UserDataError(f"{path}: 'inputs' has shape {inputs.shape}; need (N, F), (N, C, T) or (N, C, H, W)")
+    if not np.issubdtype(inputs.dtype, np.number):
+        raise UserDataError(f"{path}: 'inputs' must be numeric, got dtype {inputs.dtype}")
+    inputs = inputs.astype(np.float32)
+    bad = ~np.isfinite(inputs.reshape(len(inputs), -1)).all(axis=1)
+    if bad.any():
+        raise UserDataError(f"{path}: 'inputs' has NaN or infinite values in {int(bad.sum())} examples (first: row {int(np.argmax(bad))})")
+    label_column = "labels" if suffix != ".parquet" else "label"
+    codes = None
+    if labels is not None:
+        if len(labels) != len(inputs):
+            raise UserDataError(f"{path}: '{label_column}' has {len(labels)} entries but there are {len(inputs)} inputs")
+        if any(v is None for v in labels.tolist()):
+            raise UserDataError(f"{path}: '{label_column}' has missing values; label every example or drop the column")
+        classes, codes = np.unique(labels, return_inverse=True)
+        if len(classes) < 2:
+            raise UserDataError(f"{path}: '{label_column}' has a single class ({classes[0]!r}); probes need at least two "
+                                f"(drop the column to treat the data as unlabelled)")
+    official_test = None
+    if split is not None:
+        split_column = "split"
+        if len(split) != len(inputs):
+            raise UserDataError(f"{path}: '{split_column}' has {len(split)} entries but there are {len(inputs)} inputs")
+        values = set(map(str, split.tolist()))
+        if not values <= set(SPLIT_VALUES):
+            raise UserDataError(f"{path}: '{split_column}' values {sorted(values - set(SPLIT_VALUES))} are not valid; valid: train, test")
+        official_test = np.asarray([str(v) == "test" for v in split.tolist()])
+        if official_test.all() or not official_test.any():
+            raise UserDataError(f"{path}: '{split_column}' must hold both train and test examples")
+    return RawDataset(name or path.stem, SHAPE_MODALITY[inputs.ndim - 1], inputs,
+                      None if codes is None else codes.astype(np.int64), official_test,
+                      class_names=tuple(map(str, classes)) if labels is not None else ())

@@ -1,0 +1,132 @@
+"""The linear-dynamical-system dataset, the Kalman filter, and the two lds evaluators."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from ssl_models import data
+from ssl_models.data.linear_dynamics import lds_systems, load_lds
+from ssl_models.evaluate.extra import EVALUATORS, EvaluationContext, run_extra_evaluators
+from ssl_models.lds import LinearGaussianSystem, kalman_filter, random_stable_system, simulate
+
+
+def test_lds_dataset_shapes_labels_and_hidden_states_follow_the_split() -> None:
+    raw = data.DATASETS.get("lds")()
+    assert raw.modality == "sequence" and raw.inputs.shape == (1000, 2, 96) and raw.inputs.dtype == np.float32
+    assert np.bincount(raw.labels).tolist() == [250] * 4
+    assert raw.extras["states"].shape == (1000, 4, 96)
+    assert raw.evaluators == ("lds_next_step", "lds_state_r2")
+    assert np.allclose(raw.inputs.var(axis=(0, 2)), 1.0, atol=0.1)
+    split = data.split_dataset(raw, seed=0)
+    assert np.array_equal(split.extra_train("states"), raw.extras["states"][split.train_index])
+    assert np.array_equal(split.extra_test("states"), raw.extras["states"][split.test_index])
+
+
+def test_systems_are_stable_distinct_and_recomputable() -> None:
+    systems = lds_systems()
+    assert all(system.spectral_radius < 1 for system in systems)
+    assert not np.allclose(systems[0].transition, systems[1].transition)
+    fresh = random_stable_system(np.random.default_rng([0, 2]), 4, 2)
+    assert np.array_equal(fresh.transition, systems[2].transition) and np.array_equal(fresh.emission, systems[2].emission)
+
+
+def test_kalman_one_step_prediction_beats_naive_predictors() -> None:
+    system = lds_systems()[1]
+    states, observations = simulate(system, 200, 64, np.random.default_rng(5))
+    filtered, predicted = kalman_filter(system, observations)
+    target = observations[:, :, 1:]
+    kalman = ((predicted[:, :, 1:] - target) ** 2).mean()
+    persistence = ((observations[:, :, :-1] - target) ** 2).mean()
+    assert kalman < 0.8 * persistence and kalman < 0.8 * (target ** 2).mean()
+    assert ((filtered - states) ** 2).mean() < 0.5 * states.var()
+
+
+def brute_force(system: LinearGaussianSystem, observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """E[y_t | y_<t] and E[x_t | y_≤t] by conditioning the joint Gaussian of one stationary sequence."""
+    A, C, R = system.transition, system.emission, system.observation_noise
+    stationary = system.stationary_covariance
+    length, p = observations.shape[1], system.observation_dim
+    power = lambda k: np.linalg.matrix_power(A, k)  # noqa: E731
+    cov_xy = lambda t, s: power(t - s) @ stationary @ C.T if t >= s else stationary @ power(s - t).T @ C.T  # noqa: E731
+    joint = np.block([[C @ cov_xy(t, s) + (R if t == s else 0) for s in range(length)] for t in range(length)])
+    y = observations.T.reshape(-1)
+    predictions, filtered = np.zeros((p, length)), np.zeros((system.state_dim, length))
+    for t in range(length):
+        past = slice(0, t * p)
+        if t:
+            predictions[:, t] = joint[t * p:(t + 1) * p, past] @ np.linalg.solve(joint[past, past], y[past])
+        upto = slice(0, (t + 1) * p)
+        cross = np.hstack([cov_xy(t, s) for s in range(t + 1)])
+        filtered[:, t] = cross @ np.linalg.solve(joint[upto, upto], y[upto])
+    return predictions, filtered
+
+
+def test_kalman_filter_matches_gaussian_conditioning_on_a_tiny_system() -> None:
+    system = random_stable_system(np.random.default_rng(3), state_dim=2, observation_dim=1)
+    _, observations = simulate(system, 3, 5, np.random.default_rng(4))
+    filtered, predicted = kalman_filter(system, observations)
+    for sequence in range(3):
+        expected_predictions, expected_filtered = brute_force(system, observations[sequence])
+        assert np.allclose(predicted[sequence], expected_predictions, atol=1e-8)
+        assert np.allclose(filtered[sequence], expected_filtered, atol=1e-8)
+
+
+class KalmanObjective(nn.Module):
+    """An 'objective' whose predict_next is the Kalman filter of a known system (or persistence)."""
+
+    def __init__(self, systems: np.ndarray | None) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(1))
+        self.systems = systems
+
+    def predict_next(self, inputs: torch.Tensor) -> torch.Tensor:
+        if self.systems is None:
+            return inputs[:, :, :-1]
+        predictions = np.zeros(inputs.shape)
+        for index, system in enumerate(lds_systems()):
+            rows = self.systems == index
+            predictions[rows] = kalman_filter(system, inputs.numpy()[rows])[1]
+        return torch.from_numpy(predictions[:, :, 1:]).float()
+
+
+class LaggedEncoder(nn.Module):
+    """Per-step tokens (B, T, 2·L): the last L observations, zero before the start."""
+
+    provides_tokens = True
+
+    def __init__(self, lags: int = 8) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(1))
+        self.lags = lags
+
+    def tokens(self, inputs: torch.Tensor) -> torch.Tensor:
+        padded = torch.nn.functional.pad(inputs, (self.lags - 1, 0))
+        return torch.cat([padded[:, :, lag:lag + inputs.shape[2]] for lag in range(self.lags)], dim=1).transpose(1, 2)
+
+
+@pytest.fixture(scope="module")
+def small_split() -> data.SplitData:
+    return data.split_dataset(load_lds(sequences_per_system=40, length=48), seed=0)
+
+
+def test_next_step_evaluator_reports_the_ratio_to_the_kalman_optimum(small_split: data.SplitData) -> None:
+    run = lambda objective: EVALUATORS.get("lds_next_step")(  # noqa: E731
+        EvaluationContext(small_split, 0, np.zeros(1), np.zeros(1), objective=objective))
+    optimal = run(KalmanObjective(small_split.y_test))
+    assert optimal["next_step_mse_ratio"] == pytest.approx(1.0, abs=1e-5)
+    assert optimal["next_step_mse"] == pytest.approx(optimal["kalman_next_step_mse"], rel=1e-5)
+    naive = run(KalmanObjective(None))
+    assert naive["next_step_mse_ratio"] > 1.2
+    assert run(nn.Linear(1, 1)) == {}
+
+
+def test_state_r2_evaluator_reads_states_from_tokens_beside_the_filter(small_split: data.SplitData) -> None:
+    metrics = run_extra_evaluators(EvaluationContext(small_split, 0, np.zeros(1), np.zeros(1), encoder=LaggedEncoder()))
+    assert set(metrics) == {"state_r2", "kalman_state_r2"}
+    assert 0.5 < metrics["kalman_state_r2"] < 1.0
+    assert 0.3 < metrics["state_r2"] <= metrics["kalman_state_r2"] + 0.05
+    no_tokens = EvaluationContext(small_split, 0, np.zeros(1), np.zeros(1), encoder=nn.Linear(1, 1))
+    assert EVALUATORS.get("lds_state_r2")(no_tokens) == {}
