@@ -88,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=_positive, help="parallel workers (default: 1 thread, else one per core)")
     run.add_argument("--dask-address", help="tcp://HOST:PORT of an existing Dask scheduler (implies --task-runner dask)")
 
+    augment = commands.add_parser("augment", help="generate the augmented-view banks of a suite, without training")
+    augment.add_argument("suite", help="suite name or .toml path")
+    augment.add_argument("--datasets", type=_names, help="comma-separated dataset names (overrides the suite)")
+    augment.add_argument("--seeds", type=_seeds, help="comma-separated seeds")
+    augment.add_argument("--out", default="sslbench-out", help="output folder (banks go to cache/banks)")
+
     serve = commands.add_parser("serve", help="serve a suite as a scheduled Prefect deployment (needs a Prefect server)")
     serve.add_argument("suite", help="suite name or .toml path")
     serve.add_argument("--cron", required=True, help='cron schedule, e.g. "0 3 * * *" (03:00 every day)')
@@ -233,6 +239,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_augment(args: argparse.Namespace) -> int:
+    from benchmarks.plan import make_plan
+    from benchmarks.suite import load_suite, with_overrides
+
+    suite = with_overrides(load_suite(args.suite), datasets=args.datasets, seeds=args.seeds)
+    make_plan(suite)
+    from flows.augment import augment_flow
+
+    paths = augment_flow(suite=suite.to_dict(), out_dir=str(args.out))
+    print(f"{len(paths)} view banks ready under {Path(args.out) / 'cache' / 'banks'}")
+    return EXIT_OK
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import os
 
@@ -282,7 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     runtime.configure(verbose=args.verbose)
     handlers = {"list": cmd_list, "run": lambda: cmd_run(args), "report": lambda: cmd_report(args),
                 "serve": lambda: cmd_serve(args), "clean": lambda: cmd_clean(args),
-                "reproduce": lambda: cmd_reproduce(args)}
+                "reproduce": lambda: cmd_reproduce(args), "augment": lambda: cmd_augment(args)}
     try:
         return handlers[args.command]()
     except ValueError as error:  # SuiteError, UnknownNameError, UsageError, bad values

@@ -1,198 +1,125 @@
 """Comparison reports: ``OUT/reports/RUN_ID/report.md`` and ``index.html`` with PNG plots beside them.
 
-Per dataset and metric, a table objective × encoder of mean ± std over seeds, best per column in bold,
-baselines as rows; loss curves; collapse flags and failures. The HTML needs no server and no internet.
+``build_report`` reads a run's tables and writes, in order: the run's provenance; how to read the tables; the
+average rank of every objective across (dataset, encoder) blocks with an interval plot; k-means NMI/ARI per
+objective family with a one-sentence answer to "do contrastive objectives cluster better than autoencoders?";
+the trend against the previous run of the same suite; per dataset, objective × encoder tables of linear probe,
+kNN, NMI and ARI (mean ± std, best bold, ≈ where not distinguishable from the best, 95 % intervals, published
+reference figures), the linear-autoencoder ⇔ PCA check, bar and loss plots; collapse flags; failures.
+
+Modules: ``report_stats`` (the rules), ``report_tables`` (sections), ``report_plots`` (PNGs), ``report_render``
+(Markdown and HTML), ``references`` (published figures). The HTML needs no server and no internet.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from results import report_plots, report_tables
+from results.query import load
+from results.report_render import Section, html_page, markdown
+from results.report_stats import SAME_AS_BEST_RULE, nemenyi_critical_difference
+from results.store import read_table
 
-from results.query import load  # noqa: E402
-from results.store import read_table  # noqa: E402
-
-METRICS = {"linear_acc": "Linear probe accuracy", "knn_acc": "kNN accuracy",
-           "kmeans_nmi": "k-means NMI", "kmeans_ari": "k-means ARI"}
-BASELINE_ORDER = ("raw", "pca", "random", "supervised")
+__all__ = ["Section", "build_report"]
 
 
-@dataclass
-class Section:
-    """A titled block of a report: a paragraph, a table (header + rows, bold cells marked) or an image."""
-
-    title: str
-    text: str = ""
-    header: list[str] = field(default_factory=list)
-    rows: list[list[str]] = field(default_factory=list)
-    bold: set[tuple[int, int]] = field(default_factory=set)
-    image: str | None = None
-    level: int = 2
+def _text(value: object) -> str:
+    """A string column's value, '' when null (a column added after the row was written reads as null)."""
+    return value if isinstance(value, str) else ""
 
 
-def _cell(values: pd.Series) -> str:
-    if values.empty:
-        return "—"
-    mean, std = values.mean(), values.std(ddof=1) if len(values) > 1 else 0.0
-    return f"{mean:.3f} ± {std:.3f}" if len(values) > 1 else f"{mean:.3f}"
+def _run_header(run_id: str, run: pd.Series | None) -> Section:
+    if run is None:
+        return Section(f"Run {run_id}", "The run has not finished (no runs row yet).", level=1)
+    versions = json.loads(_text(run["package_versions"]) or "{}")
+    counts = [int(run[c]) if pd.notna(run[c]) else 0 for c in ("n_jobs", "n_failed")]
+    return Section(f"Run {run_id}", (
+        f"Suite **{run['suite']}**, {counts[0]} jobs, {counts[1]} failed; started {run['started']}, finished "
+        f"{run['finished']}; device {_text(run['device']) or 'n/a'}; git {_text(run['git_sha'])[:10] or 'n/a'}"
+        + "".join(f", {k} {v}" for k, v in versions.items())), level=1)
 
 
-def metric_table(df: pd.DataFrame, metric: str) -> Section:
-    """Objective rows × encoder columns; encoder-free baselines fill every column; best per column bold."""
-    chosen = df[df["metric"] == metric]
-    encoders = sorted(e for e in chosen["encoder"].unique() if e)
-    ssl = sorted(o for o in chosen["objective"].unique() if o not in BASELINE_ORDER)
-    objectives = ssl + [o for o in BASELINE_ORDER if o in set(chosen["objective"])]
-    header = ["objective"] + encoders
-    rows, means = [], []
-    for objective in objectives:
-        subset = chosen[chosen["objective"] == objective]
-        label = objective if objective not in BASELINE_ORDER else f"{objective} (baseline)"
-        row, row_means = [label], []
-        for encoder in encoders:
-            values = subset["value"] if (subset["encoder"] == "").all() else subset[subset["encoder"] == encoder]["value"]
-            row.append(_cell(values))
-            row_means.append(values.mean() if not values.empty else np.nan)
-        rows.append(row)
-        means.append(row_means)
-    bold = set()
-    matrix = np.array(means, dtype=float) if means else np.zeros((0, 0))
-    for column in range(matrix.shape[1] if matrix.size else 0):
-        if np.isfinite(matrix[:, column]).any():
-            best = np.nanmax(matrix[:, column])
-            bold |= {(r, column + 1) for r in range(matrix.shape[0]) if matrix[r, column] == best}
-    return Section(METRICS.get(metric, metric), header=header, rows=rows, bold=bold, level=3)
-
-
-def _bar_plot(df: pd.DataFrame, dataset: str, path: Path) -> None:
-    chosen = df[(df["metric"] == "linear_acc") & (df["dataset"] == dataset)]
-    grouped = chosen.groupby(["objective", "encoder"], observed=True)["value"].agg(["mean", "std"]).reset_index()
-    grouped["std"] = grouped["std"].fillna(0.0)
-    labels = [f"{o}\n{e}" if e else o for o, e in zip(grouped["objective"], grouped["encoder"])]
-    fig, ax = plt.subplots(figsize=(max(6, 0.55 * len(labels)), 4))
-    colours = ["#999999" if o in BASELINE_ORDER else "#3b6ea5" for o in grouped["objective"]]
-    ax.bar(range(len(labels)), grouped["mean"], yerr=grouped["std"], color=colours, capsize=3)
-    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=7)
-    low = max(0.0, float(grouped["mean"].min()) - 0.1) if len(grouped) else 0.0
-    ax.set_ylim(low, 1.0)
-    ax.set_ylabel("linear probe accuracy")
-    ax.set_title(f"{dataset}: linear probe (grey = baselines)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def _loss_plot(history: pd.DataFrame, jobs: pd.DataFrame, dataset: str, path: Path) -> bool:
-    merged = history.merge(jobs[["run_id", "job_id", "dataset", "encoder", "objective", "seed"]], on=["run_id", "job_id"])
-    merged = merged[merged["dataset"] == dataset]
-    if merged.empty:
-        return False
-    objectives = sorted(merged["objective"].unique())
-    fig, axes = plt.subplots(1, len(objectives), figsize=(3.2 * len(objectives), 3), squeeze=False)
-    for ax, objective in zip(axes[0], objectives):
-        for (encoder, seed), curve in merged[merged["objective"] == objective].groupby(["encoder", "seed"]):
-            ax.plot(curve["epoch"], curve["loss"], label=f"{encoder} s{seed}")
-        ax.set_title(objective, fontsize=9)
-        ax.set_xlabel("epoch")
-        ax.legend(fontsize=6)
-    axes[0][0].set_ylabel("training loss")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return True
-
-
-def _sections(root: Path, run_id: str, folder: Path) -> list[Section]:
-    runs = read_table(root, "runs", {"run_id": run_id}).to_pandas()
-    jobs = read_table(root, "jobs", {"run_id": run_id}).to_pandas()
-    history = read_table(root, "history", {"run_id": run_id}).to_pandas()
-    df = load(root, run_id=run_id)
-    sections = []
-    if not runs.empty:
-        run = runs.iloc[0]
-        versions = json.loads(run["package_versions"] or "{}")
-        sections.append(Section(
-            f"Run {run_id}",
-            f"Suite **{run['suite']}**, {int(run['n_jobs'])} jobs, {int(run['n_failed'])} failed; started {run['started']}, "
-            f"finished {run['finished']}; device {run['device']}; git {run['git_sha'][:10] or 'n/a'}; "
-            + ", ".join(f"{k} {v}" for k, v in versions.items()), level=1))
+def _reading_guide(df: pd.DataFrame) -> Section:
+    seeds = df.groupby(["dataset", "encoder", "objective"], observed=True)["seed"].nunique()
+    most = int(seeds.max()) if len(seeds) else 0
+    if not most:
+        seeds_text = "No job of this run produced metrics; see Failures."
+    elif most == 1:
+        seeds_text = ("Every entry has a single seed, so no test is possible: differences between entries are not "
+                      "tested and no interval is given. Run with several seeds (e.g. `--seeds 0,1,2`) for both.")
     else:
-        sections.append(Section(f"Run {run_id}", "The run has not finished (no runs row yet).", level=1))
-    for dataset in sorted(df["dataset"].unique()):
-        data = df[df["dataset"] == dataset]
-        sections.append(Section(f"Dataset {dataset}", "Mean ± std over seeds on the test split; best per column in bold."))
-        for metric in METRICS:
-            if metric in set(data["metric"]):
-                sections.append(metric_table(data, metric))
-        bar = folder / f"linear_acc_{dataset}.png"
-        if "linear_acc" in set(data["metric"]):
-            _bar_plot(data, dataset, bar)
-            sections.append(Section("Linear probe by objective and encoder", image=bar.name, level=3))
-        loss = folder / f"loss_{dataset}.png"
-        if _loss_plot(history, jobs, dataset, loss):
-            sections.append(Section("Training loss", image=loss.name, level=3))
-    collapsed = df[(df["metric"] == "collapsed") & (df["value"] > 0.5)]
-    if "collapsed" in set(df["metric"]):
-        rows = [[r.dataset, r.encoder, r.objective, str(r.seed)] for r in collapsed.itertuples()]
-        sections.append(Section("Collapse flags", "Jobs whose embeddings collapsed (normalised std < 0.1 or effective rank < 1.5)."
-                                if rows else "No job collapsed.", header=["dataset", "encoder", "objective", "seed"] if rows else [], rows=rows))
-    failed = jobs[jobs["status"] != "ok"]
-    sections.append(Section("Failures", "" if len(failed) else "Every job finished.",
-                            header=["dataset", "encoder", "objective", "seed", "status", "error"] if len(failed) else [],
-                            rows=[[r.dataset, r.encoder, r.objective, str(r.seed), r.status, (r.error or "")[:200]] for r in failed.itertuples()]))
+        least = int(seeds.min())
+        seeds_text = f"Entries have {least if least == most else f'{least} to {most}'} seeds. {SAME_AS_BEST_RULE}"
+    return Section("How to read this report", (
+        "Tables give the mean ± std over seeds on the test split; rows are objectives, columns encoders. The best entry "
+        "of each column is **bold**; baselines (raw input, PCA, random encoder, supervised upper bound) are rows "
+        "marked (baseline), and the encoder-free ones (raw, pca) fill every column. Rows marked (published) are figures "
+        f"from the literature, not measured here, with their source.\n\n{seeds_text}"))
+
+
+def _previous_run(runs: pd.DataFrame, run: pd.Series) -> str | None:
+    earlier = runs[(runs["suite"] == run["suite"]) & (runs["started"] < run["started"]) & (runs["run_id"] != run["run_id"])]
+    return str(earlier.sort_values("started")["run_id"].iloc[-1]) if len(earlier) else None
+
+
+def _summary_sections(root: Path, df: pd.DataFrame, runs: pd.DataFrame, run: pd.Series | None, folder: Path) -> list[Section]:
+    sections = []
+    if "linear_acc" in set(df["metric"]):
+        ranks = report_tables.rank_frame(df)
+        complete = ranks.attrs["complete"] and ranks.attrs["n_blocks"] >= 2 and len(ranks) >= 2
+        difference = nemenyi_critical_difference(len(ranks), ranks.attrs["n_blocks"]) if complete else None
+        report_plots.rank_intervals(ranks, folder / "average_rank.png", difference)
+        sections.append(report_tables.rank_table(ranks, "average_rank.png", difference))
+    if {"kmeans_nmi", "kmeans_ari"} & set(df["metric"]):
+        sections.append(report_tables.family_table(df))
+    if run is None:
+        sections.append(Section("Trend against the previous run", "The run has not finished; no trend is computed."))
+    else:
+        previous = _previous_run(runs, run)
+        trend = (report_tables.trend_frame(load(root, run_id=previous, metric="linear_acc"), df)
+                 if previous else pd.DataFrame())
+        sections.append(report_tables.trend_table(trend, str(run["suite"]), previous, str(run["run_id"])))
     return sections
 
 
-def _markdown(sections: list[Section]) -> str:
-    lines = []
-    for section in sections:
-        lines += ["#" * section.level + " " + section.title, ""]
-        if section.text:
-            lines += [section.text, ""]
-        if section.header:
-            lines.append("| " + " | ".join(section.header) + " |")
-            lines.append("|" + "---|" * len(section.header))
-            for r, row in enumerate(section.rows):
-                lines.append("| " + " | ".join(f"**{c}**" if (r, i) in section.bold else c for i, c in enumerate(row)) + " |")
-            lines.append("")
-        if section.image:
-            lines += [f"![{section.title}]({section.image})", ""]
-    return "\n".join(lines)
+def _dataset_sections(df: pd.DataFrame, jobs: pd.DataFrame, history: pd.DataFrame, folder: Path) -> list[Section]:
+    sections = []
+    for dataset in sorted(df["dataset"].unique()):
+        data = df[df["dataset"] == dataset]
+        present = set(data["metric"])
+        sections.append(Section(f"Dataset {dataset}"))
+        for metric in report_tables.METRICS:
+            if metric not in present:
+                continue
+            sections.append(report_tables.metric_table(data, metric))
+            intervals = report_tables.interval_table(data, metric) if metric == "linear_acc" else None
+            sections += [s for s in (intervals, report_tables.reference_table(dataset, metric)) if s is not None]
+        eym = report_tables.eym_table(data)
+        if eym is not None:
+            sections.append(eym)
+        if "linear_acc" in present:
+            report_plots.linear_probe_bars(data, dataset, folder / f"linear_acc_{dataset}.png")
+            sections.append(Section("Linear probe by objective and encoder", image=f"linear_acc_{dataset}.png", level=3))
+        if report_plots.loss_curves(history, jobs, dataset, folder / f"loss_{dataset}.png"):
+            sections.append(Section("Training loss", image=f"loss_{dataset}.png", level=3))
+    return sections
 
 
-def _html(sections: list[Section], title: str) -> str:
-    body = []
-    for section in sections:
-        level = min(section.level, 4)
-        body.append(f"<h{level}>{html.escape(section.title)}</h{level}>")
-        if section.text:
-            text = html.escape(section.text)
-            while "**" in text:
-                text = text.replace("**", "<b>", 1).replace("**", "</b>", 1)
-            body.append(f"<p>{text}</p>")
-        if section.header:
-            head = "".join(f"<th>{html.escape(h)}</th>" for h in section.header)
-            rows = "".join(
-                "<tr>" + "".join(f"<td><b>{html.escape(c)}</b></td>" if (r, i) in section.bold else f"<td>{html.escape(c)}</td>"
-                                 for i, c in enumerate(row)) + "</tr>" for r, row in enumerate(section.rows))
-            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
-        if section.image:
-            body.append(f'<img src="{html.escape(section.image)}" alt="{html.escape(section.title)}">')
-    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
-             "table{border-collapse:collapse;margin:0.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
-             "td:first-child,th:first-child{text-align:left}img{max-width:100%;margin:0.5em 0 1.5em}")
-    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-            f"<style>{style}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+def _sections(root: Path, run_id: str, folder: Path) -> list[Section]:
+    runs = read_table(root, "runs").to_pandas()
+    this_run = runs[runs["run_id"] == run_id]
+    run = this_run.iloc[0] if len(this_run) else None
+    jobs = read_table(root, "jobs", {"run_id": run_id}).to_pandas()
+    history = read_table(root, "history", {"run_id": run_id}).to_pandas()
+    df = load(root, run_id=run_id)
+    return ([_run_header(run_id, run), _reading_guide(df)] + _summary_sections(root, df, runs, run, folder)
+            + _dataset_sections(df, jobs, history, folder)
+            + [report_tables.collapse_table(df), report_tables.failures_table(jobs)])
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -212,6 +139,6 @@ def build_report(root: str | Path, run_id: str | None = None) -> Path:
     folder = root / "reports" / run_id
     folder.mkdir(parents=True, exist_ok=True)
     sections = _sections(root, run_id, folder)
-    _write_atomic(folder / "report.md", _markdown(sections))
-    _write_atomic(folder / "index.html", _html(sections, f"sslbench report {run_id}"))
+    _write_atomic(folder / "report.md", markdown(sections))
+    _write_atomic(folder / "index.html", html_page(sections, f"sslbench report {run_id}"))
     return folder

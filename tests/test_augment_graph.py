@@ -76,13 +76,13 @@ def test_random_walk_subgraph_keeps_the_requested_share_of_nodes_connected(famil
     views = GraphAugmentation(tuple(families.shape[1:]), **{**OFF, "subgraph_keep_ratio": 0.5,
                                                            "keep_first_node": False})(families, seed=0)
     kept, total = views[..., 0].sum(dim=1), families[..., 0].sum(dim=1)
-    assert ((kept - torch.ceil(0.5 * total)).abs() <= 1).float().mean() > 0.9
+    assert torch.equal(kept, torch.ceil(0.5 * total))
     import networkx as nx
 
-    for view in views[:16]:
-        n_nodes = int(view[:, 0].sum())
-        graph = nx.from_numpy_array(view[:n_nodes, 3:3 + n_nodes].numpy())
-        assert nx.is_connected(graph)
+    as_graph = lambda dense: nx.from_numpy_array(dense[:int(dense[:, 0].sum()), 3:3 + int(dense[:, 0].sum())].numpy())  # noqa: E731
+    connected = [index for index in range(len(families)) if nx.is_connected(as_graph(families[index]))]
+    assert len(connected) > 32
+    assert all(nx.is_connected(as_graph(views[index])) for index in connected)
 
 
 def test_ego_graph_centre_survives_node_removal() -> None:

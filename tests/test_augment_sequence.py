@@ -72,9 +72,9 @@ def test_crop_views_are_stretched_sub_series(series: torch.Tensor) -> None:
 def test_permutation_reorders_segments_without_changing_values(series: torch.Tensor) -> None:
     views = only("permutation", max_segments=5)(series, 2)
     assert torch.equal(views.sort(dim=2).values, series.sort(dim=2).values)
-    ramp = torch.arange(64.0).expand(2, 1, 64)
+    ramp = torch.arange(64.0).expand(64, 1, 64)
     jumps = (only("permutation", (1, 64))(ramp, 5).diff(dim=2) != 1).sum(dim=2)
-    assert (jumps >= 1).all() and (jumps <= 4).all()
+    assert (jumps >= 1).all() and (jumps <= 3).all()
 
 
 def test_scaling_multiplies_each_channel_by_one_factor(series: torch.Tensor) -> None:

@@ -17,7 +17,7 @@ import torch
 
 from ssl_models.augment.registry import build_augmentation
 
-BANK_FORMAT_VERSION = 1
+BANK_FORMAT_VERSION = 2  # bumped whenever the views stored under the same key change (2: batched image views)
 NPY_MAGIC = b"\x93NUMPY"
 
 

@@ -4,9 +4,9 @@ with Augmentations", GraphCL; Zhu et al. 2020, GRACE).
 In order, each with a ratio (0 disables it):
 
 - random-walk subgraph: a walk from a random node (with probability ``walk_restart`` of jumping back to a node
-  already visited, which keeps the subgraph connected while it grows) until ``subgraph_keep_ratio`` of the
-  nodes are visited or 4·M steps have passed; the other nodes are removed (pure torch: torch_cluster's walker
-  is not a dependency);
+  already visited, which keeps the subgraph connected while it grows; to a new node only once a component is
+  covered) until ``subgraph_keep_ratio`` of the nodes are visited or 4·M steps have passed; the other nodes
+  are removed (pure torch: torch_cluster's walker is not a dependency);
 - node dropping: each node removed with probability ``node_drop_ratio`` (``torch_geometric.utils.dropout_node``);
 - edge dropping: each undirected edge removed with probability ``edge_drop_ratio`` (``dropout_edge``);
 - feature masking: feature entries zeroed with probability ``feature_mask_ratio`` (``mask_feature``,
@@ -90,24 +90,33 @@ class GraphAugmentation:
         return views.to(inputs.device)
 
     def _walk_subgraph(self, graphs: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """(B, M) mask of the nodes a restarting random walk visits in each graph."""
+        """(B, M) mask of the nodes a restarting random walk visits in each graph.
+
+        Each step moves to a uniform neighbour; with probability ``walk_restart``, or from a node without
+        neighbours, it jumps to a visited node instead; once the visited nodes have no unvisited neighbour left
+        (their component is covered) it jumps to a uniform unvisited node.
+        """
         mask = graphs[..., 0] > 0.5
-        neighbours = (graphs[..., 1 + self.n_features:] != 0) & mask[:, :, None] & mask[:, None, :]
-        n_nodes = mask.sum(1)
-        target = torch.ceil(self.subgraph_keep_ratio * n_nodes)
-        rows = torch.arange(len(graphs))
+        batch, max_nodes = mask.shape
+        adjacency = ((graphs[..., 1 + self.n_features:] != 0) & mask[:, :, None] & mask[:, None, :]).float()
+        rows_of_adjacency = adjacency.reshape(batch * max_nodes, max_nodes)
+        offsets = torch.arange(batch) * max_nodes
+        target = torch.ceil(self.subgraph_keep_ratio * mask.sum(1))
         current = self._uniform_choice(mask, generator)
         visited = torch.zeros_like(mask)
-        visited[rows, current] = True
-        for _ in range(4 * self.max_nodes):
+        visited.view(-1)[offsets + current] = True
+        for _ in range(4 * max_nodes):
             growing = visited.sum(1) < target
             if not growing.any():
                 break
-            options = neighbours[rows, current]
-            restart = (torch.rand(len(graphs), generator=generator) < self.walk_restart) | ~options.any(1)
-            step = self._uniform_choice(torch.where(restart[:, None], visited, options), generator)
-            current = torch.where(growing, step, current)
-            visited[rows, current] |= growing
+            options = rows_of_adjacency[offsets + current] > 0
+            restart = (torch.rand(batch, generator=generator) < self.walk_restart) | ~options.any(1)
+            options = torch.where(restart[:, None], visited, options)
+            frontier = (torch.bmm(visited.float().unsqueeze(1), adjacency).squeeze(1) > 0) & ~visited
+            covered = ~frontier.any(1)
+            options = torch.where(covered[:, None], mask & ~visited, options)
+            current = torch.where(growing, self._uniform_choice(options, generator), current)
+            visited.view(-1)[offsets + current] |= growing
         return visited & mask
 
     @staticmethod

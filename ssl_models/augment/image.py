@@ -1,25 +1,48 @@
-"""Image augmentations with torchvision.transforms.v2: random resized crop, small affine, noise, erasing."""
+"""Image augmentations, batched: random resized crop and small affine in one resampling, noise, erasing.
+
+The same steps as torchvision's ``RandomResizedCrop`` → ``RandomAffine`` → ``GaussianNoise(clip=True)`` →
+``RandomErasing`` (SimCLR-style, scaled down for small grey-scale digits), drawn per example but applied to the
+whole batch at once: crop and affine compose into one 2×3 matrix per image for ``F.affine_grid`` /
+``F.grid_sample`` (bilinear, zero fill), which is two orders of magnitude faster than a per-image loop.
+
+With D = diag(W/2, H/2), rotation R(θ), translation t (pixels), crop centre c and size (w, h) (normalised
+centre c_n, scale S = diag(w/W, h/H)), an output point p ∈ [−1, 1]² samples the input at
+
+    x = c_n + S D⁻¹ R(θ) (D p − t)
+
+Everything is drawn from a ``torch.Generator`` seeded with ``seed``, so (inputs, seed) fixes the views.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
-from torchvision.transforms import v2
+import torch.nn.functional as F
 
 from ssl_models.augment.registry import AUGMENTATIONS
-from ssl_models.device import seeded_global_rng
+
+ERASE_SCALE = (0.02, 0.1)
+ERASE_RATIO = (0.3, 3.3)
+
+
+def _uniform(low: float, high: float, size: int, generator: torch.Generator) -> torch.Tensor:
+    return low + (high - low) * torch.rand(size, generator=generator)
 
 
 @dataclass
 class ImageAugmentation:
     """Per-example random view of (B, C, H, W) images in [0, 1].
 
-    Each example gets its own crop/affine/noise/erasing draw; ``seed`` fixes them all.
+    Crop area fraction ~ U(crop_scale), aspect ratio log-uniform in ``crop_ratio``; rotation ~ U(±rotation_degrees);
+    translation ~ U(±translate) of the image size; additive noise N(0, noise_std²) then clip to [0, 1]; with
+    probability erase_probability one rectangle of 2–10% of the image (aspect 0.3–3.3) is set to 0.
     """
 
     sample_shape: tuple[int, ...]
     crop_scale: tuple[float, float] = (0.5, 1.0)
+    crop_ratio: tuple[float, float] = (0.8, 1.25)
     rotation_degrees: float = 15.0
     translate: float = 0.1
     noise_std: float = 0.05
@@ -29,19 +52,64 @@ class ImageAugmentation:
     def __post_init__(self) -> None:
         if len(self.sample_shape) != 3:
             raise ValueError(f"image augmentation needs (C, H, W) examples, got shape {self.sample_shape}")
-        height, width = self.sample_shape[1:]
-        steps = [v2.RandomResizedCrop((height, width), scale=tuple(self.crop_scale), ratio=(0.8, 1.25), antialias=True)]
-        if self.rotation_degrees or self.translate:
-            steps.append(v2.RandomAffine(degrees=self.rotation_degrees, translate=(self.translate, self.translate)))
-        if self.noise_std:
-            steps.append(v2.GaussianNoise(sigma=self.noise_std, clip=True))
-        if self.erase_probability:
-            steps.append(v2.RandomErasing(p=self.erase_probability, scale=(0.02, 0.1), value=0.0))
-        self._transform = v2.Compose(steps)
+        self.crop_scale = tuple(self.crop_scale)  # type: ignore[assignment]
+        self.crop_ratio = tuple(self.crop_ratio)  # type: ignore[assignment]
+        low, high = self.crop_scale
+        if not 0.0 < low <= high <= 1.0:
+            raise ValueError(f"crop_scale must satisfy 0 < low ≤ high ≤ 1, got {self.crop_scale}")
+        if not 0.0 < self.crop_ratio[0] <= self.crop_ratio[1]:
+            raise ValueError(f"crop_ratio must satisfy 0 < low ≤ high, got {self.crop_ratio}")
+        if not 0.0 <= self.erase_probability <= 1.0:
+            raise ValueError(f"erase_probability must be in [0, 1], got {self.erase_probability}")
+        if self.translate < 0 or self.noise_std < 0:
+            raise ValueError(f"translate and noise_std must be non-negative, got {self.translate}, {self.noise_std}")
 
     def __call__(self, inputs: torch.Tensor, seed: int) -> torch.Tensor:
-        with seeded_global_rng(seed):
-            return torch.stack([self._transform(image) for image in inputs])
+        generator = torch.Generator().manual_seed(seed)
+        images = inputs.float().cpu()
+        views = self._crop_and_affine(images, generator)
+        if self.noise_std:
+            views = (views + self.noise_std * torch.randn(views.shape, generator=generator)).clamp(0.0, 1.0)
+        if self.erase_probability:
+            views = self._erase(views, generator)
+        return views.to(inputs.device)
+
+    def _crop_and_affine(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        batch, _, height, width = images.shape
+        area = _uniform(*self.crop_scale, batch, generator)
+        ratio = torch.exp(_uniform(math.log(self.crop_ratio[0]), math.log(self.crop_ratio[1]), batch, generator))
+        crop_width = torch.sqrt(area * ratio).clamp(max=1.0)
+        crop_height = torch.sqrt(area / ratio).clamp(max=1.0)
+        centre_x = (1 - crop_width) * (2 * torch.rand(batch, generator=generator) - 1)
+        centre_y = (1 - crop_height) * (2 * torch.rand(batch, generator=generator) - 1)
+        angle = torch.deg2rad(_uniform(-self.rotation_degrees, self.rotation_degrees, batch, generator))
+        shift_x = _uniform(-self.translate, self.translate, batch, generator) * width
+        shift_y = _uniform(-self.translate, self.translate, batch, generator) * height
+        half = torch.tensor([width / 2, height / 2])
+        cos, sin = torch.cos(angle), torch.sin(angle)
+        rotation = torch.stack([torch.stack([cos, -sin], 1), torch.stack([sin, cos], 1)], 1)
+        scale = torch.stack([crop_width, crop_height], 1)
+        linear = scale[:, :, None] / half[None, :, None] * rotation * half[None, None, :]
+        shift = torch.stack([shift_x, shift_y], 1)
+        offset = torch.stack([centre_x, centre_y], 1) - scale / half * torch.einsum("bij,bj->bi", rotation, shift)
+        theta = torch.cat([linear, offset[:, :, None]], dim=2)
+        grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+        return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+    def _erase(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        batch, _, height, width = images.shape
+        area = _uniform(*ERASE_SCALE, batch, generator) * height * width
+        ratio = torch.exp(_uniform(math.log(ERASE_RATIO[0]), math.log(ERASE_RATIO[1]), batch, generator))
+        box_height = torch.sqrt(area * ratio).round().clamp(1, height).long()
+        box_width = torch.sqrt(area / ratio).round().clamp(1, width).long()
+        top = (torch.rand(batch, generator=generator) * (height - box_height + 1)).long()
+        left = (torch.rand(batch, generator=generator) * (width - box_width + 1)).long()
+        chosen = torch.rand(batch, generator=generator) < self.erase_probability
+        rows = torch.arange(height)[None, :, None]
+        cols = torch.arange(width)[None, None, :]
+        box = ((rows >= top[:, None, None]) & (rows < (top + box_height)[:, None, None])
+               & (cols >= left[:, None, None]) & (cols < (left + box_width)[:, None, None]))
+        return images.masked_fill((box & chosen[:, None, None])[:, None], 0.0)
 
 
 @AUGMENTATIONS.register("image")

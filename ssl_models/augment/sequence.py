@@ -5,7 +5,8 @@ In order (Um et al. 2017; Iwana & Uchida 2021, "An empirical survey of data augm
 - crop: a random sub-series of ``crop_scale`` × T steps, linearly resampled back to T steps;
 - time warp: positions p(t) = (T − 1)·S(t)/S(T−1), S the cumulative sum of a smooth random speed curve
   (``warp_knots`` knots of speed ~ N(1, warp_std²), linearly interpolated), resampled linearly;
-- segment permutation: cut at 1..``max_segments`` − 1 random points and shuffle the segments;
+- segment permutation: cut at 1..``max_segments`` − 1 random points and shuffle the segments (a draw that
+  keeps their order is rotated by one);
 - scaling: x · s with s ~ N(1, scaling_std²) per example and channel;
 - jitter: x + ε with ε ~ N(0, (jitter_std · std_t x)²) per example and channel (scale-free);
 - time masking: a random span of ``mask_ratio`` × T steps set to 0 (the mean of z-normalised series).
@@ -103,15 +104,18 @@ class SequenceAugmentation:
 
     def _permute(self, inputs: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         batch, _, length = inputs.shape
-        index = torch.empty(batch, length, dtype=torch.long)
-        counts = torch.randint(2, self.max_segments + 1, (batch,), generator=generator)
-        for row in range(batch):
-            n_segments = min(int(counts[row]), length)
-            cuts = torch.sort(torch.randperm(length - 1, generator=generator)[:n_segments - 1] + 1).values.tolist()
-            bounds = [0, *cuts, length]
-            segments = [torch.arange(bounds[i], bounds[i + 1]) for i in range(n_segments)]
-            order = torch.randperm(n_segments, generator=generator).tolist()
-            index[row] = torch.cat([segments[i] for i in order])
+        most = min(self.max_segments, length)
+        counts = torch.randint(2, most + 1, (batch, 1), generator=generator)
+        cut_keys = torch.rand(batch, length - 1, generator=generator)
+        cuts = torch.sort(cut_keys.argsort(dim=1)[:, :most - 1] + 1, dim=1).values
+        cuts = torch.where(torch.arange(most - 1)[None, :] < counts - 1, cuts, length)
+        segment_of_step = (cuts[:, None, :] <= torch.arange(length)[None, :, None]).sum(dim=2)
+        order_keys = torch.rand(batch, most, generator=generator).masked_fill(torch.arange(most)[None, :] >= counts, 2.0)
+        rank = order_keys.argsort(dim=1).argsort(dim=1)
+        real = torch.arange(most)[None, :] < counts
+        unchanged = ((rank == torch.arange(most)[None, :]) | ~real).all(dim=1, keepdim=True)
+        rank = torch.where(unchanged & real, (rank + 1) % counts, rank)
+        index = (rank.gather(1, segment_of_step) * length + torch.arange(length)[None, :]).argsort(dim=1)
         return inputs.gather(2, index.unsqueeze(1).expand(-1, inputs.shape[1], -1))
 
     def _scale(self, inputs: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

@@ -1,4 +1,12 @@
-"""Convolutional encoder on the 2-D grid view of images."""
+"""Convolutional encoder: 2-D convolutions on the grid view of images, 1-D convolutions on (C, T) sequences.
+
+One architecture, built for the rank of the examples (the layers differ only in their dimension):
+
+    [conv3 → BN → ReLU] × 2 → maxpool2, twice (width, 2·width channels) → adaptive average pool → Linear
+
+The adaptive pool keeps 2×2 cells of an image and 4 steps of a sequence, so the head reads 8·width features
+either way. Pooling rounds up (``ceil_mode``), so short sequences and small images still fit.
+"""
 
 from __future__ import annotations
 
@@ -8,31 +16,48 @@ from torch import nn
 from ssl_models.encoders.base import Encoder
 from ssl_models.encoders.registry import ENCODERS
 
+# Layer types per number of spatial dimensions: 1 for sequences (B, C, T), 2 for images (B, C, H, W).
+_LAYERS = {
+    1: (nn.Conv1d, nn.BatchNorm1d, nn.MaxPool1d, nn.AdaptiveAvgPool1d, 4),
+    2: (nn.Conv2d, nn.BatchNorm2d, nn.MaxPool2d, nn.AdaptiveAvgPool2d, 2),
+}
 
-def _conv_block(in_channels: int, out_channels: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
-                         nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
+
+def _conv_block(dims: int, in_channels: int, out_channels: int) -> nn.Sequential:
+    conv, norm, _, _, _ = _LAYERS[dims]
+    return nn.Sequential(conv(in_channels, out_channels, 3, padding=1, bias=False), norm(out_channels), nn.ReLU(inplace=True))
+
+
+def conv_features(dims: int, in_channels: int, width: int) -> nn.Sequential:
+    """The convolutional trunk for ``dims`` spatial dimensions: (B, C, *grid) → (B, 8·width)."""
+    _, _, max_pool, adaptive_pool, cells = _LAYERS[dims]
+    return nn.Sequential(
+        _conv_block(dims, in_channels, width), _conv_block(dims, width, width), max_pool(2, ceil_mode=True),
+        _conv_block(dims, width, 2 * width), _conv_block(dims, 2 * width, 2 * width), max_pool(2, ceil_mode=True),
+        adaptive_pool(cells), nn.Flatten(),
+    )
 
 
 @ENCODERS.register("cnn")
 class CNNEncoder(Encoder):
-    """[conv3×3 → BN → ReLU] × 2 → maxpool, twice (width, 2·width channels) → 2×2 adaptive pool → Linear."""
+    """Conv trunk (2-D for (C, H, W) images, 1-D for (C, T) sequences) → Linear(embedding_dim).
 
-    modalities = ("image",)
+    Options: ``width`` (channels of the first two convolutions; the last two have 2·width), default 32.
+    """
+
+    modalities = ("image", "sequence")
 
     def __init__(self, sample_shape: tuple[int, ...], embedding_dim: int, width: int = 32) -> None:
         super().__init__(sample_shape, embedding_dim)
-        if len(self.sample_shape) != 3:
-            raise ValueError(f"cnn needs (C, H, W) images, got examples of shape {self.sample_shape}")
-        channels = self.sample_shape[0]
-        self.features = nn.Sequential(
-            _conv_block(channels, width), _conv_block(width, width), nn.MaxPool2d(2),
-            _conv_block(width, 2 * width), _conv_block(2 * width, 2 * width), nn.MaxPool2d(2),
-            nn.AdaptiveAvgPool2d(2), nn.Flatten(),
-        )
-        self.head = nn.Linear(2 * width * 4, embedding_dim)
+        dims = len(self.sample_shape) - 1
+        if dims not in _LAYERS:
+            raise ValueError(f"cnn needs (C, H, W) images or (C, T) sequences, got examples of shape {self.sample_shape}")
+        if width < 1:
+            raise ValueError(f"cnn: width must be positive, got {width}")
+        self.features = conv_features(dims, self.sample_shape[0], width)
+        self.head = nn.Linear(8 * width, embedding_dim)
         for module in self.modules():
-            if isinstance(module, nn.Conv2d):
+            if isinstance(module, (nn.Conv1d, nn.Conv2d)):
                 nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:

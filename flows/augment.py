@@ -1,0 +1,34 @@
+"""The augmentation flow: generate (or verify) the view banks a suite needs, without training anything.
+
+Banks are keyed by content, so the benchmark flow later reuses exactly these files.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from benchmarks.plan import make_plan
+from benchmarks.suite import suite_from_dict
+from flows import progress
+from tasks.data import generate_views_task, prepare_split_task
+
+
+@flow(name="sslbench-augment", task_runner=ThreadPoolTaskRunner(max_workers=1))
+def augment_flow(suite: dict[str, Any], out_dir: str) -> list[str]:
+    """Generate every (dataset, seed, augmentation, n_views) bank of the suite; returns their paths."""
+    plan = make_plan(suite_from_dict(suite))
+    wanted = {}
+    for job in plan.jobs:
+        if job.n_views:
+            key = (job.dataset, job.seed, job.test_fraction, job.augmentation, str(sorted(job.augmentation_options.items())), job.n_views)
+            wanted.setdefault(key, job)
+    paths = []
+    for index, job in enumerate(wanted.values(), start=1):
+        split = prepare_split_task(job, out_dir)
+        path = generate_views_task(job, split, out_dir)
+        progress.console.print(f"[{index}/{len(wanted)}] {job.dataset} · seed {job.seed} · {job.augmentation} × {job.n_views} views → {path}")
+        paths.append(path)
+    return paths

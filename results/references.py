@@ -1,0 +1,53 @@
+"""Published reference figures shown beside a run's results, each with its source.
+
+``REFERENCES`` maps (dataset, metric) to figures taken from a publication, never measured here. A figure is
+listed under the metric whose protocol it is closest to, and its label names the protocol where it differs
+from ours (ours: cosine 5-NN on embeddings for ``knn_acc``; theirs below: 1-NN on the raw series).
+
+The UCR figures are the archive's own 1-NN baselines on its official train/test split (the split sslbench's
+UCR loaders use), from ``DataSummary.csv`` of the UCR Time Series Archive 2018, which lists error rates;
+accuracy = 1 − error. Adding a figure is one entry: the dataset as registered (a ``ucr:`` prefix, case and
+underscores do not matter), the metric, and (label, value, source).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Reference(NamedTuple):
+    """One published figure: what it is, its value, and where it was published."""
+
+    label: str
+    value: float
+    source: str
+
+
+_UCR_ARCHIVE = "UCR Time Series Archive 2018, DataSummary.csv (Dau et al. 2019, IEEE/CAA J. Autom. Sinica 6(6):1293–1305)"
+
+
+def _ucr_one_nn(euclidean_error: float, full_dtw_error: float) -> list[Reference]:
+    return [
+        Reference("1-NN Euclidean, raw series", round(1 - euclidean_error, 4),
+                  f"{_UCR_ARCHIVE}: ED (w=0) error {euclidean_error}"),
+        Reference("1-NN DTW, full window, raw series", round(1 - full_dtw_error, 4),
+                  f"{_UCR_ARCHIVE}: DTW (w=100) error {full_dtw_error}"),
+    ]
+
+
+REFERENCES: dict[tuple[str, str], list[Reference]] = {
+    ("gunpoint", "knn_acc"): _ucr_one_nn(0.0867, 0.0933),
+    ("arrowhead", "knn_acc"): _ucr_one_nn(0.2000, 0.2971),
+    ("italypowerdemand", "knn_acc"): _ucr_one_nn(0.0447, 0.0496),
+}
+
+
+def canonical_dataset(name: str) -> str:
+    """``ucr:ItalyPowerDemand`` and ``italy_power_demand`` both → ``italypowerdemand``."""
+    base = name.split(":", 1)[1] if ":" in name else name
+    return base.lower().replace("_", "").replace("-", "")
+
+
+def references_for(dataset: str, metric: str) -> list[Reference]:
+    """The published figures for ``dataset`` (as registered) and ``metric``; empty when there are none."""
+    return REFERENCES.get((canonical_dataset(dataset), metric), [])

@@ -1,0 +1,284 @@
+"""The report's tables: each function turns the tidy results frame (``results.load``) into one ``Section``.
+
+The numbers behind the words (intervals, tests, ranks, trend verdicts) come from ``results.report_stats``;
+this module only chooses rows and columns and formats cells.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from results.references import references_for
+from results.report_render import Section
+from results.report_stats import (SAME_AS_BEST_NOTE, SAME_MARK, TREND_RULE, average_ranks, block_ranks, interval, same_as_best,
+                                  trend_verdict)
+
+METRICS = {"linear_acc": "Linear probe accuracy", "knn_acc": "kNN accuracy", "kmeans_nmi": "k-means NMI",
+           "kmeans_ari": "k-means ARI", "kmeans_silhouette": "k-means silhouette (no labels)"}
+BASELINE_ORDER = ("raw", "pca", "random", "supervised")
+FAMILY_ORDER = ("autoencoding", "contrastive", "non-contrastive", "predictive", "supervised", "baseline")
+NO_ENCODER = "(no encoder)"
+EYM_METRICS = ("pca_max_angle_deg", "reconstruction_mse", "pca_optimal_mse")
+# ssl_models.evaluate.subspace.linear_autoencoder_vs_pca names the angle max_principal_angle_deg; both are read.
+EYM_ALIASES = {"max_principal_angle_deg": "pca_max_angle_deg"}
+
+
+def _label(objective: str) -> str:
+    return f"{objective} (baseline)" if objective in BASELINE_ORDER else objective
+
+
+def _objectives(chosen: pd.DataFrame) -> list[str]:
+    present = set(chosen["objective"])
+    return sorted(present - set(BASELINE_ORDER)) + [o for o in BASELINE_ORDER if o in present]
+
+
+def _encoders(chosen: pd.DataFrame) -> list[str]:
+    return sorted(e for e in chosen["encoder"].unique() if e) or [NO_ENCODER]
+
+
+def _grid(chosen: pd.DataFrame) -> tuple[list[str], list[str], list[list[np.ndarray]]]:
+    """Objectives (rows), encoders (columns) and the per-seed values of each cell; encoder-free rows fill every column."""
+    objectives, encoders = _objectives(chosen), _encoders(chosen)
+    grid = []
+    for objective in objectives:
+        subset = chosen[chosen["objective"] == objective]
+        free = (subset["encoder"] == "").all()
+        grid.append([subset["value"].to_numpy(dtype=float) if free or encoder == NO_ENCODER
+                     else subset.loc[subset["encoder"] == encoder, "value"].to_numpy(dtype=float) for encoder in encoders])
+    return objectives, encoders, grid
+
+
+def _mean_std(values: np.ndarray) -> str:
+    return f"{values.mean():.3f} ± {values.std(ddof=1):.3f}" if len(values) > 1 else f"{values.mean():.3f}"
+
+
+def metric_table(df: pd.DataFrame, metric: str) -> Section:
+    """Objective rows × encoder columns, mean ± std over seeds; best per column bold, ≈ where not distinguishable."""
+    objectives, encoders, grid = _grid(df[df["metric"] == metric])
+    rows = [[_label(objective)] for objective in objectives]
+    bold: set[tuple[int, int]] = set()
+    tested = False
+    for column in range(len(encoders)):
+        cells = [grid[r][column] for r in range(len(objectives))]
+        means = np.array([c.mean() if len(c) else np.nan for c in cells])
+        best = int(np.nanargmax(means)) if np.isfinite(means).any() else None
+        for r, values in enumerate(cells):
+            if not len(values):
+                rows[r].append("—")
+                continue
+            text = _mean_std(values)
+            if means[r] == means[best]:
+                bold.add((r, column + 1))
+            else:
+                same = same_as_best(cells[best], values)
+                tested = tested or same is not None
+                text += f" {SAME_MARK}" if same else ""
+            rows[r].append(text)
+    note = SAME_AS_BEST_NOTE if tested else "One seed per entry: no test against the column's best is possible."
+    return Section(METRICS.get(metric, metric), header=["objective"] + encoders, rows=rows, bold=bold, notes=[note],
+                   level=3, row_kinds={r: "baseline" for r, o in enumerate(objectives) if o in BASELINE_ORDER})
+
+
+def interval_table(df: pd.DataFrame, metric: str = "linear_acc") -> Section | None:
+    """The 95 % Student-t interval of each entry of ``metric_table`` ('—' with one seed); None when every entry has one."""
+    objectives, encoders, grid = _grid(df[df["metric"] == metric])
+    if all(len(values) < 2 for cells in grid for values in cells):
+        return None
+    rows = []
+    for objective, cells in zip(objectives, grid):
+        row = [_label(objective)]
+        for values in cells:
+            low, high = interval(values)
+            row.append(f"[{low:.3f}, {high:.3f}]" if np.isfinite(low) else "—")
+        rows.append(row)
+    return Section(f"{METRICS.get(metric, metric)}: 95 % intervals", header=["objective"] + encoders, rows=rows, level=4,
+                   notes=["mean ± t₀.₉₇₅(n−1)·s/√n over seeds; — where a single seed allows no interval."],
+                   row_kinds={r: "baseline" for r, o in enumerate(objectives) if o in BASELINE_ORDER})
+
+
+def reference_table(dataset: str, metric: str) -> Section | None:
+    """Published figures for (dataset, metric) from ``results.references``, each row marked (published)."""
+    references = references_for(dataset, metric)
+    if not references:
+        return None
+    return Section(f"{METRICS.get(metric, metric)}: published reference figures", level=4,
+                   header=["reference", "value", "source"],
+                   rows=[[f"{ref.label} (published)", f"{ref.value:.3f}", ref.source] for ref in references],
+                   row_kinds={r: "reference" for r in range(len(references))},
+                   notes=["Taken from the publication, not measured here; the protocol may differ from this benchmark's."])
+
+
+def _families(df: pd.DataFrame) -> pd.Series:
+    return df["family"].fillna("unknown").replace("", "unknown")
+
+
+def family_means(df: pd.DataFrame) -> pd.DataFrame:
+    """Mean k-means NMI and ARI per (dataset, family) over every job (all encoders, objectives and seeds)."""
+    chosen = df[df["metric"].isin(["kmeans_nmi", "kmeans_ari"])].assign(family=_families)
+    return chosen.groupby(["dataset", "metric", "family"], observed=True)["value"].mean().unstack("family")
+
+
+def contrastive_vs_autoencoding(means: pd.DataFrame) -> str:
+    """One sentence answering "do contrastive objectives cluster better than autoencoders?" from ``family_means``."""
+    question = "Do contrastive objectives cluster better than autoencoders?"
+    if not {"contrastive", "autoencoding"} <= set(means.columns):
+        return f"{question} This run cannot say: it lacks contrastive or autoencoding jobs with k-means scores."
+    both = means.dropna(subset=["contrastive", "autoencoding"])
+    nmi = both.xs("kmeans_nmi", level="metric") if "kmeans_nmi" in both.index.get_level_values("metric") else both.iloc[:0]
+    ari = both.xs("kmeans_ari", level="metric") if "kmeans_ari" in both.index.get_level_values("metric") else both.iloc[:0]
+    if nmi.empty:
+        return f"{question} This run cannot say: no dataset has k-means NMI for both families."
+    wins = int((nmi["contrastive"] > nmi["autoencoding"]).sum())
+    answer = "Yes" if wins == len(nmi) else "No" if wins == 0 else "Mixed"
+    detail = "; ".join(f"{d} {row.contrastive:.3f} vs {row.autoencoding:.3f}" for d, row in nmi.iterrows())
+    ari_wins = int((ari["contrastive"] > ari["autoencoding"]).sum())
+    return (f"{question} **{answer}**: contrastive objectives have the higher mean k-means NMI on {wins} of {len(nmi)} "
+            f"dataset{'s' if len(nmi) != 1 else ''} ({detail}), and the higher ARI on {ari_wins} of {len(ari)}.")
+
+
+def family_table(df: pd.DataFrame) -> Section:
+    """Mean k-means NMI/ARI per objective family and dataset, best family per row bold, with the one-sentence answer."""
+    means = family_means(df)
+    families = [f for f in FAMILY_ORDER if f in means.columns] + sorted(set(means.columns) - set(FAMILY_ORDER))
+    rows, bold = [], set()
+    order = {metric: i for i, metric in enumerate(METRICS)}
+    means = means.sort_index(key=lambda index: index.map(order) if index.name == "metric" else index)
+    for r, ((dataset, metric), row) in enumerate(means.iterrows()):
+        rows.append([dataset, METRICS[metric]] + [f"{row[f]:.3f}" if pd.notna(row[f]) else "—" for f in families])
+        best = row[families].max()
+        bold |= {(r, c + 2) for c, f in enumerate(families) if row[f] == best}
+    return Section("Clustering by objective family", contrastive_vs_autoencoding(means),
+                   header=["dataset", "metric"] + families, rows=rows, bold=bold,
+                   notes=["Means over every job of the family (all encoders, objectives and seeds); differences "
+                          "between families are not tested. Families come from the jobs table's family column."])
+
+
+def rank_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Average rank of each objective by mean linear_acc within each (dataset, encoder) block, with its family.
+
+    Encoder-free baselines (raw, pca) enter every block of their dataset.
+    """
+    chosen = df[df["metric"] == "linear_acc"]
+    blocks = []
+    for dataset, data in chosen.groupby("dataset", observed=True):
+        free = data[data["encoder"] == ""]
+        for encoder in _encoders(data):
+            block = pd.concat([data[data["encoder"] == encoder], free]) if encoder != NO_ENCODER else free
+            means = block.groupby("objective", observed=True)["value"].mean().rename("mean").reset_index()
+            blocks.append(means.assign(dataset=dataset, encoder=encoder))
+    if not blocks:
+        return pd.DataFrame(columns=["objective", "family", "average_rank", "low", "high", "blocks", "firsts"])
+    ranked = block_ranks(pd.concat(blocks, ignore_index=True), ["dataset", "encoder"])
+    families = chosen.assign(family=_families).groupby("objective", observed=True)["family"].first()
+    averages = average_ranks(ranked, ["dataset", "encoder"])
+    averages.insert(1, "family", averages["objective"].map(families))
+    averages.attrs["n_blocks"] = int(ranked.groupby(["dataset", "encoder"]).ngroups)
+    averages.attrs["complete"] = bool((averages["blocks"] == averages.attrs["n_blocks"]).all())
+    return averages
+
+
+def rank_table(ranks: pd.DataFrame, image: str | None = None, critical_difference: float | None = None) -> Section:
+    """The average-rank table (best first) and the plot of ranks with their intervals."""
+    n_blocks = ranks.attrs.get("n_blocks", 0)
+    rows = [[_label(r.objective), r.family, f"{r.average_rank:.2f}",
+             f"[{r.low:.2f}, {r.high:.2f}]" if np.isfinite(r.low) else "—", str(r.blocks), str(r.firsts)]
+            for r in ranks.itertuples()]
+    text = (f"Objectives ranked by mean linear probe accuracy within each (dataset, encoder) block ({n_blocks} "
+            f"block{'s' if n_blocks != 1 else ''}; 1 = best, ties share the average rank); SSL objectives and baselines "
+            f"alike, the encoder-free baselines (raw, pca) in every block of their dataset.")
+    notes = ["Interval: 95 % Student-t interval of the mean rank over the blocks the objective appears in, clipped to the "
+             "possible ranks; — with a single block."]
+    if critical_difference is not None:
+        notes.append(f"Nemenyi critical difference (α = 0.05, Demšar 2006): {critical_difference:.2f}; two objectives "
+                     f"whose average ranks differ by less are not significantly different.")
+    elif n_blocks < 2:
+        notes.append("A single block: ranks cannot be compared across datasets or encoders.")
+    else:
+        notes.append("Not every objective appears in every block, so no Nemenyi critical difference is drawn.")
+    return Section("Average rank across datasets and encoders", text, header=[
+        "objective", "family", "average rank", "95 % interval", "blocks", "ranked first"], rows=rows,
+        bold={(0, 2)} if rows else set(), notes=notes, image=image,
+        row_kinds={r: "baseline" for r, o in enumerate(ranks["objective"]) if o in BASELINE_ORDER})
+
+
+def collapse_table(df: pd.DataFrame) -> Section:
+    """Jobs flagged as collapsed, with the embedding std and effective rank that flagged them."""
+    wide = df[df["metric"].isin(["collapsed", "embedding_std", "effective_rank"])].pivot_table(
+        index=["dataset", "encoder", "objective", "seed"], columns="metric", values="value", aggfunc="first")
+    if "collapsed" not in wide:
+        return Section("Collapse flags", "No job reported collapse diagnostics.")
+    flagged = wide[wide["collapsed"] > 0.5].reset_index()
+    if flagged.empty:
+        return Section("Collapse flags", "No job collapsed.")
+    rows = [[r["dataset"], r["encoder"] or "—", r["objective"], str(r["seed"]),
+             f"{r.get('embedding_std', np.nan):.3f}", f"{r.get('effective_rank', np.nan):.2f}"] for _, r in flagged.iterrows()]
+    return Section("Collapse flags", "Jobs whose embeddings collapsed: normalised std (√D × mean std of L2-normalised "
+                   "embeddings; ≈ 1 healthy) below 0.1, or effective rank below 1.5.",
+                   header=["dataset", "encoder", "objective", "seed", "embedding std", "effective rank"], rows=rows)
+
+
+def eym_table(df: pd.DataFrame) -> Section | None:
+    """The linear-autoencoder ⇔ PCA check (Eckart–Young–Mirsky) for the jobs that report it, or None."""
+    chosen = df[df["metric"].isin(EYM_METRICS + tuple(EYM_ALIASES))].assign(metric=lambda d: d["metric"].replace(EYM_ALIASES))
+    wide = chosen.pivot_table(index=["encoder", "objective", "seed"], columns="metric", values="value", aggfunc="first")
+    if wide.empty or not set(EYM_METRICS) <= set(wide.columns):
+        return None
+    wide = wide.dropna(subset=list(EYM_METRICS)).reset_index()
+    rows = [[r["encoder"], r["objective"], str(r["seed"]), f"{r['pca_max_angle_deg']:.2f}", f"{r['reconstruction_mse']:.4g}",
+             f"{r['pca_optimal_mse']:.4g}", f"{r['reconstruction_mse'] / r['pca_optimal_mse']:.3f}"] for _, r in wide.iterrows()]
+    return Section("Linear autoencoder vs PCA (Eckart–Young–Mirsky)",
+                   "At its optimum a linear autoencoder spans the top-k principal subspace: the largest principal angle "
+                   "to PCA's subspace → 0° and its reconstruction error → PCA's rank-k optimum (ratio → 1).",
+                   header=["encoder", "objective", "seed", "max principal angle (°)", "reconstruction MSE", "PCA optimal MSE",
+                           "MSE / optimum"], rows=rows, level=3)
+
+
+def trend_frame(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """Per (dataset, encoder, objective) in both runs: mean linear_acc before and now, Δ, p-value and verdict."""
+    keys = ["dataset", "encoder", "objective"]
+    before = previous[previous["metric"] == "linear_acc"].groupby(keys, observed=True)["value"].apply(list)
+    now = current[current["metric"] == "linear_acc"].groupby(keys, observed=True)["value"].apply(list)
+    rows = []
+    for key in before.index.intersection(now.index):
+        verdict, p_value = trend_verdict(before[key], now[key])
+        rows.append(dict(zip(keys, key), previous=float(np.mean(before[key])), n_previous=len(before[key]),
+                         current=float(np.mean(now[key])), n_current=len(now[key]),
+                         delta=float(np.mean(now[key]) - np.mean(before[key])), p_value=p_value, verdict=verdict))
+    order = {"regression": 0, "improvement": 1, "within noise": 2}
+    frame = pd.DataFrame(rows, columns=keys + ["previous", "n_previous", "current", "n_current", "delta", "p_value", "verdict"])
+    return frame.sort_values(keys).sort_values("verdict", key=lambda v: v.map(order), kind="stable").reset_index(drop=True)
+
+
+def trend_table(trend: pd.DataFrame, suite: str, previous_run: str | None, run_id: str) -> Section:
+    """The run against the previous run of the same suite: counts, and the changes beyond noise."""
+    title = "Trend against the previous run"
+    if previous_run is None:
+        return Section(title, f"No earlier run of suite **{suite}** in these tables.")
+    if trend.empty:
+        return Section(title, f"The previous run of suite **{suite}**, {previous_run}, shares no (dataset, encoder, "
+                       "objective) with linear probe accuracy with this run.")
+    counts = trend["verdict"].value_counts()
+    flagged = trend[trend["verdict"] != "within noise"]
+    text = (f"Mean linear probe accuracy against the previous run of suite **{suite}**, {previous_run}, over "
+            f"{len(trend)} shared (dataset, encoder, objective): {counts.get('regression', 0)} regression(s), "
+            f"{counts.get('improvement', 0)} improvement(s), {counts.get('within noise', 0)} within noise."
+            + ("" if len(flagged) else " No change is beyond noise."))
+    rows = [[r.dataset, r.encoder or "—", r.objective, f"{r.previous:.3f} (n={r.n_previous})",
+             f"{r.current:.3f} (n={r.n_current})", f"{r.delta:+.3f}", f"{r.p_value:.3g}" if np.isfinite(r.p_value) else "—",
+             r.verdict] for r in flagged.itertuples()]
+    notes = [TREND_RULE, f"Every delta: results.compare_runs(OUT, '{previous_run}', '{run_id}', metric='linear_acc')."]
+    return Section(title, text, rows=rows, notes=notes,
+                   header=["dataset", "encoder", "objective", "previous", "this run", "Δ", "p", "verdict"] if rows else [],
+                   bold={(r, 7) for r in range(len(rows))}, row_kinds=dict(enumerate(flagged["verdict"])))
+
+
+def failures_table(jobs: pd.DataFrame) -> Section:
+    """Jobs that failed or diverged, with the start of their error."""
+    failed = jobs[jobs["status"] != "ok"]
+    if failed.empty:
+        return Section("Failures", "Every job finished.")
+    return Section("Failures", f"{len(failed)} job(s) did not finish; their rows carry no metrics.",
+                   header=["dataset", "encoder", "objective", "seed", "status", "error"],
+                   rows=[[r.dataset, r.encoder or "—", r.objective, str(r.seed), r.status, (r.error or "")[:200]]
+                         for r in failed.itertuples()])

@@ -1,0 +1,134 @@
+"""Graph neural network: GIN or GCN message passing with BatchNorm, then a graph-level (or centre-node) readout.
+
+Xu, Hu, Leskovec & Jegelka (2019), "How powerful are graph neural networks?" (GIN):
+
+    h_v ← MLP((1 + ε)·h_v + Σ_{u ∈ N(v)} h_u),   ε = 0 (GIN-0)
+
+Kipf & Welling (2017), "Semi-supervised classification with graph convolutional networks" (GCN):
+
+    H ← D̂^{-1/2} Â D̂^{-1/2} H W,   Â = A + I (edge weights enter A)
+
+Each of ``depth`` layers is conv → BatchNorm → ReLU, with a residual connection once the width is
+``hidden_dim``. GIN sums unweighted neighbours (structure only); GCN uses the edge weights. The embedding is
+Linear(pool(h)) with pool the mean, sum or max over a graph's nodes, or, with ``readout="center"``, the
+centre node's features (node-level datasets store each node as its ego-graph, centre first).
+
+Views: dense graphs (B, M, 1 + F + M) (``ssl_models.data.graph_format``) go through ``to_sparse``; an image
+(B, C, H, W) becomes its pixel-grid graph: one node per pixel with features [C intensities, x/W, y/H] and
+edges to the 4 or 8 neighbouring pixels (``neighbours``).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ssl_models.data.graph_format import node_feature_count, to_sparse
+from ssl_models.encoders.base import Encoder
+from ssl_models.encoders.registry import ENCODERS
+
+LAYERS = ("gin", "gcn")
+READOUTS = ("mean", "sum", "max", "center")
+NEIGHBOURS = (4, 8)
+
+
+def grid_edge_index(height: int, width: int, neighbours: int = 8) -> torch.Tensor:
+    """Edges (2, E), both directions, between each pixel of an H×W grid (index r·W + c) and its 4 or 8 neighbours."""
+    if neighbours not in NEIGHBOURS:
+        raise ValueError(f"unknown neighbours {neighbours}; valid choices: 4, 8")
+    offsets = [(0, 1), (1, 0)] + ([(1, 1), (1, -1)] if neighbours == 8 else [])
+    rows, cols = torch.meshgrid(torch.arange(height), torch.arange(width), indexing="ij")
+    sources, targets = [], []
+    for d_row, d_col in offsets:
+        valid = (rows + d_row < height) & (cols + d_col >= 0) & (cols + d_col < width)
+        source = (rows * width + cols)[valid]
+        target = ((rows + d_row) * width + cols + d_col)[valid]
+        sources += [source, target]
+        targets += [target, source]
+    return torch.stack([torch.cat(sources), torch.cat(targets)])
+
+
+def _conv(layer: str, in_dim: int, out_dim: int) -> nn.Module:
+    from torch_geometric.nn import GCNConv, GINConv  # imported here, not at module level: PyG takes seconds to import
+
+    if layer == "gcn":
+        return GCNConv(in_dim, out_dim)
+    mlp = nn.Sequential(nn.Linear(in_dim, out_dim), nn.BatchNorm1d(out_dim), nn.ReLU(inplace=True), nn.Linear(out_dim, out_dim))
+    return GINConv(mlp, eps=0.0, train_eps=False)
+
+
+@ENCODERS.register("gnn")
+class GNNEncoder(Encoder):
+    """[GIN or GCN conv → BatchNorm → ReLU (+ residual)] × depth → pool over nodes (or centre node) → Linear.
+
+    Options: ``layer`` "gin" (default) | "gcn"; ``hidden_dim`` 64; ``depth`` 3; ``readout`` "mean" (default) |
+    "sum" | "max" | "center"; ``neighbours`` 8 (default) | 4, pixel-grid edges when reading images.
+    """
+
+    modalities = ("graph", "image")
+
+    def __init__(self, sample_shape: tuple[int, ...], embedding_dim: int, layer: str = "gin", hidden_dim: int = 64,
+                 depth: int = 3, readout: str = "mean", neighbours: int = 8) -> None:
+        super().__init__(sample_shape, embedding_dim)
+        if layer not in LAYERS:
+            raise ValueError(f"gnn: unknown layer '{layer}'; valid choices: {', '.join(LAYERS)}")
+        if readout not in READOUTS:
+            raise ValueError(f"gnn: unknown readout '{readout}'; valid choices: {', '.join(READOUTS)}")
+        if hidden_dim < 1 or depth < 1:
+            raise ValueError(f"gnn: hidden_dim and depth must be positive, got {hidden_dim} and {depth}")
+        self.layer, self.readout = layer, readout
+        self.reads_images = len(self.sample_shape) == 3
+        if self.reads_images:
+            if readout == "center":
+                raise ValueError("gnn: readout 'center' reads the centre node of ego-graphs; images have none "
+                                 f"(valid for images: {', '.join(READOUTS[:-1])})")
+            channels, height, width = self.sample_shape
+            in_dim = channels + 2
+            self.register_buffer("grid_edges", grid_edge_index(height, width, neighbours), persistent=False)
+            rows, cols = torch.meshgrid(torch.arange(height), torch.arange(width), indexing="ij")
+            coordinates = torch.stack([cols.flatten() / width, rows.flatten() / height], dim=1).float()
+            self.register_buffer("coordinates", coordinates, persistent=False)
+        elif len(self.sample_shape) == 2:
+            in_dim = node_feature_count(self.sample_shape)
+        else:
+            raise ValueError(f"gnn reads dense graphs (M, 1 + F + M) or (C, H, W) images, got examples of shape {self.sample_shape}")
+        self.convs = nn.ModuleList(_conv(layer, in_dim if i == 0 else hidden_dim, hidden_dim) for i in range(depth))
+        self.norms = nn.ModuleList(nn.BatchNorm1d(hidden_dim) for _ in range(depth))
+        self.head = nn.Linear(hidden_dim, embedding_dim)
+        self.residual_from = 0 if in_dim == hidden_dim else 1
+        from torch_geometric.nn import global_add_pool, global_max_pool, global_mean_pool
+
+        self.pool = {"mean": global_mean_pool, "sum": global_add_pool, "max": global_max_pool, "center": None}[readout]
+
+    def sparse_graph(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor]:
+        """The batch as PyG tensors: node features (n, F), edge_index (2, E), edge weights (E,) or None, graph of each node (n,)."""
+        if not self.reads_images:
+            return to_sparse(inputs)
+        batch_size, channels, height, width = inputs.shape
+        n_pixels = height * width
+        intensities = inputs.permute(0, 2, 3, 1).reshape(batch_size, n_pixels, channels)
+        features = torch.cat([intensities, self.coordinates.expand(batch_size, -1, -1).to(inputs.dtype)], dim=2)
+        offsets = torch.arange(batch_size, device=inputs.device) * n_pixels
+        edge_index = (self.grid_edges[:, None, :] + offsets[None, :, None]).reshape(2, -1)
+        graph_of_node = torch.arange(batch_size, device=inputs.device).repeat_interleave(n_pixels)
+        return features.reshape(batch_size * n_pixels, channels + 2), edge_index, None, graph_of_node
+
+    def node_features(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Final-layer node features (n, hidden_dim) and the graph of each node (n,)."""
+        features, edge_index, edge_weight, graph_of_node = self.sparse_graph(inputs)
+        hidden = features
+        for index, (conv, norm) in enumerate(zip(self.convs, self.norms)):
+            update = conv(hidden, edge_index, edge_weight) if self.layer == "gcn" else conv(hidden, edge_index)
+            update = torch.relu(norm(update))
+            hidden = hidden + update if index >= self.residual_from else update
+        return hidden, graph_of_node
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        hidden, graph_of_node = self.node_features(inputs)
+        batch_size = inputs.shape[0]
+        if self.pool is None:
+            counts = torch.bincount(graph_of_node, minlength=batch_size)
+            pooled = hidden[torch.cumsum(counts, 0) - counts]
+        else:
+            pooled = self.pool(hidden, graph_of_node, size=batch_size)
+        return self.head(pooled)

@@ -1,0 +1,99 @@
+"""Selective state-space encoder (Mamba-style): an SSM whose step size Δ, input map B and output map C depend
+on the input, run as a sequential scan in plain PyTorch (the ``mamba-ssm`` kernels need CUDA).
+
+Gu & Dao (2023), "Mamba: linear-time sequence modeling with selective state spaces".
+
+A block on u (B, L, d_model), with d_inner = expand·d_model and N = ``state_dim``:
+
+    (v, z) = Linear(u)                                   each (B, L, d_inner)
+    v      = SiLU(causal depthwise Conv1d(v))            kernel ``conv_width``
+    Δ_t    = softplus(W_Δ · (W_r v_t) + b_Δ)             (d_inner,), rank-r bottleneck
+    B_t, C_t = W_B v_t, W_C v_t                          (N,) each
+    A      = −exp(A_log)                                 S4D-Real init: A_log[:, n] = log(n + 1)
+    h_t    = exp(Δ_t A) ⊙ h_{t−1} + Δ_t B_t v_t          (d_inner, N); ZOH for A, Euler for B, as Mamba
+    y_t    = h_t C_t + D ⊙ v_t
+    out    = Linear(y ⊙ SiLU(z))
+
+b_Δ is initialised so that softplus(b_Δ) is log-uniform in [dt_min, dt_max]. A_log and D get no weight decay.
+Blocks are stacked with pre-LayerNorm residuals (``ResidualSequenceEncoder``); everything is causal.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ssl_models.encoders._common import ResidualSequenceEncoder
+from ssl_models.encoders.registry import ENCODERS
+
+
+def selective_scan(inputs: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.Tensor,
+                   D: torch.Tensor) -> torch.Tensor:
+    """y_t = C_t·h_t + D ⊙ v_t with h_t = exp(Δ_t A) ⊙ h_{t−1} + Δ_t B_t v_t, h_{−1} = 0.
+
+    Shapes: inputs v and dt (batch, L, d); A (d, N); B and C (batch, L, N); D (d,). Returns (batch, L, d).
+    """
+    decay = torch.exp(dt[..., None] * A)
+    drive = (dt * inputs)[..., None] * B[:, :, None, :]
+    state = inputs.new_zeros(inputs.shape[0], inputs.shape[2], A.shape[1])
+    outputs = []
+    for step in range(inputs.shape[1]):
+        state = decay[:, step] * state + drive[:, step]
+        outputs.append(state @ C[:, step, :, None])
+    return torch.cat(outputs, dim=2).transpose(1, 2) + inputs * D
+
+
+class SelectiveSSMBlock(nn.Module):
+    """One Mamba block, (B, L, d_model) → (B, L, d_model)."""
+
+    def __init__(self, d_model: int, state_dim: int = 16, expand: int = 2, conv_width: int = 4,
+                 dt_min: float = 1e-3, dt_max: float = 1e-1) -> None:
+        super().__init__()
+        if state_dim < 1 or expand < 1 or conv_width < 1:
+            raise ValueError(f"selective_ssm: state_dim, expand and conv_width must be positive, got {state_dim}, {expand}, {conv_width}")
+        if not 0 < dt_min <= dt_max:
+            raise ValueError(f"selective_ssm: need 0 < dt_min ≤ dt_max, got {dt_min} and {dt_max}")
+        inner = expand * d_model
+        self.dt_rank = math.ceil(d_model / 16)
+        self.state_dim = state_dim
+        self.in_projection = nn.Linear(d_model, 2 * inner, bias=False)
+        self.conv = nn.Conv1d(inner, inner, conv_width, groups=inner, padding=conv_width - 1)
+        self.selection = nn.Linear(inner, self.dt_rank + 2 * state_dim, bias=False)
+        self.dt_projection = nn.Linear(self.dt_rank, inner)
+        nn.init.uniform_(self.dt_projection.weight, -self.dt_rank ** -0.5, self.dt_rank ** -0.5)
+        dt = torch.exp(torch.rand(inner) * (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min)).clamp(min=1e-4)
+        with torch.no_grad():
+            self.dt_projection.bias.copy_(dt + torch.log(-torch.expm1(-dt)))
+        self.A_log = nn.Parameter(torch.log(torch.arange(1, state_dim + 1, dtype=torch.float32)).repeat(inner, 1))
+        self.D = nn.Parameter(torch.ones(inner))
+        for dynamics in (self.A_log, self.D):
+            dynamics._no_weight_decay = True
+        self.out_projection = nn.Linear(inner, d_model, bias=False)
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        length = inputs.shape[1]
+        values, gate = self.in_projection(inputs).chunk(2, dim=-1)
+        values = F.silu(self.conv(values.transpose(1, 2))[..., :length].transpose(1, 2))
+        dt, B, C = self.selection(values).split([self.dt_rank, self.state_dim, self.state_dim], dim=-1)
+        dt = F.softplus(self.dt_projection(dt))
+        scanned = selective_scan(values, dt, -torch.exp(self.A_log), B, C, self.D)
+        return self.out_projection(scanned * F.silu(gate))
+
+
+@ENCODERS.register("selective_ssm")
+class SelectiveSSMEncoder(ResidualSequenceEncoder):
+    """Mamba-style selective SSM stack over the sequence view; causal, with per-step tokens.
+
+    Options: ``d_model`` 64; ``n_layers`` 2; ``state_dim`` 16; ``expand`` 2; ``conv_width`` 4; ``dt_min`` 1e-3,
+    ``dt_max`` 1e-1; ``dropout`` 0.0; ``pooling`` "last" (default, causal) | "mean".
+    """
+
+    def __init__(self, sample_shape: tuple[int, ...], embedding_dim: int, d_model: int = 64, n_layers: int = 2,
+                 state_dim: int = 16, expand: int = 2, conv_width: int = 4, dt_min: float = 1e-3, dt_max: float = 1e-1,
+                 dropout: float = 0.0, pooling: str = "last") -> None:
+        super().__init__(sample_shape, embedding_dim,
+                         lambda: SelectiveSSMBlock(d_model, state_dim, expand, conv_width, dt_min, dt_max),
+                         d_model=d_model, n_layers=n_layers, pooling=pooling, dropout=dropout, family="selective_ssm")

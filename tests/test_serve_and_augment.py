@@ -1,0 +1,52 @@
+"""Scheduled serving (deployment object, clear refusal without a server) and the augment command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks.suite import load_suite
+from flows.serve import deployment_for
+
+CLI = [sys.executable, "-m", "flows.cli"]
+
+
+def test_deployment_carries_the_cron_schedule_and_suite(tmp_path: Path) -> None:
+    suite = load_suite("quick")
+    deployment = deployment_for(suite, "0 3 * * *", str(tmp_path))
+    assert deployment.name == "sslbench-quick"
+    assert deployment.schedules[0].schedule.cron == "0 3 * * *"
+    assert deployment.parameters["out_dir"] == str(tmp_path) and deployment.parameters["run_id"] is None
+    assert deployment.parameters["suite"]["datasets"] == ["mnist5k", "digits"]
+
+
+def test_invalid_cron_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="invalid cron schedule 'every day'"):
+        deployment_for(load_suite("quick"), "every day", str(tmp_path))
+
+
+def test_serve_without_a_prefect_server_explains_what_to_start(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    done = subprocess.run(CLI + ["serve", "quick", "--cron", "0 3 * * *", "--out", str(tmp_path)],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 2 and "prefect server start" in done.stderr and "PREFECT_API_URL" in done.stderr
+
+
+@pytest.mark.slow
+def test_augment_command_writes_verified_banks_the_run_reuses(tmp_path: Path, tiny_suite: Path, prefect_env: dict[str, str]) -> None:
+    out = tmp_path / "out"
+    done = subprocess.run(CLI + ["augment", str(tiny_suite), "--out", str(out)], capture_output=True, text=True,
+                          env=prefect_env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    banks = sorted((out / "cache" / "banks").glob("*.npy"))
+    assert len(banks) == 1 and banks[0].with_suffix(".json").exists()
+    before = banks[0].stat().st_mtime_ns
+    run = subprocess.run(CLI + ["run", str(tiny_suite), "--out", str(out)], capture_output=True, text=True,
+                         env=prefect_env, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert sorted((out / "cache" / "banks").glob("*.npy")) == banks
+    assert banks[0].read_bytes()[:6] == b"\x93NUMPY" and before <= banks[0].stat().st_mtime_ns
