@@ -51,7 +51,7 @@ def _reading_guide(df: pd.DataFrame) -> Section:
         seeds_text = "No job of this run produced metrics; see Failures."
     elif most == 1:
         seeds_text = ("Every entry has a single seed, so no test is possible: differences between entries are not "
-                      "tested and no interval is given. Run with several seeds (e.g. `--seeds 0,1,2`) for both.")
+                      "tested and no interval is given. Run with several seeds (e.g. --seeds 0,1,2) for both.")
     else:
         least = int(seeds.min())
         seeds_text = f"Entries have {least if least == most else f'{least} to {most}'} seeds. {SAME_AS_BEST_RULE}"

@@ -4,6 +4,11 @@ Adding an encoder is one module that registers an ``Encoder`` subclass, plus its
 """
 
 from ssl_models.encoders import cnn, mlp  # noqa: F401  (registration)
+from ssl_models.encoders import gnn  # noqa: F401  (registration)
+from ssl_models.encoders import ssm  # noqa: F401  (registration)
+from ssl_models.encoders import selective_ssm  # noqa: F401  (registration)
+from ssl_models.encoders import transformer  # noqa: F401  (registration)
+from ssl_models.encoders import gru  # noqa: F401  (registration)
 from ssl_models.encoders.base import Encoder
 from ssl_models.encoders.registry import ENCODERS, build_encoder
 

@@ -1,0 +1,264 @@
+"""Encoders: shapes on every declared modality, causality of the causal families, the S4D kernel against its
+recurrence, GNN permutation invariance, and that every family pretrains for an epoch."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from ssl_models.data.graph_format import pack_graph
+from ssl_models.encoders import ENCODERS, build_encoder
+from ssl_models.encoders.base import Encoder
+from ssl_models.encoders.gnn import grid_edge_index
+from ssl_models.encoders.selective_ssm import SelectiveSSMBlock, selective_scan
+from ssl_models.encoders.ssm import S4DLayer
+from ssl_models.objectives import build_objective
+from ssl_models.train import TrainConfig, _optimizer, pretrain
+
+CPU = torch.device("cpu")
+EMBEDDING_DIM = 8
+BATCH = 3
+CAUSAL = ["causal_transformer", "gru", "selective_ssm", "ssm"]
+
+
+def random_graphs(n_graphs: int, max_nodes: int = 7, n_features: int = 3, seed: int = 0) -> np.ndarray:
+    """Dense graphs (n_graphs, max_nodes, 1 + F + max_nodes) with 3..max_nodes nodes, weighted undirected edges."""
+    rng = np.random.default_rng(seed)
+    graphs = []
+    for _ in range(n_graphs):
+        n_nodes = int(rng.integers(3, max_nodes + 1))
+        upper = np.triu(rng.random((n_nodes, n_nodes)) < 0.5, k=1)
+        upper[np.arange(n_nodes - 1), np.arange(1, n_nodes)] = True  # a path keeps the graph connected
+        source, target = np.nonzero(upper | upper.T)
+        weights = rng.uniform(0.5, 1.5, size=(n_nodes, n_nodes))
+        weights = (weights + weights.T)[source, target].astype(np.float32)
+        graphs.append(pack_graph(rng.normal(size=(n_nodes, n_features)).astype(np.float32),
+                                 np.stack([source, target]), max_nodes, weights))
+    return np.stack(graphs)
+
+
+SAMPLES = {
+    "image_28": ("image", lambda n: np.random.default_rng(0).random((n, 1, 28, 28), dtype=np.float32)),
+    "image_8": ("image", lambda n: np.random.default_rng(1).random((n, 1, 8, 8), dtype=np.float32)),
+    "sequence_uni": ("sequence", lambda n: np.random.default_rng(2).normal(size=(n, 1, 24)).astype(np.float32)),
+    "sequence_multi": ("sequence", lambda n: np.random.default_rng(3).normal(size=(n, 3, 10)).astype(np.float32)),
+    "graph": ("graph", lambda n: random_graphs(n)),
+}
+CASES = [(name, sample) for name, cls in ENCODERS.items() for sample, (modality, _) in SAMPLES.items()
+         if modality in cls.modalities]
+
+
+def sample_batch(sample: str, n: int = BATCH) -> torch.Tensor:
+    return torch.from_numpy(SAMPLES[sample][1](n))
+
+
+def expected_steps(encoder: Encoder) -> int:
+    """Token count: one per time step or image row, or one per patch for transformers on images."""
+    shape = encoder.sample_shape
+    if len(shape) == 2:
+        return shape[1]
+    if "transformer" in type(encoder).__name__.lower():
+        return encoder.position.shape[1] - (encoder.cls_token is not None)
+    return shape[1]
+
+
+def test_every_family_is_registered() -> None:
+    assert {"mlp", "linear", "cnn", "gnn", "ssm", "selective_ssm", "transformer", "causal_transformer", "gru"} <= set(ENCODERS.names())
+
+
+@pytest.mark.parametrize("name, sample", CASES)
+def test_embedding_and_token_shapes_on_every_declared_modality(name: str, sample: str) -> None:
+    inputs = sample_batch(sample)
+    torch.manual_seed(0)
+    encoder = build_encoder(name, tuple(inputs.shape[1:]), EMBEDDING_DIM)
+    assert encoder.parameter_count() > 0
+    embedding = encoder(inputs)
+    assert embedding.shape == (BATCH, EMBEDDING_DIM) and torch.isfinite(embedding).all()
+    if encoder.provides_tokens:
+        tokens = encoder.tokens(inputs)
+        assert tokens.dim() == 3 and tokens.shape[:2] == (BATCH, expected_steps(encoder))
+        assert torch.isfinite(tokens).all()
+
+
+def test_causal_transformer_reads_images_as_raster_patches() -> None:
+    encoder = build_encoder("causal_transformer", (1, 28, 28), EMBEDDING_DIM, {"patch_size": 7})
+    assert encoder.tokens(sample_batch("image_28")).shape[1] == 16
+
+
+def test_cnn_dispatches_on_rank_to_2d_and_1d_convolutions() -> None:
+    images = build_encoder("cnn", (1, 8, 8), EMBEDDING_DIM)
+    sequences = build_encoder("cnn", (3, 10), EMBEDDING_DIM)
+    assert any(isinstance(m, torch.nn.Conv2d) for m in images.modules())
+    assert any(isinstance(m, torch.nn.Conv1d) for m in sequences.modules())
+    assert not any(isinstance(m, torch.nn.Conv2d) for m in sequences.modules())
+    assert build_encoder("cnn", (2, 1), EMBEDDING_DIM)(torch.zeros(4, 2, 1)).shape == (4, EMBEDDING_DIM)
+
+
+@pytest.mark.parametrize("name", CAUSAL)
+@pytest.mark.parametrize("sample", ["sequence_multi", "image_8"])
+def test_causal_encoders_tokens_ignore_the_future(name: str, sample: str) -> None:
+    inputs = sample_batch(sample)
+    torch.manual_seed(0)
+    encoder = build_encoder(name, tuple(inputs.shape[1:]), EMBEDDING_DIM).eval()
+    assert ENCODERS.get(name).causal and ENCODERS.get(name).provides_tokens
+    cut = 4  # steps (or rows / patches) 0..cut are kept
+    changed = inputs.clone()
+    if sample.startswith("sequence"):
+        changed[..., cut + 1:] = torch.randn_like(changed[..., cut + 1:])
+        first_changed = cut + 1
+    else:
+        changed[:, :, cut + 1:, :] = torch.rand_like(changed[:, :, cut + 1:, :])
+        first_changed = cut + 1 if name != "causal_transformer" else (cut + 1) * inputs.shape[-1]  # 1×1 patches
+    with torch.no_grad():
+        before, after = encoder.tokens(inputs), encoder.tokens(changed)
+    torch.testing.assert_close(before[:, :first_changed], after[:, :first_changed], rtol=1e-5, atol=1e-5)
+    assert not torch.allclose(before[:, first_changed:], after[:, first_changed:])
+
+
+def test_bidirectional_transformer_is_not_causal() -> None:
+    inputs = sample_batch("sequence_multi")
+    encoder = build_encoder("transformer", tuple(inputs.shape[1:]), EMBEDDING_DIM).eval()
+    changed = inputs.clone()
+    changed[..., -1] += 1.0
+    with torch.no_grad():
+        assert not torch.allclose(encoder.tokens(inputs)[:, 0], encoder.tokens(changed)[:, 0])
+
+
+def test_s4d_fft_convolution_matches_the_zero_order_hold_recurrence() -> None:
+    """x_k = Ā x_{k−1} + B̄ u_k, y_k = 2·Re(C x_k) + D u_k with Ā = exp(Δ·A), B̄ = (exp(Δ·A) − 1)/A."""
+    torch.manual_seed(0)
+    layer = S4DLayer(d_model=3, state_dim=8).double()
+    with torch.no_grad():
+        layer.kernel.log_dt.copy_(torch.log(torch.tensor([0.05, 0.2, 0.5])))  # fast dynamics: a non-trivial kernel
+    inputs = torch.randn(2, 20, 3, dtype=torch.float64)
+    A_bar, B_bar, C = layer.kernel.discrete()
+    state = torch.zeros(2, 3, 4, dtype=torch.complex128)
+    expected = []
+    for step in range(inputs.shape[1]):
+        state = A_bar * state + B_bar * inputs[:, step, :, None]
+        expected.append(2 * (C * state).sum(-1).real + layer.D * inputs[:, step])
+    torch.testing.assert_close(layer.convolve(inputs), torch.stack(expected, dim=1), rtol=1e-9, atol=1e-9)
+
+
+def test_s4d_initialisation_follows_s4d_lin() -> None:
+    layer = S4DLayer(d_model=5, state_dim=8)
+    kernel = layer.kernel
+    torch.testing.assert_close(-torch.exp(kernel.log_A_real), torch.full((5, 4), -0.5))
+    torch.testing.assert_close(kernel.A_imag, math.pi * torch.arange(4.0).repeat(5, 1))
+    assert (kernel.log_dt >= math.log(1e-3)).all() and (kernel.log_dt <= math.log(1e-1)).all()
+
+
+@pytest.mark.parametrize("name, dynamics", [("ssm", {"log_dt", "log_A_real", "A_imag"}), ("selective_ssm", {"A_log", "D"})])
+def test_ssm_dynamics_get_no_weight_decay(name: str, dynamics: set[str]) -> None:
+    objective = build_objective("autoencoder", build_encoder(name, (2, 12), EMBEDDING_DIM, {"n_layers": 2}))
+    excluded = objective.excluded_from_weight_decay()
+    assert {n.rsplit(".", 1)[-1] for n in excluded} == dynamics
+    assert sum(1 for n in excluded if n.endswith(sorted(dynamics)[0])) == 2  # one per layer
+    groups = _optimizer(objective, TrainConfig(weight_decay=0.1)).param_groups
+    no_decay = {id(p) for g in groups if g["weight_decay"] == 0.0 for p in g["params"]}
+    assert no_decay == {id(p) for n, p in objective.named_parameters() if n in excluded}
+
+
+def test_selective_scan_matches_a_direct_loop_and_depends_on_the_input() -> None:
+    torch.manual_seed(0)
+    values, dt = torch.randn(2, 6, 3), torch.rand(2, 6, 3)
+    A, B, C, D = -torch.rand(3, 4), torch.randn(2, 6, 4), torch.randn(2, 6, 4), torch.randn(3)
+    state, expected = torch.zeros(2, 3, 4), []
+    for t in range(6):
+        state = torch.exp(dt[:, t, :, None] * A) * state + dt[:, t, :, None] * B[:, t, None, :] * values[:, t, :, None]
+        expected.append((state * C[:, t, None, :]).sum(-1) + D * values[:, t])
+    torch.testing.assert_close(selective_scan(values, dt, A, B, C, D), torch.stack(expected, dim=1))
+    block = SelectiveSSMBlock(d_model=4)
+    dt_init = torch.nn.functional.softplus(block.dt_projection.bias)
+    assert (dt_init > 1e-4 * 0.99).all() and (dt_init < 0.1 * 1.01).all()
+
+
+@pytest.mark.parametrize("layer", ["gin", "gcn"])
+@pytest.mark.parametrize("readout", ["mean", "sum", "max"])
+def test_gnn_graph_embedding_is_invariant_to_node_order(layer: str, readout: str) -> None:
+    graphs = torch.from_numpy(random_graphs(4, seed=5))
+    torch.manual_seed(0)
+    encoder = build_encoder("gnn", tuple(graphs.shape[1:]), EMBEDDING_DIM, {"layer": layer, "readout": readout})
+    encoder(graphs)  # one training-mode pass, so BatchNorm's running statistics are not the identity
+    encoder.eval()
+    n_features = graphs.shape[2] - 1 - graphs.shape[1]
+    permutation = torch.randperm(graphs.shape[1], generator=torch.Generator().manual_seed(1))
+    permuted = graphs[:, permutation]
+    permuted[..., 1 + n_features:] = permuted[..., 1 + n_features:][..., permutation]
+    with torch.no_grad():
+        torch.testing.assert_close(encoder(permuted), encoder(graphs), rtol=1e-4, atol=1e-5)
+
+
+def test_gnn_center_readout_reads_the_first_node() -> None:
+    graphs = torch.from_numpy(random_graphs(4, seed=6))
+    encoder = build_encoder("gnn", tuple(graphs.shape[1:]), EMBEDDING_DIM, {"readout": "center", "layer": "gcn"}).eval()
+    n_features = graphs.shape[2] - 1 - graphs.shape[1]
+    others = torch.cat([torch.zeros(1, dtype=torch.long), 1 + torch.randperm(graphs.shape[1] - 1)])
+    permuted = graphs[:, others]
+    permuted[..., 1 + n_features:] = permuted[..., 1 + n_features:][..., others]
+    swapped = torch.tensor([1, 0, *range(2, graphs.shape[1])])
+    moved = graphs[:, swapped]
+    moved[..., 1 + n_features:] = moved[..., 1 + n_features:][..., swapped]
+    with torch.no_grad():
+        torch.testing.assert_close(encoder(permuted), encoder(graphs), rtol=1e-4, atol=1e-5)
+        assert not torch.allclose(encoder(moved), encoder(graphs))
+
+
+@pytest.mark.parametrize("neighbours, n_edges", [(4, 2 * (3 * 2 + 2 * 3)), (8, 2 * (3 * 2 + 2 * 3) + 2 * 2 * 2 * 2)])
+def test_pixel_grid_graph_links_each_pixel_to_its_neighbours(neighbours: int, n_edges: int) -> None:
+    edges = grid_edge_index(3, 3, neighbours)
+    assert edges.shape == (2, n_edges)
+    centre = set(edges[1][edges[0] == 4].tolist())
+    assert centre == ({1, 3, 5, 7} if neighbours == 4 else set(range(9)) - {4})
+    assert {(s, t) for s, t in edges.T.tolist()} == {(t, s) for s, t in edges.T.tolist()}
+
+
+def test_gnn_reads_an_image_as_a_pixel_graph_with_coordinates() -> None:
+    encoder = build_encoder("gnn", (2, 4, 5), EMBEDDING_DIM, {"neighbours": 4})
+    images = torch.rand(3, 2, 4, 5)
+    features, edge_index, weights, graph_of_node = encoder.sparse_graph(images)
+    assert features.shape == (3 * 20, 4) and weights is None
+    torch.testing.assert_close(features[20 + 7, :2], images[1, :, 1, 2])  # image 1, row 1, column 2
+    torch.testing.assert_close(features[20 + 7, 2:], torch.tensor([2 / 5, 1 / 4]))
+    assert (graph_of_node[edge_index[0]] == graph_of_node[edge_index[1]]).all()
+    assert "grid_edges" not in encoder.state_dict()
+
+
+@pytest.mark.parametrize("name, options, message", [
+    ("gnn", {"layer": "gat"}, "valid choices: gin, gcn"),
+    ("gnn", {"readout": "attention"}, "valid choices: mean, sum, max, center"),
+    ("ssm", {"pooling": "cls"}, "valid choices: last, mean"),
+    ("ssm", {"state_dim": 7}, "even"),
+    ("transformer", {"pooling": "last"}, "valid choices: cls, mean"),
+    ("causal_transformer", {"pooling": "cls"}, "valid choices: last, mean"),
+    ("transformer", {"patch_size": 5}, "does not divide"),
+])
+def test_bad_options_are_rejected_with_the_valid_choices(name: str, options: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        build_encoder(name, (1, 28, 28), EMBEDDING_DIM, options)
+
+
+def test_gnn_center_readout_is_rejected_for_images() -> None:
+    with pytest.raises(ValueError, match="centre node"):
+        build_encoder("gnn", (1, 8, 8), EMBEDDING_DIM, {"readout": "center"})
+
+
+def test_transformer_layers_are_initialised_independently() -> None:
+    torch.manual_seed(0)
+    encoder = build_encoder("transformer", (1, 8, 8), EMBEDDING_DIM, {"n_layers": 2})
+    first, second = encoder.layers.layers
+    assert not torch.equal(first.self_attn.in_proj_weight, second.self_attn.in_proj_weight)
+    assert not torch.equal(first.linear1.weight, second.linear1.weight)
+
+
+@pytest.mark.parametrize("name, sample", CASES)
+def test_every_encoder_pretrains_an_epoch_as_an_autoencoder(name: str, sample: str) -> None:
+    inputs = SAMPLES[sample][1](16)
+    torch.manual_seed(0)
+    encoder = build_encoder(name, inputs.shape[1:], EMBEDDING_DIM)
+    objective = build_objective("autoencoder", encoder, {"hidden_dim": 32})
+    result = pretrain(objective, inputs, TrainConfig(epochs=1, batch_size=8), seed=0, device=CPU)
+    assert len(result.history) == 1 and math.isfinite(result.history[0])
