@@ -92,7 +92,11 @@ def _dataset_sections(df: pd.DataFrame, jobs: pd.DataFrame, history: pd.DataFram
     for dataset in sorted(df["dataset"].unique()):
         data = df[df["dataset"] == dataset]
         present = set(data["metric"])
-        sections.append(Section(f"Dataset {dataset}"))
+        unlabelled = "linear_acc" not in present and "kmeans_silhouette" in present
+        sections.append(Section(f"Dataset {dataset}", (
+            "This dataset has no labels, so the linear probe, kNN accuracy and k-means NMI/ARI (which all compare "
+            "with labels) are absent; the label-free k-means silhouette and the collapse diagnostics are reported, "
+            "and the supervised baseline was skipped.") if unlabelled else ""))
         for metric in report_tables.METRICS:
             if metric not in present:
                 continue

@@ -164,3 +164,19 @@ def test_user_data_file_runs_end_to_end(tmp_path: Path, prefect_env: dict[str, s
     refused = subprocess.run(CLI + ["run", "--data", str(bad), "--out", str(tmp_path / "o2")], capture_output=True, text=True, timeout=120)
     assert refused.returncode == 2 and "bad.npz: 'labels' has a single class" in refused.stderr
     assert not (tmp_path / "o2").exists()
+
+
+def test_report_says_why_probes_are_absent_for_unlabelled_data(tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    from results.report import build_report
+    from results.store import write_rows
+
+    for job_id, objective, value in [("a", "simclr", 0.4), ("b", "raw", 0.2)]:
+        write_rows(tmp_path, "metrics", "r", [{"job_id": job_id, "metric": "kmeans_silhouette", "split": "test", "value": value}], part=job_id)
+        write_rows(tmp_path, "jobs", "r", [{"job_id": job_id, "dataset": "mine", "encoder": "mlp" if objective != "raw" else "",
+                                            "objective": objective, "family": "contrastive", "seed": 0, "status": "ok"}], part=job_id)
+    write_rows(tmp_path, "runs", "r", [{"suite": "byod", "status": "ok", "started": datetime.now(timezone.utc),
+                                        "n_jobs": 2, "n_failed": 0}], part="run")
+    report = (build_report(tmp_path, "r") / "report.md").read_text()
+    assert "This dataset has no labels" in report and "silhouette" in report.lower()
