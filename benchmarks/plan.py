@@ -122,6 +122,24 @@ def _resolve(suite: Suite, label: str, kind: str) -> tuple[str, dict[str, Any], 
     return name, {**defaults, **options}, pairs
 
 
+def _job_settings(common: dict[str, Any], encoder_options: dict[str, Any], objective_options: dict[str, Any]) -> dict[str, Any]:
+    """Job fields from the suite-wide ones, with a variant's own ``embedding_dim`` and ``train`` overrides applied.
+
+    E.g. the linear autoencoder of the Eckart–Young–Mirsky check gets a k = 16 code and a longer budget.
+    """
+    settings = dict(common)
+    encoder_options, objective_options = dict(encoder_options), dict(objective_options)
+    for options in (encoder_options, objective_options):
+        if "embedding_dim" in options:
+            settings["embedding_dim"] = int(options.pop("embedding_dim"))
+        if "train" in options:
+            try:
+                settings["train"] = dataclasses.replace(settings["train"], **dict(options.pop("train")))
+            except TypeError as error:
+                raise SuiteError(f"bad train override in a variant: {error}") from None
+    return {**settings, "encoder_options": encoder_options, "objective_options": objective_options}
+
+
 def make_plan(suite: Suite) -> Plan:
     """Expand ``suite`` into jobs: per dataset and seed, baselines first, then every compatible pair.
 
@@ -183,12 +201,15 @@ def make_plan(suite: Suite) -> Plan:
                     skipped.append(Skipped(dataset, encoder_label, objective_label, reason))
                     continue
                 n_views = 0 if objective_name == "random" else OBJECTIVES.get(objective_name).n_views
+                if n_views and augmentation is None:
+                    skipped.append(Skipped(dataset, encoder_label, objective_label, f"no augmentation for {modality} data"))
+                    continue
+                job_settings = _job_settings(common, encoder_options, objective_options)
                 jobs.append(JobSpec(
-                    encoder=encoder_label, encoder_name=encoder_name, encoder_options=encoder_options,
-                    objective=objective_label, objective_name=objective_name, objective_options=objective_options,
-                    family=family, augmentation=augmentation if n_views else None,
+                    encoder=encoder_label, encoder_name=encoder_name, objective=objective_label,
+                    objective_name=objective_name, family=family, augmentation=augmentation if n_views else None,
                     augmentation_options=suite.augment.options.get(augmentation, {}) if n_views else {},
-                    n_views=max(n_views, suite.augment.n_views) if n_views else 0, **common,
+                    n_views=max(n_views, suite.augment.n_views) if n_views else 0, **job_settings,
                 ))
     if not jobs:
         raise SuiteError("the grid is empty: no dataset × encoder × objective combination is compatible"

@@ -14,6 +14,7 @@ from ssl_models import data
 from ssl_models.baselines import PCA, raw_features
 from ssl_models.evaluate import embed, evaluate_embeddings
 from ssl_models.evaluate.extra import EvaluationContext, run_extra_evaluators
+from ssl_models.evaluate.subspace import linear_autoencoder_vs_pca
 from tasks.artefacts import record_path
 from tasks.cache import load_record, save_record
 from tasks.pretrain import build_job_objective
@@ -55,7 +56,17 @@ def _evaluate_checkpoint(job: JobSpec, split_file: str, trained: dict[str, Any])
     objective.eval()
     encoder = objective.encoder
     train, test = embed(encoder, split.x_train), embed(encoder, split.x_test)
-    return _score(job, split, train, test, encoder=encoder, objective=objective)
+    metrics = _score(job, split, train, test, encoder=encoder, objective=objective)
+    if _is_linear_autoencoder(job):
+        check = linear_autoencoder_vs_pca(encoder, split.x_train, job.embedding_dim)
+        metrics.update(pca_max_angle_deg=check["max_principal_angle_deg"], reconstruction_mse=check["reconstruction_mse"],
+                       pca_optimal_mse=check["pca_optimal_mse"])
+    return metrics
+
+
+def _is_linear_autoencoder(job: JobSpec) -> bool:
+    """A linear encoder with a linear decoder: the Eckart–Young–Mirsky setting, compared with PCA."""
+    return job.encoder_name == "linear" and job.objective_name == "autoencoder" and job.objective_options.get("decoder") == "linear"
 
 
 def _evaluate_baseline(job: JobSpec, split_file: str) -> dict[str, float]:

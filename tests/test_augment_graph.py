@@ -72,7 +72,7 @@ def test_everything_off_is_the_identity(families: torch.Tensor) -> None:
     assert torch.equal(GraphAugmentation(tuple(families.shape[1:]), **OFF)(families, seed=0), families)
 
 
-def test_random_walk_subgraph_keeps_the_requested_share_of_nodes_connected(families: torch.Tensor) -> None:
+def test_subgraph_keeps_the_requested_share_of_nodes_connected(families: torch.Tensor) -> None:
     views = GraphAugmentation(tuple(families.shape[1:]), **{**OFF, "subgraph_keep_ratio": 0.5,
                                                            "keep_first_node": False})(families, seed=0)
     kept, total = views[..., 0].sum(dim=1), families[..., 0].sum(dim=1)
@@ -120,3 +120,10 @@ def test_bad_graph_options_are_refused() -> None:
         build_augmentation("graph", (40, 43), {"feature_mask_mode": "diagonal"})
     with pytest.raises(ValueError, match="not a dense graph shape"):
         build_augmentation("graph", (1, 28, 28))
+
+
+def test_a_graph_never_loses_every_node(families: torch.Tensor) -> None:
+    augment = GraphAugmentation(tuple(families.shape[1:]), **{**OFF, "node_drop_ratio": 1.0, "keep_first_node": False})
+    views = augment(families, seed=0)
+    assert_valid(views, 2)
+    assert torch.equal(views[..., 0].sum(dim=1), torch.ones(len(families)))

@@ -15,7 +15,7 @@ from ssl_models.train import TrainConfig, pretrain
 
 def test_principal_angles_of_known_subspaces() -> None:
     e = np.eye(4)
-    tilted = np.array([[np.cos(np.pi / 6), np.sin(np.pi / 6), 0, 0], [0, 0, 1, 0]])
+    tilted = np.array([[np.cos(np.pi / 6), 0, np.sin(np.pi / 6), 0], [0, 1, 0, 0]])
     assert np.allclose(principal_angles(e[:2], tilted), [0.0, 30.0])
     assert np.allclose(principal_angles(e[:2], 3 * e[1::-1]), [0.0, 0.0], atol=1e-6)
     assert np.allclose(principal_angles(e[:1], e[1:3]), [90.0])

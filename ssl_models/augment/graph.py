@@ -3,10 +3,10 @@ with Augmentations", GraphCL; Zhu et al. 2020, GRACE).
 
 In order, each with a ratio (0 disables it):
 
-- random-walk subgraph: a walk from a random node (with probability ``walk_restart`` of jumping back to a node
-  already visited, which keeps the subgraph connected while it grows; to a new node only once a component is
-  covered) until ``subgraph_keep_ratio`` of the nodes are visited or 4·M steps have passed; the other nodes
-  are removed (pure torch: torch_cluster's walker is not a dependency);
+- subgraph: GraphCL's random-walk-style sampler, in pure torch (torch_cluster is not a dependency): from a
+  uniform root, repeatedly add a uniform neighbour of the nodes taken so far (a uniform untaken node once
+  their component is exhausted) until ``subgraph_keep_ratio`` of the nodes are taken; the rest are removed.
+  Unlike a plain walk it never revisits, so it takes exactly ⌈ratio·n⌉ nodes in as many steps;
 - node dropping: each node removed with probability ``node_drop_ratio`` (``torch_geometric.utils.dropout_node``);
 - edge dropping: each undirected edge removed with probability ``edge_drop_ratio`` (``dropout_edge``);
 - feature masking: feature entries zeroed with probability ``feature_mask_ratio`` (``mask_feature``,
@@ -16,7 +16,8 @@ In order, each with a ratio (0 disables it):
   ``add_random_edge`` would link nodes of different graphs of a batch).
 
 Removed nodes are compacted away, so real nodes stay first and padding rows stay zero. With
-``keep_first_node`` (default) row 0, the centre of an ego-graph, is never removed. Graphs are treated as
+``keep_first_node`` (default) row 0, the centre of an ego-graph, is never removed; without it a graph that
+would lose every node keeps its first. Graphs are treated as
 undirected. PyG's helpers draw from torch's global generator, so the call runs inside ``torch.random.fork_rng``
 seeded with ``seed``: (inputs, seed) fixes the views and the caller's random state is untouched.
 """
@@ -39,7 +40,6 @@ class GraphAugmentation:
 
     sample_shape: tuple[int, ...]
     subgraph_keep_ratio: float = 0.9
-    walk_restart: float = 0.2
     node_drop_ratio: float = 0.1
     edge_drop_ratio: float = 0.1
     feature_mask_ratio: float = 0.2
@@ -51,7 +51,7 @@ class GraphAugmentation:
     def __post_init__(self) -> None:
         self.n_features = node_feature_count(tuple(self.sample_shape))
         self.max_nodes = self.sample_shape[0]
-        for name in ("subgraph_keep_ratio", "walk_restart", "node_drop_ratio", "edge_drop_ratio", "feature_mask_ratio"):
+        for name in ("subgraph_keep_ratio", "node_drop_ratio", "edge_drop_ratio", "feature_mask_ratio"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         if self.edge_add_ratio < 0:
@@ -66,17 +66,16 @@ class GraphAugmentation:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             generator = torch.Generator().manual_seed(seed)
-            keep_dense = self._walk_subgraph(graphs, generator) if self.subgraph_keep_ratio < 1 else graphs[..., 0] > 0.5
+            keep_dense = self._grow_subgraph(graphs, generator) if self.subgraph_keep_ratio < 1 else graphs[..., 0] > 0.5
             x, edge_index, edge_weight, batch = to_sparse(graphs)
             n_nodes = x.shape[0]
             keep = keep_dense[graphs[..., 0] > 0.5]
             if self.node_drop_ratio > 0 and n_nodes:
                 keep &= dropout_node(edge_index, p=self.node_drop_ratio, num_nodes=n_nodes)[2]
-            first = torch.cumsum(torch.bincount(batch, minlength=len(graphs)), 0) - torch.bincount(batch, minlength=len(graphs))
-            has_nodes = torch.bincount(batch, minlength=len(graphs)) > 0
-            lost = ~torch.zeros(len(graphs), dtype=torch.bool).index_put_((batch[keep],), torch.tensor(True))
-            protect = has_nodes & (lost | torch.tensor(self.keep_first_node))
-            keep[first[protect]] = True
+            counts = torch.bincount(batch, minlength=len(graphs))
+            emptied = torch.bincount(batch[keep], minlength=len(graphs)) == 0
+            protect = (counts > 0) & (emptied | self.keep_first_node)
+            keep[(torch.cumsum(counts, 0) - counts)[protect]] = True  # each graph's first node
             edge_index, edge_weight = subgraph(keep, edge_index, edge_attr=edge_weight, relabel_nodes=True, num_nodes=n_nodes)
             x, batch = x[keep], batch[keep]
             if self.edge_drop_ratio > 0 and edge_index.shape[1]:
@@ -89,34 +88,27 @@ class GraphAugmentation:
                 views = self._add_edges(views, generator)
         return views.to(inputs.device)
 
-    def _walk_subgraph(self, graphs: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """(B, M) mask of the nodes a restarting random walk visits in each graph.
-
-        Each step moves to a uniform neighbour; with probability ``walk_restart``, or from a node without
-        neighbours, it jumps to a visited node instead; once the visited nodes have no unvisited neighbour left
-        (their component is covered) it jumps to a uniform unvisited node.
-        """
+    def _grow_subgraph(self, graphs: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """(B, M) mask of a connected node set grown from a uniform root by uniform neighbours of the set."""
         mask = graphs[..., 0] > 0.5
         batch, max_nodes = mask.shape
-        adjacency = ((graphs[..., 1 + self.n_features:] != 0) & mask[:, :, None] & mask[:, None, :]).float()
+        adjacency = (graphs[..., 1 + self.n_features:] != 0) & mask[:, :, None] & mask[:, None, :]
         rows_of_adjacency = adjacency.reshape(batch * max_nodes, max_nodes)
         offsets = torch.arange(batch) * max_nodes
         target = torch.ceil(self.subgraph_keep_ratio * mask.sum(1))
-        current = self._uniform_choice(mask, generator)
+        root = self._uniform_choice(mask, generator)
         visited = torch.zeros_like(mask)
-        visited.view(-1)[offsets + current] = True
-        for _ in range(4 * max_nodes):
+        visited.view(-1)[offsets + root] = True
+        reached = rows_of_adjacency[offsets + root]
+        for _ in range(int(target.max().item()) - 1):
             growing = visited.sum(1) < target
             if not growing.any():
                 break
-            options = rows_of_adjacency[offsets + current] > 0
-            restart = (torch.rand(batch, generator=generator) < self.walk_restart) | ~options.any(1)
-            options = torch.where(restart[:, None], visited, options)
-            frontier = (torch.bmm(visited.float().unsqueeze(1), adjacency).squeeze(1) > 0) & ~visited
-            covered = ~frontier.any(1)
-            options = torch.where(covered[:, None], mask & ~visited, options)
-            current = torch.where(growing, self._uniform_choice(options, generator), current)
-            visited.view(-1)[offsets + current] |= growing
+            frontier = reached & ~visited
+            options = torch.where(frontier.any(1, keepdim=True), frontier, mask & ~visited)
+            chosen = self._uniform_choice(options, generator)
+            visited.view(-1)[offsets + chosen] |= growing
+            reached |= rows_of_adjacency[offsets + chosen] & growing[:, None]
         return visited & mask
 
     @staticmethod
@@ -142,5 +134,5 @@ class GraphAugmentation:
 
 @AUGMENTATIONS.register("graph")
 def graph_augmentation(sample_shape: tuple[int, ...], **options: object) -> GraphAugmentation:
-    """The default graph augmentation: random-walk subgraph, node/edge dropping, feature masking, edge adding."""
+    """The default graph augmentation: subgraph, node/edge dropping, feature masking, edge adding."""
     return GraphAugmentation(tuple(sample_shape), **options)  # type: ignore[arg-type]

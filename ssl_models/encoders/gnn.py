@@ -20,6 +20,9 @@ edges to the 4 or 8 neighbouring pixels (``neighbours``).
 
 from __future__ import annotations
 
+import warnings
+from types import ModuleType
+
 import torch
 from torch import nn
 
@@ -48,13 +51,21 @@ def grid_edge_index(height: int, width: int, neighbours: int = 8) -> torch.Tenso
     return torch.stack([torch.cat(sources), torch.cat(targets)])
 
 
-def _conv(layer: str, in_dim: int, out_dim: int) -> nn.Module:
-    from torch_geometric.nn import GCNConv, GINConv  # imported here, not at module level: PyG takes seconds to import
+def _pyg_nn() -> ModuleType:
+    """``torch_geometric.nn``, imported on first use (PyG takes seconds to import), without its import-time
+    FutureWarning about ``torch.jit.script``."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*", category=FutureWarning)
+        import torch_geometric.nn
 
+    return torch_geometric.nn
+
+
+def _conv(layer: str, in_dim: int, out_dim: int) -> nn.Module:
     if layer == "gcn":
-        return GCNConv(in_dim, out_dim)
+        return _pyg_nn().GCNConv(in_dim, out_dim)
     mlp = nn.Sequential(nn.Linear(in_dim, out_dim), nn.BatchNorm1d(out_dim), nn.ReLU(inplace=True), nn.Linear(out_dim, out_dim))
-    return GINConv(mlp, eps=0.0, train_eps=False)
+    return _pyg_nn().GINConv(mlp, eps=0.0, train_eps=False)
 
 
 @ENCODERS.register("gnn")
@@ -91,17 +102,19 @@ class GNNEncoder(Encoder):
         elif len(self.sample_shape) == 2:
             in_dim = node_feature_count(self.sample_shape)
         else:
-            raise ValueError(f"gnn reads dense graphs (M, 1 + F + M) or (C, H, W) images, got examples of shape {self.sample_shape}")
+            raise ValueError(f"gnn reads dense graphs (M, 1 + F + M) or (C, H, W) images, "
+                             f"got examples of shape {self.sample_shape}")
         self.convs = nn.ModuleList(_conv(layer, in_dim if i == 0 else hidden_dim, hidden_dim) for i in range(depth))
         self.norms = nn.ModuleList(nn.BatchNorm1d(hidden_dim) for _ in range(depth))
         self.head = nn.Linear(hidden_dim, embedding_dim)
         self.residual_from = 0 if in_dim == hidden_dim else 1
-        from torch_geometric.nn import global_add_pool, global_max_pool, global_mean_pool
-
-        self.pool = {"mean": global_mean_pool, "sum": global_add_pool, "max": global_max_pool, "center": None}[readout]
+        pyg = _pyg_nn()
+        self.pool = {"mean": pyg.global_mean_pool, "sum": pyg.global_add_pool, "max": pyg.global_max_pool,
+                     "center": None}[readout]
 
     def sparse_graph(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor]:
-        """The batch as PyG tensors: node features (n, F), edge_index (2, E), edge weights (E,) or None, graph of each node (n,)."""
+        """The batch as PyG tensors: node features (n, F), edge_index (2, E), edge weights (E,) or None, and the
+        graph of each node (n,)."""
         if not self.reads_images:
             return to_sparse(inputs)
         batch_size, channels, height, width = inputs.shape

@@ -53,7 +53,8 @@ class SelectiveSSMBlock(nn.Module):
                  dt_min: float = 1e-3, dt_max: float = 1e-1) -> None:
         super().__init__()
         if state_dim < 1 or expand < 1 or conv_width < 1:
-            raise ValueError(f"selective_ssm: state_dim, expand and conv_width must be positive, got {state_dim}, {expand}, {conv_width}")
+            raise ValueError("selective_ssm: state_dim, expand and conv_width must be positive, "
+                             f"got {state_dim}, {expand}, {conv_width}")
         if not 0 < dt_min <= dt_max:
             raise ValueError(f"selective_ssm: need 0 < dt_min ≤ dt_max, got {dt_min} and {dt_max}")
         inner = expand * d_model

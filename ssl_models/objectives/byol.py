@@ -28,7 +28,6 @@ import math
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from ssl_models.encoders.base import Encoder
 from ssl_models.objectives._common import ema_update, projector, two_views

@@ -44,14 +44,19 @@ LOSS_ON = ("all", "masked")
 
 
 def default_patch_size(height: int, width: int) -> int:
-    """The largest common divisor p of H and W with p ≤ min(H, W) / 7 (about 7×7 patches, 4×4 on MNIST)."""
+    """The largest common divisor p of H and W with p ≤ min(H, W) / 7: at least 7×7 patches (4×4 pixels on
+    MNIST, single pixels on 8×8 digits)."""
     limit = max(1, min(height, width) // 7)
     return max(p for p in range(1, limit + 1) if height % p == 0 and width % p == 0)
 
 
 @OBJECTIVES.register("masked_autoencoder")
 class MaskedAutoencoder(Objective):
-    """Replace a random ``mask_ratio`` of the input's units by a learned token; reconstruct the clean input."""
+    """Replace a random ``mask_ratio`` of the input's units by a learned token; reconstruct the clean input.
+
+    ``patch_size`` applies to images (default: ``default_patch_size``) and is ignored for other layouts, so one
+    suite setting serves datasets of every modality; ``layout`` is inferred (see ``_common.infer_layout``).
+    """
 
     family = "autoencoding"
 
@@ -66,6 +71,7 @@ class MaskedAutoencoder(Objective):
         self.loss_on = loss_on
         self.layout = infer_layout(encoder, layout)
         shape = encoder.sample_shape
+        self.patch_size: int | None = None
         if self.layout == "image":
             channels, height, width = shape
             self.patch_size = patch_size or default_patch_size(height, width)

@@ -7,8 +7,9 @@ bottleneck predictor) and D(p, z) = −cos(p, z):
 
     loss = ½ D(p1, sg(z2)) + ½ D(p2, sg(z1)),   averaged over the batch, in [−1, 1]
 
-sg = stop-gradient. ``stop_gradient=False`` is the paper's ablation: the loss then reaches −1 by collapsing
-every example to the same direction. The paper's 2048-wide projector and 512-wide predictor bottleneck are
+sg = stop-gradient. ``stop_gradient=False`` is the paper's ablation: the loss heads for its degenerate minimum −1
+and the outputs collapse (in short CPU runs visibly in the projector's output first, its effective rank halving,
+while the encoder's embedding collapses only over long runs). The paper's 2048-wide projector and 512-wide predictor bottleneck are
 scaled down (512 and 128) to the suite's small encoders, keeping the 4:1 bottleneck.
 
 Example::
