@@ -22,7 +22,7 @@ def test_on_the_fly_views_look_like_a_bank_row_and_change_every_draw() -> None:
 @pytest.mark.slow
 def test_quick_benchmark_writes_every_measurement(tmp_path: Path) -> None:
     out = tmp_path / "augment_bank.json"
-    measured = main(["--quick", "--skip-memory", "--repeats", "1", "--out", str(out)])
+    measured = main(["--quick", "--skip-memory", "--repeats", "1", "--threads", "1", "--out", str(out)])
     assert json.loads(out.read_text()) == pytest.approx(measured)
     for modality in ("image", "sequence", "graph"):
         assert measured[f"generate_{modality}_views_per_s"] > 0

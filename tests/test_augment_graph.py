@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import networkx as nx
 import numpy as np
 import pytest
 import torch
@@ -77,9 +78,11 @@ def test_subgraph_keeps_the_requested_share_of_nodes_connected(families: torch.T
                                                            "keep_first_node": False})(families, seed=0)
     kept, total = views[..., 0].sum(dim=1), families[..., 0].sum(dim=1)
     assert torch.equal(kept, torch.ceil(0.5 * total))
-    import networkx as nx
 
-    as_graph = lambda dense: nx.from_numpy_array(dense[:int(dense[:, 0].sum()), 3:3 + int(dense[:, 0].sum())].numpy())  # noqa: E731
+    def as_graph(dense: torch.Tensor) -> nx.Graph:
+        n_nodes = int(dense[:, 0].sum())
+        return nx.from_numpy_array(dense[:n_nodes, 3:3 + n_nodes].numpy())
+
     connected = [index for index in range(len(families)) if nx.is_connected(as_graph(families[index]))]
     assert len(connected) > 32
     assert all(nx.is_connected(as_graph(views[index])) for index in connected)

@@ -61,7 +61,8 @@ class OnTheFlyViews:
     def __getitem__(self, index: np.ndarray) -> np.ndarray:
         batch = torch.from_numpy(np.ascontiguousarray(self.inputs[index], dtype=np.float32))
         self.calls += 1
-        views = [self.augment(batch, self.seed * 1_000_003 + self.calls * self.n_views + view) for view in range(self.n_views)]
+        seeds = [self.seed * 1_000_003 + self.calls * self.n_views + view for view in range(self.n_views)]
+        views = [self.augment(batch, seed) for seed in seeds]
         return torch.stack(views, dim=1).numpy()
 
 
@@ -159,7 +160,8 @@ def memory_comparison(base_mb: float, batch_size: int, scratch: Path) -> dict[st
         modes = (False, True) if factor == 8 else (False,)
         for in_memory in modes:
             command = [sys.executable, "-m", "benchmarks.perf.augment_bank", "--memory-child", str(bank_path),
-                       str(inputs_path), "--batch-size", str(batch_size)] + (["--in-memory"] if in_memory else [])
+                       str(inputs_path), "--batch-size", str(batch_size), "--threads", str(torch.get_num_threads())]
+            command += ["--in-memory"] if in_memory else []
             output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
             result = json.loads(output.strip().splitlines()[-1])
             label = f"{factor}x" + ("_in_memory" if in_memory else "")
@@ -167,7 +169,8 @@ def memory_comparison(base_mb: float, batch_size: int, scratch: Path) -> dict[st
             measured[f"memory_anon_growth_{label}_mb"] = result["anon_growth_mb"]
             measured[f"memory_ru_maxrss_{label}_mb"] = result["ru_maxrss_mb"]
     extra_bank = measured["memory_bank_8x_mb"] - measured["memory_bank_2x_mb"]
-    measured["memory_extra_growth_share"] = (measured["memory_anon_growth_8x_mb"] - measured["memory_anon_growth_2x_mb"]) / extra_bank
+    extra_growth = measured["memory_anon_growth_8x_mb"] - measured["memory_anon_growth_2x_mb"]
+    measured["memory_extra_growth_share"] = extra_growth / extra_bank
     return measured
 
 
@@ -195,14 +198,26 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     parser.add_argument("--skip-memory", action="store_true", help="leave out (c), which starts child processes")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3, help="interleaved runs per pretraining mode in (b); best kept")
+    parser.add_argument("--threads", type=int, help="torch intra-op threads for the run (default: torch's own)")
     parser.add_argument("--memory-child", nargs=2, metavar=("BANK", "INPUTS"), help=argparse.SUPPRESS)
     parser.add_argument("--in-memory", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    previous_threads = torch.get_num_threads()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        return _run(args)
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def _run(args: argparse.Namespace) -> dict[str, float]:
+    """The measurements ``args`` ask for (or, in a child process, one memory measurement)."""
     if args.memory_child:
         result = memory_child(Path(args.memory_child[0]), Path(args.memory_child[1]), args.in_memory, args.batch_size)
         print(json.dumps(result))
         return result
-    limit = 512 if args.quick else None
+    limit = 256 if args.quick else None
     pretrain_limit = 512 if args.quick else 2048
     config = TrainConfig(epochs=1, batch_size=args.batch_size)
     measured: dict[str, float] = {"load_average_start": os.getloadavg()[0], "torch_threads": torch.get_num_threads()}

@@ -8,8 +8,9 @@ per example, AdamW, backward, step. Each timed call runs end to end (optimiser c
 included); runs of the two loops are interleaved, alternating which goes first, after one untimed warm-up
 each. Reported per encoder: median
 samples/s of each loop and the median over repeats of the paired ratio suite / plain (goal ≥ 0.9); the
-same ratio from process CPU time (``cpu ratio``) is steadier when other processes share the cores (use
-``--threads 1`` there, so idle OpenMP threads do not spin on busy cores).
+same ratio from process CPU time (``cpu ratio``) is steadier when other processes share the cores. Runs use
+one intra-op thread by default: with more, OpenMP threads spin-wait on cores other processes hold, and
+throughput swings by 10× between runs on a shared machine (``--threads N`` to measure that regime).
 
     python -m benchmarks.perf.pretrain_step --out pretrain_step.json [--encoders mlp,cnn,ssm]
         [--objective simclr] [--repeats 3] [--epochs 1] [--batch-size 256] [--examples 4000] [--threads 1]
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -117,7 +117,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--examples", type=int, default=None, help="use the first N training examples (default: all 4000)")
     parser.add_argument("--bank", choices=("memmap", "memory"), default="memmap", help="how the view bank is held")
     parser.add_argument("--bank-views", type=int, default=4, help="views per example in the bank")
-    parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1), help="torch intra-op threads")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch intra-op threads (default 1: both loops get the same, and busy cores do not scramble it)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", help="write the measurements as JSON here")
     args = parser.parse_args(argv)

@@ -103,7 +103,8 @@ def _read_sidecar(path: Path) -> dict[str, Any]:
         meta["shape"] = [int(size) for size in meta["shape"]]
         str(meta["dtype"]), str(meta["sha256"])
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
-        raise BankError(f"view bank sidecar {meta_path} is not a bank description ({type(error).__name__}: {error})") from None
+        raise BankError(f"view bank sidecar {meta_path} is not a bank description "
+                        f"({type(error).__name__}: {error})") from None
     return meta
 
 
@@ -124,7 +125,8 @@ def open_bank(path: Path, verify: bool = True, expected_shape: tuple[int, ...] |
     if not isinstance(bank, np.ndarray):
         raise BankError(f"view bank {path} is an archive, not a .npy array")
     if list(bank.shape) != meta["shape"] or str(bank.dtype) != meta["dtype"]:
-        raise BankError(f"view bank {path} has shape {list(bank.shape)} {bank.dtype}, expected {meta['shape']} {meta['dtype']}")
+        raise BankError(f"view bank {path} has shape {list(bank.shape)} {bank.dtype}, "
+                        f"expected {meta['shape']} {meta['dtype']}")
     if expected_shape is not None and (bank.ndim != len(expected_shape) + 1 or bank.shape[0] != expected_shape[0]
                                        or tuple(bank.shape[2:]) != tuple(expected_shape[1:])):
         raise BankError(f"view bank {path} has shape {list(bank.shape)}, which does not fit data of shape "

@@ -1,6 +1,11 @@
 """Datasets: a registry of loaders, and the split contract every later stage consumes.
 
-Adding a dataset is one module that registers a loader, plus its import line below.
+Adding a dataset is one module that registers a loader, plus its import line below. Parameterised families
+(``ucr:<Name>``, ``ucr_padded:<Name>``) resolve any name of the form ``prefix:argument``.
+
+Files that must be downloaded (MNIST, Fashion-MNIST, CIFAR-10, TU graphs, UCR sets not bundled with aeon) live
+under ``data_root()`` (``$SSLBENCH_DATA``, default ``~/.cache/sslbench``); a loader that finds them absent and
+cannot download raises DatasetUnavailableError, one line saying where the files must go.
 """
 
 from ssl_models.data import digits, mnist5k  # noqa: F401  (registration)

@@ -14,17 +14,22 @@ blocks, hubs first). Node features are [1, degree / 10]. Graphs are dense (40, 1
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ssl_models.data.base import RawDataset
 from ssl_models.data.graph_format import pack_graph
 from ssl_models.data.registry import register_dataset
 
+if TYPE_CHECKING:
+    import networkx
+
 FAMILIES = ("erdos_renyi", "barabasi_albert", "watts_strogatz", "stochastic_block_model")
 MIN_NODES, MAX_NODES = 20, 40
 
 
-def family_graph(family: str, n_nodes: int, rng: np.random.Generator):  # -> networkx.Graph
+def family_graph(family: str, n_nodes: int, rng: np.random.Generator) -> networkx.Graph:
     """One graph of ``family`` with ``n_nodes`` nodes, drawn with ``rng``."""
     import networkx as nx
 

@@ -34,7 +34,8 @@ def lds_systems(n_systems: int = N_SYSTEMS, seed: int = SEED) -> tuple[LinearGau
                  for k in range(n_systems))
 
 
-def load_lds(sequences_per_system: int = SEQUENCES_PER_SYSTEM, length: int = SEQUENCE_LENGTH, seed: int = SEED) -> RawDataset:
+def load_lds(sequences_per_system: int = SEQUENCES_PER_SYSTEM, length: int = SEQUENCE_LENGTH,
+             seed: int = SEED) -> RawDataset:
     """``sequences_per_system`` sequences of ``length`` steps from each of ``lds_systems(seed=seed)``."""
     observations, states, labels = [], [], []
     for label, system in enumerate(lds_systems(seed=seed)):

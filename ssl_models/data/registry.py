@@ -23,7 +23,7 @@ class DatasetRegistry(Registry[DatasetLoader]):
         self._resolved: dict[str, DatasetLoader] = {}
 
     def register_family(self, prefix: str, modality: str, make_loader: LoaderFactory) -> None:
-        """Resolve names ``prefix:argument`` with ``make_loader(argument)``, which raises UnknownNameError for bad arguments."""
+        """Resolve ``prefix:argument`` names with ``make_loader(argument)`` (UnknownNameError for a bad argument)."""
         if prefix in self._families:
             raise ValueError(f"{self.kind} family '{prefix}:' is registered twice")
         self._families[prefix] = (modality, make_loader)

@@ -10,6 +10,7 @@ unweighted. Graphs with more than ``max_nodes`` nodes are dropped (a warning say
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,10 +19,13 @@ from ssl_models.data.graph_format import pack_graph
 from ssl_models.data.registry import register_dataset
 from ssl_models.data.storage import DatasetUnavailableError, data_root, first_line
 
+if TYPE_CHECKING:
+    from torch_geometric.datasets import TUDataset
+
 log = logging.getLogger(__name__)
 
 
-def open_tu(tu_name: str):  # -> torch_geometric.datasets.TUDataset
+def open_tu(tu_name: str) -> TUDataset:
     """PyG's TUDataset ``tu_name`` under the data root; DatasetUnavailableError when absent and not downloadable."""
     from torch_geometric.datasets import TUDataset
 

@@ -49,8 +49,10 @@ def _batched(function: Callable[[torch.Tensor], torch.Tensor], module: torch.nn.
     device, was_training = _device_of(module), module.training
     module.eval()
     try:
-        outputs = [function(torch.from_numpy(np.ascontiguousarray(inputs[start:start + batch_size])).to(device)).float().cpu().numpy()
-                   for start in range(0, len(inputs), batch_size)]
+        outputs = []
+        for start in range(0, len(inputs), batch_size):
+            batch = torch.from_numpy(np.ascontiguousarray(inputs[start:start + batch_size])).to(device)
+            outputs.append(function(batch).float().cpu().numpy())
     finally:
         module.train(was_training)
     return np.concatenate(outputs)

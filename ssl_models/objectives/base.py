@@ -58,7 +58,8 @@ class Objective(nn.Module):
 
         Objectives draw only from it, never from torch's global generator, so parallel jobs stay reproducible.
         """
-        if self.generator is None or self.generator.device != device:
+        # Compare device types: a generator made for "cuda" reports "cuda", tensors report "cuda:0".
+        if self.generator is None or self.generator.device.type != torch.device(device).type:
             self.generator = torch.Generator(device=device).manual_seed(0 if self.generator is None else self.generator.initial_seed())
         return self.generator
 
