@@ -80,3 +80,30 @@ def test_tiny_run_writes_four_tables_and_a_report_without_tracebacks(tmp_path: P
     assert list(report.glob("*.png"))
     rebuilt = sslbench("report", "--out", str(out), env=prefect_env)
     assert rebuilt.returncode == 0 and "index.html" in rebuilt.stdout
+    _run_readme_examples(out, run_id, tmp_path / "readme")
+
+
+def _run_readme_examples(out: Path, run_id: str, workdir: Path) -> None:
+    """Every Python example of README.md and results/README.md runs against a real output folder.
+
+    DuckDB is documented as an option, not a dependency, so its example is skipped when it is not installed.
+    """
+    import importlib.util
+    import os
+    import re
+
+    workdir.mkdir()
+    (workdir / "sslbench-out").symlink_to(out)
+    root = Path(__file__).resolve().parents[1]
+    previous = os.getcwd()
+    os.chdir(workdir)
+    try:
+        for readme in (root / "README.md", root / "results" / "README.md"):
+            namespace: dict[str, object] = {}
+            for block in re.findall(r"```python\n(.*?)```", readme.read_text(), re.S):
+                if "duckdb" in block and importlib.util.find_spec("duckdb") is None:
+                    continue
+                code = re.sub(r"2026\d{4}-\d{6}-[0-9a-f]{4,6}", run_id, block)
+                exec(compile(code, f"{readme.name} example", "exec"), namespace)  # noqa: S102
+    finally:
+        os.chdir(previous)
