@@ -148,8 +148,7 @@ def make_plan(suite: Suite) -> Plan:
     """
     modalities: dict[str, str] = {}
     for dataset in suite.datasets:
-        if dataset not in DATASETS:
-            raise UnknownNameError(f"unknown dataset '{dataset}'; valid datasets: {', '.join(DATASETS.names())}")
+        DATASETS.get(dataset)  # an unknown name raises, listing the datasets and name families
         modalities[dataset] = modality_of(dataset)
     user_dataset, unlabelled = None, set()
     if suite.data_file is not None:

@@ -191,7 +191,11 @@ def task_runner(kind: str = "thread", workers: int | None = None, dask_address: 
 
         return ProcessPoolTaskRunner(max_workers=workers)
     if kind == "dask":
+        import logging
+
         from prefect_dask import DaskTaskRunner
+
+        logging.getLogger("distributed").setLevel(logging.WARNING)
 
         if dask_address:
             return DaskTaskRunner(address=dask_address)

@@ -19,6 +19,8 @@ DEFAULTS = {
     # The embedded server runs database migrations on first use; on a busy 2-core machine that can take
     # longer than Prefect's default 20 s.
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+    # Dask logs routine worker shutdown at INFO, with tracebacks of closed connections: keep warnings only.
+    "DASK_LOGGING__DISTRIBUTED": "warning",
 }
 
 

@@ -51,7 +51,7 @@ def pretrain_job(job: JobSpec, split_file: str, bank_file: str | None, out_dir: 
     seconds = samples_per_second = 0.0
     started = time.perf_counter()
     if job.objective_name != "random":
-        bank = augment.open_bank(Path(bank_file)) if bank_file else None
+        bank = augment.open_bank(Path(bank_file), expected_shape=split.x_train.shape) if bank_file else None
         result = pretrain(objective, split.x_train, job.train, job.seed, labels=split.y_train, bank=bank)
         history, samples_per_second = result.history, result.samples_per_second
     seconds = time.perf_counter() - started
