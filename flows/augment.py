@@ -12,6 +12,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from benchmarks.plan import make_plan
 from benchmarks.suite import suite_from_dict
+from flows.benchmark import bank_group
 from flows import progress
 from tasks.data import generate_views_task, prepare_split_task
 
@@ -23,8 +24,7 @@ def augment_flow(suite: dict[str, Any], out_dir: str) -> list[str]:
     wanted = {}
     for job in plan.jobs:
         if job.n_views:
-            key = (job.dataset, job.seed, job.test_fraction, job.augmentation, str(sorted(job.augmentation_options.items())), job.n_views)
-            wanted.setdefault(key, job)
+            wanted.setdefault(bank_group(job), job)
     paths = []
     for index, job in enumerate(wanted.values(), start=1):
         split = prepare_split_task(job, out_dir)

@@ -26,7 +26,7 @@ from benchmarks.suite import Suite, suite_from_dict
 from flows import progress
 from flows.runtime import git_sha, package_versions
 from results.schema import SCHEMA_VERSION
-from results.store import write_rows
+from results.store import read_table, write_rows
 from ssl_models.device import default_device
 from tasks.artefacts import run_marker
 from tasks.data import generate_views_task, prepare_split_task
@@ -55,9 +55,14 @@ def find_resumable_run(out_dir: str | Path, suite: Suite) -> str | None:
     return None
 
 
-def _bank_key(job: JobSpec) -> tuple:
-    return (job.dataset, job.seed, job.test_fraction, job.augmentation,
-            json.dumps(job.augmentation_options, sort_keys=True), job.n_views)
+def split_group(job: JobSpec) -> tuple:
+    """Jobs with equal groups share one split."""
+    return (job.dataset, job.seed, job.test_fraction)
+
+
+def bank_group(job: JobSpec) -> tuple:
+    """Jobs with equal groups share one view bank."""
+    return split_group(job) + (job.augmentation, json.dumps(job.augmentation_options, sort_keys=True), job.n_views)
 
 
 def _record_splits(splits: dict[tuple, PrefectFuture], out_dir: str, run_id: str) -> None:
@@ -80,16 +85,16 @@ def _submit(plan: Plan, out_dir: str, run_id: str, use_cache: bool) -> dict[Pref
     splits: dict[tuple, PrefectFuture] = {}
     banks: dict[tuple, PrefectFuture] = {}
     for job in plan.jobs:
-        split_key = (job.dataset, job.seed, job.test_fraction)
+        split_key = split_group(job)
         if split_key not in splits:
             splits[split_key] = prepare_split_task.submit(job, out_dir, use_cache)
-        if job.n_views and _bank_key(job) not in banks:
-            banks[_bank_key(job)] = generate_views_task.submit(job, splits[split_key], out_dir, use_cache)
+        if job.n_views and bank_group(job) not in banks:
+            banks[bank_group(job)] = generate_views_task.submit(job, splits[split_key], out_dir, use_cache)
     finals = {}
     for job in plan.jobs:
-        split = splits[(job.dataset, job.seed, job.test_fraction)]
+        split = splits[split_group(job)]
         if job.uses_encoder:
-            trained = pretrain_task.submit(job, split, banks.get(_bank_key(job)), out_dir, use_cache)
+            trained = pretrain_task.submit(job, split, banks.get(bank_group(job)), out_dir, use_cache)
             finals[evaluate_task.submit(job, split, trained, out_dir, use_cache)] = (job, trained)
         else:
             finals[evaluate_baseline_task.submit(job, split, out_dir, use_cache)] = (job, None)
@@ -111,8 +116,6 @@ def _outcome(job: JobSpec, trained: PrefectFuture | None, evaluated: PrefectFutu
 
 def run_plan(plan: Plan, out_dir: str, run_id: str, use_cache: bool = True) -> list[JobOutcome]:
     """Run every job, writing each job's rows as it finishes; jobs already written for ``run_id`` are kept."""
-    from results.store import read_table
-
     done = set(read_table(out_dir, "jobs", {"run_id": run_id, "status": "ok"}).column("job_id").to_pylist())
     todo = Plan([job for job in plan.jobs if job.key() not in done], plan.skipped)
     if done:
@@ -162,8 +165,6 @@ def benchmark_flow(suite: dict[str, Any], out_dir: str, run_id: str | None = Non
         marker.write_text(json.dumps({"suite_hash": validated.content_hash(), "started": started.isoformat()}))
     clock = time.perf_counter()
     run_plan(plan, out_dir, run_id, use_cache)
-    from results.store import read_table
-
     statuses = read_table(out_dir, "jobs", {"run_id": run_id}).column("status").to_pylist()
     n_failed = sum(status != "ok" for status in statuses)
     _finish_run(out_dir, run_id, validated, started, len(statuses), n_failed)

@@ -27,24 +27,23 @@ def _names(text: str) -> list[str]:
     return names
 
 
-def _seeds(text: str) -> list[int]:
+def _integers(text: str, minimum: int, not_integers: str, too_small: str) -> list[int]:
+    """Comma-separated integers, each at least ``minimum``; the messages name what the option expects."""
     try:
-        seeds = [int(s) for s in _names(text)]
+        values = [int(v) for v in _names(text)]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"seeds must be comma-separated non-negative integers, got '{text}'") from None
-    if any(s < 0 for s in seeds):
-        raise argparse.ArgumentTypeError(f"seeds must be non-negative, got '{text}'")
-    return seeds
+        raise argparse.ArgumentTypeError(f"{not_integers}, got '{text}'") from None
+    if any(v < minimum for v in values):
+        raise argparse.ArgumentTypeError(f"{too_small}, got '{text}'")
+    return values
+
+
+def _seeds(text: str) -> list[int]:
+    return _integers(text, 0, "seeds must be comma-separated non-negative integers", "seeds must be non-negative")
 
 
 def _shape(text: str) -> list[int]:
-    try:
-        shape = [int(v) for v in _names(text)]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a shape like 1,28,28, got '{text}'") from None
-    if any(v < 1 for v in shape):
-        raise argparse.ArgumentTypeError(f"shape entries must be positive, got '{text}'")
-    return shape
+    return _integers(text, 1, "expected a shape like 1,28,28", "shape entries must be positive")
 
 
 def _positive(text: str) -> int:
