@@ -7,7 +7,9 @@ from pathlib import Path
 from results.store import read_table
 from tasks.artefacts import cache_dir
 
-CACHED_KINDS = ("splits", "banks", "checkpoints", "pretrain", "evaluate")
+# Every folder under OUT/cache holds cached artefacts (splits, banks, checkpoints, pretrain and evaluate-vN
+# records) except the markers of runs in progress.
+NOT_CACHED = ("runs",)
 
 
 def clean_cache(out_dir: str | Path, run_id: str | None = None, dry_run: bool = False) -> tuple[int, int]:
@@ -23,8 +25,10 @@ def clean_cache(out_dir: str | Path, run_id: str | None = None, dry_run: bool = 
         raise ValueError(f"unknown run '{run_id}'; runs in {out_dir}: {', '.join(sorted(runs['run_id']))}")
     cutoff_seconds = cutoff.timestamp()
     removed = freed = 0
-    for kind in CACHED_KINDS:
-        for path in (cache_dir(out_dir) / kind).glob("*"):
+    root = cache_dir(out_dir)
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and p.name not in NOT_CACHED) if root.is_dir() else []
+    for folder in folders:
+        for path in folder.glob("*"):
             if path.is_file() and path.stat().st_mtime < cutoff_seconds:
                 removed += 1
                 freed += path.stat().st_size

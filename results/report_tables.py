@@ -203,19 +203,39 @@ def rank_table(ranks: pd.DataFrame, image: str | None = None, critical_differenc
 
 
 def collapse_table(df: pd.DataFrame) -> Section:
-    """Jobs flagged as collapsed, with the embedding std and effective rank that flagged them."""
-    wide = df[df["metric"].isin(["collapsed", "embedding_std", "effective_rank"])].pivot_table(
+    """Jobs flagged as collapsed: which space collapsed, and the diagnostics of the embedding and the projector."""
+    names = ["collapsed", "embedding_std", "effective_rank", "projection_embedding_std", "projection_effective_rank",
+             "projection_rank_ratio", "projection_collapsed", "dimensional_collapse"]
+    wide = df[df["metric"].isin(names)].pivot_table(
         index=["dataset", "encoder", "objective", "seed"], columns="metric", values="value", aggfunc="first")
     if "collapsed" not in wide:
         return Section("Collapse flags", "No job reported collapse diagnostics.")
     flagged = wide[wide["collapsed"] > 0.5].reset_index()
     if flagged.empty:
         return Section("Collapse flags", "No job collapsed.")
-    rows = [[r["dataset"], r["encoder"] or "—", r["objective"], str(r["seed"]),
-             f"{r.get('embedding_std', np.nan):.3f}", f"{r.get('effective_rank', np.nan):.2f}"] for _, r in flagged.iterrows()]
-    return Section("Collapse flags", "Jobs whose embeddings collapsed: normalised std (√D × mean std of L2-normalised "
-                   "embeddings; ≈ 1 healthy) below 0.1, or effective rank below 1.5.",
-                   header=["dataset", "encoder", "objective", "seed", "embedding std", "effective rank"], rows=rows)
+
+    def cell(row: pd.Series, name: str, fmt: str) -> str:
+        value = row.get(name, np.nan)
+        return "—" if pd.isna(value) else format(value, fmt)
+
+    def kind(row: pd.Series) -> str:
+        if row.get("embedding_std", 1.0) < 0.1 or row.get("effective_rank", 2.0) < 1.5:
+            return "complete (embedding)"
+        if row.get("projection_collapsed", 0.0) > 0.5:
+            return "complete (projector)"
+        return "dimensional (projector)" if row.get("dimensional_collapse", 0.0) > 0.5 else "—"
+
+    rows = [[r["dataset"], r["encoder"] or "—", r["objective"], str(r["seed"]), kind(r),
+             cell(r, "embedding_std", ".3f"), cell(r, "effective_rank", ".2f"),
+             cell(r, "projection_embedding_std", ".3f"), cell(r, "projection_effective_rank", ".2f"),
+             cell(r, "projection_rank_ratio", ".2f")] for _, r in flagged.iterrows()]
+    return Section("Collapse flags", "Jobs whose representation collapsed. *Complete*: in the encoder's embedding or in "
+                   "the projector's output (the space the loss acts on, where collapse shows first; Chen & He 2021), the "
+                   "normalised std (√D × mean std of L2-normalised vectors; ≈ 1 healthy) is below 0.1 or the effective "
+                   "rank below 1.5. *Dimensional* (Jing et al. 2022): the projector's output keeps under half the "
+                   "effective rank of its input (rank ratio < 0.5); healthy projectors keep or expand it.",
+                   header=["dataset", "encoder", "objective", "seed", "collapse", "embedding std", "effective rank",
+                           "projector std", "projector rank", "rank ratio"], rows=rows)
 
 
 def eym_table(df: pd.DataFrame) -> Section | None:

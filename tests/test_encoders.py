@@ -263,3 +263,12 @@ def test_every_encoder_pretrains_an_epoch_as_an_autoencoder(name: str, sample: s
     objective = build_objective("autoencoder", encoder, {"hidden_dim": 32})
     result = pretrain(objective, inputs, TrainConfig(epochs=1, batch_size=8), seed=0, device=CPU)
     assert len(result.history) == 1 and math.isfinite(result.history[0])
+
+
+def test_cnn_without_head_embeds_with_its_pooled_features() -> None:
+    encoder = build_encoder("cnn", (1, 8, 8), EMBEDDING_DIM, {"width": 4, "head": False})
+    images = torch.randn(3, 1, 8, 8)
+    assert encoder.embedding_dim == 32 and encoder(images).shape == (3, 32)
+    assert torch.equal(encoder(images), encoder.features(images))
+    with pytest.raises(ValueError, match="head must be true or false"):
+        build_encoder("cnn", (1, 8, 8), EMBEDDING_DIM, {"head": "no"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from sklearn.decomposition import PCA as SklearnPCA
 
 from ssl_models import data
@@ -44,3 +45,45 @@ def test_split_is_stratified_seeded_and_disjoint() -> None:
     assert not np.array_equal(first.test_index, other.test_index)
     assert not set(first.train_index) & set(first.test_index)
     assert len(first.train_index) + len(first.test_index) == 5000
+
+
+def test_a_collapsed_projector_flags_the_job_even_when_the_encoder_is_healthy() -> None:
+    """SimSiam without stop-gradient collapses in the projector's output first; the job's flag must show it."""
+    from tasks.evaluate import _projection_collapse
+
+    torch.manual_seed(0)
+    inputs = np.random.default_rng(0).standard_normal((200, 6)).astype(np.float32)
+    encoder = torch.nn.Linear(6, 6)
+    constant = torch.nn.Linear(6, 8)
+    torch.nn.init.zeros_(constant.weight)
+    torch.nn.init.ones_(constant.bias)
+    collapsed = _projection_collapse(encoder, constant, inputs, encoder_rank=6.0, encoder_collapsed=0.0)
+    assert collapsed["projection_collapsed"] == 1.0 and collapsed["collapsed"] == 1.0
+    assert collapsed["projection_embedding_std"] < 1e-3
+    encoder_rank = effective_rank(encoder(torch.from_numpy(inputs)).detach().numpy())
+    healthy = _projection_collapse(encoder, torch.nn.Linear(6, 8), inputs, encoder_rank, encoder_collapsed=0.0)
+    assert healthy["projection_collapsed"] == 0.0 and healthy["collapsed"] == 0.0
+    assert healthy["projection_effective_rank"] > 4 and healthy["dimensional_collapse"] == 0.0
+
+
+def test_a_projector_that_squeezes_the_embedding_into_one_direction_is_a_dimensional_collapse() -> None:
+    """Output in a 2-d subspace plus tiny noise: no complete collapse (rank ≈ 2), but a third of the input's ≈ 6."""
+    from tasks.evaluate import _projection_collapse
+
+    torch.manual_seed(0)
+    inputs = np.random.default_rng(1).standard_normal((300, 6)).astype(np.float32)
+    squeeze = torch.nn.Linear(6, 8)
+    with torch.no_grad():
+        squeeze.weight.copy_(torch.randn(8, 2) @ torch.randn(2, 6) + 1e-3 * torch.randn(8, 6))
+    flags = _projection_collapse(torch.nn.Identity(), squeeze, inputs, effective_rank(inputs), encoder_collapsed=0.0)
+    assert flags["projection_collapsed"] == 0.0 and flags["projection_effective_rank"] > 1.5
+    assert flags["projection_rank_ratio"] < 0.5 and flags["dimensional_collapse"] == 1.0 and flags["collapsed"] == 1.0
+
+
+def test_objectives_with_a_projector_expose_it_and_reconstruction_objectives_do_not() -> None:
+    from ssl_models.encoders import build_encoder
+    from ssl_models.objectives import build_objective
+
+    for name, has_head in [("simsiam", True), ("simclr", True), ("vicreg", True), ("autoencoder", False)]:
+        objective = build_objective(name, build_encoder("mlp", (6,), 4))
+        assert (objective.projection_head() is not None) == has_head, name

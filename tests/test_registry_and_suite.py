@@ -94,3 +94,25 @@ def test_empty_grid_is_an_error() -> None:
     suite = suite_from_dict({"datasets": ["digits"], "encoders": ["mlp"], "objectives": [], "baselines": []})
     with pytest.raises(SuiteError, match="grid is empty"):
         make_plan(suite)
+
+
+def test_every_shipped_suite_plans() -> None:
+    from benchmarks.suite import available_suites, load_suite
+
+    for name in available_suites():
+        if name == "byod":
+            continue  # needs the user's data file
+        assert make_plan(load_suite(name)).jobs, name
+
+
+def test_standard_suite_compares_simclr_with_supervised_at_the_same_longer_budget() -> None:
+    """The long-budget CNN variant trains SimCLR, the supervised upper bound and nothing else, with one budget."""
+    from benchmarks.suite import load_suite
+
+    plan = make_plan(load_suite("standard"))
+    long_jobs = [j for j in plan.jobs if j.encoder == "cnn_long" and j.seed == 0]
+    assert sorted(j.objective for j in long_jobs) == ["random", "simclr", "supervised"]
+    assert len({(j.train, tuple(sorted(j.encoder_options.items()))) for j in long_jobs}) == 1
+    assert long_jobs[0].train.epochs > plan.jobs[0].train.epochs
+    assert {j.objective for j in plan.jobs if j.encoder == "cnn"} >= {"simsiam", "simsiam_no_stopgrad", "supervised"}
+    assert len({j.seed for j in plan.jobs}) == 3

@@ -54,6 +54,8 @@ def _write_run(root: Path, run_id: str, suite: str, started: datetime, means: di
             metrics = {"linear_acc": value, "knn_acc": value - 0.01, "kmeans_nmi": value - 0.2, "kmeans_ari": value - 0.3,
                        "collapsed": float(collapsed), "embedding_std": 0.03 if collapsed else 0.9,
                        "effective_rank": 1.2 if collapsed else 20.0}
+            if collapsed:
+                metrics |= {"projection_embedding_std": 0.004, "projection_effective_rank": 1.05, "projection_rank_ratio": 0.875}
             if extras and (dataset, encoder, objective) == ("digits", "mlp", "autoencoder"):
                 metrics |= {"pca_max_angle_deg": 1.5 + seed, "reconstruction_mse": 0.0101, "pca_optimal_mse": 0.0100}
             tables["metrics"] += [{"job_id": job_id, "metric": m, "split": "test", "value": v} for m, v in metrics.items()]
@@ -231,6 +233,9 @@ def test_published_references_appear_with_their_source(report: Path) -> None:
     rows = _table_rows(_section(gunpoint, "kNN accuracy: published reference figures"))
     label = "1-NN Euclidean, raw series (published)"
     assert rows[label][0] == "0.913" and "UCR Time Series Archive" in rows[label][1] and "Dau et al. 2019" in rows[label][1]
+    ts2vec = _table_rows(_section(gunpoint, "Linear probe accuracy: published reference figures"))
+    label = "TS2Vec, RBF SVM on frozen representations (secondary source) (published)"
+    assert ts2vec[label][0] == "0.987" and "Yue et al. 2022" in ts2vec[label][1] and "re-quoted" in ts2vec[label][1]
     assert "published reference figures" not in _section(markdown, "Dataset digits")
     assert 'class="reference"' in (report / "index.html").read_text(encoding="utf-8")
 
@@ -241,7 +246,7 @@ def test_eym_collapse_and_failure_tables(report: Path) -> None:
     assert eym["mlp"][:3] == ["autoencoder", "0", "1.50"] and eym["mlp"][-1] == "1.010"
     assert "Eckart" not in _section(markdown, "Dataset gunpoint")
     collapse = _table_rows(_section(markdown, "Collapse flags"))
-    assert collapse["gunpoint"] == ["cnn", "vicreg", "1", "0.030", "1.20"]
+    assert collapse["gunpoint"] == ["cnn", "vicreg", "1", "complete (embedding)", "0.030", "1.20", "0.004", "1.05", "0.88"]
     failures = _table_rows(_section(markdown, "Failures"))
     assert failures["gunpoint"][3:] == ["failed", "RuntimeError: synthetic failure"]
 

@@ -42,12 +42,15 @@ def conv_features(dims: int, in_channels: int, width: int) -> nn.Sequential:
 class CNNEncoder(Encoder):
     """Conv trunk (2-D for (C, H, W) images, 1-D for (C, T) sequences) → Linear(embedding_dim).
 
-    Options: ``width`` (channels of the first two convolutions; the last two have 2·width), default 32.
+    Options: ``width`` (channels of the first two convolutions; the last two have 2·width), default 32;
+    ``head`` (default True): with False there is no Linear, and the embedding is the pooled convolutional features
+    themselves, 8·width dimensions (``embedding_dim`` is then ignored), as with a ResNet's pooled output in
+    SimCLR (Chen et al. 2020), whose projector sits directly on it and whose linear probe reads it.
     """
 
     modalities = ("image", "sequence")
 
-    def __init__(self, sample_shape: tuple[int, ...], embedding_dim: int, width: int = 32) -> None:
+    def __init__(self, sample_shape: tuple[int, ...], embedding_dim: int, width: int = 32, head: bool = True) -> None:
         super().__init__(sample_shape, embedding_dim)
         dims = len(self.sample_shape) - 1
         if dims not in _LAYERS:
@@ -55,7 +58,11 @@ class CNNEncoder(Encoder):
         if width < 1:
             raise ValueError(f"cnn: width must be positive, got {width}")
         self.features = conv_features(dims, self.sample_shape[0], width)
-        self.head = nn.Linear(8 * width, embedding_dim)
+        if not isinstance(head, bool):
+            raise ValueError(f"cnn: head must be true or false, got {head!r}")
+        self.head = nn.Linear(8 * width, embedding_dim) if head else nn.Identity()
+        if not head:
+            self.embedding_dim = 8 * width
         for module in self.modules():
             if isinstance(module, (nn.Conv1d, nn.Conv2d)):
                 nn.init.kaiming_normal_(module.weight, nonlinearity="relu")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ssl_models.evaluate import lds  # noqa: F401  (registers the lds evaluators)
-from ssl_models.evaluate.diagnostics import effective_rank, is_collapsed, normalised_std
+from ssl_models.evaluate.diagnostics import collapse_diagnostics, effective_rank, is_collapsed, normalised_std
 from ssl_models.evaluate.embed import embed
 from ssl_models.evaluate.probes import ProbeConfig, kmeans_scores, kmeans_silhouette, knn_accuracy, linear_probe
 
@@ -24,11 +24,7 @@ def evaluate_embeddings(
     Keys: linear_acc, linear_c, knn_acc, kmeans_nmi, kmeans_ari, effective_rank, embedding_std, collapsed;
     without labels only the label-free ones: kmeans_silhouette (k = ``config.unlabelled_clusters``) and diagnostics.
     """
-    metrics: dict[str, float] = {
-        "effective_rank": effective_rank(test),
-        "embedding_std": normalised_std(test),
-    }
-    metrics["collapsed"] = float(is_collapsed(metrics["embedding_std"], metrics["effective_rank"]))
+    metrics: dict[str, float] = collapse_diagnostics(test)
     if y_train is not None and y_test is not None:
         metrics["linear_acc"], metrics["linear_c"] = linear_probe(train, y_train, test, y_test, config, seed)
         metrics["knn_acc"] = knn_accuracy(train, y_train, test, y_test, config)
@@ -38,5 +34,5 @@ def evaluate_embeddings(
     return metrics
 
 
-__all__ = ["ProbeConfig", "effective_rank", "embed", "evaluate_embeddings", "is_collapsed", "kmeans_scores", "kmeans_silhouette",
+__all__ = ["ProbeConfig", "collapse_diagnostics", "effective_rank", "embed", "evaluate_embeddings", "is_collapsed", "kmeans_scores", "kmeans_silhouette",
            "knn_accuracy", "linear_probe", "normalised_std"]

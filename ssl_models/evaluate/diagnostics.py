@@ -30,3 +30,9 @@ def normalised_std(embeddings: np.ndarray) -> float:
 def is_collapsed(embedding_std: float, rank: float, std_threshold: float = 0.1, rank_threshold: float = 1.5) -> bool:
     """Flag collapse: the normalised std or the effective rank has fallen to a degenerate level."""
     return embedding_std < std_threshold or rank < rank_threshold
+
+
+def collapse_diagnostics(embeddings: np.ndarray, prefix: str = "") -> dict[str, float]:
+    """``{prefix}embedding_std``, ``{prefix}effective_rank`` and ``{prefix}collapsed`` (0/1) of Z (N, D)."""
+    std, rank = normalised_std(embeddings), effective_rank(embeddings)
+    return {f"{prefix}embedding_std": std, f"{prefix}effective_rank": rank, f"{prefix}collapsed": float(is_collapsed(std, rank))}

@@ -73,6 +73,15 @@ class Objective(nn.Module):
     def after_step(self) -> None:
         """Hook run after each optimiser step (EMA target updates override it)."""
 
+    def projection_head(self) -> nn.Module | None:
+        """The scaffolding head whose output the loss compares (the projector), or None for reconstruction losses.
+
+        Collapse shows first in this output space (Chen & He 2021 measure the std of the L2-normalised projector
+        output), so evaluation runs the collapse diagnostics on ``head(encoder(x))`` as well as on ``encoder(x)``.
+        """
+        head = getattr(self, "projector", None)
+        return head if isinstance(head, nn.Module) else None
+
     def excluded_from_weight_decay(self) -> set[str]:
         """Names of parameters that must get no weight decay (e.g. SSM dynamics)."""
         return {name for name, _ in self.named_parameters() if getattr(_, "_no_weight_decay", False)}
