@@ -15,9 +15,9 @@ from ssl_models.lds import LinearGaussianSystem, kalman_filter, random_stable_sy
 
 def test_lds_dataset_shapes_labels_and_hidden_states_follow_the_split() -> None:
     raw = data.DATASETS.get("lds")()
-    assert raw.modality == "sequence" and raw.inputs.shape == (1000, 2, 96) and raw.inputs.dtype == np.float32
-    assert np.bincount(raw.labels).tolist() == [250] * 4
-    assert raw.extras["states"].shape == (1000, 4, 96)
+    assert raw.modality == "sequence" and raw.inputs.shape == (2000, 2, 96) and raw.inputs.dtype == np.float32
+    assert np.bincount(raw.labels).tolist() == [500] * 4
+    assert raw.extras["states"].shape == (2000, 4, 96)
     assert raw.evaluators == ("lds_next_step", "lds_state_r2")
     assert np.allclose(raw.inputs.var(axis=(0, 2)), 1.0, atol=0.1)
     split = data.split_dataset(raw, seed=0)

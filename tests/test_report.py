@@ -51,9 +51,13 @@ def _write_run(root: Path, run_id: str, suite: str, started: datetime, means: di
             job_id = f"{run_id}-{dataset}-{encoder or 'none'}-{objective}-{seed}"
             value = mean + (SEED_OFFSETS[seed] if len(seeds) > 1 else 0.0)
             collapsed = extras and (dataset, encoder, objective, seed) == ("gunpoint", "cnn", "vicreg", 1)
+            squeezed = extras and (dataset, encoder, objective, seed) == ("digits", "mlp", "simclr", 2)
             metrics = {"linear_acc": value, "knn_acc": value - 0.01, "kmeans_nmi": value - 0.2, "kmeans_ari": value - 0.3,
                        "collapsed": float(collapsed), "embedding_std": 0.03 if collapsed else 0.9,
                        "effective_rank": 1.2 if collapsed else 20.0}
+            if squeezed:
+                metrics |= {"collapsed": 1.0, "projection_embedding_std": 0.5, "projection_effective_rank": 4.0,
+                            "projection_rank_ratio": 0.2, "projection_collapsed": 0.0, "dimensional_collapse": 1.0}
             if collapsed:
                 metrics |= {"projection_embedding_std": 0.004, "projection_effective_rank": 1.05, "projection_rank_ratio": 0.875}
             if extras and (dataset, encoder, objective) == ("digits", "mlp", "autoencoder"):
@@ -247,6 +251,7 @@ def test_eym_collapse_and_failure_tables(report: Path) -> None:
     assert "Eckart" not in _section(markdown, "Dataset gunpoint")
     collapse = _table_rows(_section(markdown, "Collapse flags"))
     assert collapse["gunpoint"] == ["cnn", "vicreg", "1", "complete (embedding)", "0.030", "1.20", "0.004", "1.05", "0.88"]
+    assert collapse["digits"] == ["mlp", "simclr", "2", "dimensional (projector)", "0.900", "20.00", "0.500", "4.00", "0.20"]
     failures = _table_rows(_section(markdown, "Failures"))
     assert failures["gunpoint"][3:] == ["failed", "RuntimeError: synthetic failure"]
 
