@@ -233,7 +233,8 @@ def collapse_table(df: pd.DataFrame) -> Section:
                    "the projector's output (the space the loss acts on, where collapse shows first; Chen & He 2021), the "
                    "normalised std (√D × mean std of L2-normalised vectors; ≈ 1 healthy) is below 0.1 or the effective "
                    "rank below 1.5. *Dimensional* (Jing et al. 2022): the projector's output keeps under half the "
-                   "effective rank of its input (rank ratio < 0.5); healthy projectors keep or expand it.",
+                   "effective rank of its input (rank ratio < 0.5) and fills under a tenth of its own dimensions; "
+                   "healthy projectors keep or expand their input's rank, or fill much of a narrower output.",
                    header=["dataset", "encoder", "objective", "seed", "collapse", "embedding std", "effective rank",
                            "projector std", "projector rank", "rank ratio"], rows=rows)
 

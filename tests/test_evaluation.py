@@ -72,12 +72,24 @@ def test_a_projector_that_squeezes_the_embedding_into_one_direction_is_a_dimensi
 
     torch.manual_seed(0)
     inputs = np.random.default_rng(1).standard_normal((300, 6)).astype(np.float32)
-    squeeze = torch.nn.Linear(6, 8)
+    squeeze = torch.nn.Linear(6, 32)
     with torch.no_grad():
-        squeeze.weight.copy_(torch.randn(8, 2) @ torch.randn(2, 6) + 1e-3 * torch.randn(8, 6))
+        squeeze.weight.copy_(torch.randn(32, 2) @ torch.randn(2, 6) + 1e-3 * torch.randn(32, 6))
     flags = _projection_collapse(torch.nn.Identity(), squeeze, inputs, effective_rank(inputs), encoder_collapsed=0.0)
     assert flags["projection_collapsed"] == 0.0 and flags["projection_effective_rank"] > 1.5
-    assert flags["projection_rank_ratio"] < 0.5 and flags["dimensional_collapse"] == 1.0 and flags["collapsed"] == 1.0
+    assert flags["projection_rank_ratio"] < 0.5 and flags["projection_rank_fraction"] < 0.1
+    assert flags["dimensional_collapse"] == 1.0 and flags["collapsed"] == 1.0
+
+
+def test_a_narrow_projector_on_a_rich_embedding_is_not_a_dimensional_collapse() -> None:
+    """A 4-d projector cannot keep 6 effective dimensions, but filling its own 4 is healthy."""
+    from tasks.evaluate import _projection_collapse
+
+    torch.manual_seed(0)
+    inputs = np.random.default_rng(2).standard_normal((300, 24)).astype(np.float32)
+    flags = _projection_collapse(torch.nn.Identity(), torch.nn.Linear(24, 4), inputs, effective_rank(inputs), 0.0)
+    assert flags["projection_rank_ratio"] < 0.5 and flags["projection_rank_fraction"] > 0.5
+    assert flags["dimensional_collapse"] == 0.0 and flags["collapsed"] == 0.0
 
 
 def test_objectives_with_a_projector_expose_it_and_reconstruction_objectives_do_not() -> None:
