@@ -24,11 +24,16 @@ def load_split(job: JobSpec) -> data.SplitData:
 
 
 def prepare_split(job: JobSpec, out_dir: str, use_cache: bool = True) -> str:
-    """Write the job's split to the cache (atomically, with a verified record) and return its path."""
+    """Write the job's split to the cache (atomically, with a verified record) and return its path.
+
+    The dataset is loaded every time and its split's fingerprint compared with the cached one, so a dataset whose
+    content changed (a new loader version, an edited data file) never reuses a stale split.
+    """
     path = split_path(out_dir, job)
     record = path.with_suffix(".json")
-    if not use_cache or load_record(record) is None:
-        split = load_split(job)
+    split = load_split(job)
+    cached = load_record(record) if use_cache else None
+    if cached is None or cached.get("fingerprint") != split.fingerprint():
         split.save(path)
         save_record(record, {"fingerprint": split.fingerprint()}, files=[path])
     return str(path)

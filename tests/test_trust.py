@@ -3,6 +3,7 @@ users' data files validated with clear messages; a run reproduced from its table
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -180,3 +181,15 @@ def test_report_says_why_probes_are_absent_for_unlabelled_data(tmp_path: Path) -
                                         "n_jobs": 2, "n_failed": 0}], part="run")
     report = (build_report(tmp_path, "r") / "report.md").read_text()
     assert "This dataset has no labels" in report and "silhouette" in report.lower()
+
+
+def test_a_dataset_whose_content_changed_gets_a_new_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A split cached under the same name is not reused once the loader returns other data (e.g. a new version)."""
+    import tasks.data
+
+    job, split = _tiny_job(tmp_path)
+    original = data.SplitData.load(Path(split))
+    changed = dataclasses.replace(original, x_train=original.x_train[:-1] + 0.5, y_train=original.y_train[:-1])
+    monkeypatch.setattr(tasks.data, "load_split", lambda _job: changed)
+    rebuilt = data.SplitData.load(Path(prepare_split(job, str(tmp_path))))
+    assert rebuilt.fingerprint() == changed.fingerprint() != original.fingerprint()
