@@ -23,6 +23,17 @@ def load_split(job: JobSpec) -> data.SplitData:
     return data.load(job.dataset, job.seed, job.test_fraction)
 
 
+def split_fingerprint(split_file: str | Path) -> str:
+    """The content fingerprint of a prepared split (from its verified record, else recomputed from the file).
+
+    Pretrain and evaluate records store it and are reused only for the same split content.
+    """
+    record = load_record(Path(split_file).with_suffix(".json"))
+    if record is not None and "fingerprint" in record:
+        return str(record["fingerprint"])
+    return data.SplitData.load(Path(split_file)).fingerprint()
+
+
 def prepare_split(job: JobSpec, out_dir: str, use_cache: bool = True) -> str:
     """Write the job's split to the cache (atomically, with a verified record) and return its path.
 

@@ -17,6 +17,7 @@ from ssl_models.evaluate.extra import EvaluationContext, run_extra_evaluators
 from ssl_models.evaluate.subspace import linear_autoencoder_vs_pca
 from tasks.artefacts import record_path
 from tasks.cache import load_record, save_record
+from tasks.data import split_fingerprint
 from tasks.pretrain import build_job_objective
 
 
@@ -38,12 +39,14 @@ DIMENSIONAL_COLLAPSE_RATIO = 0.5
 DIMENSIONAL_COLLAPSE_FRACTION = 0.1
 
 
-def _cached(job: JobSpec, out_dir: str, use_cache: bool, compute: Callable[[], dict[str, float]]) -> dict[str, Any]:
+def _cached(job: JobSpec, out_dir: str, split_file: str, use_cache: bool, compute: Callable[[], dict[str, float]]) -> dict[str, Any]:
+    """A verified record of the same job on the same split content, or ``compute()`` stored as one."""
     record = record_path(out_dir, f"evaluate-v{EVALUATION_VERSION}", job)
-    if use_cache and (cached := load_record(record)) is not None:
+    fingerprint = split_fingerprint(split_file)
+    if use_cache and (cached := load_record(record)) is not None and cached.get("split") == fingerprint:
         return {"metrics": cached["metrics"], "cached": True}
     metrics = compute()
-    save_record(record, {"metrics": metrics})
+    save_record(record, {"metrics": metrics, "split": fingerprint})
     return {"metrics": metrics, "cached": False}
 
 
@@ -53,12 +56,12 @@ def evaluate_job(job: JobSpec, split_file: str, trained: dict[str, Any], out_dir
     ``trained`` is the pretrain stage's output; its checkpoint is loaded as weights only (no code runs).
     A verified cached result of the same job is reused unless ``use_cache`` is False or training was redone.
     """
-    return _cached(job, out_dir, use_cache and bool(trained.get("cached")), lambda: _evaluate_checkpoint(job, split_file, trained))
+    return _cached(job, out_dir, split_file, use_cache and bool(trained.get("cached")), lambda: _evaluate_checkpoint(job, split_file, trained))
 
 
 def evaluate_baseline(job: JobSpec, split_file: str, out_dir: str, use_cache: bool = True) -> dict[str, Any]:
     """Metrics of the raw input or PCA representation, cached like :func:`evaluate_job`."""
-    return _cached(job, out_dir, use_cache, lambda: _evaluate_baseline(job, split_file))
+    return _cached(job, out_dir, split_file, use_cache, lambda: _evaluate_baseline(job, split_file))
 
 
 def _evaluate_checkpoint(job: JobSpec, split_file: str, trained: dict[str, Any]) -> dict[str, float]:

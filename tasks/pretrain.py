@@ -17,6 +17,7 @@ from ssl_models.objectives import OBJECTIVES, Objective, build_objective
 from ssl_models.train import pretrain
 from tasks.artefacts import checkpoint_path, record_path
 from tasks.cache import load_record, save_record
+from tasks.data import split_fingerprint
 
 
 def build_job_objective(job: JobSpec, split: data.SplitData) -> Objective:
@@ -41,7 +42,8 @@ def pretrain_job(job: JobSpec, split_file: str, bank_file: str | None, out_dir: 
     With ``use_cache``, a verified record of the same job (same content key) is returned instead of training.
     """
     record = record_path(out_dir, "pretrain", job)
-    if use_cache and (cached := load_record(record)) is not None:
+    fingerprint = split_fingerprint(split_file)
+    if use_cache and (cached := load_record(record)) is not None and cached.get("split") == fingerprint:
         return {**cached, "cached": True}
     split = data.SplitData.load(Path(split_file))
     if job.objective_name == "supervised" and not split.labelled:
@@ -61,7 +63,8 @@ def pretrain_job(job: JobSpec, split_file: str, bank_file: str | None, out_dir: 
     torch.save({k: v.detach().cpu() for k, v in objective.state_dict().items()}, temp)
     temp.replace(path)
     output = {"checkpoint": str(path), "history": history, "train_seconds": seconds,
-              "samples_per_second": samples_per_second, "parameters": objective.encoder.parameter_count()}
+              "samples_per_second": samples_per_second, "parameters": objective.encoder.parameter_count(),
+              "split": fingerprint}
     save_record(record, output, files=[path])
     return {**output, "cached": False}
 

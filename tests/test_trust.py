@@ -193,3 +193,19 @@ def test_a_dataset_whose_content_changed_gets_a_new_split(tmp_path: Path, monkey
     monkeypatch.setattr(tasks.data, "load_split", lambda _job: changed)
     rebuilt = data.SplitData.load(Path(prepare_split(job, str(tmp_path))))
     assert rebuilt.fingerprint() == changed.fingerprint() != original.fingerprint()
+
+
+def test_trained_and_evaluated_results_are_not_reused_for_a_changed_split(tmp_path: Path) -> None:
+    from tasks.evaluate import evaluate_baseline
+
+    job, split = _tiny_job(tmp_path)
+    baseline = dataclasses.replace(job, encoder="", encoder_name="", objective="raw", objective_name="raw", family="baseline")
+    assert pretrain_job(job, split, None, str(tmp_path))["cached"] is False
+    assert evaluate_baseline(baseline, split, str(tmp_path))["cached"] is False
+    assert pretrain_job(job, split, None, str(tmp_path))["cached"] and evaluate_baseline(baseline, split, str(tmp_path))["cached"]
+    original = data.SplitData.load(Path(split))
+    changed = dataclasses.replace(original, x_train=original.x_train + 0.25)
+    changed.save(Path(split))
+    Path(split).with_suffix(".json").unlink()
+    assert pretrain_job(job, split, None, str(tmp_path))["cached"] is False
+    assert evaluate_baseline(baseline, split, str(tmp_path))["cached"] is False
