@@ -43,10 +43,11 @@ def prepare_split(job: JobSpec, out_dir: str, use_cache: bool = True) -> str:
     path = split_path(out_dir, job)
     record = path.with_suffix(".json")
     split = load_split(job)
+    fingerprint = split.fingerprint()
     cached = load_record(record) if use_cache else None
-    if cached is None or cached.get("fingerprint") != split.fingerprint():
+    if cached is None or cached.get("fingerprint") != fingerprint:
         split.save(path)
-        save_record(record, {"fingerprint": split.fingerprint()}, files=[path])
+        save_record(record, {"fingerprint": fingerprint}, files=[path])
     return str(path)
 
 

@@ -73,7 +73,7 @@ def _evaluate_checkpoint(job: JobSpec, split_file: str, trained: dict[str, Any])
     train, test = embed(encoder, split.x_train), embed(encoder, split.x_test)
     metrics = _score(job, split, train, test, encoder=encoder, objective=objective)
     if (head := objective.projection_head()) is not None:
-        metrics.update(_projection_collapse(encoder, head, split.x_test, metrics["effective_rank"], metrics["collapsed"]))
+        metrics.update(_projection_collapse(head, test, metrics["effective_rank"], metrics["collapsed"]))
     if _is_linear_autoencoder(job):
         check = linear_autoencoder_vs_pca(encoder, split.x_train, job.embedding_dim)
         metrics.update(pca_max_angle_deg=check["max_principal_angle_deg"], reconstruction_mse=check["reconstruction_mse"],
@@ -81,7 +81,7 @@ def _evaluate_checkpoint(job: JobSpec, split_file: str, trained: dict[str, Any])
     return metrics
 
 
-def _projection_collapse(encoder: torch.nn.Module, head: torch.nn.Module, inputs: np.ndarray, encoder_rank: float,
+def _projection_collapse(head: torch.nn.Module, embeddings: np.ndarray, encoder_rank: float,
                          encoder_collapsed: float) -> dict[str, float]:
     """Diagnostics of the projector's output (``projection_*``) and the job's overall ``collapsed`` flag.
 
@@ -94,7 +94,7 @@ def _projection_collapse(encoder: torch.nn.Module, head: torch.nn.Module, inputs
     ``DIMENSIONAL_COLLAPSE_FRACTION``. A healthy projector keeps or expands its input's dimensions, or, when its
     output is narrower than a rich input, still fills a good part of it.
     """
-    outputs = embed(torch.nn.Sequential(encoder, head), inputs)
+    outputs = embed(head, embeddings)
     projection = collapse_diagnostics(outputs, prefix="projection_")
     ratio = projection["projection_effective_rank"] / max(encoder_rank, 1e-12)
     fraction = projection["projection_effective_rank"] / outputs.shape[1]
