@@ -204,8 +204,8 @@ def rank_table(ranks: pd.DataFrame, image: str | None = None, critical_differenc
 
 def collapse_table(df: pd.DataFrame) -> Section:
     """Jobs flagged as collapsed: which space collapsed, and the diagnostics of the embedding and the projector."""
-    names = ["collapsed", "embedding_std", "effective_rank", "projection_embedding_std", "projection_effective_rank",
-             "projection_rank_ratio", "projection_collapsed", "dimensional_collapse"]
+    names = ["collapsed", "embedding_collapsed", "embedding_std", "effective_rank", "projection_embedding_std",
+             "projection_effective_rank", "projection_rank_ratio", "projection_collapsed", "dimensional_collapse"]
     wide = df[df["metric"].isin(names)].pivot_table(
         index=["dataset", "encoder", "objective", "seed"], columns="metric", values="value", aggfunc="first")
     if "collapsed" not in wide:
@@ -219,11 +219,14 @@ def collapse_table(df: pd.DataFrame) -> Section:
         return "—" if pd.isna(value) else format(value, fmt)
 
     def kind(row: pd.Series) -> str:
-        if row.get("embedding_std", 1.0) < 0.1 or row.get("effective_rank", 2.0) < 1.5:
+        if row.get("embedding_collapsed", 0.0) > 0.5:
             return "complete (embedding)"
         if row.get("projection_collapsed", 0.0) > 0.5:
             return "complete (projector)"
-        return "dimensional (projector)" if row.get("dimensional_collapse", 0.0) > 0.5 else "—"
+        if row.get("dimensional_collapse", 0.0) > 0.5:
+            return "dimensional (projector)"
+        # ``collapsed`` is the union of the three flags; tables older than ``embedding_collapsed`` leave only this one.
+        return "complete (embedding)"
 
     rows = [[r["dataset"], r["encoder"] or "—", r["objective"], str(r["seed"]), kind(r),
              cell(r, "embedding_std", ".3f"), cell(r, "effective_rank", ".2f"),
@@ -231,10 +234,10 @@ def collapse_table(df: pd.DataFrame) -> Section:
              cell(r, "projection_rank_ratio", ".2f")] for _, r in flagged.iterrows()]
     return Section("Collapse flags", "Jobs whose representation collapsed. *Complete*: in the encoder's embedding or in "
                    "the projector's output (the space the loss acts on, where collapse shows first; Chen & He 2021), the "
-                   "normalised std (√D × mean std of L2-normalised vectors; ≈ 1 healthy) is below 0.1 or the effective "
-                   "rank below 1.5. *Dimensional* (Jing et al. 2022): the projector's output keeps under half the "
-                   "effective rank of its input (rank ratio < 0.5) and fills under a tenth of its own dimensions; "
-                   "healthy projectors keep or expand their input's rank, or fill much of a narrower output.",
+                   "normalised std (√D × mean std of L2-normalised vectors, measured around the mean for the embedding "
+                   "since the probes standardise it; ≈ 1 healthy) is below 0.1 or the effective rank below 1.5. "
+                   "*Dimensional* (Jing et al. 2022): the projector's output keeps under half the effective rank of its "
+                   "input (rank ratio < 0.5) and fills under a tenth of its own dimensions; healthy projectors keep or expand their input's rank, or fill much of a narrower output.",
                    header=["dataset", "encoder", "objective", "seed", "collapse", "embedding std", "effective rank",
                            "projector std", "projector rank", "rank ratio"], rows=rows)
 

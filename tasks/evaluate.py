@@ -28,8 +28,9 @@ def _score(job: JobSpec, split: data.SplitData, train: np.ndarray, test: np.ndar
 
 
 # Bump when evaluation computes different metrics, so that cached evaluations are recomputed (checkpoints are kept).
-# 2: collapse diagnostics of the projector's output (projection_*); 3: dimensional collapse needs both criteria.
-EVALUATION_VERSION = 3
+# 2: collapse diagnostics of the projector's output (projection_*); 3: dimensional collapse needs both criteria;
+# 4: the embedding's normalised std is measured around its mean, and its own flag is stored as embedding_collapsed.
+EVALUATION_VERSION = 4
 # Dimensional collapse of the projector: its output keeps under half the effective rank of its input AND fills
 # under a tenth of its own dimensions. Measured in the standard suite (MNIST-5k, 3 seeds): SimSiam without
 # stop-gradient, rank ratio 0.21–0.38 and fraction 0.005–0.017; SimSiam 0.91–1.17 and 0.04–0.06; SimCLR on a 256-d

@@ -18,6 +18,22 @@ def test_effective_rank_of_isotropic_and_collapsed_embeddings() -> None:
     line = np.outer(rng.standard_normal(500), rng.standard_normal(8))
     assert effective_rank(line) == pytest.approx(1.0, abs=1e-3)
     assert normalised_std(np.ones((100, 8)) + 1e-9 * rng.standard_normal((100, 8))) < 0.01
+    assert normalised_std(np.ones((100, 8)) + 1e-9 * rng.standard_normal((100, 8)), centre=True) < 0.01
+
+
+def test_a_shared_offset_is_directional_collapse_but_not_collapse_of_the_embedding() -> None:
+    """Spread-out vectors far from the origin all point one way: SimSiam's uncentred std calls that collapse (right for
+    a cosine loss); the embedding's own flag measures the spread around the mean, which a standardising probe sees."""
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((3, 16)) * 3
+    labels = rng.integers(0, 3, 400)
+    offset = centres[labels] + rng.standard_normal((400, 16)) + 200.0
+    assert normalised_std(offset) < 0.1
+    assert normalised_std(offset, centre=True) > 0.8
+    metrics = evaluate_embeddings(offset[:300], labels[:300], offset[300:], labels[300:], 3, seed=0,
+                                  config=ProbeConfig(linear_c_grid=(1.0,), cv_folds=2))
+    assert metrics["linear_acc"] > 0.95
+    assert metrics["collapsed"] == metrics["embedding_collapsed"] == 0.0
 
 
 def test_probes_separate_separable_classes_and_flag_no_collapse() -> None:

@@ -53,7 +53,8 @@ def _write_run(root: Path, run_id: str, suite: str, started: datetime, means: di
             collapsed = extras and (dataset, encoder, objective, seed) == ("gunpoint", "cnn", "vicreg", 1)
             squeezed = extras and (dataset, encoder, objective, seed) == ("digits", "mlp", "simclr", 2)
             metrics = {"linear_acc": value, "knn_acc": value - 0.01, "kmeans_nmi": value - 0.2, "kmeans_ari": value - 0.3,
-                       "collapsed": float(collapsed), "embedding_std": 0.03 if collapsed else 0.9,
+                       "collapsed": float(collapsed), "embedding_collapsed": float(collapsed),
+                       "embedding_std": 0.03 if collapsed else 0.9,
                        "effective_rank": 1.2 if collapsed else 20.0}
             if squeezed:
                 metrics |= {"collapsed": 1.0, "projection_embedding_std": 0.5, "projection_effective_rank": 4.0,

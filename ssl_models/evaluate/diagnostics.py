@@ -20,11 +20,24 @@ def effective_rank(embeddings: np.ndarray) -> float:
     return float(np.exp(-(p * np.log(p)).sum()))
 
 
-def normalised_std(embeddings: np.ndarray) -> float:
-    """√D · mean_d std(z / ‖z‖)_d: ≈ 1 for well-spread embeddings, → 0 under collapse (Chen & He 2021, SimSiam §4)."""
-    norms = np.linalg.norm(embeddings, axis=1, keepdims=True)
-    unit = embeddings / np.maximum(norms, 1e-12)
-    return float(unit.std(axis=0).mean() * np.sqrt(embeddings.shape[1]))
+def normalised_std(embeddings: np.ndarray, centre: bool = False, tolerance: float = 1e-5) -> float:
+    """√D · mean_d std(z / ‖z‖)_d: ≈ 1 for well-spread embeddings, → 0 under collapse (Chen & He 2021, SimSiam §4).
+
+    Uncentred (``centre=False``), as SimSiam measures it on the output of a cosine loss: a large offset shared by
+    every vector reads as collapse, since all vectors then point the same way. ``centre=True`` first subtracts the
+    mean vector, which a standardising linear probe ignores anyway: only the spread around the mean counts. Rows
+    whose centred norm is below ``tolerance`` × the RMS norm of the uncentred rows are float noise around one point
+    and count as zero, so a constant embedding still scores 0.
+    """
+    vectors = embeddings.astype(np.float64)
+    if centre:
+        scale = float(np.sqrt((vectors ** 2).sum(axis=1).mean()))
+        vectors = vectors - vectors.mean(axis=0, keepdims=True)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        vectors = np.where(norms > tolerance * scale, vectors, 0.0)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit = vectors / np.maximum(norms, 1e-12)
+    return float(unit.std(axis=0).mean() * np.sqrt(vectors.shape[1]))
 
 
 def is_collapsed(embedding_std: float, rank: float, std_threshold: float = 0.1, rank_threshold: float = 1.5) -> bool:
@@ -32,7 +45,11 @@ def is_collapsed(embedding_std: float, rank: float, std_threshold: float = 0.1, 
     return embedding_std < std_threshold or rank < rank_threshold
 
 
-def collapse_diagnostics(embeddings: np.ndarray, prefix: str = "") -> dict[str, float]:
-    """``{prefix}embedding_std``, ``{prefix}effective_rank`` and ``{prefix}collapsed`` (0/1) of Z (N, D)."""
-    std, rank = normalised_std(embeddings), effective_rank(embeddings)
+def collapse_diagnostics(embeddings: np.ndarray, prefix: str = "", centre: bool = False) -> dict[str, float]:
+    """``{prefix}embedding_std``, ``{prefix}effective_rank`` and ``{prefix}collapsed`` (0/1) of Z (N, D).
+
+    ``centre`` as in :func:`normalised_std`: True for an encoder's embedding (read by probes that standardise it),
+    False for a projector's output (read by a cosine loss).
+    """
+    std, rank = normalised_std(embeddings, centre=centre), effective_rank(embeddings)
     return {f"{prefix}embedding_std": std, f"{prefix}effective_rank": rank, f"{prefix}collapsed": float(is_collapsed(std, rank))}
