@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -159,3 +161,16 @@ def test_tu_loader_offline_gives_one_clear_line(tmp_path: Path, monkeypatch: pyt
     with pytest.raises(DatasetUnavailableError) as error:
         data.DATASETS.get("proteins")()
     assert "\n" not in str(error.value) and "PROTEINS_A.txt" in str(error.value)
+
+
+def test_graph_data_encoders_and_augmentations_import_pyg_without_its_warning() -> None:
+    """PyG's import-time FutureWarning (torch.jit.script) must not reach a user's run, in a fresh interpreter."""
+    code = ("import torch\n"
+            "from ssl_models import data\n"
+            "from ssl_models.augment.registry import build_augmentation\n"
+            "from ssl_models.encoders.registry import build_encoder\n"
+            "split = data.load('karate_club', seed=0)\n"
+            "build_augmentation('graph', split.x_train.shape[1:])(torch.tensor(split.x_train[:4]), 0)\n"
+            "build_encoder('gnn', split.x_train.shape[1:], 8)\n")
+    result = subprocess.run([sys.executable, "-W", "error::FutureWarning", "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]

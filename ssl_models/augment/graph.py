@@ -30,6 +30,7 @@ import torch
 
 from ssl_models.augment.registry import AUGMENTATIONS
 from ssl_models.data.graph_format import node_feature_count, to_dense, to_sparse
+from ssl_models.pyg import pyg
 
 FEATURE_MASK_MODES = ("all", "row", "col")
 
@@ -60,7 +61,7 @@ class GraphAugmentation:
             raise ValueError(f"unknown feature_mask_mode '{self.feature_mask_mode}'; valid: {', '.join(FEATURE_MASK_MODES)}")
 
     def __call__(self, inputs: torch.Tensor, seed: int) -> torch.Tensor:
-        from torch_geometric.utils import dropout_edge, dropout_node, mask_feature, subgraph
+        utils = pyg("utils")
 
         graphs = inputs.float().cpu()
         with torch.random.fork_rng(devices=[]):
@@ -71,18 +72,18 @@ class GraphAugmentation:
             n_nodes = x.shape[0]
             keep = keep_dense[graphs[..., 0] > 0.5]
             if self.node_drop_ratio > 0 and n_nodes:
-                keep &= dropout_node(edge_index, p=self.node_drop_ratio, num_nodes=n_nodes)[2]
+                keep &= utils.dropout_node(edge_index, p=self.node_drop_ratio, num_nodes=n_nodes)[2]
             counts = torch.bincount(batch, minlength=len(graphs))
             emptied = torch.bincount(batch[keep], minlength=len(graphs)) == 0
             protect = (counts > 0) & (emptied | self.keep_first_node)
             keep[(torch.cumsum(counts, 0) - counts)[protect]] = True  # each graph's first node
-            edge_index, edge_weight = subgraph(keep, edge_index, edge_attr=edge_weight, relabel_nodes=True, num_nodes=n_nodes)
+            edge_index, edge_weight = utils.subgraph(keep, edge_index, edge_attr=edge_weight, relabel_nodes=True, num_nodes=n_nodes)
             x, batch = x[keep], batch[keep]
             if self.edge_drop_ratio > 0 and edge_index.shape[1]:
-                edge_index, kept_edges = dropout_edge(edge_index, p=self.edge_drop_ratio, force_undirected=True)
+                edge_index, kept_edges = utils.dropout_edge(edge_index, p=self.edge_drop_ratio, force_undirected=True)
                 edge_weight = edge_weight[kept_edges]
             if self.feature_mask_ratio > 0 and len(x):
-                x, _ = mask_feature(x, p=self.feature_mask_ratio, mode=self.feature_mask_mode)
+                x, _ = utils.mask_feature(x, p=self.feature_mask_ratio, mode=self.feature_mask_mode)
             views = to_dense(x, edge_index, edge_weight, batch, len(graphs), self.max_nodes)
             if self.edge_add_ratio > 0:
                 views = self._add_edges(views, generator)

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ssl_models.pyg import pyg
+
 
 def node_feature_count(sample_shape: tuple[int, ...]) -> int:
     """F for graphs of sample shape (M, 1 + F + M)."""
@@ -58,8 +60,8 @@ def to_sparse(batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Te
 def to_dense(x: torch.Tensor, edge_index: torch.Tensor, edge_weight: torch.Tensor | None, batch: torch.Tensor,
              batch_size: int, max_nodes: int) -> torch.Tensor:
     """Inverse of :func:`to_sparse`: pack PyG tensors back into (B, M, 1 + F + M)."""
-    from torch_geometric.utils import to_dense_adj, to_dense_batch  # imported here: PyG takes seconds to import
+    utils = pyg("utils")
 
-    features, mask = to_dense_batch(x, batch, max_num_nodes=max_nodes, batch_size=batch_size)
-    adjacency = to_dense_adj(edge_index, batch, edge_attr=edge_weight, max_num_nodes=max_nodes, batch_size=batch_size)
+    features, mask = utils.to_dense_batch(x, batch, max_num_nodes=max_nodes, batch_size=batch_size)
+    adjacency = utils.to_dense_adj(edge_index, batch, edge_attr=edge_weight, max_num_nodes=max_nodes, batch_size=batch_size)
     return torch.cat([mask.unsqueeze(-1).to(features.dtype), features, adjacency.to(features.dtype)], dim=-1)

@@ -14,13 +14,14 @@ import torch
 from ssl_models.data.base import RawDataset
 from ssl_models.data.graph_format import pack_graph
 from ssl_models.data.registry import register_dataset
+from ssl_models.pyg import pyg
 
 FEATURE_KINDS = ("one_hot", "degree")
 
 
 def ego_graphs(node_features: torch.Tensor, edge_index: torch.Tensor, hops: int, max_nodes: int) -> np.ndarray:
     """Every node's ``hops``-hop ego-graph, centre first, as dense graphs (N, max_nodes, 1 + F + max_nodes)."""
-    from torch_geometric.utils import k_hop_subgraph
+    k_hop_subgraph = pyg("utils").k_hop_subgraph
 
     n_nodes = node_features.shape[0]
     graphs = []
@@ -35,8 +36,7 @@ def ego_graphs(node_features: torch.Tensor, edge_index: torch.Tensor, hops: int,
 
 def load_karate_club(hops: int = 2, features: str = "one_hot") -> RawDataset:
     """The 34 members as ``hops``-hop ego-graphs with ``features`` ("one_hot" or "degree")."""
-    from torch_geometric.datasets import KarateClub
-    from torch_geometric.utils import degree
+    KarateClub, degree = pyg("datasets").KarateClub, pyg("utils").degree
 
     if features not in FEATURE_KINDS:
         raise ValueError(f"unknown karate_club features '{features}'; valid: {', '.join(FEATURE_KINDS)}")

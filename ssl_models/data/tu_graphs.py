@@ -18,6 +18,7 @@ from ssl_models.data.base import RawDataset
 from ssl_models.data.graph_format import pack_graph
 from ssl_models.data.registry import register_dataset
 from ssl_models.data.storage import DatasetUnavailableError, data_root, first_line
+from ssl_models.pyg import pyg
 
 if TYPE_CHECKING:
     from torch_geometric.datasets import TUDataset
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 
 def open_tu(tu_name: str) -> TUDataset:
     """PyG's TUDataset ``tu_name`` under the data root; DatasetUnavailableError when absent and not downloadable."""
-    from torch_geometric.datasets import TUDataset
+    TUDataset = pyg("datasets").TUDataset
 
     root = data_root() / "TUDataset"
     raw = root / tu_name / "raw"

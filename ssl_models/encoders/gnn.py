@@ -20,15 +20,13 @@ edges to the 4 or 8 neighbouring pixels (``neighbours``).
 
 from __future__ import annotations
 
-import warnings
-from types import ModuleType
-
 import torch
 from torch import nn
 
 from ssl_models.data.graph_format import node_feature_count, to_sparse
 from ssl_models.encoders.base import Encoder
 from ssl_models.encoders.registry import ENCODERS
+from ssl_models.pyg import pyg
 
 LAYERS = ("gin", "gcn")
 READOUTS = ("mean", "sum", "max", "center")
@@ -51,21 +49,11 @@ def grid_edge_index(height: int, width: int, neighbours: int = 8) -> torch.Tenso
     return torch.stack([torch.cat(sources), torch.cat(targets)])
 
 
-def _pyg_nn() -> ModuleType:
-    """``torch_geometric.nn``, imported on first use (PyG takes seconds to import), without its import-time
-    FutureWarning about ``torch.jit.script``."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*", category=FutureWarning)
-        import torch_geometric.nn
-
-    return torch_geometric.nn
-
-
 def _conv(layer: str, in_dim: int, out_dim: int) -> nn.Module:
     if layer == "gcn":
-        return _pyg_nn().GCNConv(in_dim, out_dim)
+        return pyg("nn").GCNConv(in_dim, out_dim)
     mlp = nn.Sequential(nn.Linear(in_dim, out_dim), nn.BatchNorm1d(out_dim), nn.ReLU(inplace=True), nn.Linear(out_dim, out_dim))
-    return _pyg_nn().GINConv(mlp, eps=0.0, train_eps=False)
+    return pyg("nn").GINConv(mlp, eps=0.0, train_eps=False)
 
 
 @ENCODERS.register("gnn")
@@ -108,8 +96,8 @@ class GNNEncoder(Encoder):
         self.norms = nn.ModuleList(nn.BatchNorm1d(hidden_dim) for _ in range(depth))
         self.head = nn.Linear(hidden_dim, embedding_dim)
         self.residual_from = 0 if in_dim == hidden_dim else 1
-        pyg = _pyg_nn()
-        self.pool = {"mean": pyg.global_mean_pool, "sum": pyg.global_add_pool, "max": pyg.global_max_pool,
+        pyg_nn = pyg("nn")
+        self.pool = {"mean": pyg_nn.global_mean_pool, "sum": pyg_nn.global_add_pool, "max": pyg_nn.global_max_pool,
                      "center": None}[readout]
 
     def sparse_graph(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor]:
