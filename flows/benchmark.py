@@ -13,6 +13,8 @@ import json
 import os
 import platform
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -65,23 +67,25 @@ def bank_group(job: JobSpec) -> tuple:
     return split_group(job) + (job.augmentation, json.dumps(job.augmentation_options, sort_keys=True), job.n_views)
 
 
-def _record_splits(splits: dict[tuple, PrefectFuture], out_dir: str, run_id: str) -> None:
-    """Store each split's indices and fingerprint with the run (so it can be reproduced from the tables)."""
+def _record_split(key: tuple, future: PrefectFuture, out_dir: str, run_id: str) -> None:
+    """Store a split's indices and fingerprint with the run (so it can be reproduced from the tables)."""
     from ssl_models.data import SplitData
 
-    for (dataset, seed, test_fraction), future in splits.items():
-        try:
-            split = SplitData.load(Path(future.result()))
-        except Exception:  # the jobs of this split record the error
-            continue
-        write_rows(out_dir, "splits", run_id, [{
-            "dataset": dataset, "seed": seed, "test_fraction": test_fraction, "fingerprint": split.fingerprint(),
-            "train_index": split.train_index.tolist(), "test_index": split.test_index.tolist(),
-        }], part=f"{dataset}-seed{seed}-test{test_fraction:g}")
+    dataset, seed, test_fraction = key
+    try:
+        split = SplitData.load(Path(future.result()))
+    except Exception:  # the jobs of this split record the error
+        return
+    write_rows(out_dir, "splits", run_id, [{
+        "dataset": dataset, "seed": seed, "test_fraction": test_fraction, "fingerprint": split.fingerprint(),
+        "train_index": split.train_index.tolist(), "test_index": split.test_index.tolist(),
+    }], part=f"{dataset}-seed{seed}-test{test_fraction:g}")
 
 
-def _submit(plan: Plan, out_dir: str, run_id: str, use_cache: bool) -> dict[PrefectFuture, tuple[JobSpec, PrefectFuture | None]]:
-    """Submit every stage of every job; returns the final future of each job → (job, pretrain future)."""
+def _submit(plan: Plan, out_dir: str, use_cache: bool) -> tuple[dict[PrefectFuture, tuple[JobSpec, PrefectFuture | None]],
+                                                                 dict[tuple, PrefectFuture]]:
+    """Submit every stage of every job; returns the final future of each job → (job, pretrain future), and the
+    split future of each split group. Nothing here waits: a task runner need not run tasks in submission order."""
     splits: dict[tuple, PrefectFuture] = {}
     banks: dict[tuple, PrefectFuture] = {}
     for job in plan.jobs:
@@ -98,8 +102,7 @@ def _submit(plan: Plan, out_dir: str, run_id: str, use_cache: bool) -> dict[Pref
             finals[evaluate_task.submit(job, split, trained, out_dir, use_cache)] = (job, trained)
         else:
             finals[evaluate_baseline_task.submit(job, split, out_dir, use_cache)] = (job, None)
-    _record_splits(splits, out_dir, run_id)
-    return finals
+    return finals, splits
 
 
 def _outcome(job: JobSpec, trained: PrefectFuture | None, evaluated: PrefectFuture, seconds: float) -> JobOutcome:
@@ -120,12 +123,16 @@ def run_plan(plan: Plan, out_dir: str, run_id: str, use_cache: bool = True) -> l
     todo = Plan([job for job in plan.jobs if job.key() not in done], plan.skipped)
     if done:
         progress.console.print(f"resuming run {run_id}: {len(plan.jobs) - len(todo.jobs)} of {len(plan.jobs)} jobs already done")
-    finals = _submit(todo, out_dir, run_id, use_cache)
+    finals, splits = _submit(todo, out_dir, use_cache)
+    recorded: set[tuple] = set()
     outcomes = []
     clock = time.perf_counter()
     offset = len(plan.jobs) - len(todo.jobs)
     for index, evaluated in enumerate(as_completed(list(finals)), start=offset + 1):
         job, trained = finals[evaluated]
+        if (key := split_group(job)) not in recorded:  # its split has finished: this job's stages needed it
+            recorded.add(key)
+            _record_split(key, splits[key], out_dir, run_id)
         outcome = _outcome(job, trained, evaluated, time.perf_counter() - clock)
         clock = time.perf_counter()
         write_job(out_dir, run_id, outcome)
@@ -204,3 +211,25 @@ def task_runner(kind: str = "thread", workers: int | None = None, dask_address: 
                               cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True,
                                               "dashboard_address": None})
     raise ValueError(f"unknown task runner '{kind}'; valid task runners: thread, process, dask")
+
+
+@contextmanager
+def api_shared_with_workers() -> Iterator[None]:
+    """Within this block, worker processes (Dask, process pool) report to this process's Prefect API.
+
+    With no ``PREFECT_API_URL`` a flow uses a temporary local server, and the flow's settings, which travel with
+    every task to a worker process, name no server; each worker process then starts a temporary server of its
+    own (seconds each, and several servers writing one SQLite database). Here the temporary server is started
+    first and its address put into the settings, so every worker reports to it. With an address set: no change.
+    """
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if PREFECT_API_URL.value():
+        yield
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()  # the one a flow would start; it is stopped at exit as usual
+    server.start()
+    with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+        yield

@@ -204,7 +204,7 @@ def _leaderboard(out_dir: str, run_id: str) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     suite, plan = _validated_suite(args)
     runner_kind = "dask" if args.dask_address else args.task_runner
-    from flows.benchmark import benchmark_flow, find_resumable_run, new_run_id, task_runner
+    from flows.benchmark import api_shared_with_workers, benchmark_flow, find_resumable_run, new_run_id, task_runner
     from flows.progress import console
 
     runner = task_runner(runner_kind, args.workers, args.dask_address)
@@ -213,8 +213,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                   f" ({len(plan.skipped)} incompatible pairs skipped), run {run_id} → {args.out}")
     for skipped in plan.skipped:
         console.print(f"  skipped {skipped.dataset} · {skipped.encoder} · {skipped.objective}: {skipped.reason}")
-    summary = benchmark_flow.with_options(task_runner=runner)(
-        suite=suite.to_dict(), out_dir=str(args.out), run_id=run_id, use_cache=not args.no_cache)
+    with api_shared_with_workers():
+        summary = benchmark_flow.with_options(task_runner=runner)(
+            suite=suite.to_dict(), out_dir=str(args.out), run_id=run_id, use_cache=not args.no_cache)
     _leaderboard(args.out, run_id)
     out = Path(args.out)
     console.print(f"tables:  {out / 'tables'}  (runs, jobs, metrics, history)")

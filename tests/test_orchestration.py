@@ -120,3 +120,22 @@ def test_dask_local_cluster_gives_the_thread_runner_results(tmp_path: Path, tiny
     benchmark_flow.with_options(task_runner=task_runner("dask", workers=2))(suite=suite, out_dir=str(tmp_path / "dask"), run_id="d")
     thread, dask = _metrics(tmp_path / "thread"), _metrics(tmp_path / "dask")
     pd.testing.assert_series_equal(thread, dask)
+
+
+def test_worker_processes_get_the_address_of_the_runs_temporary_server(prefect_env: dict[str, str]) -> None:
+    """The settings that travel with each task to a Dask or process-pool worker name this process's temporary
+    server, so a worker does not start a server of its own (measured: tiny suite on one Dask worker, 2 servers
+    and 21 s before, 1 server and 12 s after)."""
+    code = ("from flows import runtime; runtime.configure()\n"
+            "from prefect.context import serialize_context\n"
+            "from prefect.settings import PREFECT_API_URL\n"
+            "from flows.benchmark import api_shared_with_workers\n"
+            "assert not PREFECT_API_URL.value()\n"
+            "with api_shared_with_workers():\n"
+            "    import urllib.request\n"
+            "    url = serialize_context()['settings_context']['settings']['api']['url']\n"
+            "    print(url, urllib.request.urlopen(url + '/health').status)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=prefect_env, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    url, status = result.stdout.split()
+    assert url.startswith("http://127.0.0.1:") and status == "200"
