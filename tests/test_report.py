@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from results.report import build_report
-from results.report_stats import average_ranks, block_ranks, same_as_best, trend_verdict
+from results.report_stats import average_ranks, block_ranks, same_as_best, trend_verdict, welch_p
 from results.report_tables import rank_frame, trend_frame
 from results.store import write_rows
 
@@ -266,3 +266,18 @@ def test_headless_browser_renders_the_report(report: Path, tmp_path: Path) -> No
                     f"--screenshot={shot}", "--window-size=1200,3000", (report / "index.html").resolve().as_uri()],
                    capture_output=True, timeout=60, check=False)
     assert shot.exists() and shot.stat().st_size > 20_000 and shot.read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_welch_p_matches_scipy_and_is_silent_when_a_side_has_no_spread() -> None:
+    import warnings
+
+    from scipy import stats
+
+    a, b = [0.91, 0.93, 0.92, 0.95], [0.88, 0.90, 0.87]
+    assert welch_p(a, b) == pytest.approx(stats.ttest_ind(a, b, equal_var=False).pvalue, rel=1e-9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scipy warns of catastrophic cancellation here
+        constant = [6 / 7] * 3
+        assert welch_p(constant, [0.5, 0.6, 0.7]) == pytest.approx(
+            2 * stats.t.sf((6 / 7 - 0.6) / np.sqrt(0.01 / 3), 2), rel=1e-9)
+        assert welch_p(constant, [6 / 7, 6 / 7, 6 / 7 + 1e-16]) == 1.0
