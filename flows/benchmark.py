@@ -204,6 +204,10 @@ def task_runner(kind: str = "thread", workers: int | None = None, dask_address: 
         from prefect_dask import DaskTaskRunner
 
         logging.getLogger("distributed").setLevel(logging.WARNING)
+        # At the end of a long run an idle worker can take over the nanny's 4 s grace period to exit (its Prefect
+        # client drains its queues), and the nanny then logs a WARNING as it stops it; every result is written by
+        # then, so that line says nothing to the user.
+        logging.getLogger("distributed.nanny").setLevel(logging.ERROR)
 
         if dask_address:
             return DaskTaskRunner(address=dask_address)
