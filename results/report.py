@@ -75,6 +75,8 @@ def _summary_sections(root: Path, df: pd.DataFrame, runs: pd.DataFrame, run: pd.
         difference = nemenyi_critical_difference(len(ranks), ranks.attrs["n_blocks"]) if complete else None
         report_plots.rank_intervals(ranks, folder / "average_rank.png", difference)
         sections.append(report_tables.rank_table(ranks, "average_rank.png", difference))
+        if (published := report_tables.published_comparison(df)) is not None:
+            sections.append(published)
     if {"kmeans_nmi", "kmeans_ari"} & set(df["metric"]):
         sections.append(report_tables.family_table(df))
     if run is None:

@@ -109,6 +109,45 @@ def reference_table(dataset: str, metric: str) -> Section | None:
                    notes=["Taken from the publication, not measured here; the protocol may differ from this benchmark's."])
 
 
+def published_comparison(df: pd.DataFrame) -> Section | None:
+    """Per dataset with published figures: the best self-supervised linear probe (mean over seeds, the best
+    objective · encoder by that mean), the raw input measured here, and each published figure; None without any.
+
+    The best of many configurations on few seeds is an optimistic estimate; its ± (std over seeds) and the
+    random-encoder and raw rows of the dataset's own tables say how much to trust it.
+    """
+    rows, labels = [], []
+    for dataset in sorted(df["dataset"].unique()):
+        published = {f"{ref.label} (published)": ref.value for metric in ("linear_acc", "knn_acc")
+                     for ref in references_for(dataset, metric)}
+        linear = df[(df["dataset"] == dataset) & (df["metric"] == "linear_acc")]
+        ssl = linear[~linear["family"].isin(["baseline", "supervised"])]
+        if not published or ssl.empty:
+            continue
+        labels += [label for label in published if label not in labels]
+        per_config = ssl.groupby(["objective", "encoder"])["value"]
+        objective, encoder = per_config.mean().idxmax()
+        best = ssl[(ssl["objective"] == objective) & (ssl["encoder"] == encoder)]["value"].to_numpy(dtype=float)
+
+        def raw(metric: str) -> str:
+            values = df[(df["dataset"] == dataset) & (df["metric"] == metric) & (df["objective"] == "raw")]["value"]
+            return f"{values.mean():.3f}" if len(values) else "—"
+
+        rows.append((dataset, [_mean_std(best), f"{objective} · {encoder}", str(len(best)), raw("linear_acc"),
+                               raw("knn_acc")], published))
+    if not rows:
+        return None
+    return Section("Best self-supervised result beside published figures",
+                   "The best self-supervised linear probe of each dataset (mean ± std over seeds; the configuration "
+                   "with the highest mean), the raw input measured here (linear probe; kNN with the suite's k, cosine), "
+                   "and the published figures for the same dataset and split. Published figures are taken from the "
+                   "literature, not measured here; their sources are in the dataset's own section.",
+                   header=["dataset", "best SSL, linear probe", "objective · encoder", "seeds", "raw, linear probe",
+                           "raw, kNN"] + labels,
+                   rows=[[dataset] + cells + [f"{published[label]:.3f}" if label in published else "—" for label in labels]
+                         for dataset, cells, published in rows])
+
+
 def _families(df: pd.DataFrame) -> pd.Series:
     return df["family"].fillna("unknown").replace("", "unknown")
 

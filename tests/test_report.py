@@ -242,6 +242,10 @@ def test_published_references_appear_with_their_source(report: Path) -> None:
     label = "TS2Vec, RBF SVM on frozen representations (via copies) (published)"
     assert ts2vec[label][0] == "0.980" and "Yue et al. 2022" in ts2vec[label][1] and "not read from the paper" in ts2vec[label][1]
     assert "published reference figures" not in _section(markdown, "Dataset digits")
+    side_by_side = _table_rows(_section(markdown, "Best self-supervised result beside published figures"))
+    assert list(side_by_side) == ["gunpoint"]  # digits has no published figure
+    assert side_by_side["gunpoint"][:5] == ["0.880 ± 0.002", "simclr · mlp", "3", "0.830", "0.820"]
+    assert side_by_side["gunpoint"][5:8] == ["0.980", "0.913", "0.907"]
     assert 'class="reference"' in (report / "index.html").read_text(encoding="utf-8")
 
 
