@@ -105,9 +105,7 @@ def _dataset_sections(df: pd.DataFrame, jobs: pd.DataFrame, history: pd.DataFram
             sections.append(report_tables.metric_table(data, metric))
             intervals = report_tables.interval_table(data, metric) if metric == "linear_acc" else None
             sections += [s for s in (intervals, report_tables.reference_table(dataset, metric)) if s is not None]
-        eym = report_tables.eym_table(data)
-        if eym is not None:
-            sections.append(eym)
+        sections += [s for s in (report_tables.eym_table(data), report_tables.kalman_table(data)) if s is not None]
         if "linear_acc" in present:
             report_plots.linear_probe_bars(data, dataset, folder / f"linear_acc_{dataset}.png")
             sections.append(Section("Linear probe by objective and encoder", image=f"linear_acc_{dataset}.png", level=3))

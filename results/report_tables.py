@@ -22,6 +22,8 @@ NO_ENCODER = "(no encoder)"
 EYM_METRICS = ("pca_max_angle_deg", "reconstruction_mse", "pca_optimal_mse")
 # ssl_models.evaluate.subspace.linear_autoencoder_vs_pca names the angle max_principal_angle_deg; both are read.
 EYM_ALIASES = {"max_principal_angle_deg": "pca_max_angle_deg"}
+# Written by the lds evaluators (ssl_models.evaluate.lds): the model against the Kalman filter on the same sequences.
+KALMAN_METRICS = ("next_step_mse", "kalman_next_step_mse", "next_step_mse_ratio", "state_r2", "kalman_state_r2")
 
 
 def _label(objective: str) -> str:
@@ -295,6 +297,31 @@ def eym_table(df: pd.DataFrame) -> Section | None:
                    "to PCA's subspace → 0° and its reconstruction error → PCA's rank-k optimum (ratio → 1).",
                    header=["encoder", "objective", "seed", "max principal angle (°)", "reconstruction MSE", "PCA optimal MSE",
                            "MSE / optimum"], rows=rows, level=3)
+
+
+def kalman_table(df: pd.DataFrame) -> Section | None:
+    """Next-step prediction and hidden-state recovery against the Kalman filter, per encoder and objective (mean over
+    seeds; '—' where a job does not report a metric), or None when no job reports them."""
+    chosen = df[df["metric"].isin(KALMAN_METRICS)]
+    if chosen.empty:
+        return None
+    wide = chosen.pivot_table(index=["encoder", "objective"], columns="metric", values="value", aggfunc="mean")
+    seeds = chosen.groupby(["encoder", "objective"])["seed"].nunique()
+
+    def cell(row: pd.Series, name: str, fmt: str) -> str:
+        value = row.get(name, np.nan)
+        return "—" if pd.isna(value) else format(value, fmt)
+
+    rows = [[encoder or NO_ENCODER, objective, str(seeds[(encoder, objective)]), cell(r, "next_step_mse", ".4f"),
+             cell(r, "kalman_next_step_mse", ".4f"), cell(r, "next_step_mse_ratio", ".3f"), cell(r, "state_r2", ".3f"),
+             cell(r, "kalman_state_r2", ".3f")] for (encoder, objective), r in wide.iterrows()]
+    return Section("Against the Kalman filter",
+                   "Next-step prediction: the model's one-step-ahead MSE of the observations beside the Kalman "
+                   "filter's optimal one-step prediction on the same test sequences (ratio ≥ 1 in expectation; 1 is "
+                   "optimal). Hidden state: R² of a linear readout of the encoder's per-step features fitted to the "
+                   "true hidden states, beside R² of the Kalman filter's own filtered estimate.",
+                   header=["encoder", "objective", "seeds", "next-step MSE", "Kalman MSE", "MSE / Kalman",
+                           "state R²", "Kalman state R²"], rows=rows, level=3)
 
 
 def trend_frame(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:

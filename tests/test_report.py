@@ -285,3 +285,18 @@ def test_welch_p_matches_scipy_and_is_silent_when_a_side_has_no_spread() -> None
         assert welch_p(constant, [0.5, 0.6, 0.7]) == pytest.approx(
             2 * stats.t.sf((6 / 7 - 0.6) / np.sqrt(0.01 / 3), 2), rel=1e-9)
         assert welch_p(constant, [6 / 7, 6 / 7, 6 / 7 + 1e-16]) == 1.0
+
+
+def test_kalman_table_averages_seeds_and_leaves_missing_metrics_blank() -> None:
+    from results.report_tables import kalman_table
+
+    rows = [("ssm", "next_step", seed, metric, value) for seed, ratio in ((0, 1.04), (1, 1.06))
+            for metric, value in (("next_step_mse", 0.37 * ratio), ("kalman_next_step_mse", 0.37),
+                                  ("next_step_mse_ratio", ratio), ("state_r2", 0.70 + seed / 100), ("kalman_state_r2", 0.75))]
+    rows += [("gru", "random", 0, "state_r2", 0.74), ("gru", "random", 0, "kalman_state_r2", 0.75),
+             ("gru", "random", 0, "linear_acc", 0.9)]
+    df = pd.DataFrame(rows, columns=["encoder", "objective", "seed", "metric", "value"])
+    table = {tuple(r[:2]): r[2:] for r in kalman_table(df).rows}
+    assert table[("ssm", "next_step")] == ["2", "0.3885", "0.3700", "1.050", "0.705", "0.750"]
+    assert table[("gru", "random")] == ["1", "—", "—", "—", "0.740", "0.750"]
+    assert kalman_table(df[~df["metric"].str.contains("r2|mse")]) is None
