@@ -186,7 +186,7 @@ def _leaderboard(out_dir: str, run_id: str) -> None:
     rows = []
     for dataset, data in df.groupby("dataset"):
         means = data.groupby(["objective", "encoder"])["value"].mean()
-        ssl = data[~data["family"].isin(["baseline", "supervised"])]
+        ssl = results.self_supervised(data)
         row: dict[str, object] = {"dataset": dataset}
         if not ssl.empty:
             best = ssl.groupby(["objective", "encoder"])["value"].mean().idxmax()

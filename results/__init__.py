@@ -5,9 +5,9 @@
     results.leaderboard(df, "linear_acc")              # mean ± std over seeds
 """
 
-from results.query import compare_runs, leaderboard, load, summarise
+from results.query import compare_runs, leaderboard, load, self_supervised, summarise
 from results.schema import SCHEMA_VERSION, TABLES
 from results.store import CorruptFileError, read_table, write_rows
 
 __all__ = ["SCHEMA_VERSION", "TABLES", "CorruptFileError", "compare_runs", "leaderboard", "load", "read_table",
-           "summarise", "write_rows"]
+           "self_supervised", "summarise", "write_rows"]

@@ -12,6 +12,8 @@ from results.schema import TABLES
 from results.store import read_table
 
 GROUP = ("dataset", "encoder", "objective")
+# Rows that are not self-supervised: the baselines (raw, PCA, random encoder) and the supervised upper bound.
+NOT_SELF_SUPERVISED = ("baseline", "supervised")
 
 
 def _split_filters(filters: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -42,6 +44,11 @@ def load(root: str | Path, strict: bool = False, **filters: Any) -> pd.DataFrame
     tidy = tidy.merge(runs, on="run_id", how="left")
     front = ["run_id", "suite", "dataset", "encoder", "objective", "family", "seed", "metric", "split", "value"]
     return tidy[front + [c for c in tidy.columns if c not in front]].reset_index(drop=True)
+
+
+def self_supervised(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows of self-supervised jobs only (no baseline, no supervised upper bound)."""
+    return df[~df["family"].isin(NOT_SELF_SUPERVISED)]
 
 
 def summarise(values: pd.Series) -> pd.Series:

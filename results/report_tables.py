@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from results.query import self_supervised
 from results.references import references_for
 from results.report_render import Section
 from results.report_stats import (SAME_AS_BEST_NOTE, SAME_MARK, TREND_RULE, average_ranks, block_ranks, interval, same_as_best,
@@ -49,6 +50,12 @@ def _grid(chosen: pd.DataFrame) -> tuple[list[str], list[str], list[list[np.ndar
         grid.append([subset["value"].to_numpy(dtype=float) if free or encoder == NO_ENCODER
                      else subset.loc[subset["encoder"] == encoder, "value"].to_numpy(dtype=float) for encoder in encoders])
     return objectives, encoders, grid
+
+
+def _cell(row: pd.Series, name: str, fmt: str) -> str:
+    """``row[name]`` formatted with ``fmt``, or '—' where the row has no such value."""
+    value = row.get(name, np.nan)
+    return "—" if pd.isna(value) else format(value, fmt)
 
 
 def _mean_std(values: np.ndarray) -> str:
@@ -123,7 +130,7 @@ def published_comparison(df: pd.DataFrame) -> Section | None:
         published = {f"{ref.label} (published)": ref.value for metric in ("linear_acc", "knn_acc")
                      for ref in references_for(dataset, metric)}
         linear = df[(df["dataset"] == dataset) & (df["metric"] == "linear_acc")]
-        ssl = linear[~linear["family"].isin(["baseline", "supervised"])]
+        ssl = self_supervised(linear)
         if not published or ssl.empty:
             continue
         labels += [label for label in published if label not in labels]
@@ -255,10 +262,6 @@ def collapse_table(df: pd.DataFrame) -> Section:
     if flagged.empty:
         return Section("Collapse flags", "No job collapsed.")
 
-    def cell(row: pd.Series, name: str, fmt: str) -> str:
-        value = row.get(name, np.nan)
-        return "—" if pd.isna(value) else format(value, fmt)
-
     def kind(row: pd.Series) -> str:
         if row.get("embedding_collapsed", 0.0) > 0.5:
             return "complete (embedding)"
@@ -270,15 +273,16 @@ def collapse_table(df: pd.DataFrame) -> Section:
         return "complete (embedding)"
 
     rows = [[r["dataset"], r["encoder"] or "—", r["objective"], str(r["seed"]), kind(r),
-             cell(r, "embedding_std", ".3f"), cell(r, "effective_rank", ".2f"),
-             cell(r, "projection_embedding_std", ".3f"), cell(r, "projection_effective_rank", ".2f"),
-             cell(r, "projection_rank_ratio", ".2f")] for _, r in flagged.iterrows()]
+             _cell(r, "embedding_std", ".3f"), _cell(r, "effective_rank", ".2f"),
+             _cell(r, "projection_embedding_std", ".3f"), _cell(r, "projection_effective_rank", ".2f"),
+             _cell(r, "projection_rank_ratio", ".2f")] for _, r in flagged.iterrows()]
     return Section("Collapse flags", "Jobs whose representation collapsed. *Complete*: in the encoder's embedding or in "
                    "the projector's output (the space the loss acts on, where collapse shows first; Chen & He 2021), the "
                    "normalised std (√D × mean std of L2-normalised vectors, measured around the mean for the embedding "
                    "since the probes standardise it; ≈ 1 healthy) is below 0.1 or the effective rank below 1.5. "
                    "*Dimensional* (Jing et al. 2022): the projector's output keeps under half the effective rank of its "
-                   "input (rank ratio < 0.5) and fills under a tenth of its own dimensions; healthy projectors keep or expand their input's rank, or fill much of a narrower output.",
+                   "input (rank ratio < 0.5) and fills under a tenth of its own dimensions; healthy projectors keep or "
+                   "expand their input's rank, or fill much of a narrower output.",
                    header=["dataset", "encoder", "objective", "seed", "collapse", "embedding std", "effective rank",
                            "projector std", "projector rank", "rank ratio"], rows=rows)
 
@@ -308,13 +312,9 @@ def kalman_table(df: pd.DataFrame) -> Section | None:
     wide = chosen.pivot_table(index=["encoder", "objective"], columns="metric", values="value", aggfunc="mean")
     seeds = chosen.groupby(["encoder", "objective"])["seed"].nunique()
 
-    def cell(row: pd.Series, name: str, fmt: str) -> str:
-        value = row.get(name, np.nan)
-        return "—" if pd.isna(value) else format(value, fmt)
-
-    rows = [[encoder or NO_ENCODER, objective, str(seeds[(encoder, objective)]), cell(r, "next_step_mse", ".4f"),
-             cell(r, "kalman_next_step_mse", ".4f"), cell(r, "next_step_mse_ratio", ".3f"), cell(r, "state_r2", ".3f"),
-             cell(r, "kalman_state_r2", ".3f")] for (encoder, objective), r in wide.iterrows()]
+    rows = [[encoder or NO_ENCODER, objective, str(seeds[(encoder, objective)]), _cell(r, "next_step_mse", ".4f"),
+             _cell(r, "kalman_next_step_mse", ".4f"), _cell(r, "next_step_mse_ratio", ".3f"), _cell(r, "state_r2", ".3f"),
+             _cell(r, "kalman_state_r2", ".3f")] for (encoder, objective), r in wide.iterrows()]
     return Section("Against the Kalman filter",
                    "Next-step prediction: the model's one-step-ahead MSE of the observations beside the Kalman "
                    "filter's optimal one-step prediction on the same test sequences (ratio ≥ 1 in expectation; 1 is "
