@@ -123,7 +123,8 @@ def _sections(root: Path, run_id: str, folder: Path) -> list[Section]:
     df = load(root, run_id=run_id)
     return ([_run_header(run_id, run), _reading_guide(df)] + _summary_sections(root, df, runs, run, folder)
             + _dataset_sections(df, jobs, history, folder)
-            + [report_tables.collapse_table(df), report_tables.failures_table(jobs)])
+            + [s for s in (report_tables.collapse_table(df), report_tables.convergence_table(df),
+                           report_tables.failures_table(jobs)) if s is not None])
 
 
 def _write_atomic(path: Path, text: str) -> None:

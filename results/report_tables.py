@@ -287,6 +287,18 @@ def collapse_table(df: pd.DataFrame) -> Section:
                            "projector std", "projector rank", "rank ratio"], rows=rows)
 
 
+def convergence_table(df: pd.DataFrame) -> Section | None:
+    """Jobs whose linear probe stopped at its iteration limit (``linear_converged`` = 0), or None when none did."""
+    flagged = df[(df["metric"] == "linear_converged") & (df["value"] < 0.5)]
+    if flagged.empty:
+        return None
+    rows = [[r.dataset, r.encoder or "—", r.objective, str(r.seed)] for r in flagged.itertuples()]
+    return Section("Linear probes that did not converge",
+                   "The logistic regression of these jobs stopped at the probe's max_iter before converging: their "
+                   "linear_acc is reported but may understate the representation (raise [probe] max_iter).",
+                   header=["dataset", "encoder", "objective", "seed"], rows=rows)
+
+
 def eym_table(df: pd.DataFrame) -> Section | None:
     """The linear-autoencoder ⇔ PCA check (Eckart–Young–Mirsky) for the jobs that report it, or None."""
     chosen = df[df["metric"].isin(EYM_METRICS + tuple(EYM_ALIASES))].assign(metric=lambda d: d["metric"].replace(EYM_ALIASES))

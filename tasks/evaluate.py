@@ -29,8 +29,9 @@ def _score(job: JobSpec, split: data.SplitData, train: np.ndarray, test: np.ndar
 
 # Bump when evaluation computes different metrics, so that cached evaluations are recomputed (checkpoints are kept).
 # 2: collapse diagnostics of the projector's output (projection_*); 3: dimensional collapse needs both criteria;
-# 4: the embedding's normalised std is measured around its mean, and its own flag is stored as embedding_collapsed.
-EVALUATION_VERSION = 4
+# 4: the embedding's normalised std is measured around its mean, and its own flag is stored as embedding_collapsed;
+# 5: PCA keeps only directions the training data spans, linear_converged, the EYM angle on W's row space in the support.
+EVALUATION_VERSION = 5
 # Dimensional collapse of the projector: its output keeps under half the effective rank of its input AND fills
 # under a tenth of its own dimensions. Measured in the standard suite (MNIST-5k, 3 seeds): SimSiam without
 # stop-gradient, rank ratio 0.21–0.38 and fraction 0.005–0.017; SimSiam 0.91–1.17 and 0.04–0.06; SimCLR on a 256-d
@@ -111,13 +112,15 @@ def _is_linear_autoencoder(job: JobSpec) -> bool:
 
 
 def _evaluate_baseline(job: JobSpec, split_file: str) -> dict[str, float]:
-    """Raw input, or PCA (SVD of the centred training inputs, top ``embedding_dim`` right singular vectors)."""
+    """Raw input, or PCA (SVD of the centred training inputs, top ``embedding_dim`` right singular vectors), read as
+    the projection onto that subspace in input coordinates (``PCA.project``: probed like the raw input, unwhitened)."""
     split = data.SplitData.load(Path(split_file))
     if job.objective_name == "raw":
         train, test = raw_features(split.x_train), raw_features(split.x_test)
     else:
         pca = PCA(job.embedding_dim).fit(split.x_train)
-        train, test = pca.transform(split.x_train), pca.transform(split.x_test)
+        train, test = pca.project(split.x_train), pca.project(split.x_test)
+        return {**_score(job, split, train, test), "pca_n_components": float(pca.components_.shape[0])}
     return _score(job, split, train, test)
 
 

@@ -75,21 +75,31 @@ def test_kalman_filter_matches_gaussian_conditioning_on_a_tiny_system() -> None:
 
 
 class KalmanObjective(nn.Module):
-    """An 'objective' whose predict_next is the Kalman filter of a known system (or persistence)."""
+    """An 'objective' whose predict_next is the Kalman filter of each test sequence's true system (or persistence).
 
-    def __init__(self, systems: np.ndarray | None) -> None:
+    Batches arrive in test order, so ``systems[offset:offset + B]`` are the batch's systems.
+    """
+
+    def __init__(self, systems: list[LinearGaussianSystem] | None) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.zeros(1))
-        self.systems = systems
+        self.systems, self.offset = systems, 0
 
     def predict_next(self, inputs: torch.Tensor) -> torch.Tensor:
         if self.systems is None:
             return inputs[:, :, :-1]
+        observations = inputs.numpy().astype(np.float64)
         predictions = np.zeros(inputs.shape)
-        for index, system in enumerate(lds_systems()):
-            rows = self.systems == index
-            predictions[rows] = kalman_filter(system, inputs.numpy()[rows])[1]
-        return torch.from_numpy(predictions[:, :, 1:]).float()
+        for row, system in enumerate(self.systems[self.offset:self.offset + len(inputs)]):
+            predictions[row] = kalman_filter(system, observations[row:row + 1])[1][0]
+        self.offset += len(inputs)
+        return torch.from_numpy(predictions[:, :, 1:])
+
+
+def true_test_systems(split: data.SplitData, seed: int = 0, **dims: int) -> list[LinearGaussianSystem]:
+    """The systems that generated the test sequences, regenerated from the dataset's seed and dimensions."""
+    catalogue = lds_systems(int(split.n_classes), seed, dims.get("state_dim", 4), dims.get("observation_dim", 2))
+    return [catalogue[label] for label in split.y_test]
 
 
 class LaggedEncoder(nn.Module):
@@ -115,7 +125,7 @@ def small_split() -> data.SplitData:
 def test_next_step_evaluator_reports_the_ratio_to_the_kalman_optimum(small_split: data.SplitData) -> None:
     run = lambda objective: EVALUATORS.get("lds_next_step")(  # noqa: E731
         EvaluationContext(small_split, 0, np.zeros(1), np.zeros(1), objective=objective))
-    optimal = run(KalmanObjective(small_split.y_test))
+    optimal = run(KalmanObjective(true_test_systems(small_split)))
     assert optimal["next_step_mse_ratio"] == pytest.approx(1.0, abs=1e-5)
     assert optimal["next_step_mse"] == pytest.approx(optimal["kalman_next_step_mse"], rel=1e-5)
     naive = run(KalmanObjective(None))
@@ -130,3 +140,37 @@ def test_state_r2_evaluator_reads_states_from_tokens_beside_the_filter(small_spl
     assert 0.3 < metrics["state_r2"] <= metrics["kalman_state_r2"] + 0.05
     no_tokens = EvaluationContext(small_split, 0, np.zeros(1), np.zeros(1), encoder=nn.Linear(1, 1))
     assert EVALUATORS.get("lds_state_r2")(no_tokens) == {}
+
+
+@pytest.mark.parametrize("state_dim, observation_dim, n_systems, seed",
+                         [(6, 3, 4, 0), (3, 1, 2, 7), (2, 4, 3, 11), (4, 2, 4, 5)])
+def test_an_oracle_scores_exactly_the_kalman_optimum_for_any_systems(state_dim: int, observation_dim: int,
+                                                                     n_systems: int, seed: int) -> None:
+    """The evaluators filter with the dataset's own systems: the true Kalman predictions score ratio 1 (1e-6) and
+    the filtered states give exactly kalman_state_r2, for other dimensions, system counts and seeds."""
+    name = f"lds:state_dim={state_dim},observation_dim={observation_dim},n_systems={n_systems},seed={seed}," \
+           "sequences_per_system=30,length=24"
+    split = data.load(name, seed=1)
+    assert split.x_train.shape[1:] == (observation_dim, 24) and split.extra_train("states").shape[1] == state_dim
+    systems = true_test_systems(split, seed, state_dim=state_dim, observation_dim=observation_dim)
+    context = EvaluationContext(split, 0, np.zeros(1), np.zeros(1), objective=KalmanObjective(systems))
+    metrics = EVALUATORS.get("lds_next_step")(context)
+    assert metrics["next_step_mse_ratio"] == pytest.approx(1.0, abs=1e-6)
+    filtered = np.stack([kalman_filter(system, split.x_test[row:row + 1].astype(np.float64))[0][0]
+                         for row, system in enumerate(systems)])
+    from ssl_models.evaluate.lds import lds_state_r2, systemwise_r2
+
+    r2 = lds_state_r2(EvaluationContext(split, 0, np.zeros(1), np.zeros(1), encoder=LaggedEncoder()))
+    assert r2["kalman_state_r2"] == pytest.approx(systemwise_r2(split.extra_test("states"), filtered, split.y_test), abs=1e-9)
+    assert 0.0 < r2["kalman_state_r2"] < 1.0
+
+
+def test_lds_family_refuses_unknown_keys_and_values() -> None:
+    from ssl_models.registry import UnknownNameError
+
+    with pytest.raises(UnknownNameError, match="keys sequences_per_system, length, seed, state_dim"):
+        data.DATASETS.get("lds:state=6")
+    with pytest.raises(UnknownNameError, match="must be an integer"):
+        data.DATASETS.get("lds:state_dim=six")
+    with pytest.raises(ValueError, match="state_dim must be an integer ≥ 1"):
+        data.DATASETS.get("lds:state_dim=0")()

@@ -115,3 +115,61 @@ def test_objectives_with_a_projector_expose_it_and_reconstruction_objectives_do_
     for name, has_head in [("simsiam", True), ("simclr", True), ("vicreg", True), ("autoencoder", False)]:
         objective = build_objective(name, build_encoder("mlp", (6,), 4))
         assert (objective.projection_head() is not None) == has_head, name
+
+
+@pytest.mark.parametrize("n_train, n_features, k", [(50, 150, 64), (12, 30, 12), (5, 8, 64), (40, 20, 32)])
+def test_pca_keeps_only_directions_the_training_data_spans(n_train: int, n_features: int, k: int) -> None:
+    """Centred data of n examples has rank ≤ min(n − 1, d): no component beyond it (its direction is arbitrary and a
+    standardising probe would blow its near-zero scale up), and the kept ones reproduce the training data exactly."""
+    rng = np.random.default_rng(n_train)
+    train = rng.standard_normal((n_train, n_features)).astype(np.float32)
+    pca = PCA(k).fit(train)
+    rank = min(n_train - 1, n_features, k)
+    assert pca.components_.shape == (rank, n_features)
+    assert pca.singular_values_.min() > 1e-6 * pca.singular_values_.max()
+    if rank == min(n_train - 1, n_features):
+        assert pca.reconstruction_error(train) < 1e-10
+
+
+@pytest.mark.parametrize("dataset", ["gunpoint", "italy_power_demand"])
+def test_pca_probe_with_fewer_training_examples_than_components_matches_raw(dataset: str) -> None:
+    """GunPoint has 50 training series (ItalyPowerDemand 67 of 24 z-normalised steps, rank 23): with k = 64 the
+    null direction made the whitened PCA probe score 0.467 (raw 0.907). Kept to the rank and read in input
+    coordinates, the full-rank PCA is a rotation of the raw training span: within one test example (or half a
+    point: cosine kNN sees PCA's centring) of raw."""
+    split = data.load(dataset, seed=0)
+    config = ProbeConfig(linear_c_grid=(0.1, 1.0, 10.0), cv_folds=2, knn_neighbours=1)
+    pca = PCA(64).fit(split.x_train)
+    assert pca.components_.shape[0] == min(len(split.x_train) - 1, split.x_train.shape[-1] - 1)
+    pca_metrics = evaluate_embeddings(pca.project(split.x_train), split.y_train, pca.project(split.x_test),
+                                      split.y_test, split.n_classes, 0, config)
+    raw = split.x_train.reshape(len(split.x_train), -1), split.x_test.reshape(len(split.x_test), -1)
+    raw_metrics = evaluate_embeddings(raw[0], split.y_train, raw[1], split.y_test, split.n_classes, 0, config)
+    one_example = max(1.0 / len(split.x_test), 0.005) + 1e-9
+    for metric in ("linear_acc", "knn_acc"):
+        assert pca_metrics[metric] >= raw_metrics[metric] - one_example, (metric, pca_metrics[metric], raw_metrics[metric])
+
+
+def test_pca_projection_has_the_coordinates_geometry() -> None:
+    """project = transform · V_kᵀ: same Gram matrix (so kNN, k-means and effective rank agree), d columns."""
+    rng = np.random.default_rng(3)
+    train, test = rng.standard_normal((30, 12)).astype(np.float32), rng.standard_normal((7, 12)).astype(np.float32)
+    pca = PCA(5).fit(train)
+    coordinates, projected = pca.transform(test), pca.project(test)
+    assert projected.shape == (7, 12)
+    assert np.allclose(coordinates @ coordinates.T, projected @ projected.T, atol=1e-4)
+    assert effective_rank(coordinates) == pytest.approx(effective_rank(projected), rel=1e-4)
+
+
+def test_a_probe_stopped_at_max_iter_is_flagged_and_warns_nothing() -> None:
+    import warnings
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(3), 40)
+    embeddings = (rng.standard_normal((120, 50)) + labels[:, None]).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        stopped = evaluate_embeddings(embeddings, labels, embeddings, labels, 3, 0, ProbeConfig(max_iter=2))
+        converged = evaluate_embeddings(embeddings, labels, embeddings, labels, 3, 0, ProbeConfig())
+    assert stopped["linear_converged"] == 0.0
+    assert converged["linear_converged"] == 1.0

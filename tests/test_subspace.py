@@ -45,3 +45,35 @@ def test_subspace_check_refuses_a_nonlinear_encoder() -> None:
     encoder = build_encoder("mlp", (1, 8, 8), embedding_dim=4, options={"hidden_dim": 16})
     with pytest.raises(ValueError, match="not affine"):
         linear_autoencoder_vs_pca(encoder, np.random.default_rng(0).random((32, 1, 8, 8), dtype=np.float32), 4)
+
+
+class _Affine(torch.nn.Module):
+    """z = W x (flattened), a stand-in for a trained linear encoder with a chosen row space."""
+
+    def __init__(self, weight: np.ndarray, sample_shape: tuple[int, ...]) -> None:
+        super().__init__()
+        self.linear = torch.nn.Linear(weight.shape[1], weight.shape[0], bias=False)
+        self.linear.weight.data = torch.tensor(weight, dtype=torch.float32)
+        self.sample_shape = sample_shape
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.linear(inputs.reshape(len(inputs), -1))
+
+
+@pytest.mark.parametrize("tilt", [5.0, 20.0, 45.0])
+@pytest.mark.parametrize("dataset, k", [("digits", 8), ("digits", 3)])
+def test_subspace_angle_reads_a_known_tilt(dataset: str, k: int, tilt: float) -> None:
+    """Rows of W tilted by θ from the top-k principal directions towards lower-variance ones read exactly θ,
+    and a component along a direction without variance (absorbed by the decoder's bias) changes nothing."""
+    from ssl_models.baselines import PCA
+
+    inputs = data.load(dataset, seed=1).x_train
+    pca = PCA(inputs[0].size).fit(inputs)
+    top, lower = pca.basis_[:k], pca.basis_[k:2 * k]
+    radians = np.radians(tilt)
+    weight = np.cos(radians) * top + np.sin(radians) * lower
+    weight = np.random.default_rng(0).standard_normal((k, k)) @ weight          # any invertible mix: same row space
+    constant = np.flatnonzero(inputs.reshape(len(inputs), -1).std(axis=0) == 0)
+    weight[:, constant] += 5.0                                                    # pixels that never vary
+    check = linear_autoencoder_vs_pca(_Affine(weight, inputs.shape[1:]), inputs, k)
+    assert check["max_principal_angle_deg"] == pytest.approx(tilt, abs=0.05)

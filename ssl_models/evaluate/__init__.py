@@ -21,7 +21,7 @@ def evaluate_embeddings(
 ) -> dict[str, float]:
     """Every metric of one representation: probes (when labelled), clustering, and diagnostics.
 
-    Keys: linear_acc, linear_c, knn_acc, kmeans_nmi, kmeans_ari, effective_rank, embedding_std (centred),
+    Keys: linear_acc, linear_c, linear_converged (1 when the probe's final fit converged), knn_acc, kmeans_nmi, kmeans_ari, effective_rank, embedding_std (centred),
     collapsed and embedding_collapsed (both the embedding's own flag here; a caller that also inspects a projector
     may widen ``collapsed``); without labels only the label-free ones: kmeans_silhouette
     (k = ``config.unlabelled_clusters``) and diagnostics.
@@ -29,7 +29,8 @@ def evaluate_embeddings(
     metrics: dict[str, float] = collapse_diagnostics(test, centre=True)
     metrics["embedding_collapsed"] = metrics["collapsed"]
     if y_train is not None and y_test is not None:
-        metrics["linear_acc"], metrics["linear_c"] = linear_probe(train, y_train, test, y_test, config, seed)
+        accuracy, chosen, converged = linear_probe(train, y_train, test, y_test, config, seed)
+        metrics.update(linear_acc=accuracy, linear_c=chosen, linear_converged=float(converged))
         metrics["knn_acc"] = knn_accuracy(train, y_train, test, y_test, config)
         metrics["kmeans_nmi"], metrics["kmeans_ari"] = kmeans_scores(test, y_test, n_classes, config, seed)
     else:

@@ -14,7 +14,8 @@
   ``kalman_state_r2`` of the filtered estimates x̂[t|t]. A bidirectional encoder sees the future, so it may
   beat the (causal) filter.
 
-The Kalman filter knows each sequence's system, i.e. uses the label: only for the reference numbers.
+The Kalman filter knows each sequence's system — the matrices the dataset stored with it (so any seed or
+dimensions) — i.e. uses the label: only for the reference numbers.
 Evaluators that do not apply (no ``predict_next``, no per-step tokens) return no metrics.
 """
 
@@ -29,9 +30,10 @@ from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ssl_models.data.linear_dynamics import lds_systems
+from ssl_models.data.base import SplitData
+from ssl_models.data.linear_dynamics import SYSTEM_EXTRAS, systems_of_rows
 from ssl_models.evaluate.extra import EVALUATORS, EvaluationContext
-from ssl_models.lds import kalman_filter
+from ssl_models.lds import LinearGaussianSystem, kalman_filter
 
 log = logging.getLogger(__name__)
 RIDGE_ALPHA = 1.0
@@ -58,16 +60,32 @@ def _batched(function: Callable[[torch.Tensor], torch.Tensor], module: torch.nn.
     return np.concatenate(outputs)
 
 
-def kalman_reference(observations: np.ndarray, systems: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Filtered states (N, n, T) and one-step predictions ŷ[t|t−1] (N, p, T), each sequence with its own system."""
-    catalogue = lds_systems()
-    filtered = np.zeros((len(observations), catalogue[0].state_dim, observations.shape[2]))
+def kalman_reference(observations: np.ndarray, systems: list[LinearGaussianSystem]) -> tuple[np.ndarray, np.ndarray]:
+    """Filtered states (N, n, T) and one-step predictions ŷ[t|t−1] (N, p, T), each sequence with its own system.
+
+    Sequences that share a system are filtered together (the gains do not depend on the data).
+    """
+    filtered = np.zeros((len(observations), systems[0].state_dim, observations.shape[2]))
     predicted = np.zeros(observations.shape)
-    for index, system in enumerate(catalogue):
-        rows = systems == index
-        if rows.any():
-            filtered[rows], predicted[rows] = kalman_filter(system, observations[rows])
+    groups: dict[bytes, list[int]] = {}
+    for row, system in enumerate(systems):
+        groups.setdefault(_system_key(system), []).append(row)
+    for rows in groups.values():
+        filtered[rows], predicted[rows] = kalman_filter(systems[rows[0]], observations[rows])
     return filtered, predicted
+
+
+def _system_key(system: LinearGaussianSystem) -> bytes:
+    return b"".join(np.ascontiguousarray(getattr(system, field), dtype=np.float64).tobytes() for field in SYSTEM_EXTRAS)
+
+
+def _test_systems(split: SplitData) -> list[LinearGaussianSystem]:
+    """The generating system of every test sequence, from the matrices the dataset stored with it."""
+    missing = [field for field in SYSTEM_EXTRAS if field not in split.extras]
+    if missing:
+        raise ValueError(f"dataset '{split.name}' names the lds evaluators but stores no {', '.join(missing)} "
+                         "per sequence (see ssl_models.data.linear_dynamics)")
+    return systems_of_rows(split.extras, slice(len(split.train_index), None))
 
 
 @EVALUATORS.register("lds_next_step")
@@ -81,7 +99,7 @@ def lds_next_step(context: EvaluationContext) -> dict[str, float]:
     expected = (observations.shape[0], observations.shape[1], observations.shape[2] - 1)
     if predictions.shape != expected:
         raise ValueError(f"predict_next returned shape {predictions.shape}; expected (B, C, T−1) = {expected}")
-    _, kalman = kalman_reference(observations.astype(np.float64), context.split.y_test)
+    _, kalman = kalman_reference(observations.astype(np.float64), _test_systems(context.split))
     target = observations[:, :, 1:].astype(np.float64)
     model_mse = float(((predictions - target) ** 2).mean())
     kalman_mse = float(((kalman[:, :, 1:] - target) ** 2).mean())
@@ -109,7 +127,7 @@ def lds_state_r2(context: EvaluationContext) -> dict[str, float]:
         readout.fit(train_tokens[train_rows].reshape(-1, width), _per_step(train_states[train_rows]))
         fitted = readout.predict(test_tokens[test_rows].reshape(-1, width))
         readouts[test_rows] = fitted.reshape(test_rows.sum(), length, -1).transpose(0, 2, 1)
-    filtered, _ = kalman_reference(split.x_test.astype(np.float64), split.y_test)
+    filtered, _ = kalman_reference(split.x_test.astype(np.float64), _test_systems(split))
     return {"state_r2": systemwise_r2(test_states, readouts, split.y_test),
             "kalman_state_r2": systemwise_r2(test_states, filtered, split.y_test)}
 

@@ -1,7 +1,8 @@
 """Probes of frozen embeddings, fitted on the training split only, scored on the test split.
 
 - linear probe: standardise (train statistics) → multinomial logistic regression, C chosen by stratified
-  cross-validation on the training split;
+  cross-validation on the training split; whether the final fit converged within ``max_iter`` is reported
+  (``linear_converged``), and scikit-learn's ConvergenceWarnings are recorded that way instead of printed;
 - kNN: cosine k-nearest-neighbour vote;
 - k-means (k = number of classes) on L2-normalised test embeddings: NMI and ARI against the labels
   (normalising, not standardising, keeps PCA's variance ordering instead of whitening noise directions).
@@ -9,10 +10,12 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, silhouette_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
@@ -27,7 +30,7 @@ class ProbeConfig:
 
     linear_c_grid: tuple[float, ...] = (0.01, 0.1, 1.0)
     cv_folds: int = 3
-    max_iter: int = 300
+    max_iter: int = 1000
     knn_neighbours: int = 5
     kmeans_restarts: int = 10
     unlabelled_clusters: int = 10
@@ -37,7 +40,19 @@ def fit_linear_probe(train: np.ndarray, y_train: np.ndarray, config: ProbeConfig
     """Standardiser + logistic regression fitted on the training split alone, C by stratified CV on it.
 
     It never sees test data, so nothing fitted (means, scales, C, weights) can depend on test labels.
+    ConvergenceWarnings are silenced here; :func:`probe_converged` tells whether the final fit converged.
     """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return _fit_linear_probe(train, y_train, config, seed)
+
+
+def probe_converged(model: Pipeline, config: ProbeConfig) -> bool:
+    """True when the fitted logistic regression stopped before ``max_iter`` iterations (lbfgs converged)."""
+    return bool(np.max(model[-1].n_iter_) < config.max_iter)
+
+
+def _fit_linear_probe(train: np.ndarray, y_train: np.ndarray, config: ProbeConfig, seed: int) -> tuple[Pipeline, float]:
     pipeline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=config.max_iter, random_state=seed))
     grid = list(config.linear_c_grid)
     smallest_class = int(np.bincount(y_train).min()) if len(y_train) else 0
@@ -53,10 +68,10 @@ def fit_linear_probe(train: np.ndarray, y_train: np.ndarray, config: ProbeConfig
 
 
 def linear_probe(train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_test: np.ndarray,
-                 config: ProbeConfig, seed: int) -> tuple[float, float]:
-    """(test accuracy, chosen C) of the linear probe fitted on train, scored once on test."""
+                 config: ProbeConfig, seed: int) -> tuple[float, float, bool]:
+    """(test accuracy, chosen C, converged) of the linear probe fitted on train, scored once on test."""
     model, chosen = fit_linear_probe(train, y_train, config, seed)
-    return float(model.score(test, y_test)), chosen
+    return float(model.score(test, y_test)), chosen, probe_converged(model, config)
 
 
 def knn_accuracy(train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_test: np.ndarray, config: ProbeConfig) -> float:
