@@ -27,6 +27,9 @@ def sslbench(*args: str, env: dict[str, str] | None = None, timeout: int = 300) 
     (["run", "quick", "--epochs", "0"], "expected a positive integer"),
     (["run", "quick", "--datasets", ","], "expected a comma-separated list"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
+    (["run", "quick", "--datasets", "ucr:JapaneseVowels"], "unequal-length series; use 'ucr_padded:JapaneseVowels'"),
+    (["run", "quick", "--datasets", "ucr:PickupGestureWiimoteZ"], "unequal-length series; use 'ucr_padded:"),
+    (["run", "quick", "--datasets", "lds:state=6"], "expected KEY=VALUE pairs with keys .*state_dim"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, args: list[str], message: str) -> None:
     out = tmp_path / "out"

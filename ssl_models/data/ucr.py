@@ -101,10 +101,7 @@ def load_aeon(name: str, registry_name: str | None = None, pad_unequal: bool = F
     if lengths.min() == lengths.max():
         inputs = np.stack([z_normalise(example) for example in series]).astype(np.float32)
     elif not pad_unequal:
-        raise UnequalLengthError(
-            f"dataset '{registry_name}' has unequal-length series ({lengths.min()}–{lengths.max()} steps); "
-            f"use 'ucr_padded:{name}' (or register_aeon(..., pad_unequal=True)) to zero-pad them with a mask"
-        )
+        raise _unequal_length_error(name, registry_name, f" ({lengths.min()}–{lengths.max()} steps)")
     else:
         inputs = np.zeros((len(series), channels.pop(), lengths.max()), dtype=np.float32)
         mask = np.zeros((len(series), lengths.max()), dtype=np.float32)
@@ -130,12 +127,36 @@ def register_aeon(name: str, registry_name: str, pad_unequal: bool = False) -> D
     return register_dataset(registry_name, modality="sequence")(loader)
 
 
+def declared_unequal_length(name: str) -> bool:
+    """True when the local ``.ts`` files of ``name`` (bundled or downloaded) declare ``@equalLength false``.
+
+    Reads only the header, so the planner can refuse such a set before anything runs; False when the files are not
+    here yet (the loader then checks the lengths it reads).
+    """
+    for root in (_bundled_root(), _cache_root()):
+        if _has_files(root, name):
+            with open(root / name / f"{name}_TRAIN.ts", encoding="utf-8", errors="replace") as handle:
+                for line in handle:
+                    if line.lower().startswith("@data"):
+                        return False
+                    if line.lower().startswith("@equallength"):
+                        return line.split()[-1].lower() == "false"
+    return False
+
+
+def _unequal_length_error(name: str, registry_name: str, detail: str = "") -> UnequalLengthError:
+    return UnequalLengthError(f"dataset '{registry_name}' has unequal-length series{detail}; use 'ucr_padded:{name}' "
+                              f"(or register_aeon(..., pad_unequal=True)) to zero-pad them with a mask")
+
+
 def _family(prefix: str, pad_unequal: bool) -> None:
     @register_dataset_family(prefix, modality="sequence")
     def make_loader(name: str) -> DatasetLoader:
         if not name or not known_name(name):
             raise UnknownNameError(f"unknown dataset '{prefix}:{name}': '{name}' is not an aeon classification set "
                                    f"(see aeon.datasets.tsc_datasets.tsc_zenodo)")
+        if not pad_unequal and declared_unequal_length(name):
+            raise _unequal_length_error(name, f"{prefix}:{name}")
 
         def loader() -> RawDataset:
             return load_aeon(name, f"{prefix}:{name}", pad_unequal)
