@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 from benchmarks.suite import Suite, SuiteError
 from ssl_models.augment import DEFAULT_AUGMENTATION
-from ssl_models.data import DATASETS, modality_of
+from ssl_models.data import DATASETS, check_loader_options, modality_of
 from ssl_models.encoders import ENCODERS
 from ssl_models.evaluate.probes import ProbeConfig
 from ssl_models.objectives import OBJECTIVES
@@ -49,6 +49,7 @@ class JobSpec:
     objective_options: Mapping[str, Any] = field(default_factory=dict)
     data_file: str | None = None
     data_shape: tuple[int, ...] | None = None
+    dataset_options: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def is_baseline(self) -> bool:
@@ -150,6 +151,11 @@ def make_plan(suite: Suite) -> Plan:
     for dataset in suite.datasets:
         DATASETS.get(dataset)  # an unknown name raises, listing the datasets and name families
         modalities[dataset] = modality_of(dataset)
+    for dataset, options in suite.dataset_options.items():
+        if dataset not in modalities:
+            raise SuiteError(f"[dataset_options.{dataset}] names a dataset the suite does not run; "
+                             f"its datasets: {', '.join(modalities) or '(none)'}")
+        check_loader_options(dataset, options)
     user_dataset, unlabelled = None, set()
     if suite.data_file is not None:
         from ssl_models.data.user_file import load_user_file
@@ -169,7 +175,8 @@ def make_plan(suite: Suite) -> Plan:
             user = dataset == user_dataset
             common = dict(dataset=dataset, modality=modality, seed=seed, embedding_dim=suite.embedding_dim,
                           train=suite.train_for(dataset), probe=suite.probe, test_fraction=suite.test_fraction,
-                          data_file=suite.data_file if user else None, data_shape=suite.data_shape if user else None)
+                          data_file=suite.data_file if user else None, data_shape=suite.data_shape if user else None,
+                          dataset_options=dict(suite.dataset_options.get(dataset, {})))
             for baseline in ENCODER_FREE_BASELINES:
                 if baseline in suite.baselines:
                     jobs.append(JobSpec(encoder="", encoder_name="", objective=baseline, objective_name=baseline,

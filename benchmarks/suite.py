@@ -64,6 +64,7 @@ class Suite:
     test_fraction: float = 0.2
     train: TrainConfig = TrainConfig()
     dataset_train: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    dataset_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     augment: AugmentConfig = AugmentConfig()
     probe: ProbeConfig = ProbeConfig()
     objective_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -151,6 +152,7 @@ def suite_from_dict(raw: Mapping[str, Any]) -> Suite:
         test_fraction=float(raw.get("test_fraction", 0.2)),
         train=_typed(TrainConfig, train, "train"),
         dataset_train={name: dict(values) for name, values in dict(raw.get("dataset_train", {})).items()},
+        dataset_options={name: dict(values) for name, values in dict(raw.get("dataset_options", {})).items()},
         augment=AugmentConfig(int(augment.get("n_views", 4)), {k: dict(v) for k, v in augment.get("options", {}).items()}),
         probe=_typed(ProbeConfig, raw.get("probe", {}), "probe"),
         objective_options={k: dict(v) for k, v in dict(raw.get("objective_options", {})).items()},

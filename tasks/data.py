@@ -20,7 +20,7 @@ def load_split(job: JobSpec) -> data.SplitData:
 
         raw = load_user_file(Path(job.data_file), name=job.dataset, input_shape=job.data_shape)
         return data.split_dataset(raw, job.seed, job.test_fraction)
-    return data.load(job.dataset, job.seed, job.test_fraction)
+    return data.load(job.dataset, job.seed, job.test_fraction, job.dataset_options)
 
 
 def split_fingerprint(split_file: str | Path) -> str:

@@ -8,6 +8,8 @@ under ``data_root()`` (``$SSLBENCH_DATA``, default ``~/.cache/sslbench``); a loa
 cannot download raises DatasetUnavailableError, one line saying where the files must go.
 """
 
+from typing import Any, Mapping
+
 from ssl_models.data import digits, mnist5k  # noqa: F401  (registration)
 from ssl_models.data import torchvision_images  # noqa: F401  (registration)
 from ssl_models.data import ucr  # noqa: F401  (registration)
@@ -17,15 +19,17 @@ from ssl_models.data import graph_families  # noqa: F401  (registration)
 from ssl_models.data import tu_graphs  # noqa: F401  (registration)
 from ssl_models.data import linear_dynamics  # noqa: F401  (registration)
 from ssl_models.data.base import MODALITIES, RawDataset, SplitData
-from ssl_models.data.registry import DATASETS, modality_of, register_dataset, register_dataset_family
+from ssl_models.data.registry import (DATASETS, check_loader_options, modality_of, register_dataset,
+                                      register_dataset_family)
 from ssl_models.data.storage import DatasetUnavailableError, data_root
 from ssl_models.data.splits import split_dataset
 
 
-def load(name: str, seed: int, test_fraction: float = 0.2) -> SplitData:
-    """Load dataset ``name`` and split it with ``seed`` (stratified, or the dataset's official split)."""
-    return split_dataset(DATASETS.get(name)(), seed=seed, test_fraction=test_fraction)
+def load(name: str, seed: int, test_fraction: float = 0.2, options: Mapping[str, Any] | None = None) -> SplitData:
+    """Load dataset ``name`` (with its declared loader ``options``) and split it with ``seed`` (stratified, or the
+    dataset's official split)."""
+    return split_dataset(DATASETS.get(name)(**dict(options or {})), seed=seed, test_fraction=test_fraction)
 
 
-__all__ = ["DATASETS", "DatasetUnavailableError", "MODALITIES", "RawDataset", "SplitData", "data_root", "load", "modality_of",
+__all__ = ["DATASETS", "check_loader_options", "DatasetUnavailableError", "MODALITIES", "RawDataset", "SplitData", "data_root", "load", "modality_of",
            "register_dataset", "register_dataset_family", "split_dataset"]

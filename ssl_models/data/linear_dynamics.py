@@ -86,7 +86,7 @@ def load_lds_default() -> RawDataset:
 _PARAMETERS = tuple(p for p in inspect.signature(load_lds).parameters if p != "name")
 
 
-@register_dataset_family("lds", modality="sequence")
+@register_dataset_family("lds", modality="sequence", argument="KEY=VALUE,...")
 def lds_family(argument: str):  # noqa: ANN201  (a DatasetLoader)
     """``lds:state_dim=6,observation_dim=3`` → a loader of those systems (other keys keep their defaults)."""
     options: dict[str, int] = {}

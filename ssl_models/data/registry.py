@@ -6,7 +6,8 @@ Families of datasets named ``prefix:argument`` (e.g. ``ucr:GunPoint``) register 
 
 from __future__ import annotations
 
-from typing import Callable
+import inspect
+from typing import Any, Callable, Literal, Mapping, get_args, get_origin
 
 from ssl_models.data.base import MODALITIES, DatasetLoader
 from ssl_models.registry import Registry, UnknownNameError
@@ -20,17 +21,20 @@ class DatasetRegistry(Registry[DatasetLoader]):
     def __init__(self, kind: str) -> None:
         super().__init__(kind)
         self._families: dict[str, tuple[str, LoaderFactory]] = {}
+        self._arguments: dict[str, str] = {}
         self._resolved: dict[str, DatasetLoader] = {}
 
-    def register_family(self, prefix: str, modality: str, make_loader: LoaderFactory) -> None:
-        """Resolve ``prefix:argument`` names with ``make_loader(argument)`` (UnknownNameError for a bad argument)."""
+    def register_family(self, prefix: str, modality: str, make_loader: LoaderFactory, argument: str = "Name") -> None:
+        """Resolve ``prefix:argument`` names with ``make_loader(argument)`` (UnknownNameError for a bad argument);
+        ``argument`` describes the argument in listings (``ucr:<Name>``)."""
         if prefix in self._families:
             raise ValueError(f"{self.kind} family '{prefix}:' is registered twice")
         self._families[prefix] = (modality, make_loader)
+        self._arguments[prefix] = argument
 
     def families(self) -> list[str]:
         """Patterns of the registered families, e.g. ``ucr:<Name>``."""
-        return [f"{prefix}:<Name>" for prefix in sorted(self._families)]
+        return [f"{prefix}:<{self._arguments[prefix]}>" for prefix in sorted(self._families)]
 
     def get(self, name: str) -> DatasetLoader:
         """The loader registered as ``name``, or built by the family its ``prefix:`` names."""
@@ -73,18 +77,41 @@ def register_dataset(name: str, modality: str) -> Callable[[DatasetLoader], Data
     return decorate
 
 
+def check_loader_options(name: str, options: Mapping[str, Any]) -> None:
+    """Raise ValueError unless every key of ``options`` is a parameter of dataset ``name``'s loader and every value
+    is among the choices its ``Literal`` annotation declares (checked without loading the data)."""
+    parameters = inspect.signature(DATASETS.get(name), eval_str=True).parameters
+    where = f"dataset_options.{name}"
+    for key, value in options.items():
+        if key not in parameters:
+            valid = ", ".join(parameters) or "none (this dataset takes no options)"
+            raise ValueError(f"{where}.{key}: unknown option; valid: {valid}")
+        choices = _literal_choices(parameters[key].annotation)
+        if choices and value not in choices:
+            raise ValueError(f"{where}.{key}: {value!r} is not a valid choice; valid: {', '.join(map(str, choices))}")
+
+
+def _literal_choices(annotation: Any) -> tuple[Any, ...]:
+    """The values of a ``Literal[...]`` annotation (also inside ``X | None``), else ()."""
+    if isinstance(annotation, str):
+        return ()
+    if get_origin(annotation) is Literal:
+        return get_args(annotation)
+    return tuple(value for arg in get_args(annotation) for value in _literal_choices(arg))
+
+
 def modality_of(name: str) -> str:
     """The modality that dataset ``name`` declared at registration."""
     return DATASETS.get(name).modality  # type: ignore[attr-defined]
 
 
-def register_dataset_family(prefix: str, modality: str) -> Callable[[LoaderFactory], LoaderFactory]:
+def register_dataset_family(prefix: str, modality: str, argument: str = "Name") -> Callable[[LoaderFactory], LoaderFactory]:
     """Register a factory ``argument -> loader`` answering every dataset name ``prefix:argument``."""
     if modality not in MODALITIES:
         raise ValueError(f"unknown modality '{modality}'; valid modalities: {', '.join(MODALITIES)}")
 
     def decorate(make_loader: LoaderFactory) -> LoaderFactory:
-        DATASETS.register_family(prefix, modality, make_loader)
+        DATASETS.register_family(prefix, modality, make_loader, argument)
         return make_loader
 
     return decorate
