@@ -51,17 +51,26 @@ def prepare_split(job: JobSpec, out_dir: str, use_cache: bool = True) -> str:
     return str(path)
 
 
+def augmentation_options(job: JobSpec, split: data.SplitData) -> dict[str, object]:
+    """The job's augmentation options; zero-padded series (a ``mask`` extra) are augmented over their real steps."""
+    options = dict(job.augmentation_options)
+    if "mask" in split.extras:
+        options["padded"] = True
+    return options
+
+
 def generate_views(job: JobSpec, split_file: str, out_dir: str, use_cache: bool = True) -> str | None:
     """Generate (or reuse) the bank of ``job.n_views`` augmented views per training example; None if unneeded."""
     if not job.n_views:
         return None
     split = data.SplitData.load(Path(split_file))
-    key = augment.bank_key(split.fingerprint(), job.augmentation, dict(job.augmentation_options), job.n_views, job.seed)
+    options = augmentation_options(job, split)
+    key = augment.bank_key(split.fingerprint(), job.augmentation, options, job.n_views, job.seed)
     path = bank_path(out_dir, key)
     if use_cache and augment.bank_is_valid(path):
         os.utime(path)
     else:
-        augment.generate_bank(split.x_train, job.augmentation, dict(job.augmentation_options), job.n_views, job.seed, path)
+        augment.generate_bank(split.x_train, job.augmentation, options, job.n_views, job.seed, path)
     return str(path)
 
 

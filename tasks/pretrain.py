@@ -23,6 +23,7 @@ from tasks.data import split_fingerprint
 def build_job_objective(job: JobSpec, split: data.SplitData) -> Objective:
     """The job's encoder wrapped in its objective, initialised from the job's seed.
 
+    On zero-padded series (the split has a ``mask``) an encoder that can skip padding is told to (``honour_padding``).
     Initialisation draws from torch's global generator, so it runs under ``seeded_global_rng``: jobs in
     parallel threads still get exactly the weights their seed gives. The random-encoder baseline is wrapped in an
     autoencoder only so that every checkpoint has the same form; it is never trained.
@@ -33,6 +34,8 @@ def build_job_objective(job: JobSpec, split: data.SplitData) -> Objective:
         options.setdefault("n_classes", split.n_classes)
     with seeded_global_rng(job.seed):
         encoder = build_encoder(job.encoder_name, split.sample_shape, job.embedding_dim, dict(job.encoder_options))
+        if "mask" in split.extras and encoder.reads_padding:
+            encoder.honour_padding()
         return build_objective(name, encoder, options)
 
 

@@ -12,7 +12,10 @@ In order (Um et al. 2017; Iwana & Uchida 2021, "An empirical survey of data augm
 - time masking: a random span of ``mask_ratio`` × T steps set to 0 (the mean of z-normalised series).
 
 A ``*_probability`` of 0 disables that step. Everything is drawn from a ``torch.Generator`` seeded with ``seed``,
-so (inputs, seed) fixes the views. Padded series (``ucr_padded:``) are augmented as if the padding were signal.
+so (inputs, seed) fixes the views. With ``padded`` (set for zero-padded unequal-length sets, ``ucr_padded:``),
+each series is augmented over its real steps only (``ssl_models.padding``) and its padding stays zero: series of
+equal real length are augmented together with a generator seeded by (seed, length), so extra trailing zeros change
+no view.
 
 Example::
 
@@ -22,12 +25,14 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
 from ssl_models.augment.registry import AUGMENTATIONS
+from ssl_models.padding import valid_lengths
 
 
 def resample(inputs: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
@@ -60,6 +65,7 @@ class SequenceAugmentation:
     jitter_std: float = 0.05
     time_mask_probability: float = 0.3
     mask_ratio: float = 0.1
+    padded: bool = False
     modality: str = "sequence"
 
     def __post_init__(self) -> None:
@@ -76,6 +82,20 @@ class SequenceAugmentation:
             raise ValueError(f"max_segments and warp_knots must be at least 2, got {self.max_segments}, {self.warp_knots}")
 
     def __call__(self, inputs: torch.Tensor, seed: int) -> torch.Tensor:
+        if not self.padded:
+            return self._augment(inputs, seed)
+        lengths = valid_lengths(inputs)
+        views = torch.zeros_like(inputs, dtype=torch.float32, device="cpu")
+        for length in lengths.unique().tolist():
+            rows = (lengths == length).cpu()
+            if length < 2:  # one real step: nothing to crop, warp or permute
+                views[rows, :, :length] = inputs[rows, :, :length].float().cpu()
+                continue
+            group_seed = int.from_bytes(hashlib.sha256(f"{seed}:{length}".encode()).digest()[:8], "little") >> 1
+            views[rows, :, :length] = self._augment(inputs[rows, :, :length], group_seed).cpu()
+        return views.to(inputs.device)
+
+    def _augment(self, inputs: torch.Tensor, seed: int) -> torch.Tensor:
         generator = torch.Generator().manual_seed(seed)
         views = inputs.float().cpu()
         steps = ((self.crop_probability, self._crop), (self.time_warp_probability, self._time_warp),

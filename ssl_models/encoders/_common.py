@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from ssl_models.encoders.base import Encoder
+from ssl_models.padding import step_mask
 
 POOLINGS = ("last", "mean")
 
@@ -47,9 +48,15 @@ def check_pooling(pooling: str, family: str) -> str:
     return pooling
 
 
-def pool_tokens(tokens: torch.Tensor, pooling: str) -> torch.Tensor:
-    """(B, T, D) → (B, D): the last step's token (causal: sees every step) or the mean over steps."""
-    return tokens[:, -1] if pooling == "last" else tokens.mean(dim=1)
+def pool_tokens(tokens: torch.Tensor, pooling: str, lengths: torch.Tensor | None = None) -> torch.Tensor:
+    """(B, T, D) → (B, D): the last step's token (causal: sees every step) or the mean over steps; with ``lengths``
+    (B,), over each example's first ``lengths[b]`` steps only (the rest is padding)."""
+    if lengths is None:
+        return tokens[:, -1] if pooling == "last" else tokens.mean(dim=1)
+    if pooling == "last":
+        return tokens[torch.arange(len(tokens), device=tokens.device), lengths - 1]
+    weights = step_mask(lengths, tokens.shape[1]).to(tokens.dtype)[:, :, None]
+    return (tokens * weights).sum(dim=1) / lengths[:, None].to(tokens.dtype)
 
 
 class ResidualSequenceEncoder(Encoder):
@@ -63,6 +70,7 @@ class ResidualSequenceEncoder(Encoder):
     modalities = ("image", "sequence")
     causal = True
     provides_tokens = True
+    reads_padding = True
 
     def __init__(self, sample_shape: tuple[int, ...], embedding_dim: int, make_block: Callable[[], nn.Module],
                  d_model: int, n_layers: int, pooling: str, dropout: float, family: str) -> None:
@@ -88,4 +96,4 @@ class ResidualSequenceEncoder(Encoder):
         return self.final_norm(hidden)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        return self.head(pool_tokens(self.tokens(inputs), self.pooling))
+        return self.head(pool_tokens(self.tokens(inputs), self.pooling, self.valid_lengths(inputs)))

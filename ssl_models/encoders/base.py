@@ -12,6 +12,8 @@ from typing import ClassVar
 import torch
 from torch import nn
 
+from ssl_models.padding import valid_lengths
+
 
 class Encoder(nn.Module):
     """Base class: subclasses set the class attributes and implement ``forward``.
@@ -20,11 +22,14 @@ class Encoder(nn.Module):
         modalities: dataset modalities this encoder can read.
         causal: output at step t depends only on inputs up to t (next-step prediction needs it).
         provides_tokens: implements ``tokens(x) -> (B, T, D)`` (masked and next-step objectives need it).
+        reads_padding: after ``honour_padding()``, the embedding of a zero-padded (B, C, T) series ignores its
+            padding (``ssl_models.padding``): extra trailing zeros change no embedding.
     """
 
     modalities: ClassVar[tuple[str, ...]] = ()
     causal: ClassVar[bool] = False
     provides_tokens: ClassVar[bool] = False
+    reads_padding: ClassVar[bool] = False
 
     def __init__(self, sample_shape: tuple[int, ...], embedding_dim: int) -> None:
         super().__init__()
@@ -32,6 +37,17 @@ class Encoder(nn.Module):
             raise ValueError(f"embedding_dim must be positive, got {embedding_dim}")
         self.sample_shape = tuple(sample_shape)
         self.embedding_dim = embedding_dim
+        self.padded = False
+
+    def honour_padding(self) -> None:
+        """Treat (B, C, T) inputs as zero-padded at the end: pooling and attention skip the padding."""
+        if not self.reads_padding:
+            raise ValueError(f"{type(self).__name__} cannot skip padding")
+        self.padded = True
+
+    def valid_lengths(self, inputs: torch.Tensor) -> torch.Tensor | None:
+        """Real steps per example (B,) for padded (B, C, T) inputs; None when every step is real."""
+        return valid_lengths(inputs) if self.padded and inputs.dim() == 3 else None
 
     @property
     def input_size(self) -> int:

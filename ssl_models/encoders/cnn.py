@@ -6,6 +6,10 @@ One architecture, built for the rank of the examples (the layers differ only in 
 
 The adaptive pool keeps 2×2 cells of an image and 4 steps of a sequence, so the head reads 8·width features
 either way. Pooling rounds up (``ceil_mode``), so short sequences and small images still fit.
+
+Padded sequences (``honour_padding``): each block's output is zeroed on the padding, so the next convolution
+sees the zeros its own padding would give, the max-pools (of ReLU outputs ≥ 0) ignore it, and the adaptive pool
+averages each example's real steps only — extra trailing zeros change no embedding.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from torch import nn
 
 from ssl_models.encoders.base import Encoder
 from ssl_models.encoders.registry import ENCODERS
+from ssl_models.padding import step_mask
 
 # Layer types per number of spatial dimensions: 1 for sequences (B, C, T), 2 for images (B, C, H, W).
 _LAYERS = {
@@ -49,6 +54,7 @@ class CNNEncoder(Encoder):
     """
 
     modalities = ("image", "sequence")
+    reads_padding = True
 
     def __init__(self, sample_shape: tuple[int, ...], embedding_dim: int, width: int = 32, head: bool = True) -> None:
         super().__init__(sample_shape, embedding_dim)
@@ -68,4 +74,25 @@ class CNNEncoder(Encoder):
                 nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(inputs))
+        lengths = self.valid_lengths(inputs)
+        if lengths is None:
+            return self.head(self.features(inputs))
+        return self.head(self._padded_features(inputs, lengths))
+
+    def _padded_features(self, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """The trunk on zero-padded (B, C, T) series, skipping each example's padding (see the module docstring)."""
+        hidden = inputs
+        for layer in self.features:
+            if isinstance(layer, nn.Sequential):
+                hidden = layer(hidden) * step_mask(lengths, hidden.shape[-1])[:, None, :].to(hidden.dtype)
+            elif isinstance(layer, nn.MaxPool1d):
+                hidden, lengths = layer(hidden), (lengths + 1) // 2
+            elif isinstance(layer, nn.AdaptiveAvgPool1d):
+                pooled = hidden.new_empty(*hidden.shape[:2], layer.output_size)
+                for length in lengths.unique().tolist():
+                    rows = lengths == length
+                    pooled[rows] = layer(hidden[rows, :, :length])
+                hidden = pooled
+            else:
+                hidden = layer(hidden)
+        return hidden

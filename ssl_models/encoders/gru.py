@@ -32,6 +32,7 @@ class GRUEncoder(Encoder):
     modalities = ("image", "sequence")
     causal = True
     provides_tokens = True
+    reads_padding = True
 
     def __init__(self, sample_shape: tuple[int, ...], embedding_dim: int, hidden_dim: int = 128, n_layers: int = 2,
                  dropout: float = 0.0, pooling: str = "last") -> None:
@@ -54,4 +55,4 @@ class GRUEncoder(Encoder):
         return self.gru(as_sequence(inputs).contiguous())[0]
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        return self.head(pool_tokens(self.tokens(inputs), self.pooling))
+        return self.head(pool_tokens(self.tokens(inputs), self.pooling, self.valid_lengths(inputs)))

@@ -26,6 +26,7 @@ from torch import nn
 from ssl_models.encoders._common import pool_tokens
 from ssl_models.encoders.base import Encoder
 from ssl_models.encoders.registry import ENCODERS
+from ssl_models.padding import step_mask
 
 
 def default_patch_size(height: int, width: int) -> int:
@@ -59,6 +60,7 @@ class TransformerEncoder(Encoder):
 
     modalities = ("image", "sequence")
     provides_tokens = True
+    reads_padding = True
     poolings: ClassVar[tuple[str, ...]] = ("cls", "mean")
 
     def __init__(self, sample_shape: tuple[int, ...], embedding_dim: int, d_model: int = 64, n_heads: int = 4,
@@ -102,15 +104,29 @@ class TransformerEncoder(Encoder):
             return nn.Conv1d(channels, d_model, patch, stride=patch), steps // patch
         raise ValueError(f"{family} reads (C, T) sequences or (C, H, W) images, got examples of shape {self.sample_shape}")
 
+    def _token_lengths(self, inputs: torch.Tensor) -> torch.Tensor | None:
+        """Real tokens per example for padded sequences (a patch holding any real step is real), else None."""
+        lengths = self.valid_lengths(inputs)
+        if lengths is None:
+            return None
+        patch = self.patch_embedding.kernel_size[0]
+        return (lengths + patch - 1) // patch
+
     def _encode(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Output of the stack (B, [CLS +] T, d_model)."""
+        """Output of the stack (B, [CLS +] T, d_model); padding tokens are never attended to."""
         tokens = self.patch_embedding(inputs).flatten(2).transpose(1, 2)
+        lengths = self._token_lengths(inputs)
+        padding = None if lengths is None else ~step_mask(lengths, tokens.shape[1])
         if self.cls_token is not None:
             tokens = torch.cat([self.cls_token.expand(len(tokens), -1, -1), tokens], dim=1)
+            if padding is not None:
+                padding = torch.cat([padding.new_zeros(len(padding), 1), padding], dim=1)
         tokens = tokens + self.position
         if self.causal:
-            return self.layers(tokens, mask=self.attention_mask, is_causal=True)
-        return self.layers(tokens)
+            if padding is not None:  # one mask type for both masks: an additive float mask, like the causal one
+                padding = torch.zeros(padding.shape, dtype=tokens.dtype, device=tokens.device).masked_fill(padding, float("-inf"))
+            return self.layers(tokens, mask=self.attention_mask, is_causal=True, src_key_padding_mask=padding)
+        return self.layers(tokens, src_key_padding_mask=padding)
 
     def tokens(self, inputs: torch.Tensor) -> torch.Tensor:
         """Per-patch (or per-step) outputs (B, T, d_model), CLS excluded."""
@@ -119,8 +135,9 @@ class TransformerEncoder(Encoder):
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         encoded = self._encode(inputs)
-        pooled = encoded[:, 0] if self.cls_token is not None else pool_tokens(encoded, self.pooling)
-        return self.head(pooled)
+        if self.cls_token is not None:
+            return self.head(encoded[:, 0])
+        return self.head(pool_tokens(encoded, self.pooling, self._token_lengths(inputs)))
 
 
 @ENCODERS.register("causal_transformer")
