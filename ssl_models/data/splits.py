@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from sklearn.model_selection import train_test_split
 
 from ssl_models.data.base import RawDataset, SplitData
+
+
+def _check_stratifiable(raw: RawDataset, test_fraction: float) -> None:
+    """Raise ValueError, naming the dataset, when a stratified split with ``test_fraction`` is impossible."""
+    n_examples = len(raw.inputs)
+    n_test = math.ceil(test_fraction * n_examples)
+    if n_examples < 2 or n_test >= n_examples:
+        raise ValueError(f"dataset '{raw.name}': {n_examples} example(s) cannot be split into train and test "
+                         f"(test_fraction {test_fraction:g}); it needs at least 2, and a smaller test_fraction")
+    if raw.labels is None:
+        return
+    counts = np.bincount(raw.labels)
+    counts = counts[counts > 0]
+    if counts.min() < 2:
+        raise ValueError(f"dataset '{raw.name}': a class has a single example, but a stratified split needs at "
+                         f"least 2 per class (one on each side)")
+    if min(n_test, n_examples - n_test) < len(counts):
+        raise ValueError(f"dataset '{raw.name}': test_fraction {test_fraction:g} of {n_examples} examples leaves "
+                         f"{n_test} for test and {n_examples - n_test} for training, fewer than its {len(counts)} "
+                         f"classes; a stratified split needs at least one example of each class on each side")
 
 
 def split_dataset(raw: RawDataset, seed: int, test_fraction: float = 0.2) -> SplitData:
@@ -22,6 +44,7 @@ def split_dataset(raw: RawDataset, seed: int, test_fraction: float = 0.2) -> Spl
         train_index = rng.permutation(order[~raw.official_test])
         test_index = order[raw.official_test]
     else:
+        _check_stratifiable(raw, test_fraction)
         train_index, test_index = train_test_split(
             order, test_size=test_fraction, random_state=seed,
             stratify=raw.labels if raw.labels is not None else None, shuffle=True,

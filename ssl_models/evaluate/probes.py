@@ -84,10 +84,20 @@ def _unit(embeddings: np.ndarray) -> np.ndarray:
     return embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
 
 
+def _kmeans(unit: np.ndarray, n_clusters: int, config: ProbeConfig, seed: int) -> np.ndarray:
+    """Cluster indices of k-means on ``unit``; fewer distinct points than clusters is not worth a warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return KMeans(n_clusters=n_clusters, n_init=config.kmeans_restarts, random_state=seed).fit_predict(unit)
+
+
 def kmeans_silhouette(test: np.ndarray, n_clusters: int, config: ProbeConfig, seed: int) -> float:
-    """Silhouette of k-means clusters of the L2-normalised test embeddings (label-free clustering quality)."""
+    """Silhouette of k-means clusters of the L2-normalised test embeddings (label-free clustering quality);
+    0 when it is undefined (fewer than 3 test examples, or a single cluster)."""
+    if len(test) < 3:
+        return 0.0
     unit = _unit(test)
-    clusters = KMeans(n_clusters=n_clusters, n_init=config.kmeans_restarts, random_state=seed).fit_predict(unit)
+    clusters = _kmeans(unit, max(2, min(n_clusters, len(test) - 1)), config, seed)
     if len(set(clusters)) < 2:
         return 0.0
     return float(silhouette_score(unit, clusters, random_state=seed, sample_size=min(len(unit), 2000)))
@@ -95,5 +105,5 @@ def kmeans_silhouette(test: np.ndarray, n_clusters: int, config: ProbeConfig, se
 
 def kmeans_scores(test: np.ndarray, y_test: np.ndarray, n_clusters: int, config: ProbeConfig, seed: int) -> tuple[float, float]:
     """(NMI, ARI) of k-means clusters of the L2-normalised test embeddings against the test labels."""
-    clusters = KMeans(n_clusters=n_clusters, n_init=config.kmeans_restarts, random_state=seed).fit_predict(_unit(test))
+    clusters = _kmeans(_unit(test), min(n_clusters, len(test)), config, seed)
     return float(normalized_mutual_info_score(y_test, clusters)), float(adjusted_rand_score(y_test, clusters))
