@@ -19,11 +19,13 @@ class PCA:
     z-normalised series of T steps), so past it singular values are rounding noise (1e-16 to 1e-8 × s_1): their
     directions are arbitrary, and a standardising probe would divide test projections by ~0.
 
-    ``transform`` gives the k coordinates z = (x − μ) V_k; ``project`` the same point in input coordinates,
-    (x − μ) V_k V_kᵀ, which the baseline's probes read (see ``tasks.evaluate``): inner products, distances and
-    singular values equal those of z, but a per-feature standardising probe then scales input features as it does
-    for the raw input instead of whitening the k coordinates (whitening magnifies the directions of least training
-    variance: on GunPoint, 50 training series, a whitened 49-component probe scored 0.820 against raw 0.907).
+    ``transform`` gives the k coordinates z = (x − μ) V_k; ``project`` the rank-k reconstruction
+    x̂ = μ + (x − μ) V_k V_kᵀ in input coordinates (the Eckart–Young–Mirsky optimum), which the baseline's probes
+    read (see ``tasks.evaluate``): distances and centred singular values equal those of z, but a per-feature
+    standardising probe then scales input features as it does for the raw input instead of whitening the k
+    coordinates (whitening magnifies the directions of least training variance: on GunPoint, 50 training series, a
+    whitened 49-component probe scored 0.820 against raw 0.907), and cosine kNN sees the inputs' own offset as it
+    does for the raw input. With k ≥ the rank, x̂ = x on the training split.
     """
 
     def __init__(self, n_components: int) -> None:
@@ -48,8 +50,8 @@ class PCA:
         return ((raw_features(inputs) - self.mean_) @ self.components_.T).astype(np.float32)
 
     def project(self, inputs: np.ndarray) -> np.ndarray:
-        """The projection onto the top-k principal subspace in input coordinates, (x − μ) V_k V_kᵀ (N, d)."""
-        return ((raw_features(inputs) - self.mean_) @ self.components_.T @ self.components_).astype(np.float32)
+        """The rank-k reconstruction μ + (x − μ) V_k V_kᵀ (N, d): x projected onto the top-k principal subspace."""
+        return (self.mean_ + (raw_features(inputs) - self.mean_) @ self.components_.T @ self.components_).astype(np.float32)
 
     def reconstruction_error(self, inputs: np.ndarray) -> float:
         """Mean squared error of the rank-k reconstruction μ + (x − μ) V_k V_kᵀ (the Eckart–Young optimum)."""

@@ -135,8 +135,8 @@ def test_pca_keeps_only_directions_the_training_data_spans(n_train: int, n_featu
 def test_pca_probe_with_fewer_training_examples_than_components_matches_raw(dataset: str) -> None:
     """GunPoint has 50 training series (ItalyPowerDemand 67 of 24 z-normalised steps, rank 23): with k = 64 the
     null direction made the whitened PCA probe score 0.467 (raw 0.907). Kept to the rank and read in input
-    coordinates, the full-rank PCA is a rotation of the raw training span: within one test example (or half a
-    point: cosine kNN sees PCA's centring) of raw."""
+    coordinates, the full-rank PCA reconstructs every training series exactly: within one test example (or half a
+    point) of raw, the test series losing only their part outside the training span."""
     split = data.load(dataset, seed=0)
     config = ProbeConfig(linear_c_grid=(0.1, 1.0, 10.0), cv_folds=2, knn_neighbours=1)
     pca = PCA(64).fit(split.x_train)
@@ -151,12 +151,13 @@ def test_pca_probe_with_fewer_training_examples_than_components_matches_raw(data
 
 
 def test_pca_projection_has_the_coordinates_geometry() -> None:
-    """project = transform · V_kᵀ: same Gram matrix (so kNN, k-means and effective rank agree), d columns."""
+    """project − μ = transform · V_kᵀ: same centred Gram matrix and effective rank, d columns; exact on train."""
     rng = np.random.default_rng(3)
     train, test = rng.standard_normal((30, 12)).astype(np.float32), rng.standard_normal((7, 12)).astype(np.float32)
     pca = PCA(5).fit(train)
-    coordinates, projected = pca.transform(test), pca.project(test)
+    coordinates, projected = pca.transform(test), pca.project(test) - pca.mean_
     assert projected.shape == (7, 12)
+    assert np.allclose(PCA(12).fit(train).project(train), train, atol=1e-5)
     assert np.allclose(coordinates @ coordinates.T, projected @ projected.T, atol=1e-4)
     assert effective_rank(coordinates) == pytest.approx(effective_rank(projected), rel=1e-4)
 
