@@ -103,3 +103,36 @@ def test_extra_padding_changes_no_baseline_metric() -> None:
     for baseline in ("raw", "pca"):
         for metric in ("linear_acc", "knn_acc", "kmeans_nmi", "effective_rank"):
             assert before[baseline][metric] == pytest.approx(after[baseline][metric], abs=1e-6), (baseline, metric)
+
+
+@pytest.mark.parametrize("objective, options", [
+    ("autoencoder", {}), ("denoising_autoencoder", {}), ("sparse_autoencoder", {}),
+    ("masked_autoencoder", {"loss_on": "all"}), ("masked_autoencoder", {}), ("next_step", {}),
+])
+def test_reconstruction_losses_ignore_the_padding(objective: str, options: dict) -> None:
+    """A decoder that reconstructs every real step exactly has zero loss, whatever it outputs on the padding."""
+    from ssl_models.objectives import build_objective
+    from ssl_models.objectives.base import Batch
+
+    batch = torch.from_numpy(padded_batch(4))
+    torch.manual_seed(0)
+    encoder = build_encoder("gru", (CHANNELS, LENGTH), 6, {"hidden_dim": 8})
+    encoder.honour_padding()
+    model = build_objective(objective, encoder, options)
+    real = step_mask(valid_lengths(batch), LENGTH)[:, None, :]
+    garbage = torch.full_like(batch, 3.0)
+
+    def perfect(inputs: torch.Tensor) -> torch.Tensor:
+        return torch.where(real, inputs, garbage)
+
+    class Perfect(torch.nn.Module):
+        def forward(self, codes: torch.Tensor) -> torch.Tensor:
+            return perfect(batch).reshape(len(batch), -1)
+
+    if objective == "next_step":
+        model.predict_next = lambda inputs: torch.where(real[:, :, 1:], batch[:, :, 1:], garbage[:, :, 1:])  # type: ignore[method-assign]
+    else:
+        model.decoder = Perfect()
+    loss = model(Batch(inputs=batch, views=None, labels=None))
+    penalty = model.sparsity_weight * model.penalty(model.code(batch)) if objective == "sparse_autoencoder" else 0.0
+    assert float((loss - penalty).detach()) == pytest.approx(0.0, abs=1e-6)

@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from ssl_models.encoders.base import Encoder
+from ssl_models.padding import step_mask, valid_lengths
 
 LAYOUTS = ("image", "sequence", "graph", "vector")
 
@@ -87,9 +88,12 @@ def graph_feature_count(sample_shape: tuple[int, ...]) -> int:
     return width - 1 - max_nodes
 
 
-def data_entries(inputs: torch.Tensor, layout: str) -> torch.Tensor:
+def data_entries(inputs: torch.Tensor, layout: str, padded: bool = False) -> torch.Tensor:
     """Boolean mask (B, *shape) of the entries that carry signal: every entry, except for dense graphs, where
-    only the feature columns 1..F of real nodes do (the node-mask column, padding rows and adjacency do not)."""
+    only the feature columns 1..F of real nodes do (the node-mask column, padding rows and adjacency do not), and
+    for zero-padded (B, C, T) series (``padded``), where only the real steps do (``ssl_models.padding``)."""
+    if padded and inputs.dim() == 3:
+        return step_mask(valid_lengths(inputs), inputs.shape[2])[:, None, :].expand_as(inputs)
     if layout != "graph":
         return torch.ones_like(inputs, dtype=torch.bool)
     n_features = graph_feature_count(tuple(inputs.shape[1:]))
@@ -97,3 +101,11 @@ def data_entries(inputs: torch.Tensor, layout: str) -> torch.Tensor:
     entries[..., 1:1 + n_features] = (inputs[..., :1] > 0.5).expand(*inputs.shape[:-1], n_features)
     return entries
 
+
+
+def reconstruction_error(prediction: torch.Tensor, target: torch.Tensor, encoder: Encoder) -> torch.Tensor:
+    """mean (x̂ − x)² over the target's entries, only its real steps when the encoder reads zero-padded series."""
+    error = (prediction - target) ** 2
+    if not (encoder.padded and target.dim() == 3):
+        return error.mean()
+    return error[data_entries(target, "sequence", padded=True)].mean()

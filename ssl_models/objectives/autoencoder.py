@@ -21,7 +21,7 @@ import math
 import torch
 
 from ssl_models.encoders.base import Encoder
-from ssl_models.objectives._common import make_decoder
+from ssl_models.objectives._common import make_decoder, reconstruction_error
 from ssl_models.objectives.base import Batch, Objective
 from ssl_models.objectives.registry import OBJECTIVES
 
@@ -41,4 +41,4 @@ class Autoencoder(Objective):
         return self.decoder(self.encoder(inputs)).view_as(inputs)
 
     def forward(self, batch: Batch) -> torch.Tensor:
-        return torch.mean((self.reconstruct(batch.inputs) - batch.inputs) ** 2)
+        return reconstruction_error(self.reconstruct(batch.inputs), batch.inputs, self.encoder)

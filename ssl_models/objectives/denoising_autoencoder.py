@@ -60,7 +60,7 @@ class DenoisingAutoencoder(Objective):
         Draws from ``generator`` (on the inputs' device), by default the objective's own.
         """
         generator = self.random_generator(inputs.device) if generator is None else generator
-        entries = data_entries(inputs, self.layout)
+        entries = data_entries(inputs, self.layout, self.encoder.padded)
         if self.noise == "masking":
             draws = torch.rand(inputs.shape, generator=generator, device=inputs.device)
             return inputs.masked_fill(entries & (draws < self.mask_fraction), 0.0)
@@ -70,7 +70,7 @@ class DenoisingAutoencoder(Objective):
     def reconstruction_loss(self, corrupted: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
         """Mean squared error of g(f(x̃)) against the clean x over its data entries."""
         reconstruction = self.decoder(self.encoder(corrupted)).view_as(clean)
-        entries = data_entries(clean, self.layout)
+        entries = data_entries(clean, self.layout, self.encoder.padded)
         return ((reconstruction - clean) ** 2)[entries].mean()
 
     def forward(self, batch: Batch) -> torch.Tensor:

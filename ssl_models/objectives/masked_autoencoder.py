@@ -149,7 +149,8 @@ class MaskedAutoencoder(Objective):
 
     def reconstruction_loss(self, reconstruction: torch.Tensor, inputs: torch.Tensor, entries: torch.Tensor) -> torch.Tensor:
         """Mean squared error over the data entries (``loss_on="all"``) or the masked entries only."""
-        weight = entries if self.loss_on == "masked" else data_entries(inputs, self.layout)
+        real = data_entries(inputs, self.layout, self.encoder.padded)
+        weight = entries & real if self.loss_on == "masked" else real
         return ((reconstruction - inputs) ** 2)[weight].mean()
 
     def forward(self, batch: Batch) -> torch.Tensor:

@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from ssl_models.encoders.base import Encoder
+from ssl_models.objectives._common import reconstruction_error
 from ssl_models.objectives.base import Batch, Objective
 from ssl_models.objectives.registry import OBJECTIVES
 
@@ -70,4 +71,4 @@ class NextStep(Objective):
     def forward(self, batch: Batch) -> torch.Tensor:
         if batch.inputs.shape[2] < 2:
             raise ValueError("next_step needs sequences of at least two steps")
-        return torch.mean((self.predict_next(batch.inputs) - batch.inputs[:, :, 1:]) ** 2)
+        return reconstruction_error(self.predict_next(batch.inputs), batch.inputs[:, :, 1:], self.encoder)

@@ -36,7 +36,7 @@ import math
 import torch
 
 from ssl_models.encoders.base import Encoder
-from ssl_models.objectives._common import make_decoder
+from ssl_models.objectives._common import make_decoder, reconstruction_error
 from ssl_models.objectives.base import Batch, Objective
 from ssl_models.objectives.registry import OBJECTIVES
 
@@ -87,4 +87,4 @@ class SparseAutoencoder(Objective):
     def forward(self, batch: Batch) -> torch.Tensor:
         codes = self.code(batch.inputs)
         reconstruction = self.decoder(codes).view_as(batch.inputs)
-        return torch.mean((reconstruction - batch.inputs) ** 2) + self.sparsity_weight * self.penalty(codes)
+        return reconstruction_error(reconstruction, batch.inputs, self.encoder) + self.sparsity_weight * self.penalty(codes)
