@@ -205,17 +205,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     suite, plan = _validated_suite(args)
     runner_kind = "dask" if args.dask_address else args.task_runner
     from flows.benchmark import api_shared_with_workers, benchmark_flow, find_resumable_run, new_run_id, task_runner
+    from flows.interrupt import stop_on_signals
+    from flows.out_lock import out_lock
     from flows.progress import console
 
     runner = task_runner(runner_kind, args.workers, args.dask_address)
-    run_id = (None if args.no_cache else find_resumable_run(args.out, suite)) or new_run_id(suite)
-    console.print(f"sslbench: suite [bold]{suite.name}[/bold], {len(plan.jobs)} jobs"
-                  f" ({len(plan.skipped)} incompatible pairs skipped), run {run_id} → {args.out}")
-    for skipped in plan.skipped:
-        console.print(f"  skipped {skipped.dataset} · {skipped.encoder} · {skipped.objective}: {skipped.reason}")
-    with api_shared_with_workers():
-        summary = benchmark_flow.with_options(task_runner=runner)(
-            suite=suite.to_dict(), out_dir=str(args.out), run_id=run_id, use_cache=not args.no_cache)
+    with stop_on_signals() as received, out_lock(args.out, on_wait=console.print):
+        run_id = (None if args.no_cache else find_resumable_run(args.out, suite, console.print)) or new_run_id(suite)
+        console.print(f"sslbench: suite [bold]{suite.name}[/bold], {len(plan.jobs)} jobs"
+                      f" ({len(plan.skipped)} incompatible pairs skipped), run {run_id} → {args.out}")
+        for skipped in plan.skipped:
+            console.print(f"  skipped {skipped.dataset} · {skipped.encoder} · {skipped.objective}: {skipped.reason}")
+        with api_shared_with_workers():
+            summary = benchmark_flow.with_options(task_runner=runner)(
+                suite=suite.to_dict(), out_dir=str(args.out), run_id=run_id, use_cache=not args.no_cache)
+    if summary["interrupted"]:
+        console.print(f"run {run_id} interrupted: {summary['n_jobs'] - summary['n_failed']} jobs done and kept; "
+                      "run the same command again to resume")
+        return received.exit_code
     _leaderboard(args.out, run_id)
     out = Path(args.out)
     console.print(f"tables:  {out / 'tables'}  (runs, jobs, metrics, history)")

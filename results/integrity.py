@@ -1,7 +1,8 @@
 """Integrity of the table files: a SHA-256 manifest per run folder, checks on read, quarantine of bad files.
 
-Each ``tables/<table>/run_id=<run>/`` folder holds ``_manifest.json`` = {file name: SHA-256}, written after the
-file it describes (Parquet discovery ignores ``_`` files). A file is sound when its bytes match the manifest (or,
+Each ``tables/<table>/run_id=<run>/`` folder holds ``_manifest.json`` = {file name: [SHA-256, ...]} (Parquet
+discovery ignores ``_`` files). A writer lists the new file's hash beside the old one before renaming it into
+place and drops the old one after, so a reader in another process never sees a sound file as unlisted. A file is sound when its bytes match the manifest (or,
 for a file the manifest does not list, when it reads whole with Parquet page checksums verified) and its columns
 are the table's. An unsound file is moved to ``OUT/quarantine/`` (same relative path) and recorded in
 ``OUT/quarantine/log.jsonl``, so the documented ``pd.read_parquet(OUT/tables/<table>)`` keeps working.
@@ -12,6 +13,8 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from results.schema import REQUIRED_COLUMNS
-from ssl_models.files import TEMP_SUFFIX, file_sha256, write_text_atomic
+from ssl_models.files import TEMP_SUFFIX, atomic_path, file_sha256, write_text_atomic
 
 MANIFEST = "_manifest.json"
 QUARANTINE = "quarantine"
@@ -31,35 +34,41 @@ class CorruptFileError(ValueError):
     """A file in the tables folder that is not a sound Parquet file of the expected table."""
 
 
-def read_manifest(folder: Path) -> dict[str, str]:
-    """The {file name: SHA-256} manifest of a run folder ({} when absent or unreadable)."""
+def read_manifest(folder: Path) -> dict[str, list[str]]:
+    """The {file name: accepted SHA-256s} manifest of a run folder ({} when absent or unreadable)."""
     try:
         manifest = json.loads((folder / MANIFEST).read_text())
     except (OSError, ValueError):
         return {}
-    return {str(k): str(v) for k, v in manifest.items()} if isinstance(manifest, dict) else {}
+    if not isinstance(manifest, dict):
+        return {}
+    return {str(name): [str(h) for h in hashes] for name, hashes in manifest.items() if isinstance(hashes, list)}
 
 
-def _update_manifest(folder: Path, name: str, sha256: str | None) -> None:
+def _update_manifest(folder: Path, name: str, hashes: Callable[[list[str]], list[str]]) -> None:
     with _MANIFEST_LOCK:
         manifest = read_manifest(folder)
-        if sha256 is None:
-            manifest.pop(name, None)
-        else:
-            manifest[name] = sha256
+        manifest[name] = hashes(manifest.get(name, []))
+        if not manifest[name]:
+            del manifest[name]
         write_text_atomic(folder / MANIFEST, json.dumps(manifest, sort_keys=True, indent=0))
 
 
-def record_file(path: Path) -> None:
-    """Add a just-written table file's SHA-256 to its folder's manifest."""
-    _update_manifest(path.parent, path.name, file_sha256(path))
+@contextmanager
+def listed_write(path: Path) -> Iterator[Path]:
+    """Write a table file atomically and list its SHA-256 in the manifest (yields the temp path to write)."""
+    with atomic_path(path) as temp:
+        yield temp
+        sha256 = file_sha256(temp)
+        _update_manifest(path.parent, path.name, lambda old: [*old, sha256])
+    _update_manifest(path.parent, path.name, lambda old: [sha256])
 
 
 def check_file(path: Path, table: str) -> None:
     """Raise CorruptFileError naming ``path`` unless it is a sound file of ``table``."""
     expected = read_manifest(path.parent).get(path.name)
     try:
-        if expected is not None and file_sha256(path) != expected:
+        if expected is not None and file_sha256(path) not in expected:
             raise CorruptFileError(f"{path}: content does not match its SHA-256 in {MANIFEST} (modified or corrupted)")
         schema = pq.read_schema(path)
         if expected is None:  # unlisted (e.g. written by an older sslbench): read it whole, checksums verified
@@ -79,7 +88,7 @@ def quarantine(root: Path, path: Path, reason: str) -> Path:
     if target.exists():
         target = target.with_name(f"{target.name}.{datetime.now(timezone.utc):%Y%m%d%H%M%S%f}")
     os.replace(path, target)
-    _update_manifest(path.parent, path.name, None)
+    _update_manifest(path.parent, path.name, lambda old: [])
     entry = {"file": str(path.relative_to(root)), "moved_to": str(target.relative_to(root)), "reason": reason,
              "time": datetime.now(timezone.utc).isoformat()}
     with open(root / QUARANTINE / "log.jsonl", "a", encoding="utf-8") as log:

@@ -18,9 +18,8 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from results.integrity import CorruptFileError, check_file, quarantine, record_file
+from results.integrity import CorruptFileError, check_file, listed_write, quarantine
 from results.schema import PARTITION, TABLES, file_schema
-from ssl_models.files import atomic_path
 
 
 
@@ -41,9 +40,8 @@ def write_rows(root: Path, table: str, run_id: str, rows: Iterable[Mapping[str, 
     rows = [{name: row.get(name) for name in schema.names} for row in rows]
     folder = table_dir(root, table) / f"{PARTITION}={run_id}"
     path = folder / f"{part or uuid.uuid4().hex}.parquet"
-    with atomic_path(path) as temp:
+    with listed_write(path) as temp:
         pq.write_table(pa.Table.from_pylist(rows, schema=schema), temp, write_page_checksum=True)
-    record_file(path)
     return path
 
 

@@ -14,6 +14,7 @@ from ssl_models import augment, data
 from ssl_models.device import seeded_global_rng
 from ssl_models.encoders import build_encoder
 from ssl_models.files import atomic_path
+from ssl_models.stop import check_stop
 from ssl_models.objectives import OBJECTIVES, Objective, build_objective
 from ssl_models.train import pretrain
 from tasks.artefacts import checkpoint_path, record_path
@@ -42,6 +43,7 @@ def pretrain_job(job: JobSpec, split_file: str, bank_file: str | None, out_dir: 
 
     With ``use_cache``, a verified record of the same job (same content key) is returned instead of training.
     """
+    check_stop("pretraining")
     record = record_path(out_dir, "pretrain", job)
     fingerprint = split_fingerprint(split_file)
     path = checkpoint_path(out_dir, job)

@@ -17,6 +17,7 @@ import torch
 
 from ssl_models.augment.registry import build_augmentation
 from ssl_models.files import atomic_path, file_sha256, write_text_atomic
+from ssl_models.stop import check_stop
 
 BANK_FORMAT_VERSION = 2  # bumped whenever the views stored under the same key change (2: batched image views)
 NPY_MAGIC = b"\x93NUMPY"
@@ -69,6 +70,7 @@ def generate_bank(
                     bank[start:stop, view] = views.numpy()
                 if progress is not None:
                     progress(chunk + 1, n_chunks)
+                check_stop("view-bank generation")
             bank.flush()
         finally:
             del bank
