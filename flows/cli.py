@@ -7,13 +7,14 @@ choices, exits with code 2 and writes nothing.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
 
 from flows import runtime
 
-EXIT_OK, EXIT_JOBS_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_JOBS_FAILED, EXIT_USAGE, EXIT_SIGINT, EXIT_SIGTERM = 0, 1, 2, 130, 143
 
 
 class UsageError(ValueError):
@@ -260,8 +261,6 @@ def cmd_augment(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import os
-
     from benchmarks.plan import make_plan
     from benchmarks.suite import load_suite
 
@@ -310,13 +309,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "serve": lambda: cmd_serve(args), "clean": lambda: cmd_clean(args),
                 "reproduce": lambda: cmd_reproduce(args), "augment": lambda: cmd_augment(args)}
     try:
-        return handlers[args.command]()
+        code = handlers[args.command]()
     except ValueError as error:  # SuiteError, UnknownNameError, UsageError, bad values
         print(f"sslbench: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("sslbench: interrupted; finished jobs are kept in the tables", file=sys.stderr)
-        return 130
+        code = EXIT_SIGINT
+    if code in (EXIT_SIGINT, EXIT_SIGTERM):
+        # Rows are written and the server stopped; skip the interpreter's teardown (seconds of freeing torch and
+        # Prefect on a busy machine) so that the process ends promptly after the signal.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

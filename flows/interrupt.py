@@ -3,6 +3,7 @@ the run stays resumable); a second Ctrl-C stops at once. The exit code is 128 + 
 
 from __future__ import annotations
 
+import logging
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,8 +42,16 @@ def stop_on_signals() -> Iterator[Received]:
 
     clear_stop()
     previous = {signum: signal.signal(signum, handle) for signum in SIGNALS}
+    quiet = logging.getLogger("prefect.task_runs")
+    quiet.addFilter(_not_after_stop)
     try:
         yield received
     finally:
+        quiet.removeFilter(_not_after_stop)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def _not_after_stop(record: logging.LogRecord) -> bool:
+    """Drop Prefect's task-failure logs after a stop request: each stopped job is reported in one job line."""
+    return not stop_requested()

@@ -45,4 +45,14 @@ def tied_server() -> Iterator[str]:
     try:
         yield server.api_url
     finally:
+        _drain_to_server()
         server.stop()
+
+
+def _drain_to_server() -> None:
+    """Send the logs and events still queued for the server (else they fail after it stops)."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=5)
+    EventsWorker.drain_all(timeout=5)
