@@ -10,11 +10,15 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ssl_models.stop import stop_requested
+
 LOCK_NAME = ".sslbench.lock"
+POLL_SECONDS = 0.2
 _held: dict[Path, tuple[int, int]] = {}  # resolved lock path → (file descriptor, depth)
 _guard = threading.RLock()
 
@@ -28,6 +32,19 @@ def _holder(path: Path) -> str:
         return path.read_text().strip() or "unknown"
     except OSError:
         return "unknown"
+
+
+def _wait_for(fd: int) -> None:
+    """Poll for the lock (a blocking flock would outlast Ctrl-C: the kernel restarts it after the handler)."""
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if stop_requested():
+                os.close(fd)
+                raise KeyboardInterrupt from None
+            time.sleep(POLL_SECONDS)
 
 
 @contextmanager
@@ -51,7 +68,7 @@ def out_lock(out_dir: str | Path, wait: bool = True, on_wait: Callable[[str], No
                     raise OutputBusyError(f"{line}; wait for it to finish or use another --out") from None
                 if on_wait is not None:
                     on_wait(f"{line}; waiting for it to finish")
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                _wait_for(fd)
             os.ftruncate(fd, 0)
             os.write(fd, f"{os.getpid()}\n".encode())
             _held[path] = (fd, 1)

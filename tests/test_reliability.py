@@ -307,6 +307,29 @@ def test_ctrl_c_stops_training_records_interrupted_and_keeps_the_run_resumable(t
     assert not [p for p in (out / "tables").rglob("*.tmp")]
 
 
+@pytest.mark.slow
+def test_the_temporary_server_dies_with_its_parent_even_on_kill_9(prefect_env: dict[str, str]) -> None:
+    code = textwrap.dedent("""
+        import time
+        from flows import runtime; runtime.configure()
+        from prefect.server.api.server import SubprocessASGIServer
+        from flows.tied_server import tied_server
+        with tied_server():
+            print(SubprocessASGIServer().server_process.pid, flush=True)
+            time.sleep(300)
+    """)
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=prefect_env)
+    server = int(parent.stdout.readline())
+    assert os.getpgid(server) == server  # its own process group: the terminal's Ctrl-C does not reach it
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and subprocess.run(["kill", "-0", str(server)], capture_output=True).returncode == 0:
+        time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):
+        os.kill(server, 0)
+
+
 def test_shipped_suites_pass_the_range_checks() -> None:
     for name in ("quick", "standard", "graph", "timeseries", "byod", "families"):
         load_suite(name)
