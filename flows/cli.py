@@ -375,6 +375,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sslbench: interrupted; finished jobs are kept in the tables", file=sys.stderr)
         code = EXIT_SIGINT
+    except RuntimeError as error:
+        if type(error).__name__ != "ServerStartError":  # imported lazily: the CLI starts without Prefect
+            raise
+        print(f"sslbench: error: {error}", file=sys.stderr)
+        return EXIT_JOBS_FAILED
     if code in (EXIT_SIGINT, EXIT_SIGTERM):
         # Rows are written and the server stopped; skip the interpreter's teardown (seconds of freeing torch and
         # Prefect on a busy machine) so that the process ends promptly after the signal.

@@ -21,6 +21,10 @@ from unittest import mock
 PR_SET_PDEATHSIG = 1
 
 
+class ServerStartError(RuntimeError):
+    """The temporary Prefect server did not come up (it is stopped again; nothing was run)."""
+
+
 def _die_with_parent() -> Callable[[], None] | None:
     """A pre-exec function that sets PR_SET_PDEATHSIG = SIGTERM (None where prctl does not exist)."""
     if not sys.platform.startswith("linux"):
@@ -41,7 +45,14 @@ def tied_server() -> Iterator[str]:
     popen = functools.partial(subprocess.Popen, process_group=0, preexec_fn=_die_with_parent())
     server = prefect_server.SubprocessASGIServer()
     with mock.patch.object(prefect_server.subprocess, "Popen", popen):
-        server.start()
+        try:
+            server.start()
+        except Exception as error:  # noqa: BLE001 - Prefect lets httpx timeouts through while polling /health
+            server.stop()
+            raise ServerStartError(f"the temporary Prefect server did not start ({type(error).__name__}: "
+                                   f"{str(error).splitlines()[0] if str(error) else 'no detail'}); on a busy machine "
+                                   "raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS or start `prefect server start` "
+                                   "and set PREFECT_API_URL") from None
     try:
         yield server.api_url
     finally:
