@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,59 @@ class Suite:
 
 
 _TOP_KEYS = {f.name for f in dataclasses.fields(Suite)}
+_AUGMENT_KEYS = {"n_views", "options"}
+MAX_SEED = 2**32 - 1  # NumPy's seed range
+# Every numeric setting: (kind, lowest, highest, lowest excluded). One place, so every bound is stated once.
+RANGES: dict[str, tuple[type, float, float, bool]] = {
+    "embedding_dim": (int, 1, 65_536, False),
+    "test_fraction": (float, 0.0, 1.0, True),  # and below 1, checked with it
+    "seeds": (int, 0, MAX_SEED, False),
+    "augment.n_views": (int, 1, 1024, False),
+    "train.epochs": (int, 1, 100_000, False),
+    "train.batch_size": (int, 1, 1_000_000, False),
+    "train.learning_rate": (float, 0.0, 10.0, True),
+    "train.weight_decay": (float, 0.0, 10.0, False),
+    "probe.linear_c_grid": (float, 0.0, 1e12, True),
+    "probe.cv_folds": (int, 2, 100, False),
+    "probe.max_iter": (int, 1, 1_000_000, False),
+    "probe.knn_neighbours": (int, 1, 10_000, False),
+    "probe.kmeans_restarts": (int, 1, 1000, False),
+    "probe.unlabelled_clusters": (int, 2, 10_000, False),
+}
+
+
+def _in_range(key: str, value: Any) -> Any:
+    """``value`` of setting ``key`` if it has the setting's kind (a bool is no number), is finite and in range."""
+    kind, lowest, highest, open_low = RANGES[key]
+    if isinstance(value, list):
+        if not value:
+            raise SuiteError(f"'{key}' must not be empty")
+        return [_in_range(key, v) for v in value]
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not numeric or (kind is int and not isinstance(value, int)):
+        raise SuiteError(f"'{key}' must be {'an integer' if kind is int else 'a number'}, got {value!r}")
+    too_low = value <= lowest if open_low else value < lowest
+    if not math.isfinite(value) or too_low or value > highest or (key == "test_fraction" and value >= 1):
+        shown = (lambda x: str(int(x))) if kind is int else (lambda x: f"{x:g}")
+        low = f"above {shown(lowest)}" if open_low else f"at least {shown(lowest)}"
+        high = "below 1" if key == "test_fraction" else f"at most {shown(highest)}"
+        raise SuiteError(f"'{key}' must be {low} and {high}, got {value!r}")
+    return kind(value)
+
+
+def _checked_section(section: str, values: Any) -> dict[str, Any]:
+    """A ``[section]`` table with every ranged value checked."""
+    if not isinstance(values, Mapping):
+        raise SuiteError(f"[{section}] must be a table of settings, got {values!r}")
+    return {k: _in_range(f"{section}.{k}", v) if f"{section}.{k}" in RANGES else v for k, v in values.items()}
+
+
+def _table(raw: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """``raw[key]`` as a table (default empty); anything else is refused naming the key."""
+    value = raw.get(key, {})
+    if not isinstance(value, Mapping) or not all(isinstance(v, Mapping) for v in value.values()):
+        raise SuiteError(f"'{key}' must be a table of tables (e.g. [{key}.NAME]), got {value!r}")
+    return dict(value)
 
 
 def _typed(cls: type, values: Mapping[str, Any], where: str) -> Any:
@@ -112,13 +166,20 @@ def _string_list(raw: Mapping[str, Any], key: str, required: bool) -> tuple[str,
     return tuple(value)
 
 
+def _optional_string(raw: Mapping[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    if value is not None and not isinstance(value, str):
+        raise SuiteError(f"'{key}' must be a string, got {value!r}")
+    return value
+
+
 def suite_from_dict(raw: Mapping[str, Any]) -> Suite:
     """Validate a parsed suite mapping into a ``Suite``."""
     unknown = set(raw) - _TOP_KEYS
     if unknown:
         raise SuiteError(f"unknown suite key {', '.join(sorted(unknown))}; valid keys: {', '.join(sorted(_TOP_KEYS))}")
     variants = {}
-    for label, entry in dict(raw.get("variants", {})).items():
+    for label, entry in _table(raw, "variants").items():
         entry = dict(entry)
         entry.pop("label", None)
         kind = "objective" if "objective" in entry else "encoder" if "encoder" in entry else None
@@ -126,20 +187,26 @@ def suite_from_dict(raw: Mapping[str, Any]) -> Suite:
             kind = entry.pop("kind")
         if kind is None:
             raise SuiteError(f"variant '{label}' must name an 'objective' or an 'encoder'")
-        target = entry.pop(kind, None) or entry.pop("target")
+        target = entry.pop(kind, None) or entry.pop("target", None)
+        if not isinstance(target, str):
+            raise SuiteError(f"variant '{label}' must name its {kind} as a string, got {target!r}")
         pairs = tuple(entry.pop("pairs_with", ()))
         options = dict(entry.pop("options", {}))
         options.update(entry)
         variants[label] = Variant(label, kind, target, options, pairs)
     seeds = raw.get("seeds", [0])
-    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and s >= 0 for s in seeds):
-        raise SuiteError(f"'seeds' must be a non-empty list of non-negative integers, got {seeds!r}")
+    if not isinstance(seeds, (list, tuple)) or not seeds:
+        raise SuiteError(f"'seeds' must be a non-empty list of integers from 0 to {MAX_SEED}, got {seeds!r}")
+    seeds = _in_range("seeds", list(seeds))
     baselines = _string_list(raw, "baselines", required=False) if "baselines" in raw else BASELINES
     bad = set(baselines) - set(BASELINES)
     if bad:
         raise SuiteError(f"unknown baseline {', '.join(sorted(bad))}; valid baselines: {', '.join(BASELINES)}")
-    augment = dict(raw.get("augment", {}))
-    train = raw.get("train", {})
+    augment = _checked_section("augment", raw.get("augment", {}))
+    if unknown := set(augment) - _AUGMENT_KEYS:
+        raise SuiteError(f"unknown key {', '.join(sorted(unknown))} in [augment]; valid keys: {', '.join(sorted(_AUGMENT_KEYS))}")
+    train = _checked_section("train", raw.get("train", {}))
+    dataset_train = {name: _checked_section("train", values) for name, values in _table(raw, "dataset_train").items()}
     return Suite(
         name=str(raw.get("name", "custom")),
         description=str(raw.get("description", "")),
@@ -148,17 +215,17 @@ def suite_from_dict(raw: Mapping[str, Any]) -> Suite:
         objectives=_string_list(raw, "objectives", required=False),
         seeds=tuple(seeds),
         baselines=tuple(baselines),
-        embedding_dim=int(raw.get("embedding_dim", 64)),
-        test_fraction=float(raw.get("test_fraction", 0.2)),
+        embedding_dim=_in_range("embedding_dim", raw.get("embedding_dim", 64)),
+        test_fraction=_in_range("test_fraction", raw.get("test_fraction", 0.2)),
         train=_typed(TrainConfig, train, "train"),
-        dataset_train={name: dict(values) for name, values in dict(raw.get("dataset_train", {})).items()},
-        dataset_options={name: dict(values) for name, values in dict(raw.get("dataset_options", {})).items()},
-        augment=AugmentConfig(int(augment.get("n_views", 4)), {k: dict(v) for k, v in augment.get("options", {}).items()}),
-        probe=_typed(ProbeConfig, raw.get("probe", {}), "probe"),
-        objective_options={k: dict(v) for k, v in dict(raw.get("objective_options", {})).items()},
-        encoder_options={k: dict(v) for k, v in dict(raw.get("encoder_options", {})).items()},
+        dataset_train=dataset_train,
+        dataset_options=_table(raw, "dataset_options"),
+        augment=AugmentConfig(augment.get("n_views", 4), _table(augment, "options")),
+        probe=_typed(ProbeConfig, _checked_section("probe", raw.get("probe", {})), "probe"),
+        objective_options=_table(raw, "objective_options"),
+        encoder_options=_table(raw, "encoder_options"),
         variants=variants,
-        data_file=raw.get("data_file"),
+        data_file=_optional_string(raw, "data_file"),
         data_shape=tuple(raw["data_shape"]) if raw.get("data_shape") else None,
     )
 
@@ -204,4 +271,4 @@ def with_overrides(suite: Suite, **overrides: Any) -> Suite:
         changes.setdefault("datasets", ())
     if overrides.get("data_shape") is not None:
         changes["data_shape"] = tuple(overrides["data_shape"])
-    return dataclasses.replace(suite, **changes)
+    return suite_from_dict(dataclasses.replace(suite, **changes).to_dict())  # overrides meet the same checks

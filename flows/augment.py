@@ -14,6 +14,7 @@ from benchmarks.plan import make_plan
 from benchmarks.suite import suite_from_dict
 from flows.benchmark import bank_group
 from flows import progress
+from flows.out_lock import out_lock
 from tasks.data import generate_views_task, prepare_split_task
 
 
@@ -26,9 +27,10 @@ def augment_flow(suite: dict[str, Any], out_dir: str) -> list[str]:
         if job.n_views:
             wanted.setdefault(bank_group(job), job)
     paths = []
-    for index, job in enumerate(wanted.values(), start=1):
-        split = prepare_split_task(job, out_dir)
-        path = generate_views_task(job, split, out_dir)
-        progress.console.print(f"[{index}/{len(wanted)}] {job.dataset} · seed {job.seed} · {job.augmentation} × {job.n_views} views → {path}")
-        paths.append(path)
+    with out_lock(out_dir, on_wait=progress.console.print):
+        for index, job in enumerate(wanted.values(), start=1):
+            split = prepare_split_task(job, out_dir)
+            path = generate_views_task(job, split, out_dir)
+            progress.console.print(f"[{index}/{len(wanted)}] {job.dataset} · seed {job.seed} · {job.augmentation} × {job.n_views} views → {path}")
+            paths.append(path)
     return paths

@@ -4,7 +4,10 @@
 - Rows are written by this (the flow's) process only, as each job finishes, so concurrent workers
   (threads, processes, Dask) cannot corrupt or lose results.
 - Stages reuse verified cached artefacts keyed by content, so re-running a finished suite does no training
-  and a killed run resumes: its run id is kept while its marker exists (see ``find_resumable_run``).
+  and a killed run resumes: its run id is kept while its marker exists and the data file's content is unchanged
+  (see ``find_resumable_run``).
+- One process at a time writes an output folder (``flows.out_lock``). After a stop request (Ctrl-C, SIGTERM) the
+  running job stops within a training step and is recorded ``interrupted``; the run stays open, to be resumed.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ from __future__ import annotations
 import json
 import os
 import platform
+import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,10 +30,13 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from benchmarks.plan import JobSpec, Plan, make_plan
 from benchmarks.suite import Suite, suite_from_dict
 from flows import progress
+from flows.out_lock import out_lock
 from flows.runtime import git_sha, package_versions
 from results.schema import SCHEMA_VERSION
 from results.store import read_table, write_rows
 from ssl_models.device import default_device
+from ssl_models.files import file_sha256, write_text_atomic
+from ssl_models.stop import stop_requested
 from tasks.artefacts import run_marker
 from tasks.data import generate_views_task, prepare_split_task
 from tasks.evaluate import evaluate_baseline_task, evaluate_task
@@ -37,23 +44,38 @@ from tasks.pretrain import pretrain_task
 from tasks.report import build_report_task
 from tasks.results import JobOutcome, write_job
 
-DIVERGED = "DivergedError"
+STATUS_OF_ERROR = {"DivergedError": "diverged", "Interrupted": "interrupted"}
 
 
 def new_run_id(suite: Suite) -> str:
-    """``YYYYmmdd-HHMMSS-<suite hash>``: sortable by time, traceable to the suite's content."""
-    return f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{suite.content_hash()[:6]}"
+    """``YYYYmmdd-HHMMSS-<suite hash>-<4 random hex>``: sortable by time, traceable to the suite, unique."""
+    return f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{suite.content_hash()[:6]}-{secrets.token_hex(2)}"
 
 
-def find_resumable_run(out_dir: str | Path, suite: Suite) -> str | None:
-    """The latest unfinished run of the same suite content in ``out_dir`` (its marker is still there)."""
+def data_fingerprint(suite: Suite) -> str:
+    """SHA-256 of the suite's data file ('' for registered datasets, whose splits carry their own fingerprints)."""
+    return file_sha256(suite.data_file) if suite.data_file else ""
+
+
+def find_resumable_run(out_dir: str | Path, suite: Suite, notify: Callable[[str], None] | None = None) -> str | None:
+    """The latest unfinished run of the same suite content and data content in ``out_dir`` (marker still there).
+
+    A run of the same suite over a data file that has changed since is not resumed; ``notify`` gets one line.
+    """
     markers = sorted(run_marker(out_dir, "x").parent.glob("*.json"))
+    fingerprint = data_fingerprint(suite)
     for marker in reversed(markers):
         try:
-            if json.loads(marker.read_text()).get("suite_hash") == suite.content_hash():
-                return marker.stem
+            content = json.loads(marker.read_text())
         except (OSError, ValueError):
             continue
+        if content.get("suite_hash") != suite.content_hash():
+            continue
+        if content.get("data_sha256", "") == fingerprint:
+            return marker.stem
+        if notify is not None:
+            notify(f"data file {suite.data_file} changed since run {marker.stem} was interrupted; starting a new run")
+        return None
     return None
 
 
@@ -82,10 +104,10 @@ def _record_split(key: tuple, future: PrefectFuture, out_dir: str, run_id: str) 
     }], part=f"{dataset}-seed{seed}-test{test_fraction:g}")
 
 
-def _submit(plan: Plan, out_dir: str, use_cache: bool) -> tuple[dict[PrefectFuture, tuple[JobSpec, PrefectFuture | None]],
+def _submit(plan: Plan, out_dir: str, use_cache: bool) -> tuple[dict[PrefectFuture, tuple[JobSpec, list[PrefectFuture]]],
                                                                  dict[tuple, PrefectFuture]]:
-    """Submit every stage of every job; returns the final future of each job → (job, pretrain future), and the
-    split future of each split group. Nothing here waits: a task runner need not run tasks in submission order."""
+    """Submit every stage of every job; returns the final future of each job → (job, its stages' futures in order),
+    and the split future of each split group. Nothing here waits: a task runner need not run tasks in order."""
     splits: dict[tuple, PrefectFuture] = {}
     banks: dict[tuple, PrefectFuture] = {}
     for job in plan.jobs:
@@ -97,21 +119,27 @@ def _submit(plan: Plan, out_dir: str, use_cache: bool) -> tuple[dict[PrefectFutu
     finals = {}
     for job in plan.jobs:
         split = splits[split_group(job)]
+        bank = banks.get(bank_group(job))
         if job.uses_encoder:
-            trained = pretrain_task.submit(job, split, banks.get(bank_group(job)), out_dir, use_cache)
-            finals[evaluate_task.submit(job, split, trained, out_dir, use_cache)] = (job, trained)
+            trained = pretrain_task.submit(job, split, bank, out_dir, use_cache)
+            evaluated = evaluate_task.submit(job, split, trained, out_dir, use_cache)
+            finals[evaluated] = (job, [split, *([bank] if bank else []), trained, evaluated])
         else:
-            finals[evaluate_baseline_task.submit(job, split, out_dir, use_cache)] = (job, None)
+            evaluated = evaluate_baseline_task.submit(job, split, out_dir, use_cache)
+            finals[evaluated] = (job, [split, evaluated])
     return finals, splits
 
 
-def _outcome(job: JobSpec, trained: PrefectFuture | None, evaluated: PrefectFuture, seconds: float) -> JobOutcome:
+def _outcome(job: JobSpec, stages: list[PrefectFuture], seconds: float) -> JobOutcome:
+    """The job's outcome; a failed stage's own error is recorded (not the later stages' "upstream failed")."""
     try:
-        train_output = trained.result() if trained is not None else {}
-        evaluation = evaluated.result()
+        for stage in stages:
+            stage.result()
     except Exception as error:  # a failing job is recorded, never fatal to the grid
-        status = "diverged" if type(error).__name__ == DIVERGED else "failed"
+        status = STATUS_OF_ERROR.get(type(error).__name__, "failed")
         return JobOutcome(job, status, f"{type(error).__name__}: {error}", seconds)
+    train_output = stages[-2].result() if job.uses_encoder else {}
+    evaluation = stages[-1].result()
     cached = evaluation["cached"] and train_output.get("cached", True)
     return JobOutcome(job, "ok", "", seconds, evaluation["metrics"], list(train_output.get("history", [])),
                       dict(train_output), cached=cached)
@@ -129,11 +157,11 @@ def run_plan(plan: Plan, out_dir: str, run_id: str, use_cache: bool = True) -> l
     clock = time.perf_counter()
     offset = len(plan.jobs) - len(todo.jobs)
     for index, evaluated in enumerate(as_completed(list(finals)), start=offset + 1):
-        job, trained = finals[evaluated]
+        job, stages = finals[evaluated]
         if (key := split_group(job)) not in recorded:  # its split has finished: this job's stages needed it
             recorded.add(key)
             _record_split(key, splits[key], out_dir, run_id)
-        outcome = _outcome(job, trained, evaluated, time.perf_counter() - clock)
+        outcome = _outcome(job, stages, time.perf_counter() - clock)
         clock = time.perf_counter()
         write_job(out_dir, run_id, outcome)
         progress.job_line(index, len(plan.jobs), job, "cached" if outcome.cached else outcome.status,
@@ -161,24 +189,28 @@ def benchmark_flow(suite: dict[str, Any], out_dir: str, run_id: str | None = Non
     """
     validated = suite_from_dict(suite)
     plan = make_plan(validated)
-    if run_id is None:
-        run_id = (find_resumable_run(out_dir, validated) if use_cache else None) or new_run_id(validated)
-    marker = run_marker(out_dir, run_id)
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    if marker.exists():
-        started = datetime.fromisoformat(json.loads(marker.read_text())["started"])
-    else:
-        started = datetime.now(timezone.utc)
-        marker.write_text(json.dumps({"suite_hash": validated.content_hash(), "started": started.isoformat()}))
-    clock = time.perf_counter()
-    run_plan(plan, out_dir, run_id, use_cache)
-    statuses = read_table(out_dir, "jobs", {"run_id": run_id}).column("status").to_pylist()
-    n_failed = sum(status != "ok" for status in statuses)
-    _finish_run(out_dir, run_id, validated, started, len(statuses), n_failed)
-    report = build_report_task(out_dir, run_id)
-    return {"run_id": run_id, "report": report, "n_jobs": len(statuses), "n_failed": n_failed,
-            "seconds": time.perf_counter() - clock,
-            "skipped": [f"{s.dataset} · {s.encoder} · {s.objective}: {s.reason}" for s in plan.skipped]}
+    with out_lock(out_dir, on_wait=progress.console.print):
+        if run_id is None:
+            run_id = (find_resumable_run(out_dir, validated, progress.console.print) if use_cache else None) \
+                or new_run_id(validated)
+        marker = run_marker(out_dir, run_id)
+        if marker.exists():
+            started = datetime.fromisoformat(json.loads(marker.read_text())["started"])
+        else:
+            started = datetime.now(timezone.utc)
+            write_text_atomic(marker, json.dumps({"suite_hash": validated.content_hash(), "started": started.isoformat(),
+                                                  "data_sha256": data_fingerprint(validated)}))
+        clock = time.perf_counter()
+        run_plan(plan, out_dir, run_id, use_cache)
+        statuses = read_table(out_dir, "jobs", {"run_id": run_id}).column("status").to_pylist()
+        n_failed = sum(status != "ok" for status in statuses)
+        summary = {"run_id": run_id, "n_jobs": len(statuses), "n_failed": n_failed, "interrupted": stop_requested(),
+                   "skipped": [f"{s.dataset} · {s.encoder} · {s.objective}: {s.reason}" for s in plan.skipped]}
+        if summary["interrupted"]:  # the marker stays: the run resumes where it stopped
+            return {**summary, "report": None, "seconds": time.perf_counter() - clock}
+        _finish_run(out_dir, run_id, validated, started, len(statuses), n_failed)
+        report = build_report_task(out_dir, run_id)
+    return {**summary, "report": report, "seconds": time.perf_counter() - clock}
 
 
 def task_runner(kind: str = "thread", workers: int | None = None, dask_address: str | None = None) -> Any:
@@ -228,12 +260,10 @@ def api_shared_with_workers() -> Iterator[None]:
     """
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    from flows.tied_server import tied_server
+
     if PREFECT_API_URL.value():
         yield
         return
-    from prefect.server.api.server import SubprocessASGIServer
-
-    server = SubprocessASGIServer()  # the one a flow would start; it is stopped at exit as usual
-    server.start()
-    with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+    with tied_server() as api_url, temporary_settings(updates={PREFECT_API_URL: api_url}):
         yield

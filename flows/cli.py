@@ -7,13 +7,15 @@ choices, exits with code 2 and writes nothing.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Sequence
 
 from flows import runtime
 
-EXIT_OK, EXIT_JOBS_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_JOBS_FAILED, EXIT_USAGE, EXIT_SIGINT, EXIT_SIGTERM = 0, 1, 2, 130, 143
 
 
 class UsageError(ValueError):
@@ -113,7 +115,34 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", default="sslbench-out", help="output folder holding tables/")
     report.add_argument("--run", dest="run_id", help="run id (default: the latest run)")
     report.add_argument("--strict", action="store_true", help="refuse corrupt or foreign files in the tables folder")
+
+    verify = commands.add_parser("verify", help="check every table file (checksums, SHA-256 manifest), quarantine bad ones")
+    verify.add_argument("--out", default="sslbench-out", help="output folder holding tables/")
     return parser
+
+
+def _writable_out(out: str) -> str:
+    """``out`` if it is (or can become) a writable folder; else a UsageError naming it."""
+    path = Path(out)
+    existing = next((p for p in [path, *path.parents] if p.exists()), None)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--out {out} is a file, not a folder; pass a folder")
+    if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out} is not writable (no write permission in {existing}); pass a folder you can write")
+    return out
+
+
+def _known_run(out: str, run_id: str | None) -> str | None:
+    """``run_id`` if it names a run in ``out``'s tables (None stays None); else a UsageError listing the runs."""
+    if run_id is None:
+        return None
+    from results.store import read_table
+
+    known = set(read_table(out, "runs").column("run_id").to_pylist())
+    if run_id not in known:
+        shown = ", ".join(sorted(known)[-5:]) or "none"
+        raise UsageError(f"unknown run '{run_id}' in {out}; finished runs (latest 5): {shown}")
+    return run_id
 
 
 def cmd_list() -> int:
@@ -203,19 +232,27 @@ def _leaderboard(out_dir: str, run_id: str) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     suite, plan = _validated_suite(args)
+    _writable_out(args.out)
     runner_kind = "dask" if args.dask_address else args.task_runner
     from flows.benchmark import api_shared_with_workers, benchmark_flow, find_resumable_run, new_run_id, task_runner
+    from flows.interrupt import stop_on_signals
+    from flows.out_lock import out_lock
     from flows.progress import console
 
     runner = task_runner(runner_kind, args.workers, args.dask_address)
-    run_id = (None if args.no_cache else find_resumable_run(args.out, suite)) or new_run_id(suite)
-    console.print(f"sslbench: suite [bold]{suite.name}[/bold], {len(plan.jobs)} jobs"
-                  f" ({len(plan.skipped)} incompatible pairs skipped), run {run_id} → {args.out}")
-    for skipped in plan.skipped:
-        console.print(f"  skipped {skipped.dataset} · {skipped.encoder} · {skipped.objective}: {skipped.reason}")
-    with api_shared_with_workers():
-        summary = benchmark_flow.with_options(task_runner=runner)(
-            suite=suite.to_dict(), out_dir=str(args.out), run_id=run_id, use_cache=not args.no_cache)
+    with stop_on_signals() as received, out_lock(args.out, on_wait=console.print):
+        run_id = (None if args.no_cache else find_resumable_run(args.out, suite, console.print)) or new_run_id(suite)
+        console.print(f"sslbench: suite [bold]{suite.name}[/bold], {len(plan.jobs)} jobs"
+                      f" ({len(plan.skipped)} incompatible pairs skipped), run {run_id} → {args.out}")
+        for skipped in plan.skipped:
+            console.print(f"  skipped {skipped.dataset} · {skipped.encoder} · {skipped.objective}: {skipped.reason}")
+        with api_shared_with_workers():
+            summary = benchmark_flow.with_options(task_runner=runner)(
+                suite=suite.to_dict(), out_dir=str(args.out), run_id=run_id, use_cache=not args.no_cache)
+    if summary["interrupted"]:
+        console.print(f"run {run_id} interrupted: {summary['n_jobs'] - summary['n_failed']} jobs done and kept; "
+                      "run the same command again to resume")
+        return received.exit_code
     _leaderboard(args.out, run_id)
     out = Path(args.out)
     console.print(f"tables:  {out / 'tables'}  (runs, jobs, metrics, history)")
@@ -234,9 +271,25 @@ def cmd_report(args: argparse.Namespace) -> int:
 
         for table in ("runs", "jobs", "metrics", "history"):
             table_files(args.out, table, strict=True)
-    folder = build_report(args.out, args.run_id)
+    folder = build_report(args.out, _known_run(args.out, args.run_id))
     print(f"report: {folder / 'index.html'}")
     return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from flows.out_lock import out_lock
+    from results.integrity import verify_store
+    from results.schema import TABLES
+
+    if not (Path(args.out) / "tables").exists():
+        raise UsageError(f"no tables in {args.out}; pass --out with a folder sslbench wrote")
+    with out_lock(args.out, on_wait=print):
+        found = verify_store(Path(args.out), tuple(TABLES))
+    for problem in found.quarantined:
+        print(f"quarantined: {problem}")
+    print(f"{found.sound} table files sound, {len(found.quarantined)} quarantined to {Path(args.out) / 'quarantine'}, "
+          f"{found.temp_removed} leftover temp files removed")
+    return EXIT_JOBS_FAILED if found.quarantined else EXIT_OK
 
 
 def cmd_augment(args: argparse.Namespace) -> int:
@@ -245,6 +298,7 @@ def cmd_augment(args: argparse.Namespace) -> int:
 
     suite = with_overrides(load_suite(args.suite), datasets=args.datasets, seeds=args.seeds)
     make_plan(suite)
+    _writable_out(args.out)
     from flows.augment import augment_flow
 
     paths = augment_flow(suite=suite.to_dict(), out_dir=str(args.out))
@@ -253,8 +307,6 @@ def cmd_augment(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import os
-
     from benchmarks.plan import make_plan
     from benchmarks.suite import load_suite
 
@@ -295,21 +347,46 @@ def cmd_clean(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _one_line_warning(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:
+    """Show a quarantined table file as one line; any other warning as Python shows it."""
+    if category.__name__ == "QuarantinedFileWarning":
+        print(f"sslbench: warning: {message}", file=sys.stderr)
+    else:
+        _python_showwarning(message, category, *args, **kwargs)  # type: ignore[arg-type]
+
+
+_python_showwarning = warnings.showwarning
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     runtime.configure(verbose=args.verbose)
+    warnings.showwarning = _one_line_warning
     handlers = {"list": cmd_list, "run": lambda: cmd_run(args), "report": lambda: cmd_report(args),
                 "serve": lambda: cmd_serve(args), "clean": lambda: cmd_clean(args),
-                "reproduce": lambda: cmd_reproduce(args), "augment": lambda: cmd_augment(args)}
+                "reproduce": lambda: cmd_reproduce(args), "augment": lambda: cmd_augment(args),
+                "verify": lambda: cmd_verify(args)}
     try:
-        return handlers[args.command]()
+        code = handlers[args.command]()
     except ValueError as error:  # SuiteError, UnknownNameError, UsageError, bad values
         print(f"sslbench: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("sslbench: interrupted; finished jobs are kept in the tables", file=sys.stderr)
-        return 130
+        code = EXIT_SIGINT
+    except RuntimeError as error:
+        if type(error).__name__ != "ServerStartError":  # imported lazily: the CLI starts without Prefect
+            raise
+        print(f"sslbench: error: {error}", file=sys.stderr)
+        return EXIT_JOBS_FAILED
+    if code in (EXIT_SIGINT, EXIT_SIGTERM):
+        # Rows are written and the server stopped; skip the interpreter's teardown (seconds of freeing torch and
+        # Prefect on a busy machine) so that the process ends promptly after the signal.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@
 
 from results.query import compare_runs, leaderboard, load, self_supervised, summarise
 from results.schema import SCHEMA_VERSION, TABLES
-from results.store import CorruptFileError, read_table, write_rows
+from results.store import CorruptFileError, QuarantinedFileWarning, read_table, write_rows
 
-__all__ = ["SCHEMA_VERSION", "TABLES", "CorruptFileError", "compare_runs", "leaderboard", "load", "read_table",
+__all__ = ["SCHEMA_VERSION", "TABLES", "CorruptFileError", "QuarantinedFileWarning", "compare_runs", "leaderboard", "load", "read_table",
            "self_supervised", "summarise", "write_rows"]

@@ -14,7 +14,6 @@ Modules: ``report_stats`` (the rules), ``report_tables`` (sections), ``report_pl
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +23,7 @@ from results.query import load
 from results.report_render import Section, html_page, markdown
 from results.report_stats import SAME_AS_BEST_RULE, nemenyi_critical_difference
 from results.store import read_table
+from ssl_models.files import write_text_atomic
 
 __all__ = ["Section", "build_report"]
 
@@ -127,12 +127,6 @@ def _sections(root: Path, run_id: str, folder: Path) -> list[Section]:
                            report_tables.failures_table(jobs)) if s is not None])
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_text(text, encoding="utf-8")
-    os.replace(temp, path)
-
-
 def build_report(root: str | Path, run_id: str | None = None) -> Path:
     """Write the report of ``run_id`` (default: the latest run) and return its folder."""
     root = Path(root)
@@ -144,6 +138,6 @@ def build_report(root: str | Path, run_id: str | None = None) -> Path:
     folder = root / "reports" / run_id
     folder.mkdir(parents=True, exist_ok=True)
     sections = _sections(root, run_id, folder)
-    _write_atomic(folder / "report.md", markdown(sections))
-    _write_atomic(folder / "index.html", html_page(sections, f"sslbench report {run_id}"))
+    write_text_atomic(folder / "report.md", markdown(sections))
+    write_text_atomic(folder / "index.html", html_page(sections, f"sslbench report {run_id}"))
     return folder

@@ -2,12 +2,13 @@
 
 Layout: ``ROOT/tables/<table>/run_id=<run_id>/<part>.parquet``. Each write goes to a ``.``-prefixed temp
 file in the same folder and is renamed into place, so a reader never sees half a file; the part name is
-the job id, so writing a job twice replaces it instead of duplicating its rows.
+the job id, so writing a job twice replaces it instead of duplicating its rows. Files carry Parquet page
+checksums (verified on read) and a SHA-256 in their folder's manifest (see ``results.integrity``); a file that
+fails a check is quarantined with a warning naming it (or raised, when strict).
 """
 
 from __future__ import annotations
 
-import os
 import uuid
 import warnings
 from pathlib import Path
@@ -17,11 +18,13 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from results.schema import PARTITION, REQUIRED_COLUMNS, TABLES, file_schema
+from results.integrity import CorruptFileError, check_file, listed_write, quarantine
+from results.schema import PARTITION, TABLES, file_schema
 
 
-class CorruptFileError(ValueError):
-    """A file in the tables folder that is not a readable Parquet file of the expected table."""
+
+class QuarantinedFileWarning(UserWarning):
+    """A table file failed its integrity check and was moved to the quarantine folder."""
 
 
 def table_dir(root: Path, table: str) -> Path:
@@ -36,26 +39,14 @@ def write_rows(root: Path, table: str, run_id: str, rows: Iterable[Mapping[str, 
     schema = file_schema(table)
     rows = [{name: row.get(name) for name in schema.names} for row in rows]
     folder = table_dir(root, table) / f"{PARTITION}={run_id}"
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{part or uuid.uuid4().hex}.parquet"
-    temp = folder / f".{path.name}.{uuid.uuid4().hex}.tmp"
-    pq.write_table(pa.Table.from_pylist(rows, schema=schema), temp)
-    os.replace(temp, path)
+    with listed_write(path) as temp:
+        pq.write_table(pa.Table.from_pylist(rows, schema=schema), temp, write_page_checksum=True)
     return path
 
 
-def _check_file(path: Path, table: str) -> None:
-    try:
-        schema = pq.read_schema(path)
-    except (pa.ArrowInvalid, OSError) as error:
-        raise CorruptFileError(f"{path}: not a readable Parquet file ({error})") from None
-    missing = REQUIRED_COLUMNS[table] - set(schema.names)
-    if missing:
-        raise CorruptFileError(f"{path}: not a '{table}' table file (lacks {', '.join(sorted(missing))})")
-
-
 def table_files(root: Path, table: str, strict: bool = False, run_ids: Iterable[str] | None = None) -> list[Path]:
-    """The valid Parquet files of ``table``; a corrupt or foreign file is skipped with a warning (raised if strict)."""
+    """The sound Parquet files of ``table``; an unsound one is quarantined with a warning (raised if strict)."""
     folder = table_dir(root, table)
     if not folder.exists():
         return []
@@ -65,11 +56,12 @@ def table_files(root: Path, table: str, strict: bool = False, run_ids: Iterable[
         if path.name.startswith((".", "_")) or (wanted is not None and path.parent.name not in wanted):
             continue
         try:
-            _check_file(path, table)
+            check_file(path, table)
         except CorruptFileError as error:
             if strict:
                 raise
-            warnings.warn(f"skipping {error}", stacklevel=2)
+            moved = quarantine(Path(root), path, str(error))
+            warnings.warn(f"{error}; moved to {moved}", QuarantinedFileWarning, stacklevel=2)
             continue
         files.append(path)
     return files
@@ -87,7 +79,8 @@ def read_table(root: Path, table: str, filters: Mapping[str, Any] | None = None,
     files = table_files(root, table, strict=strict, run_ids=run_ids)
     if not files:
         return schema.empty_table()
-    dataset = ds.dataset([str(f) for f in files], schema=schema, format="parquet",
+    parquet = ds.ParquetFileFormat(default_fragment_scan_options=ds.ParquetFragmentScanOptions(page_checksum_verification=True))
+    dataset = ds.dataset([str(f) for f in files], schema=schema, format=parquet,
                          partitioning=ds.partitioning(pa.schema([(PARTITION, pa.string())]), flavor="hive"),
                          partition_base_dir=str(table_dir(root, table)))
     expression = None

@@ -12,6 +12,7 @@ import torch
 
 from ssl_models.device import default_device
 from ssl_models.objectives.base import Batch, Objective
+from ssl_models.stop import check_stop
 
 
 class DivergedError(RuntimeError):
@@ -125,6 +126,7 @@ def pretrain(
             optimizer.step()
             scheduler.step()
             objective.after_step()
+            check_stop(f"training epoch {epoch + 1}")
             total += loss.item() * len(batch.inputs)
             count += len(batch.inputs)
         seen += count

@@ -15,14 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
+from ssl_models.files import file_sha256, write_text_atomic
 
 
 def _payload_sha(payload: Any) -> str:
@@ -30,26 +23,30 @@ def _payload_sha(payload: Any) -> str:
 
 
 def save_record(path: Path, payload: dict[str, Any], files: list[str | Path] = ()) -> None:
-    """Write a verified record atomically; ``files`` are hashed now and re-checked on every load."""
-    record = {"payload": payload, "sha256": _payload_sha(payload), "files": {str(f): file_sha256(f) for f in files}}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_text(json.dumps(record, sort_keys=True))
-    os.replace(temp, path)
+    """Write a verified record atomically; ``files`` are hashed now and re-checked on every load.
+
+    File paths are stored relative to the record's folder, so an output folder can be moved or copied.
+    """
+    path = Path(path)
+    hashes = {os.path.relpath(Path(f).absolute(), path.parent.absolute()): file_sha256(f) for f in files}
+    record = {"payload": payload, "sha256": _payload_sha(payload), "files": hashes}
+    write_text_atomic(path, json.dumps(record, sort_keys=True))
 
 
 def load_record(path: Path) -> dict[str, Any] | None:
     """The payload of a valid record, or None when it is missing, unreadable or fails a hash check."""
+    path = Path(path)
     try:
         record = json.loads(path.read_text())
         payload = record["payload"]
         if _payload_sha(payload) != record["sha256"]:
             return None
-        for file, expected in record["files"].items():
-            if not Path(file).exists() or file_sha256(file) != expected:
+        files = [path.parent / name for name in record["files"]]
+        for file, expected in zip(files, record["files"].values()):
+            if not file.is_file() or file_sha256(file) != expected:
                 return None
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    for used in [path, *record["files"]]:
+    for used in [path, *files]:
         os.utime(used)
     return payload

@@ -9,6 +9,7 @@ from prefect import task
 
 from benchmarks.plan import JobSpec
 from ssl_models import augment, data
+from ssl_models.stop import check_stop
 from tasks.artefacts import bank_path, split_path
 from tasks.cache import load_record, save_record
 
@@ -40,6 +41,7 @@ def prepare_split(job: JobSpec, out_dir: str, use_cache: bool = True) -> str:
     The dataset is loaded every time and its split's fingerprint compared with the cached one, so a dataset whose
     content changed (a new loader version, an edited data file) never reuses a stale split.
     """
+    check_stop("split preparation")
     path = split_path(out_dir, job)
     record = path.with_suffix(".json")
     split = load_split(job)

@@ -15,6 +15,7 @@ from ssl_models.baselines import PCA, raw_features
 from ssl_models.evaluate import collapse_diagnostics, embed, evaluate_embeddings
 from ssl_models.evaluate.extra import EvaluationContext, run_extra_evaluators
 from ssl_models.evaluate.subspace import linear_autoencoder_vs_pca
+from ssl_models.stop import check_stop
 from tasks.artefacts import record_path
 from tasks.cache import load_record, save_record
 from tasks.data import split_fingerprint
@@ -43,6 +44,7 @@ DIMENSIONAL_COLLAPSE_FRACTION = 0.1
 
 def _cached(job: JobSpec, out_dir: str, split_file: str, use_cache: bool, compute: Callable[[], dict[str, float]]) -> dict[str, Any]:
     """A verified record of the same job on the same split content, or ``compute()`` stored as one."""
+    check_stop("evaluation")
     record = record_path(out_dir, f"evaluate-v{EVALUATION_VERSION}", job)
     fingerprint = split_fingerprint(split_file)
     if use_cache and (cached := load_record(record)) is not None and cached.get("split") == fingerprint:

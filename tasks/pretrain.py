@@ -13,6 +13,8 @@ from benchmarks.plan import JobSpec
 from ssl_models import augment, data
 from ssl_models.device import seeded_global_rng
 from ssl_models.encoders import build_encoder
+from ssl_models.files import atomic_path
+from ssl_models.stop import check_stop
 from ssl_models.objectives import OBJECTIVES, Objective, build_objective
 from ssl_models.train import pretrain
 from tasks.artefacts import checkpoint_path, record_path
@@ -44,10 +46,12 @@ def pretrain_job(job: JobSpec, split_file: str, bank_file: str | None, out_dir: 
 
     With ``use_cache``, a verified record of the same job (same content key) is returned instead of training.
     """
+    check_stop("pretraining")
     record = record_path(out_dir, "pretrain", job)
     fingerprint = split_fingerprint(split_file)
+    path = checkpoint_path(out_dir, job)
     if use_cache and (cached := load_record(record)) is not None and cached.get("split") == fingerprint:
-        return {**cached, "cached": True}
+        return {**cached, "checkpoint": str(path), "cached": True}
     split = data.SplitData.load(Path(split_file))
     if job.objective_name == "supervised" and not split.labelled:
         raise ValueError(f"dataset '{job.dataset}' has no labels, so the supervised baseline cannot run")
@@ -60,16 +64,13 @@ def pretrain_job(job: JobSpec, split_file: str, bank_file: str | None, out_dir: 
         result = pretrain(objective, split.x_train, job.train, job.seed, labels=split.y_train, bank=bank)
         history, samples_per_second = result.history, result.samples_per_second
     seconds = time.perf_counter() - started
-    path = checkpoint_path(out_dir, job)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.tmp")
-    torch.save({k: v.detach().cpu() for k, v in objective.state_dict().items()}, temp)
-    temp.replace(path)
-    output = {"checkpoint": str(path), "history": history, "train_seconds": seconds,
+    with atomic_path(path) as temp:
+        torch.save({k: v.detach().cpu() for k, v in objective.state_dict().items()}, temp)
+    output = {"history": history, "train_seconds": seconds,
               "samples_per_second": samples_per_second, "parameters": objective.encoder.parameter_count(),
               "split": fingerprint}
     save_record(record, output, files=[path])
-    return {**output, "cached": False}
+    return {**output, "checkpoint": str(path), "cached": False}
 
 
 pretrain_task = task(pretrain_job, name="pretrain")

@@ -174,3 +174,27 @@ def test_graph_data_encoders_and_augmentations_import_pyg_without_its_warning() 
             "build_encoder('gnn', split.x_train.shape[1:], 8)\n")
     result = subprocess.run([sys.executable, "-W", "error::FutureWarning", "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+class _Hostile:
+    """Unpickling this object creates a marker file: proof that code from the data folder ran."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple:
+        return (Path.touch, (self.marker,))
+
+
+def test_a_hostile_processed_pyg_file_never_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pickle
+
+    write_tu_folder(tmp_path / "TUDataset" / "MUTAG" / "raw", "MUTAG")
+    monkeypatch.setenv("SSLBENCH_DATA", str(tmp_path))
+    data.DATASETS.get("mutag")()  # PyG writes processed/
+    processed = tmp_path / "TUDataset" / "MUTAG" / "processed"
+    marker = tmp_path / "code-ran"
+    for name in ("data.pt", "pre_transform.pt", "pre_filter.pt"):
+        (processed / name).write_bytes(pickle.dumps(_Hostile(marker)))
+    raw = data.DATASETS.get("mutag")()
+    assert not marker.exists() and raw.labels.tolist() == [1, 0, 1]

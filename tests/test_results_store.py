@@ -87,15 +87,16 @@ def test_column_missing_from_an_old_file_reads_as_null(tmp_path: Path) -> None:
     assert jobs.loc[0, "dataset"] == "digits" and pd.isna(jobs.loc[0, "samples_per_second"])
 
 
-def test_corrupt_file_is_skipped_with_a_warning_naming_it(store: Path) -> None:
+def test_corrupt_file_is_quarantined_with_a_warning_naming_it(store: Path) -> None:
     bad = store / "tables" / "metrics" / "run_id=r1" / "broken.parquet"
     good = next((store / "tables" / "metrics" / "run_id=r1").glob("a0.parquet")).read_bytes()
     bad.write_bytes(good[: len(good) // 2])
+    with pytest.raises(CorruptFileError, match="broken.parquet"):
+        results.load(store, strict=True)
     with pytest.warns(UserWarning, match="broken.parquet"):
         df = results.load(store)
     assert len(df) == 3
-    with pytest.raises(CorruptFileError, match="broken.parquet"):
-        results.load(store, strict=True)
+    assert not bad.exists() and (store / "quarantine" / bad.relative_to(store)).exists()
 
 
 def test_foreign_parquet_file_is_not_read_as_data(store: Path) -> None:

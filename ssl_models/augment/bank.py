@@ -16,6 +16,8 @@ import numpy as np
 import torch
 
 from ssl_models.augment.registry import build_augmentation
+from ssl_models.files import atomic_path, file_sha256, write_text_atomic
+from ssl_models.stop import check_stop
 
 BANK_FORMAT_VERSION = 2  # bumped whenever the views stored under the same key change (2: batched image views)
 NPY_MAGIC = b"\x93NUMPY"
@@ -35,14 +37,6 @@ def bank_key(data_fingerprint: str, augmentation: str, options: dict[str, Any], 
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def generate_bank(
     inputs: np.ndarray,
     augmentation: str,
@@ -60,33 +54,31 @@ def generate_bank(
     if n_views < 1:
         raise ValueError(f"n_views must be at least 1, got {n_views}")
     augment = build_augmentation(augmentation, tuple(inputs.shape[1:]), options)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.tmp")
-    bank = np.lib.format.open_memmap(temp, mode="w+", dtype=np.float32, shape=(len(inputs), n_views, *inputs.shape[1:]))
     n_chunks = (len(inputs) + chunk_size - 1) // chunk_size
-    try:
-        for chunk in range(n_chunks):
-            start, stop = chunk * chunk_size, min(len(inputs), (chunk + 1) * chunk_size)
-            batch = torch.from_numpy(np.ascontiguousarray(inputs[start:stop], dtype=np.float32))
-            for view in range(n_views):
-                chunk_seed = (seed * 1_000_003 + view * 10_007 + chunk) % 2**63
-                views = augment(batch, chunk_seed)
-                if tuple(views.shape) != tuple(batch.shape):
-                    raise ValueError(f"augmentation '{augmentation}' turned a batch of shape {tuple(batch.shape)} "
-                                     f"into {tuple(views.shape)}; augmentations must keep the shape")
-                bank[start:stop, view] = views.numpy()
-            if progress is not None:
-                progress(chunk + 1, n_chunks)
-        bank.flush()
-    except BaseException:
-        del bank
-        temp.unlink(missing_ok=True)
-        raise
-    del bank
-    meta = {"shape": [len(inputs), n_views, *inputs.shape[1:]], "dtype": "float32", "sha256": _file_sha256(temp),
+    with atomic_path(path) as temp:
+        bank = np.lib.format.open_memmap(temp, mode="w+", dtype=np.float32, shape=(len(inputs), n_views, *inputs.shape[1:]))
+        try:
+            for chunk in range(n_chunks):
+                start, stop = chunk * chunk_size, min(len(inputs), (chunk + 1) * chunk_size)
+                batch = torch.from_numpy(np.ascontiguousarray(inputs[start:stop], dtype=np.float32))
+                for view in range(n_views):
+                    chunk_seed = (seed * 1_000_003 + view * 10_007 + chunk) % 2**63
+                    views = augment(batch, chunk_seed)
+                    if tuple(views.shape) != tuple(batch.shape):
+                        raise ValueError(f"augmentation '{augmentation}' turned a batch of shape {tuple(batch.shape)} "
+                                         f"into {tuple(views.shape)}; augmentations must keep the shape")
+                    bank[start:stop, view] = views.numpy()
+                if progress is not None:
+                    progress(chunk + 1, n_chunks)
+                check_stop("view-bank generation")
+            bank.flush()
+        finally:
+            del bank
+        sha256 = file_sha256(temp)
+    # The sidecar is written after its array is in place: a bank is valid only once both agree.
+    meta = {"shape": [len(inputs), n_views, *inputs.shape[1:]], "dtype": "float32", "sha256": sha256,
             "augmentation": augmentation, "options": options, "seed": seed, "version": BANK_FORMAT_VERSION}
-    _sidecar(path).write_text(json.dumps(meta, default=str))
-    temp.replace(path)
+    write_text_atomic(_sidecar(path), json.dumps(meta, default=str))
     return path
 
 
@@ -131,7 +123,7 @@ def open_bank(path: Path, verify: bool = True, expected_shape: tuple[int, ...] |
                                        or tuple(bank.shape[2:]) != tuple(expected_shape[1:])):
         raise BankError(f"view bank {path} has shape {list(bank.shape)}, which does not fit data of shape "
                         f"{list(expected_shape)} (expected [N, V, *sample_shape])")
-    if verify and _file_sha256(path) != meta["sha256"]:
+    if verify and file_sha256(path) != meta["sha256"]:
         raise BankError(f"view bank {path} does not match its recorded SHA-256 (modified or corrupted)")
     return bank
 

@@ -9,6 +9,8 @@ from typing import Callable
 
 import numpy as np
 
+from ssl_models.files import atomic_path
+
 MODALITIES = ("image", "sequence", "graph", "vector")
 
 
@@ -91,11 +93,8 @@ class SplitData:
         if self.y_train is not None:
             arrays.update(y_train=self.y_train, y_test=self.y_test)
         arrays.update({f"extra__{key}": value for key, value in self.extras.items()})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".{path.name}.tmp")
-        with open(temp, "wb") as handle:
+        with atomic_path(path) as temp, open(temp, "wb") as handle:
             np.savez(handle, **arrays)
-        temp.replace(path)
 
     @classmethod
     def load(cls, path: Path) -> "SplitData":

@@ -23,6 +23,7 @@ from ssl_models.data.graph_format import pack_graph
 from ssl_models.data.mnist5k import load_mnist5k
 from ssl_models.data.registry import register_dataset
 from ssl_models.data.storage import data_root
+from ssl_models.files import atomic_path
 
 MAX_SUPERPIXELS = 75
 N_NEIGHBOURS = 8
@@ -105,11 +106,8 @@ def cached_graphs(images: np.ndarray) -> np.ndarray:
         except (OSError, ValueError, KeyError):
             pass
     graphs = images_to_graphs(images)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.tmp")
-    with open(temp, "wb") as handle:
+    with atomic_path(path) as temp, open(temp, "wb") as handle:
         np.savez(handle, graphs=graphs)
-    temp.replace(path)
     return graphs
 
 

@@ -5,6 +5,11 @@ NAME_graph_indicator.txt, NAME_graph_labels.txt, NAME_node_labels.txt, ...) and 
 use. Node features are PyG's one-hot node labels (degree / 10 when a set has none); edges are undirected,
 unweighted. Graphs with more than ``max_nodes`` nodes are dropped (a warning says how many), so the dense
 (N, M, 1 + F + M) array stays small: PROTEINS has a few graphs of up to 620 nodes among 1,113 of ~39.
+
+Safe loading: PyG unpickles files it finds under ``processed/`` (``pre_transform.pt`` and ``pre_filter.pt`` with
+``weights_only=False``, ``data.pt`` falling back to it), so a tampered data folder would run code. The
+processed files are therefore never read as found: they are rebuilt from the raw text files on every load
+(``force_reload``; a second or two for these sets), and only files written by this load are read back.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ def open_tu(tu_name: str) -> TUDataset:
     root = data_root() / "TUDataset"
     raw = root / tu_name / "raw"
     try:
-        return TUDataset(str(root), tu_name)
+        return TUDataset(str(root), tu_name, force_reload=True)
     except Exception as error:  # noqa: BLE001 - PyG/fsspec raise many types for a failed download
         if all((raw / f"{tu_name}_{part}.txt").is_file() for part in ("A", "graph_indicator")):
             raise

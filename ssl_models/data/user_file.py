@@ -13,6 +13,7 @@ and the column.
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -27,11 +28,48 @@ class UserDataError(ValueError):
     """A user data file that cannot be used; the message names the file and the column."""
 
 
+MIN_EXAMPLES_PER_CLASS = 2  # a stratified split puts one in train and one in test
+NUMPY_READ_ERRORS = (ValueError, OSError, EOFError, MemoryError, zipfile.BadZipFile, KeyError)
+
+
+def _unreadable(path: Path, error: BaseException) -> UserDataError:
+    """One line for a NumPy file that cannot be read (pickled objects, truncation, a header that lies)."""
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if "pickle" in text or "Python objects" in text:
+        text = "it holds Python objects (dtype object), which sslbench never unpickles; store numeric arrays"
+    elif isinstance(error, MemoryError):
+        text = "its header declares an array larger than memory"
+    return UserDataError(f"{path}: not a readable {path.suffix} file ({text})")
+
+
+def _read_npy(path: Path) -> np.ndarray:
+    """The array of a .npy file, memory-mapped after checking that its header's shape fits the file's size."""
+    try:
+        with open(path, "rb") as handle:
+            version = np.lib.format.read_magic(handle)
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read_header(handle)
+            needed = handle.tell() + int(np.prod(shape, dtype=np.float64) * dtype.itemsize)
+        if needed > path.stat().st_size:
+            raise UserDataError(f"{path}: its header declares shape {shape} ({dtype}), more data than the file holds "
+                                f"(truncated or damaged)")
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+    except UserDataError:
+        raise
+    except NUMPY_READ_ERRORS as error:
+        raise _unreadable(path, error) from None
+
+
 def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    with np.load(path, allow_pickle=False) as archive:
-        if "inputs" not in archive:
-            raise UserDataError(f"{path}: no array 'inputs' (arrays present: {', '.join(archive.files) or 'none'})")
-        return archive["inputs"], archive.get("labels"), archive.get("split")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if "inputs" not in archive:
+                raise UserDataError(f"{path}: no array 'inputs' (arrays present: {', '.join(archive.files) or 'none'})")
+            return archive["inputs"], archive.get("labels"), archive.get("split")
+    except UserDataError:
+        raise
+    except NUMPY_READ_ERRORS as error:
+        raise _unreadable(path, error) from None
 
 
 def _read_parquet(path: Path, input_shape: tuple[int, ...] | None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
@@ -70,7 +108,7 @@ def load_user_file(path: Path, name: str | None = None, input_shape: tuple[int, 
     if suffix == ".npz":
         inputs, labels, split = _read_npz(path)
     elif suffix == ".npy":
-        inputs, labels, split = np.load(path, allow_pickle=False), None, None
+        inputs, labels, split = _read_npy(path), None, None
     elif suffix == ".parquet":
         inputs, labels, split = _read_parquet(path, input_shape)
     else:
@@ -79,10 +117,12 @@ def load_user_file(path: Path, name: str | None = None, input_shape: tuple[int, 
         if int(np.prod(input_shape)) != int(np.prod(inputs.shape[1:])):
             raise UserDataError(f"{path}: 'inputs' examples have shape {inputs.shape[1:]}, not the declared {input_shape}")
         inputs = inputs.reshape(len(inputs), *input_shape)
+    if inputs.ndim >= 1 and len(inputs) < 2:
+        raise UserDataError(f"{path}: 'inputs' has {len(inputs)} examples; a train/test split needs at least 2")
     if inputs.ndim < 2 or inputs.ndim - 1 not in SHAPE_MODALITY:
         raise UserDataError(f"{path}: 'inputs' has shape {inputs.shape}; need (N, F), (N, C, T) or (N, C, H, W)")
-    if not np.issubdtype(inputs.dtype, np.number):
-        raise UserDataError(f"{path}: 'inputs' must be numeric, got dtype {inputs.dtype}")
+    if not (np.issubdtype(inputs.dtype, np.integer) or np.issubdtype(inputs.dtype, np.floating)):
+        raise UserDataError(f"{path}: 'inputs' must hold real numbers (integers or floats), got dtype {inputs.dtype}")
     inputs = inputs.astype(np.float32)
     bad = ~np.isfinite(inputs.reshape(len(inputs), -1)).all(axis=1)
     if bad.any():
@@ -90,14 +130,24 @@ def load_user_file(path: Path, name: str | None = None, input_shape: tuple[int, 
     label_column = "labels" if suffix != ".parquet" else "label"
     codes = None
     if labels is not None:
+        if labels.ndim != 1:
+            raise UserDataError(f"{path}: '{label_column}' must be one label per example (shape (N,)), got shape {labels.shape}")
         if len(labels) != len(inputs):
             raise UserDataError(f"{path}: '{label_column}' has {len(labels)} entries but there are {len(inputs)} inputs")
-        if any(v is None for v in labels.tolist()):
-            raise UserDataError(f"{path}: '{label_column}' has missing values; label every example or drop the column")
-        classes, codes = np.unique(labels, return_inverse=True)
+        if labels.dtype.kind not in "biufUS" and not all(isinstance(v, (str, int)) for v in labels.tolist()):
+            raise UserDataError(f"{path}: '{label_column}' must hold integers or strings (missing values are not "
+                                f"allowed), got dtype {labels.dtype}")
+        if labels.dtype.kind == "f" and not np.isfinite(labels).all():
+            raise UserDataError(f"{path}: '{label_column}' has NaN or infinite values; label every example or drop the column")
+        if labels.dtype.kind == "c":
+            raise UserDataError(f"{path}: '{label_column}' must hold integers or strings, got dtype {labels.dtype}")
+        classes, codes, counts = np.unique(labels, return_inverse=True, return_counts=True)
         if len(classes) < 2:
-            raise UserDataError(f"{path}: '{label_column}' has a single class ({classes[0]!r}); probes need at least two "
+            raise UserDataError(f"{path}: '{label_column}' has a single class ({classes[0].item()!r}); probes need at least two "
                                 f"(drop the column to treat the data as unlabelled)")
+        if (small := classes[counts < MIN_EXAMPLES_PER_CLASS]).size and split is None:
+            raise UserDataError(f"{path}: '{label_column}' class {small[0].item()!r} has fewer than {MIN_EXAMPLES_PER_CLASS} "
+                                f"examples; a stratified train/test split needs at least {MIN_EXAMPLES_PER_CLASS} per class")
     official_test = None
     if split is not None:
         split_column = "split"
