@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-cache", action="store_true", help="recompute every stage and start a new run (no resume)")
     run.add_argument("--task-runner", choices=("thread", "process", "dask"), default="thread",
                      help="where tasks run: threads (default), processes, or a Dask cluster")
-    run.add_argument("--workers", type=_positive, help="parallel workers (default: 1 thread, else one per core)")
+    run.add_argument("--workers", type=_positive, help="parallel workers (default: one per core; each job uses one torch thread)")
     run.add_argument("--dask-address", help="tcp://HOST:PORT of an existing Dask scheduler (implies --task-runner dask)")
 
     augment = commands.add_parser("augment", help="generate the augmented-view banks of a suite, without training")

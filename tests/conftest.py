@@ -6,14 +6,11 @@ import os
 import textwrap
 from pathlib import Path
 
-import pytest
-import torch
-
 from flows import runtime
 
-runtime.configure()
+runtime.configure()  # the thread policy, before torch is imported
 
-torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+import pytest  # noqa: E402
 
 
 @pytest.fixture(scope="session")
