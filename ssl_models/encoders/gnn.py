@@ -62,10 +62,16 @@ def grid_offsets(neighbours: int) -> list[tuple[int, int]]:
 
 
 def grid_neighbourhood_sum(grid: torch.Tensor, neighbours: int) -> torch.Tensor:
-    """s_v = Σ_{u ∈ N(v) ∪ {v}} h_u on a pixel grid (B, H, W, F), pixels outside the image counting as 0."""
-    height, width = grid.shape[1:3]
-    padded = torch.nn.functional.pad(grid, (0, 0, 1, 1, 1, 1))
-    return sum(padded[:, 1 + d_row:1 + d_row + height, 1 + d_col:1 + d_col + width] for d_row, d_col in grid_offsets(neighbours))
+    """s_v = Σ_{u ∈ N(v) ∪ {v}} h_u on a pixel grid (B, H, W, F), pixels outside the image counting as 0.
+
+    A depthwise 3×3 convolution whose kernel is 1 on the neighbourhood's offsets, run channels-last.
+    """
+    n_features = grid.shape[3]
+    kernel = grid.new_zeros(n_features, 1, 3, 3)
+    for d_row, d_col in grid_offsets(neighbours):
+        kernel[:, :, 1 + d_row, 1 + d_col] = 1.0
+    summed = torch.nn.functional.conv2d(grid.permute(0, 3, 1, 2), kernel, padding=1, groups=n_features)
+    return summed.permute(0, 2, 3, 1)
 
 
 def _conv(layer: str, in_dim: int, out_dim: int) -> nn.Module:
