@@ -10,30 +10,13 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
+from ssl_models.configs import TrainConfig
 from ssl_models.device import default_device
 from ssl_models.objectives.base import Batch, Objective
 
 
 class DivergedError(RuntimeError):
     """The training loss became NaN or infinite."""
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Optimisation budget and hyperparameters of one pretraining job."""
-
-    epochs: int = 10
-    batch_size: int = 256
-    learning_rate: float = 1e-3
-    weight_decay: float = 1e-4
-    cosine_schedule: bool = True
-
-    def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"train.{name} must be at least 1, got {getattr(self, name)}")
-        if self.learning_rate <= 0:
-            raise ValueError(f"train.learning_rate must be positive, got {self.learning_rate}")
 
 
 @dataclass

@@ -13,6 +13,12 @@ runtime.configure()  # the thread policy, before torch is imported
 import pytest  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_caches(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The `sslbench list` catalogue of this session goes to a temporary folder, not the user's cache."""
+    os.environ["SSLBENCH_CACHE"] = str(tmp_path_factory.mktemp("sslbench-cache"))
+
+
 @pytest.fixture(scope="session")
 def prefect_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Environment for subprocess runs of `sslbench`: a private PREFECT_HOME shared by the session."""

@@ -57,6 +57,24 @@ def test_list_shows_registries_and_compatibility() -> None:
         assert word in done.stdout
 
 
+def test_a_cached_catalogue_equals_the_registries() -> None:
+    from flows.catalogue import build, catalogue
+
+    assert catalogue() == catalogue() == build()  # the second call reads the file the first wrote
+    assert {"mlp", "cnn", "gnn", "ssm", "gru", "transformer"} <= {e["name"] for e in build()["encoders"]}
+
+
+@pytest.mark.parametrize("args, code", [(["--help"], 0), (["list"], 0), (["run", "no_such_suite"], 2),
+                                        (["run", "quick", "--seeds", "0,x"], 2), (["run"], 2)])
+def test_help_list_and_usage_errors_import_neither_torch_nor_scikit_learn(args: list[str], code: int) -> None:
+    sslbench("list")  # the first `list` of a code version builds the catalogue (importing torch); later ones read it
+    probe = ("import sys\nfrom flows.cli import main\ntry:\n    code = main(sys.argv[1:])\nexcept SystemExit as exit:\n"
+             "    code = exit.code\nheavy = [m for m in ('torch', 'sklearn', 'prefect') if m in sys.modules]\n"
+             "print('RESULT', code, heavy, file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=120)
+    assert f"RESULT {code} []" in done.stderr, done.stderr
+
+
 @pytest.mark.slow
 def test_tiny_run_writes_four_tables_and_a_report_without_tracebacks(tmp_path: Path, tiny_suite: Path, prefect_env: dict[str, str]) -> None:
     out = tmp_path / "out"
