@@ -79,10 +79,11 @@ def iterate_batches(
 
 
 def to_device_once(array: np.ndarray | None, device: torch.device) -> Rows | None:
-    """On a GPU, the whole array copied to ``device`` once (pinned for the transfer); on the CPU, unchanged."""
+    """On an accelerator, the whole array copied to ``device`` once (from pinned memory on CUDA); on the CPU, unchanged."""
     if array is None or device.type == "cpu":
         return array
-    return torch.from_numpy(np.ascontiguousarray(array)).pin_memory().to(device)
+    host = torch.from_numpy(np.ascontiguousarray(array))
+    return (host.pin_memory() if device.type == "cuda" else host).to(device)
 
 
 def pretrain(
