@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from ssl_models.evaluate.probes import ProbeConfig
-from ssl_models.train import TrainConfig
+from ssl_models.configs import ProbeConfig, TrainConfig
 
 SUITES_DIR = Path(__file__).parent / "suites"
 BASELINES = ("raw", "pca", "random", "supervised")

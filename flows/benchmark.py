@@ -34,6 +34,7 @@ from flows.out_lock import out_lock
 from flows.runtime import git_sha, package_versions
 from results.schema import SCHEMA_VERSION
 from results.store import read_table, write_rows
+from ssl_models import threads
 from ssl_models.device import default_device
 from ssl_models.files import file_sha256, write_text_atomic
 from ssl_models.stop import stop_requested
@@ -187,6 +188,7 @@ def benchmark_flow(suite: dict[str, Any], out_dir: str, run_id: str | None = Non
 
     Without ``run_id`` (e.g. a scheduled run), a new one is made, or an unfinished run of the same suite resumed.
     """
+    threads.apply_job_threads()
     validated = suite_from_dict(suite)
     plan = make_plan(validated)
     with out_lock(out_dir, on_wait=progress.console.print):
@@ -214,17 +216,15 @@ def benchmark_flow(suite: dict[str, Any], out_dir: str, run_id: str | None = Non
 
 
 def task_runner(kind: str = "thread", workers: int | None = None, dask_address: str | None = None) -> Any:
-    """A Prefect task runner: ``thread`` (default, one job at a time), ``process`` or ``dask``.
+    """A Prefect task runner: ``thread`` (default), ``process`` or ``dask``, with one worker per core by default.
+
+    Under the thread policy (``ssl_models.threads``) every job uses one torch thread, so jobs run in parallel.
 
     Dask: an existing cluster at ``dask_address``, else a local cluster with one single-threaded worker
     per core (Dask workers start with OMP/MKL threads = 1, so torch does not oversubscribe cores).
     """
-    cores = os.cpu_count() or 1
-    workers = workers or (1 if kind == "thread" else cores)
+    workers = workers or os.cpu_count() or 1
     if kind == "thread":
-        import torch
-
-        torch.set_num_threads(max(1, cores // workers))
         return ThreadPoolTaskRunner(max_workers=workers)
     if kind == "process":
         from prefect.task_runners import ProcessPoolTaskRunner

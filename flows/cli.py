@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-cache", action="store_true", help="recompute every stage and start a new run (no resume)")
     run.add_argument("--task-runner", choices=("thread", "process", "dask"), default="thread",
                      help="where tasks run: threads (default), processes, or a Dask cluster")
-    run.add_argument("--workers", type=_positive, help="parallel workers (default: 1 thread, else one per core)")
+    run.add_argument("--workers", type=_positive, help="parallel workers (default: one per core; each job uses one torch thread)")
     run.add_argument("--dask-address", help="tcp://HOST:PORT of an existing Dask scheduler (implies --task-runner dask)")
 
     augment = commands.add_parser("augment", help="generate the augmented-view banks of a suite, without training")
@@ -148,52 +148,44 @@ def _known_run(out: str, run_id: str | None) -> str | None:
 def cmd_list() -> int:
     from rich.table import Table
 
-    from benchmarks.suite import available_suites
+    from flows.catalogue import catalogue
     from flows.progress import console
-    from ssl_models.data import DATASETS, MODALITIES, modality_of
-    from ssl_models.encoders import ENCODERS
-    from ssl_models.objectives import OBJECTIVES
 
+    listing = catalogue()
     table = Table(title="Datasets")
     table.add_column("name")
     table.add_column("modality")
-    for name, _ in DATASETS.items():
-        table.add_row(name, modality_of(name))
+    for dataset in listing["datasets"]:
+        table.add_row(dataset["name"], dataset["modality"])
     console.print(table)
     table = Table(title="Encoders")
     for column in ("name", "reads", "causal", "per-token features"):
         table.add_column(column)
-    for name, cls in ENCODERS.items():
-        table.add_row(name, ", ".join(cls.modalities), "yes" if cls.causal else "", "yes" if cls.provides_tokens else "")
+    for encoder in listing["encoders"]:
+        table.add_row(encoder["name"], ", ".join(encoder["reads"]), "yes" if encoder["causal"] else "",
+                      "yes" if encoder["tokens"] else "")
     console.print(table)
     table = Table(title="Objectives")
     for column in ("name", "family", "views", "needs"):
         table.add_column(column)
-    for name, cls in OBJECTIVES.items():
-        needs = sorted(cls.requires) + (["labels"] if cls.needs_labels else []) + ([f"{'/'.join(cls.modalities)} data"] if cls.modalities else [])
-        table.add_row(name, cls.family, str(cls.n_views), ", ".join(needs))
+    for objective in listing["objectives"]:
+        table.add_row(objective["name"], objective["family"], str(objective["views"]), ", ".join(objective["needs"]))
     console.print(table)
-    encoders = ENCODERS.names()
-    for modality in MODALITIES:
+    encoders = [encoder["name"] for encoder in listing["encoders"]]
+    for modality, rows in listing["pairs"].items():
         table = Table(title=f"Compatible pairs on {modality} data (✓ runs, · skipped)")
         table.add_column("objective \\ encoder")
         for encoder in encoders:
             table.add_column(encoder)
-        for name, cls in OBJECTIVES.items():
-            cells = []
-            for encoder in encoders:
-                encoder_cls = ENCODERS.get(encoder)
-                ok = modality in encoder_cls.modalities and cls.incompatibility(encoder_cls, modality) is None
-                cells.append("✓" if ok else "·")
-            table.add_row(name, *cells)
+        for name, runs in rows.items():
+            table.add_row(name, *["✓" if ok else "·" for ok in runs])
         console.print(table)
     console.print("Baselines in every suite: raw input, PCA (SVD, top-k), random encoder, supervised upper bound.")
-    console.print(f"Suites: {', '.join(available_suites())}")
+    console.print(f"Suites: {', '.join(listing['suites'])}")
     return EXIT_OK
 
 
 def _validated_suite(args: argparse.Namespace):
-    from benchmarks.plan import make_plan
     from benchmarks.suite import load_suite, with_overrides
 
     if args.suite is None and args.data is None:
@@ -203,6 +195,8 @@ def _validated_suite(args: argparse.Namespace):
     suite = with_overrides(load_suite(args.suite or "byod"), datasets=args.datasets, encoders=args.encoders,
                            objectives=args.objectives, seeds=args.seeds, epochs=args.epochs,
                            data_file=args.data, data_shape=args.input_shape)
+    from benchmarks.plan import make_plan  # the registries: torch and scikit-learn load only past the checks above
+
     plan = make_plan(suite)
     return suite, plan
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.plan import JobSpec
+if TYPE_CHECKING:
+    from benchmarks.plan import JobSpec
 
 console = Console(highlight=False, soft_wrap=True)
 

@@ -1,4 +1,5 @@
-"""Process-wide defaults set before Prefect is imported: a quiet embedded server with no telemetry.
+"""Process-wide defaults set before Prefect or torch is imported: a quiet embedded server with no telemetry, and
+the thread policy of ``ssl_models.threads`` (passive OpenMP waiting, one torch and BLAS thread per job).
 
 The embedded (temporary) server's telemetry service writes to SQLite while the first flow run does, which
 shows a "database is locked" traceback; turning analytics off removes the cause. Users' own settings win.
@@ -10,6 +11,8 @@ import os
 import subprocess
 import sys
 from importlib import metadata
+
+from ssl_models import threads
 
 DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -28,6 +31,7 @@ def configure(verbose: bool = False) -> None:
     """Apply the defaults (``verbose`` keeps Prefect's INFO logs)."""
     for key, value in DEFAULTS.items():
         os.environ.setdefault(key, value)
+    threads.set_environment()
     if verbose:
         os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
 

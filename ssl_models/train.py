@@ -10,6 +10,7 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
+from ssl_models.configs import TrainConfig
 from ssl_models.device import default_device
 from ssl_models.objectives.base import Batch, Objective
 from ssl_models.stop import check_stop
@@ -17,24 +18,6 @@ from ssl_models.stop import check_stop
 
 class DivergedError(RuntimeError):
     """The training loss became NaN or infinite."""
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Optimisation budget and hyperparameters of one pretraining job."""
-
-    epochs: int = 10
-    batch_size: int = 256
-    learning_rate: float = 1e-3
-    weight_decay: float = 1e-4
-    cosine_schedule: bool = True
-
-    def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"train.{name} must be at least 1, got {getattr(self, name)}")
-        if self.learning_rate <= 0:
-            raise ValueError(f"train.learning_rate must be positive, got {self.learning_rate}")
 
 
 @dataclass
@@ -56,10 +39,21 @@ def _optimizer(objective: Objective, config: TrainConfig) -> torch.optim.Optimiz
     return torch.optim.AdamW(groups, lr=config.learning_rate)
 
 
+Rows = np.ndarray | torch.Tensor
+
+
+def _take(rows: Rows, index: np.ndarray) -> torch.Tensor:
+    """``rows[index]`` as a tensor: NumPy arrays (memory-mapped banks) are read on the host; device tensors are
+    indexed where they are, so data kept on a GPU never comes back."""
+    if isinstance(rows, torch.Tensor):
+        return rows[torch.from_numpy(index).to(rows.device)]
+    return torch.from_numpy(np.ascontiguousarray(rows[index]))
+
+
 def iterate_batches(
-    inputs: np.ndarray,
-    labels: np.ndarray | None,
-    bank: np.ndarray | None,
+    inputs: Rows,
+    labels: Rows | None,
+    bank: Rows | None,
     n_views: int,
     batch_size: int,
     generator: np.random.Generator,
@@ -80,13 +74,17 @@ def iterate_batches(
             if n_views > bank_views:
                 raise ValueError(f"objective needs {n_views} views but the bank holds {bank_views}")
             choice = np.argsort(generator.random((len(index), bank_views)), axis=1)[:, :n_views]
-            rows = np.asarray(bank[index])
-            views = torch.from_numpy(np.take_along_axis(rows, choice.reshape(*choice.shape, *([1] * (rows.ndim - 2))), axis=1))
-        yield Batch(
-            inputs=torch.from_numpy(np.ascontiguousarray(inputs[index])),
-            views=views,
-            labels=None if labels is None else torch.from_numpy(labels[index]),
-        )
+            rows = _take(bank, index)
+            views = torch.take_along_dim(rows, torch.from_numpy(choice).to(rows.device).reshape(*choice.shape, *([1] * (rows.ndim - 2))), dim=1)
+        yield Batch(inputs=_take(inputs, index), views=views, labels=None if labels is None else _take(labels, index))
+
+
+def to_device_once(array: np.ndarray | None, device: torch.device) -> Rows | None:
+    """On an accelerator, the whole array copied to ``device`` once (from pinned memory on CUDA); on the CPU, unchanged."""
+    if array is None or device.type == "cpu":
+        return array
+    host = torch.from_numpy(np.ascontiguousarray(array))
+    return (host.pin_memory() if device.type == "cuda" else host).to(device)
 
 
 def pretrain(
@@ -111,14 +109,16 @@ def pretrain(
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * step / total_steps)) if config.cosine_schedule else 1.0
     )
-    train_labels = labels if objective.needs_labels else None
+    train_labels = to_device_once(labels if objective.needs_labels else None, device)
+    inputs_on_device, bank_on_device = to_device_once(inputs, device), to_device_once(bank, device)
     result = TrainResult()
     seen = 0
     started = time.perf_counter()
     for epoch in range(config.epochs):
         total, count = 0.0, 0
-        for batch in iterate_batches(inputs, train_labels, bank, objective.n_views, config.batch_size, generator):
-            loss = objective(batch.to(device))
+        for batch in iterate_batches(inputs_on_device, train_labels, bank_on_device, objective.n_views, config.batch_size, generator):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.precision == "bfloat16"):
+                loss = objective(batch.to(device)).float()
             if not torch.isfinite(loss):
                 raise DivergedError(f"loss became {loss.item()} at epoch {epoch + 1}")
             optimizer.zero_grad(set_to_none=True)

@@ -16,6 +16,7 @@ from ssl_models.evaluate import collapse_diagnostics, embed, evaluate_embeddings
 from ssl_models.evaluate.extra import EvaluationContext, run_extra_evaluators
 from ssl_models.evaluate.subspace import linear_autoencoder_vs_pca
 from ssl_models.stop import check_stop
+from ssl_models.threads import single_threaded_blas
 from tasks.artefacts import record_path
 from tasks.cache import load_record, save_record
 from tasks.data import split_fingerprint
@@ -23,8 +24,9 @@ from tasks.pretrain import build_job_objective
 
 
 def _score(job: JobSpec, split: data.SplitData, train: np.ndarray, test: np.ndarray, **context: object) -> dict[str, float]:
-    metrics = evaluate_embeddings(train, split.y_train, test, split.y_test, split.n_classes, job.seed, job.probe)
-    metrics.update(run_extra_evaluators(EvaluationContext(split, job.seed, train, test, **context)))
+    with single_threaded_blas():
+        metrics = evaluate_embeddings(train, split.y_train, test, split.y_test, split.n_classes, job.seed, job.probe)
+        metrics.update(run_extra_evaluators(EvaluationContext(split, job.seed, train, test, **context)))
     return metrics
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,18 @@ def sslbench(*args: str, env: dict[str, str] | None = None, timeout: int = 300) 
     return subprocess.run(CLI + list(args), capture_output=True, text=True, env=env, timeout=timeout)
 
 
+def sslbench_here(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`sslbench ARGS` called in this process (no interpreter start, no second import of torch)."""
+    from flows.cli import main
+
+    try:
+        code = main(list(args))
+    except SystemExit as exit:
+        code = exit.code
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(["sslbench", *args], code, captured.out, captured.err)
+
+
 @pytest.mark.parametrize("args, message", [
     (["run", "no_such_suite"], "valid suites: .*quick"),
     (["run", "quick", "--encoders", "mlp,transformerz"], "unknown encoder 'transformerz'; valid encoders: .*mlp"),
@@ -31,9 +44,10 @@ def sslbench(*args: str, env: dict[str, str] | None = None, timeout: int = 300) 
     (["run", "quick", "--datasets", "ucr:PickupGestureWiimoteZ"], "unequal-length series; use 'ucr_padded:"),
     (["run", "quick", "--datasets", "lds:state=6"], "expected KEY=VALUE pairs with keys .*state_dim"),
 ])
-def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, args: list[str], message: str) -> None:
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, args: list[str], message: str,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
-    done = sslbench(*args, "--out", str(out)) if args[0] == "run" else sslbench(*args)
+    done = sslbench_here(capsys, *args, "--out", str(out)) if args[0] == "run" else sslbench_here(capsys, *args)
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("sslbench: error:")
@@ -41,23 +55,44 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, args: l
     assert "Traceback" not in done.stderr and not out.exists()
 
 
-def test_suite_file_with_bad_key_is_refused(tmp_path: Path) -> None:
+def test_suite_file_with_bad_key_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('datasets = ["digits"]\nencoders = ["mlp"]\nobjectives = ["simclr"]\n[train]\nepochz = 1\n')
-    done = sslbench("run", str(bad), "--out", str(tmp_path / "out"))
+    done = sslbench_here(capsys, "run", str(bad), "--out", str(tmp_path / "out"))
     assert done.returncode == 2 and "unknown key epochz in [train]" in done.stderr
 
 
-def test_report_without_tables_is_a_usage_error(tmp_path: Path) -> None:
-    done = sslbench("report", "--out", str(tmp_path))
+def test_report_without_tables_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    done = sslbench_here(capsys, "report", "--out", str(tmp_path))
     assert done.returncode == 2 and "no tables" in done.stderr
 
 
-def test_list_shows_registries_and_compatibility() -> None:
-    done = sslbench("list")
+def test_list_shows_registries_and_compatibility(capsys: pytest.CaptureFixture[str]) -> None:
+    done = sslbench_here(capsys, "list")
     assert done.returncode == 0
     for word in ("mnist5k", "digits", "mlp", "cnn", "autoencoder", "simclr", "Compatible pairs on image data", "quick"):
         assert word in done.stdout
+
+
+def test_a_cached_catalogue_equals_the_registries(tmp_path: Path) -> None:
+    # in a fresh process with a cache of its own: this process's test modules register components of their own
+    code = ("from flows.catalogue import build, catalogue\nassert catalogue() == catalogue() == build()\n"
+            "print(sorted(e['name'] for e in catalogue()['encoders']))")
+    env = dict(os.environ, SSLBENCH_CACHE=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert {"'mlp'", "'cnn'", "'gnn'", "'ssm'", "'gru'", "'transformer'"} <= set(done.stdout.strip("[]\n").split(", "))
+
+
+@pytest.mark.parametrize("args, code", [(["--help"], 0), (["list"], 0), (["run", "no_such_suite"], 2),
+                                        (["run", "quick", "--seeds", "0,x"], 2), (["run"], 2)])
+def test_help_list_and_usage_errors_import_neither_torch_nor_scikit_learn(args: list[str], code: int) -> None:
+    sslbench("list")  # the first `list` of a code version builds the catalogue (importing torch); later ones read it
+    probe = ("import sys\nfrom flows.cli import main\ntry:\n    code = main(sys.argv[1:])\nexcept SystemExit as exit:\n"
+             "    code = exit.code\nheavy = [m for m in ('torch', 'sklearn', 'prefect') if m in sys.modules]\n"
+             "print('RESULT', code, heavy, file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=120)
+    assert f"RESULT {code} []" in done.stderr, done.stderr
 
 
 @pytest.mark.slow

@@ -177,6 +177,32 @@ def test_selective_scan_matches_a_direct_loop_and_depends_on_the_input() -> None
     assert (dt_init > 1e-4 * 0.99).all() and (dt_init < 0.1 * 1.01).all()
 
 
+def _indexed_selective_scan(inputs, dt, A, B, C, D):  # the scan as first written: steps by indexing
+    decay = torch.exp(dt[..., None] * A)
+    drive = (dt * inputs)[..., None] * B[:, :, None, :]
+    state = inputs.new_zeros(inputs.shape[0], inputs.shape[2], A.shape[1])
+    outputs = []
+    for step in range(inputs.shape[1]):
+        state = decay[:, step] * state + drive[:, step]
+        outputs.append(state @ C[:, step, :, None])
+    return torch.cat(outputs, dim=2).transpose(1, 2) + inputs * D
+
+
+@pytest.mark.parametrize("batch, length, inner, state_dim", [(3, 7, 5, 4), (1, 1, 2, 1), (4, 33, 8, 16)])
+def test_unbound_selective_scan_is_bit_identical_to_indexing_in_values_and_gradients(batch, length, inner, state_dim) -> None:
+    generator = torch.Generator().manual_seed(length)
+    shapes = [(batch, length, inner), (batch, length, inner), (inner, state_dim), (batch, length, state_dim),
+              (batch, length, state_dim), (inner,)]
+    results = []
+    for scan in (selective_scan, _indexed_selective_scan):
+        leaves = [torch.randn(*shape, generator=generator.manual_seed(length + i)).requires_grad_() for i, shape in enumerate(shapes)]
+        output = scan(*leaves)
+        output.pow(2).sum().backward()
+        results.append([output.detach()] + [leaf.grad for leaf in leaves])
+    for fast, reference in zip(*results):
+        assert torch.equal(fast, reference)
+
+
 @pytest.mark.parametrize("layer", ["gin", "gcn"])
 @pytest.mark.parametrize("readout", ["mean", "sum", "max"])
 def test_gnn_graph_embedding_is_invariant_to_node_order(layer: str, readout: str) -> None:
@@ -191,6 +217,23 @@ def test_gnn_graph_embedding_is_invariant_to_node_order(layer: str, readout: str
     permuted[..., 1 + n_features:] = permuted[..., 1 + n_features:][..., permutation]
     with torch.no_grad():
         torch.testing.assert_close(encoder(permuted), encoder(graphs), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("layer", ["gin", "gcn"])
+@pytest.mark.parametrize("neighbours, shape", [(8, (1, 28, 28)), (4, (2, 5, 7)), (8, (3, 1, 6))])
+def test_dense_pixel_grid_message_passing_equals_pyg_scatter_within_fp32_rounding(layer, neighbours, shape) -> None:
+    images = torch.rand(3, *shape, generator=torch.Generator().manual_seed(2))
+    options = {"layer": layer, "neighbours": neighbours, "hidden_dim": 8, "depth": 2}
+    torch.manual_seed(4)
+    dense = build_encoder("gnn", shape, EMBEDDING_DIM, {**options, "dense_grid": True})
+    sparse = build_encoder("gnn", shape, EMBEDDING_DIM, {**options, "dense_grid": False})
+    sparse.load_state_dict(dense.state_dict())
+    outputs = [encoder(images) for encoder in (dense, sparse)]  # training mode: BatchNorm on batch statistics
+    torch.testing.assert_close(outputs[0], outputs[1], rtol=1e-5, atol=1e-5)
+    grads = [torch.autograd.grad(output.square().sum(), encoder.convs[0].parameters())
+             for output, encoder in zip(outputs, (dense, sparse))]
+    for dense_grad, sparse_grad in zip(*grads):
+        torch.testing.assert_close(dense_grad, sparse_grad, rtol=1e-4, atol=1e-5)
 
 
 def test_gnn_center_readout_reads_the_first_node() -> None:

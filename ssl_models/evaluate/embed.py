@@ -11,15 +11,20 @@ from ssl_models.device import default_device
 
 @torch.no_grad()
 def embed(encoder: nn.Module, inputs: np.ndarray, batch_size: int = 1024, device: torch.device | None = None) -> np.ndarray:
-    """f(x) for every example, as float32 (N, D); the encoder's train/eval mode is restored afterwards."""
+    """f(x) for every example, as float32 (N, D); the encoder's train/eval mode is restored afterwards.
+
+    On a GPU each chunk is copied from pinned memory, asynchronously.
+    """
     device = device or default_device()
     was_training = encoder.training
     encoder.to(device).eval()
+
+    def chunk(start: int) -> torch.Tensor:
+        rows = torch.from_numpy(np.ascontiguousarray(inputs[start:start + batch_size]))
+        return (rows.pin_memory() if device.type == "cuda" else rows).to(device, non_blocking=True)
+
     try:
-        chunks = [
-            encoder(torch.from_numpy(np.ascontiguousarray(inputs[start:start + batch_size])).to(device)).float().cpu().numpy()
-            for start in range(0, len(inputs), batch_size)
-        ]
+        chunks = [encoder(chunk(start)).float().cpu().numpy() for start in range(0, len(inputs), batch_size)]
     finally:
         encoder.train(was_training)
     return np.concatenate(chunks).astype(np.float32)

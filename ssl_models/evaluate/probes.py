@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 from sklearn.cluster import KMeans
@@ -23,17 +22,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-
-@dataclass(frozen=True)
-class ProbeConfig:
-    """Probe hyperparameters; ``linear_c_grid`` is searched by CV on train (a single value skips the search)."""
-
-    linear_c_grid: tuple[float, ...] = (0.01, 0.1, 1.0)
-    cv_folds: int = 3
-    max_iter: int = 1000
-    knn_neighbours: int = 5
-    kmeans_restarts: int = 10
-    unlabelled_clusters: int = 10
+from ssl_models.configs import ProbeConfig
 
 
 def fit_linear_probe(train: np.ndarray, y_train: np.ndarray, config: ProbeConfig, seed: int) -> tuple[Pipeline, float]:
