@@ -116,7 +116,7 @@ def _is_linear_autoencoder(job: JobSpec) -> bool:
 
 
 def _evaluate_baseline(job: JobSpec, split_file: str) -> dict[str, float]:
-    """Raw input, or PCA (SVD of the centred training inputs, top ``embedding_dim`` right singular vectors), read as
+    """Raw input, or PCA (SVD of the centred training inputs, top ``embedding_dim`` right singular vectors), read
     as its rank-k reconstruction in input coordinates (``PCA.project``: probed like the raw input, unwhitened)."""
     split = data.SplitData.load(Path(split_file))
     if job.objective_name == "raw":
