@@ -43,6 +43,17 @@ from tasks.results import JobOutcome, write_job
 DIVERGED = "DivergedError"
 
 
+class JobsFailed(Exception):
+    """Some jobs of a run failed or diverged (their errors are in the tables); carries the run's summary."""
+
+    def __init__(self, message: str, summary: dict[str, Any]) -> None:
+        super().__init__(message, summary)
+        self.message, self.summary = message, summary
+
+    def __str__(self) -> str:
+        return self.message
+
+
 def new_run_id(suite: Suite) -> str:
     """``YYYYmmdd-HHMMSS-<suite hash>``: sortable by time, traceable to the suite's content."""
     return f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{suite.content_hash()[:6]}"
@@ -193,7 +204,8 @@ def benchmark_flow(suite: dict[str, Any], out_dir: str, run_id: str | None = Non
     """Run a suite (``Suite.to_dict()``) into ``out_dir``; returns run id, report path, counts and time.
 
     Without ``run_id`` (e.g. a scheduled run), the flow run's name is the run id (see ``flow_run_name``). A run with
-    failed or diverged jobs ends in a Failed state whose message gives the count and whose data is the same summary.
+    failed or diverged jobs ends in a Failed state whose message gives the count (its data: ``JobsFailed`` with the
+    summary; ``run_benchmark`` returns the summary either way).
     """
     validated = suite_from_dict(suite)
     plan = make_plan(validated)
@@ -216,17 +228,20 @@ def benchmark_flow(suite: dict[str, Any], out_dir: str, run_id: str | None = Non
                "seconds": time.perf_counter() - clock,
                "skipped": [f"{s.dataset} · {s.encoder} · {s.objective}: {s.reason}" for s in plan.skipped]}
     if n_failed:
-        return Failed(message=f"{n_failed} of {len(statuses)} jobs failed or diverged (run {run_id})", data=summary)
+        message = f"{n_failed} of {len(statuses)} jobs failed or diverged (run {run_id})"
+        return Failed(message=message, data=JobsFailed(message, summary))
     return summary
 
 
 def run_benchmark(flow_: Any = None, **parameters: Any) -> dict[str, Any]:
     """Call the benchmark flow (or a ``with_options`` copy) and return its summary, also when it ends Failed."""
     state = (flow_ or benchmark_flow)(**parameters, return_state=True)
-    summary = state.result(raise_on_failure=False)
-    if isinstance(summary, BaseException):  # the flow itself crashed, not a job
-        raise summary
-    return summary
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, JobsFailed):
+        return result.summary
+    if isinstance(result, BaseException):  # the flow itself crashed, not a job
+        raise result
+    return result
 
 
 def task_runner(kind: str = "thread", workers: int | None = None, dask_address: str | None = None) -> Any:

@@ -76,13 +76,17 @@ def wait_for_api(api_url: str, process: subprocess.Popen | None = None, timeout:
 
 
 @contextmanager
-def local_prefect_server(log_file: Path, port: int | None = None) -> Iterator[str]:
-    """Run ``prefect server start --host 127.0.0.1`` while the block runs; yields its API URL (``.../api``)."""
+def local_prefect_server(log_file: Path, port: int | None = None, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run ``prefect server start --host 127.0.0.1`` while the block runs; yields its API URL (``.../api``).
+
+    ``port``: default 4200, or a free one when that is taken; ``env``: the server's environment (default: ours).
+    """
     port = port or free_port()
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "ab") as log:
         process = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                                    "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                    "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   env=env)
     api_url = f"http://127.0.0.1:{port}/api"
     try:
         wait_for_api(api_url, process)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,16 @@ def tiny_suite(tmp_path: Path) -> Path:
         kmeans_restarts = 2
     """))
     return path
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A real ``prefect server start`` on 127.0.0.1 (a free port), once per session; yields the environment of
+    processes that report to it (its own PREFECT_HOME, PREFECT_API_URL set)."""
+    from flows.serve import free_port, local_prefect_server
+
+    home = tmp_path_factory.mktemp("prefect-server-home")
+    env = dict(os.environ, PREFECT_HOME=str(home), PYTHONUNBUFFERED="1")
+    env.pop("PREFECT_API_URL", None)
+    with local_prefect_server(home / "server.log", port=free_port(0), env=env) as api_url:
+        yield dict(env, PREFECT_API_URL=api_url)

@@ -102,7 +102,7 @@ def test_nan_job_is_recorded_as_diverged_and_the_rest_finish(tmp_path: Path, tin
     suite = with_overrides(load_suite(str(tiny_suite)), objectives=["test_nan", "autoencoder"])
     state = benchmark_flow(suite=suite.to_dict(), out_dir=str(tmp_path), run_id="nan-run", return_state=True)
     assert state.is_failed() and state.message.startswith("1 of 4 jobs failed or diverged")
-    summary = state.result(raise_on_failure=False)
+    summary = state.result(raise_on_failure=False).summary
     jobs = pd.read_parquet(tmp_path / "tables" / "jobs").set_index("objective")
     assert summary["n_failed"] == 1
     assert jobs.loc["test_nan", "status"] == "diverged" and "nan" in jobs.loc["test_nan", "error"].lower()
