@@ -82,12 +82,14 @@ def local_prefect_server(log_file: Path, port: int | None = None, env: dict[str,
     ``port``: default 4200, or a free one when that is taken; ``env``: the server's environment (default: ours).
     """
     port = port or free_port()
+    api_url = f"http://127.0.0.1:{port}/api"
+    # The UI learns its API address from PREFECT_UI_API_URL (default: port 4200, whatever --port says).
+    env = dict(os.environ if env is None else env, PREFECT_UI_API_URL=api_url)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "ab") as log:
         process = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
                                     "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                    env=env)
-    api_url = f"http://127.0.0.1:{port}/api"
     try:
         wait_for_api(api_url, process)
         yield api_url

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -102,6 +103,9 @@ def test_scheduled_deployment_runs_are_named_logged_with_artifacts_and_honest_st
         serving.terminate()
         output = serving.communicate(timeout=60)[0]
     assert "Prefect UI: http://127.0.0.1:" in output and "Unexpected result" not in output, output
+    ui = prefect_server["PREFECT_API_URL"].removesuffix("/api")
+    with urllib.request.urlopen(f"{ui}/ui-settings", timeout=30) as response:  # the UI talks to this server
+        assert json.load(response)["api_url"] == prefect_server["PREFECT_API_URL"]
     assert ok["state"].is_completed(), ok["state"]
     assert {ok["name"], bad["name"]} == set(_run_ids(out))
     _assert_named_and_tagged(ok, ["autoencoder"])
