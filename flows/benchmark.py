@@ -136,7 +136,7 @@ def _outcome(job: JobSpec, trained: PrefectFuture | None, evaluated: PrefectFutu
                       list(train_output.get("history", [])), dict(train_output), cached=cached)
 
 
-def run_plan(plan: Plan, out_dir: str, run_id: str, use_cache: bool = True, suite: str = "") -> list[JobOutcome]:
+def run_plan(plan: Plan, out_dir: str, run_id: str, suite: str, use_cache: bool = True) -> list[JobOutcome]:
     """Run every job, writing each job's rows as it finishes; jobs already written for ``run_id`` are kept.
 
     Each finished job gets a line on the terminal and in the flow run's log; a live display shows the rest.
@@ -218,7 +218,7 @@ def benchmark_flow(suite: dict[str, Any], out_dir: str, run_id: str | None = Non
         started = datetime.now(timezone.utc)
         marker.write_text(json.dumps({"suite_hash": validated.content_hash(), "started": started.isoformat()}))
     clock = time.perf_counter()
-    run_plan(plan, out_dir, run_id, use_cache, validated.name)
+    run_plan(plan, out_dir, run_id, validated.name, use_cache)
     statuses = read_table(out_dir, "jobs", {"run_id": run_id}).column("status").to_pylist()
     n_failed = sum(status != "ok" for status in statuses)
     _finish_run(out_dir, run_id, validated, started, len(statuses), n_failed)
