@@ -41,9 +41,22 @@ def task_run_namer(stage: str, title: Callable[[JobSpec], str] = job_title) -> C
 
 
 def run_logger() -> logging.Logger | logging.LoggerAdapter:
-    """The current task or flow run's Prefect logger (its lines appear in the UI), or a plain logger outside a run."""
+    """The current task or flow run's log as Prefect's UI shows it, or a plain logger outside a run.
+
+    Records go to Prefect's API only, not to its terminal handler: sslbench prints its own lines there, so a
+    failed job's line at ERROR in the UI does not appear twice in the terminal.
+    """
     from prefect.context import FlowRunContext, TaskRunContext
     from prefect.logging import get_run_logger
+    from prefect.logging.handlers import APILogHandler
+    from prefect.logging.loggers import PrefectLogAdapter
 
-    in_run = TaskRunContext.get() is not None or FlowRunContext.get() is not None
-    return get_run_logger() if in_run else logging.getLogger("sslbench")
+    if TaskRunContext.get() is None and FlowRunContext.get() is None:
+        return logging.getLogger("sslbench")
+    api_only = logging.getLogger("sslbench.prefect_api")
+    if not api_only.handlers:
+        api_only.addHandler(APILogHandler())
+        api_only.setLevel(logging.INFO)
+        api_only.propagate = False
+    run = get_run_logger()
+    return PrefectLogAdapter(api_only, extra=dict(run.extra or {}))  # type: ignore[union-attr]
