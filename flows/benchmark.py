@@ -23,13 +23,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from prefect import flow
+from prefect import flow, tags
 from prefect.futures import PrefectFuture, as_completed
+from prefect.states import Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from benchmarks.plan import JobSpec, Plan, make_plan
 from benchmarks.suite import Suite, suite_from_dict
 from flows import progress
+from flows.artifacts import publish_artifacts
 from flows.out_lock import out_lock
 from flows.runtime import git_sha, package_versions
 from results.schema import SCHEMA_VERSION
@@ -41,11 +43,23 @@ from ssl_models.stop import stop_requested
 from tasks.artefacts import run_marker
 from tasks.data import generate_views_task, prepare_split_task
 from tasks.evaluate import evaluate_baseline_task, evaluate_task
+from tasks.naming import job_tags, run_logger
 from tasks.pretrain import pretrain_task
 from tasks.report import build_report_task
 from tasks.results import JobOutcome, write_job
 
 STATUS_OF_ERROR = {"DivergedError": "diverged", "Interrupted": "interrupted"}
+
+
+class JobsFailed(Exception):
+    """Some jobs of a run failed or diverged (their errors are in the tables); carries the run's summary."""
+
+    def __init__(self, message: str, summary: dict[str, Any]) -> None:
+        super().__init__(message, summary)
+        self.message, self.summary = message, summary
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def new_run_id(suite: Suite) -> str:
@@ -105,69 +119,81 @@ def _record_split(key: tuple, future: PrefectFuture, out_dir: str, run_id: str) 
     }], part=f"{dataset}-seed{seed}-test{test_fraction:g}")
 
 
-def _submit(plan: Plan, out_dir: str, use_cache: bool) -> tuple[dict[PrefectFuture, tuple[JobSpec, list[PrefectFuture]]],
-                                                                 dict[tuple, PrefectFuture]]:
-    """Submit every stage of every job; returns the final future of each job → (job, its stages' futures in order),
-    and the split future of each split group. Nothing here waits: a task runner need not run tasks in order."""
+def _submit(plan: Plan, out_dir: str, use_cache: bool, suite: str) -> tuple[dict[PrefectFuture, tuple[JobSpec, list[PrefectFuture]]],
+                                                                            dict[tuple, PrefectFuture]]:
+    """Submit every stage of every job, each task run tagged with its job's content; returns the final future of
+    each job → (job, its stages' futures in order), and the split future of each split group. Nothing here waits:
+    a task runner need not run tasks in submission order."""
     splits: dict[tuple, PrefectFuture] = {}
     banks: dict[tuple, PrefectFuture] = {}
     for job in plan.jobs:
         split_key = split_group(job)
-        if split_key not in splits:
-            splits[split_key] = prepare_split_task.submit(job, out_dir, use_cache)
-        if job.n_views and bank_group(job) not in banks:
-            banks[bank_group(job)] = generate_views_task.submit(job, splits[split_key], out_dir, use_cache)
+        with tags(f"dataset:{job.dataset}", f"seed:{job.seed}", f"suite:{suite}"):
+            if split_key not in splits:
+                splits[split_key] = prepare_split_task.submit(job, out_dir, use_cache)
+            if job.n_views and bank_group(job) not in banks:
+                banks[bank_group(job)] = generate_views_task.submit(job, splits[split_key], out_dir, use_cache)
     finals = {}
     for job in plan.jobs:
         split = splits[split_group(job)]
         bank = banks.get(bank_group(job))
-        if job.uses_encoder:
-            trained = pretrain_task.submit(job, split, bank, out_dir, use_cache)
-            evaluated = evaluate_task.submit(job, split, trained, out_dir, use_cache)
-            finals[evaluated] = (job, [split, *([bank] if bank else []), trained, evaluated])
-        else:
-            evaluated = evaluate_baseline_task.submit(job, split, out_dir, use_cache)
-            finals[evaluated] = (job, [split, evaluated])
+        with tags(*job_tags(job, suite)):
+            if job.uses_encoder:
+                trained = pretrain_task.submit(job, split, bank, out_dir, use_cache)
+                evaluated = evaluate_task.submit(job, split, trained, out_dir, use_cache)
+                finals[evaluated] = (job, [split, *([bank] if bank else []), trained, evaluated])
+            else:
+                evaluated = evaluate_baseline_task.submit(job, split, out_dir, use_cache)
+                finals[evaluated] = (job, [split, evaluated])
     return finals, splits
 
 
-def _outcome(job: JobSpec, stages: list[PrefectFuture], seconds: float) -> JobOutcome:
-    """The job's outcome; a failed stage's own error is recorded (not the later stages' "upstream failed")."""
+def _outcome(job: JobSpec, stages: list[PrefectFuture]) -> JobOutcome:
+    """The job's outcome, with each stage's time as the stage measured it; a failed stage's own error is recorded
+    (not the later stages' "upstream failed")."""
     try:
         for stage in stages:
             stage.result()
     except Exception as error:  # a failing job is recorded, never fatal to the grid
         status = STATUS_OF_ERROR.get(type(error).__name__, "failed")
+        pretrained = stages[-2] if job.uses_encoder else None
+        seconds = pretrained.result().get("seconds") if pretrained is not None and pretrained.state.is_completed() else None
         return JobOutcome(job, status, f"{type(error).__name__}: {error}", seconds)
     train_output = stages[-2].result() if job.uses_encoder else {}
     evaluation = stages[-1].result()
     cached = evaluation["cached"] and train_output.get("cached", True)
-    return JobOutcome(job, "ok", "", seconds, evaluation["metrics"], list(train_output.get("history", [])),
-                      dict(train_output), cached=cached)
+    return JobOutcome(job, "ok", "", train_output.get("seconds"), evaluation["seconds"], evaluation["metrics"],
+                      list(train_output.get("history", [])), dict(train_output), cached=cached)
 
 
-def run_plan(plan: Plan, out_dir: str, run_id: str, use_cache: bool = True) -> list[JobOutcome]:
-    """Run every job, writing each job's rows as it finishes; jobs already written for ``run_id`` are kept."""
+def run_plan(plan: Plan, out_dir: str, run_id: str, suite: str, use_cache: bool = True) -> list[JobOutcome]:
+    """Run every job, writing each job's rows as it finishes; jobs already written for ``run_id`` are kept.
+
+    Each finished job gets a line on the terminal and in the flow run's log; a live display shows the rest.
+    """
+    logger = run_logger()
     done = set(read_table(out_dir, "jobs", {"run_id": run_id, "status": "ok"}).column("job_id").to_pylist())
     todo = Plan([job for job in plan.jobs if job.key() not in done], plan.skipped)
     if done:
-        progress.console.print(f"resuming run {run_id}: {len(plan.jobs) - len(todo.jobs)} of {len(plan.jobs)} jobs already done")
-    finals, splits = _submit(todo, out_dir, use_cache)
+        message = f"resuming run {run_id}: {len(plan.jobs) - len(todo.jobs)} of {len(plan.jobs)} jobs already done"
+        progress.console.print(message)
+        logger.info(message)
     recorded: set[tuple] = set()
     outcomes = []
-    clock = time.perf_counter()
     offset = len(plan.jobs) - len(todo.jobs)
-    for index, evaluated in enumerate(as_completed(list(finals)), start=offset + 1):
-        job, stages = finals[evaluated]
-        if (key := split_group(job)) not in recorded:  # its split has finished: this job's stages needed it
-            recorded.add(key)
-            _record_split(key, splits[key], out_dir, run_id)
-        outcome = _outcome(job, stages, time.perf_counter() - clock)
-        clock = time.perf_counter()
-        write_job(out_dir, run_id, outcome)
-        progress.job_line(index, len(plan.jobs), job, "cached" if outcome.cached else outcome.status,
-                          outcome.seconds, outcome.metrics, outcome.error)
-        outcomes.append(outcome)
+    with progress.live_grid(todo.jobs, offset) as live:
+        finals, splits = _submit(todo, out_dir, use_cache, suite)
+        for index, evaluated in enumerate(as_completed(list(finals)), start=offset + 1):
+            job, stages = finals[evaluated]
+            if (key := split_group(job)) not in recorded:  # its split has finished: this job's stages needed it
+                recorded.add(key)
+                _record_split(key, splits[key], out_dir, run_id)
+            outcome = _outcome(job, stages)
+            write_job(out_dir, run_id, outcome)
+            live.finished(job)
+            progress.job_line(index, len(plan.jobs), job, "cached" if outcome.cached else outcome.status,
+                              outcome.seconds, outcome.metrics, outcome.error, logger)
+            outcomes.append(outcome)
     return outcomes
 
 
@@ -182,19 +208,41 @@ def _finish_run(out_dir: str, run_id: str, suite: Suite, started: datetime, n_jo
     run_marker(out_dir, run_id).unlink(missing_ok=True)
 
 
-@flow(name="sslbench-run", flow_run_name="{run_id}", task_runner=ThreadPoolTaskRunner(max_workers=1))
-def benchmark_flow(suite: dict[str, Any], out_dir: str, run_id: str | None = None, use_cache: bool = True) -> dict[str, Any]:
+def resolve_run_id(suite: Suite, out_dir: str | Path, use_cache: bool = True,
+                   notify: Callable[[str], None] | None = None) -> str:
+    """The run id a call without one gets: the latest unfinished run of the same suite and data (resume), else new."""
+    return (find_resumable_run(out_dir, suite, notify) if use_cache else None) or new_run_id(suite)
+
+
+def flow_run_name() -> str:
+    """The flow run's name is its run id, resolved before the flow body runs (for scheduled runs too)."""
+    from prefect.runtime import flow_run
+
+    parameters = flow_run.parameters
+    return parameters.get("run_id") or resolve_run_id(suite_from_dict(parameters["suite"]), parameters["out_dir"],
+                                                      parameters.get("use_cache", True))
+
+
+def _current_run_name() -> str | None:
+    from prefect.context import FlowRunContext
+
+    context = FlowRunContext.get()
+    return context.flow_run.name if context is not None and context.flow_run is not None else None
+
+
+@flow(name="sslbench-run", flow_run_name=flow_run_name, task_runner=ThreadPoolTaskRunner(max_workers=1))
+def benchmark_flow(suite: dict[str, Any], out_dir: str, run_id: str | None = None, use_cache: bool = True) -> Any:
     """Run a suite (``Suite.to_dict()``) into ``out_dir``; returns run id, report path, counts and time.
 
-    Without ``run_id`` (e.g. a scheduled run), a new one is made, or an unfinished run of the same suite resumed.
+    Without ``run_id`` (e.g. a scheduled run), the flow run's name is the run id (see ``flow_run_name``). A run with
+    failed or diverged jobs ends in a Failed state whose message gives the count (its data: ``JobsFailed`` with the
+    summary; ``run_benchmark`` returns the summary either way).
     """
     threads.apply_job_threads()
     validated = suite_from_dict(suite)
     plan = make_plan(validated)
     with out_lock(out_dir, on_wait=progress.console.print):
-        if run_id is None:
-            run_id = (find_resumable_run(out_dir, validated, progress.console.print) if use_cache else None) \
-                or new_run_id(validated)
+        run_id = run_id or _current_run_name() or resolve_run_id(validated, out_dir, use_cache, progress.console.print)
         marker = run_marker(out_dir, run_id)
         if marker.exists():
             started = datetime.fromisoformat(json.loads(marker.read_text())["started"])
@@ -203,7 +251,7 @@ def benchmark_flow(suite: dict[str, Any], out_dir: str, run_id: str | None = Non
             write_text_atomic(marker, json.dumps({"suite_hash": validated.content_hash(), "started": started.isoformat(),
                                                   "data_sha256": data_fingerprint(validated)}))
         clock = time.perf_counter()
-        run_plan(plan, out_dir, run_id, use_cache)
+        run_plan(plan, out_dir, run_id, validated.name, use_cache)
         statuses = read_table(out_dir, "jobs", {"run_id": run_id}).column("status").to_pylist()
         n_failed = sum(status != "ok" for status in statuses)
         summary = {"run_id": run_id, "n_jobs": len(statuses), "n_failed": n_failed, "interrupted": stop_requested(),
@@ -212,7 +260,23 @@ def benchmark_flow(suite: dict[str, Any], out_dir: str, run_id: str | None = Non
             return {**summary, "report": None, "seconds": time.perf_counter() - clock}
         _finish_run(out_dir, run_id, validated, started, len(statuses), n_failed)
         report = build_report_task(out_dir, run_id)
-    return {**summary, "report": report, "seconds": time.perf_counter() - clock}
+        publish_artifacts(out_dir, run_id, validated.name, report)
+    summary = {**summary, "report": report, "seconds": time.perf_counter() - clock}
+    if n_failed:
+        message = f"{n_failed} of {len(statuses)} jobs failed or diverged (run {run_id})"
+        return Failed(message=message, data=JobsFailed(message, summary))
+    return summary
+
+
+def run_benchmark(flow_: Any = None, **parameters: Any) -> dict[str, Any]:
+    """Call the benchmark flow (or a ``with_options`` copy) and return its summary, also when it ends Failed."""
+    state = (flow_ or benchmark_flow)(**parameters, return_state=True)
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, JobsFailed):
+        return result.summary
+    if isinstance(result, BaseException):  # the flow itself crashed, not a job
+        raise result
+    return result
 
 
 def task_runner(kind: str = "thread", workers: int | None = None, dask_address: str | None = None) -> Any:

@@ -6,14 +6,18 @@ choices, exits with code 2 and writes nothing.
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
-import warnings
-from pathlib import Path
-from typing import Sequence
+import time
 
-from flows import runtime
+STARTED = time.perf_counter()  # before the heavy imports: the closing line counts start-up
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Sequence  # noqa: E402
+
+from flows import runtime  # noqa: E402
 
 EXIT_OK, EXIT_JOBS_FAILED, EXIT_USAGE, EXIT_SIGINT, EXIT_SIGTERM = 0, 1, 2, 130, 143
 
@@ -65,6 +69,19 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"sslbench: error: {message} (see `{self.prog} --help`)\n")
 
 
+def _add_grid_options(command: argparse.ArgumentParser) -> None:
+    """The suite and the options that override its grid (shared by ``run`` and ``serve``)."""
+    command.add_argument("suite", nargs="?", help="suite name (quick, standard, ...) or path to a suite .toml "
+                         "(default with --data: byod)")
+    command.add_argument("--data", help="your own data: a .npz/.npy/.parquet file (see README, 'Bring your own data')")
+    command.add_argument("--input-shape", type=_shape, help="shape of one example in --data, e.g. 1,28,28")
+    command.add_argument("--datasets", type=_names, help="comma-separated dataset names (overrides the suite)")
+    command.add_argument("--encoders", type=_names, help="comma-separated encoder names")
+    command.add_argument("--objectives", type=_names, help="comma-separated objective names")
+    command.add_argument("--seeds", type=_seeds, help="comma-separated seeds, e.g. 0,1,2")
+    command.add_argument("--epochs", type=_positive, help="pretraining epochs for every job")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="sslbench", description="Benchmark self-supervised objectives × encoders × datasets.")
     parser.add_argument("--verbose", action="store_true", help="show Prefect's own INFO logs")
@@ -73,15 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("list", help="datasets, encoders, objectives, suites and which combinations are compatible")
 
     run = commands.add_parser("run", help="run a suite (a shipped name or a .toml file) as a Prefect flow")
-    run.add_argument("suite", nargs="?", help="suite name (quick, standard, ...) or path to a suite .toml "
-                     "(default with --data: byod)")
-    run.add_argument("--data", help="your own data: a .npz/.npy/.parquet file (see README, 'Bring your own data')")
-    run.add_argument("--input-shape", type=_shape, help="shape of one example in --data, e.g. 1,28,28")
-    run.add_argument("--datasets", type=_names, help="comma-separated dataset names (overrides the suite)")
-    run.add_argument("--encoders", type=_names, help="comma-separated encoder names")
-    run.add_argument("--objectives", type=_names, help="comma-separated objective names")
-    run.add_argument("--seeds", type=_seeds, help="comma-separated seeds, e.g. 0,1,2")
-    run.add_argument("--epochs", type=_positive, help="pretraining epochs for every job")
+    _add_grid_options(run)
     run.add_argument("--out", default="sslbench-out", help="output folder (tables/, reports/, cache/); default sslbench-out")
     run.add_argument("--no-cache", action="store_true", help="recompute every stage and start a new run (no resume)")
     run.add_argument("--task-runner", choices=("thread", "process", "dask"), default="thread",
@@ -95,8 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     augment.add_argument("--seeds", type=_seeds, help="comma-separated seeds")
     augment.add_argument("--out", default="sslbench-out", help="output folder (banks go to cache/banks)")
 
-    serve = commands.add_parser("serve", help="serve a suite as a scheduled Prefect deployment (needs a Prefect server)")
-    serve.add_argument("suite", help="suite name or .toml path")
+    serve = commands.add_parser("serve", help="serve a suite as a scheduled Prefect deployment (uses PREFECT_API_URL, "
+                                "else starts a local Prefect server)")
+    _add_grid_options(serve)
     serve.add_argument("--cron", required=True, help='cron schedule, e.g. "0 3 * * *" (03:00 every day)')
     serve.add_argument("--out", default="sslbench-out", help="output folder every scheduled run appends to")
 
@@ -202,47 +212,31 @@ def _validated_suite(args: argparse.Namespace):
 
 
 def _leaderboard(out_dir: str, run_id: str) -> None:
-    import results
+    from flows.artifacts import leaderboard_rows
     from flows.progress import leaderboard_table
 
-    df = results.load(out_dir, run_id=run_id, metric="linear_acc")
-    rows = []
-    for dataset, data in df.groupby("dataset"):
-        means = data.groupby(["objective", "encoder"])["value"].mean()
-        ssl = results.self_supervised(data)
-        row: dict[str, object] = {"dataset": dataset}
-        if not ssl.empty:
-            best = ssl.groupby(["objective", "encoder"])["value"].mean().idxmax()
-            row.update({"best SSL": f"{best[0]} · {best[1]}", "linear": f"{means[best]:.3f}"})
-        for baseline in ("raw", "pca"):
-            if (baseline, "") in means:
-                row[baseline] = f"{means[(baseline, '')]:.3f}"
-        supervised = data[data["objective"] == "supervised"]
-        if not supervised.empty:
-            row["supervised"] = f"{supervised.groupby('encoder')['value'].mean().max():.3f}"
-        rows.append(row)
-    leaderboard_table(rows)
+    leaderboard_table(leaderboard_rows(out_dir, run_id))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     suite, plan = _validated_suite(args)
     _writable_out(args.out)
     runner_kind = "dask" if args.dask_address else args.task_runner
-    from flows.benchmark import api_shared_with_workers, benchmark_flow, find_resumable_run, new_run_id, task_runner
+    from flows.benchmark import api_shared_with_workers, benchmark_flow, resolve_run_id, run_benchmark, task_runner
     from flows.interrupt import stop_on_signals
     from flows.out_lock import out_lock
     from flows.progress import console
 
     runner = task_runner(runner_kind, args.workers, args.dask_address)
     with stop_on_signals() as received, out_lock(args.out, on_wait=console.print):
-        run_id = (None if args.no_cache else find_resumable_run(args.out, suite, console.print)) or new_run_id(suite)
+        run_id = resolve_run_id(suite, args.out, not args.no_cache, console.print)
         console.print(f"sslbench: suite [bold]{suite.name}[/bold], {len(plan.jobs)} jobs"
                       f" ({len(plan.skipped)} incompatible pairs skipped), run {run_id} → {args.out}")
         for skipped in plan.skipped:
             console.print(f"  skipped {skipped.dataset} · {skipped.encoder} · {skipped.objective}: {skipped.reason}")
         with api_shared_with_workers():
-            summary = benchmark_flow.with_options(task_runner=runner)(
-                suite=suite.to_dict(), out_dir=str(args.out), run_id=run_id, use_cache=not args.no_cache)
+            summary = run_benchmark(benchmark_flow.with_options(task_runner=runner), suite=suite.to_dict(),
+                                    out_dir=str(args.out), run_id=run_id, use_cache=not args.no_cache)
     if summary["interrupted"]:
         console.print(f"run {run_id} interrupted: {summary['n_jobs'] - summary['n_failed']} jobs done and kept; "
                       "run the same command again to resume")
@@ -251,7 +245,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     console.print(f"tables:  {out / 'tables'}  (runs, jobs, metrics, history)")
     console.print(f"report:  {Path(summary['report']) / 'index.html'}")
-    console.print(f"{summary['n_jobs']} jobs, {summary['n_failed']} failed, {summary['seconds']:.0f} s")
+    total = time.perf_counter() - STARTED
+    console.print(f"{summary['n_jobs']} jobs, {summary['n_failed']} failed, {total:.0f} s "
+                  f"({summary['seconds']:.0f} s running jobs, {total - summary['seconds']:.0f} s start-up and Prefect)")
     return EXIT_JOBS_FAILED if summary["n_failed"] else EXIT_OK
 
 
@@ -301,17 +297,20 @@ def cmd_augment(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from benchmarks.plan import make_plan
-    from benchmarks.suite import load_suite
+    from flows.serve import validate_cron
 
-    suite = load_suite(args.suite)
-    make_plan(suite)
-    if not os.environ.get("PREFECT_API_URL"):
-        raise UsageError("serving a schedule needs a running Prefect server: start one with `prefect server start` "
-                         "and set PREFECT_API_URL=http://127.0.0.1:4200/api, then run this command again")
-    from flows.serve import serve_suite
+    suite, _ = _validated_suite(args)
+    validate_cron(args.cron)
+    from flows.progress import console
+    from flows.serve import prefect_api, serve_suite
 
-    serve_suite(suite, args.cron, str(Path(args.out).resolve()))
+    out = str(Path(args.out).resolve())
+    with prefect_api(Path(out) / "prefect-server.log") as (api_url, started_here):
+        where = "a local Prefect server started by this command (stops with it)" if started_here else "PREFECT_API_URL"
+        console.print(f"sslbench: serving suite [bold]{suite.name}[/bold] as deployment sslbench-{suite.name} "
+                      f"on '{args.cron}' → {out}")
+        console.print(f"Prefect UI: {api_url.removesuffix('/api')}  (API {api_url}, {where}); Ctrl-C stops serving")
+        serve_suite(suite, args.cron, out)
     return EXIT_OK
 
 

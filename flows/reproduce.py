@@ -59,14 +59,14 @@ def _splits_match(out_dir: str, run_id: str, into: str, new_run_id: str) -> bool
 
 def reproduce(out_dir: str, run_id: str, into: str | None = None, tolerance: float = 0.0) -> Reproduction:
     """Re-run ``run_id`` of ``out_dir`` into ``into`` (default: a temporary folder) and compare."""
-    from flows.benchmark import benchmark_flow
+    from flows.benchmark import run_benchmark
 
     stored = _stored_run(out_dir, run_id)
     suite = suite_from_dict(json.loads(stored["config"]))
     new_run_id = f"{run_id}-reproduced"
     with tempfile.TemporaryDirectory(prefix="sslbench-reproduce-") as scratch:
         target = into or scratch
-        benchmark_flow(suite=suite.to_dict(), out_dir=target, run_id=new_run_id, use_cache=False)
+        run_benchmark(suite=suite.to_dict(), out_dir=target, run_id=new_run_id, use_cache=False)
         original = _metrics(out_dir, run_id)
         again = _metrics(target, new_run_id)[["job_id", "metric", "value"]].rename(columns={"value": "reproduced"})
         splits_ok = _splits_match(out_dir, run_id, target, new_run_id)

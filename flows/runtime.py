@@ -2,7 +2,10 @@
 the thread policy of ``ssl_models.threads`` (passive OpenMP waiting, one torch and BLAS thread per job).
 
 The embedded (temporary) server's telemetry service writes to SQLite while the first flow run does, which
-shows a "database is locked" traceback; turning analytics off removes the cause. Users' own settings win.
+shows a "database is locked" traceback; turning analytics off removes the cause. The client's first-run
+telemetry notice is printed because client telemetry is on; ``DO_NOT_TRACK=1`` turns it off.
+Run logs: flow- and task-run loggers pass INFO to Prefect's API (the UI shows job lines and epochs) while the
+terminal's Prefect handler shows warnings only (sslbench prints its own lines). Users' own settings win.
 """
 
 from __future__ import annotations
@@ -16,7 +19,11 @@ from ssl_models import threads
 
 DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
     "PREFECT_LOGGING_LEVEL": "WARNING",
+    "PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL": "INFO",
+    "PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL": "INFO",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING",
     "PREFECT_LOGGING_LOG_PRINTS": "false",
     "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
     # The embedded server runs database migrations on first use; on a busy 2-core machine that can take
@@ -34,6 +41,7 @@ def configure(verbose: bool = False) -> None:
     threads.set_environment()
     if verbose:
         os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
+        os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "INFO"
 
 
 def git_sha() -> str:

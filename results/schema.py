@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 TABLES: dict[str, pa.Schema] = {
     "runs": pa.schema([
@@ -41,6 +41,8 @@ TABLES: dict[str, pa.Schema] = {
         ("status", pa.string()),
         ("error", pa.string()),
         ("seconds", pa.float64()),
+        ("pretrain_seconds", pa.float64()),
+        ("evaluate_seconds", pa.float64()),
         ("parameters", pa.int64()),
         ("samples_per_second", pa.float64()),
         ("checkpoint", pa.string()),

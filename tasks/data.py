@@ -12,6 +12,7 @@ from ssl_models import augment, data
 from ssl_models.stop import check_stop
 from tasks.artefacts import bank_path, split_path
 from tasks.cache import load_record, save_record
+from tasks.naming import split_title, task_run_namer
 
 
 def load_split(job: JobSpec) -> data.SplitData:
@@ -76,5 +77,5 @@ def generate_views(job: JobSpec, split_file: str, out_dir: str, use_cache: bool 
     return str(path)
 
 
-prepare_split_task = task(prepare_split, name="prepare-split")
-generate_views_task = task(generate_views, name="generate-views")
+prepare_split_task = task(prepare_split, name="prepare-split", task_run_name=task_run_namer("split", split_title))
+generate_views_task = task(generate_views, name="generate-views", task_run_name=task_run_namer("views", split_title))

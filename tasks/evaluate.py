@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,6 +21,8 @@ from ssl_models.threads import single_threaded_blas
 from tasks.artefacts import record_path
 from tasks.cache import load_record, save_record
 from tasks.data import split_fingerprint
+from tasks.events import emit
+from tasks.naming import task_run_namer
 from tasks.pretrain import build_job_objective
 
 
@@ -45,15 +48,20 @@ DIMENSIONAL_COLLAPSE_FRACTION = 0.1
 
 
 def _cached(job: JobSpec, out_dir: str, split_file: str, use_cache: bool, compute: Callable[[], dict[str, float]]) -> dict[str, Any]:
-    """A verified record of the same job on the same split content, or ``compute()`` stored as one."""
+    """A verified record of the same job on the same split content, or ``compute()`` stored as one.
+
+    ``seconds`` is this call's own wall time (a cache hit costs only the lookup).
+    """
     check_stop("evaluation")
+    started = time.perf_counter()
+    emit("evaluate", job.key())
     record = record_path(out_dir, f"evaluate-v{EVALUATION_VERSION}", job)
     fingerprint = split_fingerprint(split_file)
     if use_cache and (cached := load_record(record)) is not None and cached.get("split") == fingerprint:
-        return {"metrics": cached["metrics"], "cached": True}
+        return {"metrics": cached["metrics"], "cached": True, "seconds": time.perf_counter() - started}
     metrics = compute()
     save_record(record, {"metrics": metrics, "split": fingerprint})
-    return {"metrics": metrics, "cached": False}
+    return {"metrics": metrics, "cached": False, "seconds": time.perf_counter() - started}
 
 
 def evaluate_job(job: JobSpec, split_file: str, trained: dict[str, Any], out_dir: str, use_cache: bool = True) -> dict[str, Any]:
@@ -128,5 +136,5 @@ def _evaluate_baseline(job: JobSpec, split_file: str) -> dict[str, float]:
     return _score(job, split, train, test)
 
 
-evaluate_task = task(evaluate_job, name="evaluate")
-evaluate_baseline_task = task(evaluate_baseline, name="evaluate-baseline")
+evaluate_task = task(evaluate_job, name="evaluate", task_run_name=task_run_namer("evaluate"))
+evaluate_baseline_task = task(evaluate_baseline, name="evaluate-baseline", task_run_name=task_run_namer("evaluate"))

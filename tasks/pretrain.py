@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from prefect import task
@@ -20,6 +20,8 @@ from ssl_models.train import pretrain
 from tasks.artefacts import checkpoint_path, record_path
 from tasks.cache import load_record, save_record
 from tasks.data import split_fingerprint
+from tasks.events import emit
+from tasks.naming import run_logger, task_run_namer
 
 
 def build_job_objective(job: JobSpec, split: data.SplitData) -> Objective:
@@ -45,32 +47,46 @@ def pretrain_job(job: JobSpec, split_file: str, bank_file: str | None, out_dir: 
     """Train, save the objective's weights atomically, and return history, timing and size.
 
     With ``use_cache``, a verified record of the same job (same content key) is returned instead of training.
+    ``seconds`` is this call's own wall time (a cache hit costs only the lookup); ``train_seconds`` that of the
+    training loop when the checkpoint was made.
     """
     check_stop("pretraining")
+    started = time.perf_counter()
+    emit("pretrain", job.key(), epochs=job.train.epochs)
     record = record_path(out_dir, "pretrain", job)
     fingerprint = split_fingerprint(split_file)
     path = checkpoint_path(out_dir, job)
     if use_cache and (cached := load_record(record)) is not None and cached.get("split") == fingerprint:
-        return {**cached, "checkpoint": str(path), "cached": True}
+        return {**cached, "checkpoint": str(path), "cached": True, "seconds": time.perf_counter() - started}
     split = data.SplitData.load(Path(split_file))
     if job.objective_name == "supervised" and not split.labelled:
         raise ValueError(f"dataset '{job.dataset}' has no labels, so the supervised baseline cannot run")
     objective = build_job_objective(job, split)
     history: list[float] = []
     seconds = samples_per_second = 0.0
-    started = time.perf_counter()
     if job.objective_name != "random":
         bank = augment.open_bank(Path(bank_file), expected_shape=split.x_train.shape) if bank_file else None
-        result = pretrain(objective, split.x_train, job.train, job.seed, labels=split.y_train, bank=bank)
-        history, samples_per_second = result.history, result.samples_per_second
-    seconds = time.perf_counter() - started
+        result = pretrain(objective, split.x_train, job.train, job.seed, labels=split.y_train, bank=bank,
+                          on_epoch=_epoch_reporter(job))
+        history, samples_per_second, seconds = result.history, result.samples_per_second, result.seconds
     with atomic_path(path) as temp:
         torch.save({k: v.detach().cpu() for k, v in objective.state_dict().items()}, temp)
     output = {"history": history, "train_seconds": seconds,
               "samples_per_second": samples_per_second, "parameters": objective.encoder.parameter_count(),
               "split": fingerprint}
     save_record(record, output, files=[path])
-    return {**output, "checkpoint": str(path), "cached": False}
+    return {**output, "checkpoint": str(path), "cached": False, "seconds": time.perf_counter() - started}
 
 
-pretrain_task = task(pretrain_job, name="pretrain")
+def _epoch_reporter(job: JobSpec) -> Callable[[int, float], None]:
+    """Report each finished epoch to the run's log (Prefect UI) and to in-process progress listeners."""
+    logger = run_logger()
+
+    def report(epoch: int, loss: float) -> None:
+        logger.info("epoch %d/%d  loss %.4f", epoch, job.train.epochs, loss)
+        emit("epoch", job.key(), epoch=epoch, epochs=job.train.epochs)
+
+    return report
+
+
+pretrain_task = task(pretrain_job, name="pretrain", task_run_name=task_run_namer("pretrain"))

@@ -12,4 +12,4 @@ def build_run_report(out_dir: str, run_id: str) -> str:
     return str(build_report(out_dir, run_id))
 
 
-build_report_task = task(build_run_report, name="build-report")
+build_report_task = task(build_run_report, name="build-report", task_run_name="report {run_id}")

@@ -7,24 +7,32 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from prefect import task
-
 from benchmarks.plan import JobSpec
 from results.store import write_rows
 
 
 @dataclass
 class JobOutcome:
-    """What a job produced: status (ok, failed, diverged), error text, metrics, loss history, timing."""
+    """What a job produced: status (ok, failed, diverged), error text, metrics, loss history, timing.
+
+    ``pretrain_seconds`` and ``evaluate_seconds`` are measured inside each stage (None when the stage did not
+    finish, or, for pretraining, when the job has none); ``seconds`` is their sum.
+    """
 
     job: JobSpec
     status: str
     error: str = ""
-    seconds: float = 0.0
+    pretrain_seconds: float | None = None
+    evaluate_seconds: float | None = None
     metrics: dict[str, float] = field(default_factory=dict)
     history: list[float] = field(default_factory=list)
     trained: dict[str, Any] = field(default_factory=dict)
     cached: bool = False
+
+    @property
+    def seconds(self) -> float:
+        """The job's own time: pretraining + evaluation, as measured by the stages that finished."""
+        return (self.pretrain_seconds or 0.0) + (self.evaluate_seconds or 0.0)
 
 
 def write_job(out_dir: str, run_id: str, outcome: JobOutcome) -> str:
@@ -41,11 +49,10 @@ def write_job(out_dir: str, run_id: str, outcome: JobOutcome) -> str:
         "job_id": job_id, "job_key": job_id, "dataset": job.dataset, "modality": job.modality,
         "encoder": job.encoder, "objective": job.objective, "family": job.family, "seed": job.seed,
         "config": json.dumps(job.config(), sort_keys=True), "status": outcome.status, "error": outcome.error,
-        "seconds": outcome.seconds, "parameters": outcome.trained.get("parameters"),
+        "seconds": outcome.seconds, "pretrain_seconds": outcome.pretrain_seconds,
+        "evaluate_seconds": outcome.evaluate_seconds, "parameters": outcome.trained.get("parameters"),
         "samples_per_second": outcome.trained.get("samples_per_second"),
         "checkpoint": outcome.trained.get("checkpoint"), "finished": datetime.now(timezone.utc),
     }], part=job_id)
     return job_id
 
-
-write_job_task = task(write_job, name="write-results")

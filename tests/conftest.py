@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import textwrap
-import time
-import urllib.request
 from pathlib import Path
 from typing import Iterator
 
@@ -25,60 +20,18 @@ def private_caches(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["SSLBENCH_CACHE"] = str(tmp_path_factory.mktemp("sslbench-cache"))
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
-def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """One `prefect server start` for the whole session: (API URL, PREFECT_HOME), stopped at the end.
-
-    Every `sslbench` subprocess and in-process flow of the session reports to it, instead of each starting a
-    temporary server of its own (~12 s each on 2 busy cores).
-    """
-    home = str(tmp_path_factory.mktemp("prefect-home"))
-    port = _free_port()
-    env = dict(os.environ, PREFECT_HOME=home, PREFECT_UI_ENABLED="false", PREFECT_SERVER_UI_ENABLED="false")
-    env.pop("PREFECT_API_URL", None)
-    log = Path(home) / "server.log"
-    with log.open("w") as sink:
-        server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port",
-                                   str(port)], env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/api"
-    deadline = time.monotonic() + 240
-    while True:
-        try:
-            if urllib.request.urlopen(f"{url}/health", timeout=5).status == 200:
-                break
-        except OSError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            pytest.fail(f"the session's Prefect server did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(0.5)
-    yield url, home
-    server.terminate()
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-
-
-@pytest.fixture(scope="session")
-def prefect_env(prefect_server: tuple[str, str]) -> dict[str, str]:
+def prefect_env(prefect_server: dict[str, str]) -> dict[str, str]:
     """Environment for subprocess runs of `sslbench`: the session's Prefect server and home."""
-    url, home = prefect_server
-    return dict(os.environ, PREFECT_HOME=home, PREFECT_API_URL=url, PYTHONUNBUFFERED="1")
+    return prefect_server
 
 
 @pytest.fixture
-def prefect_api(prefect_server: tuple[str, str]) -> Iterator[None]:
+def prefect_api(prefect_server: dict[str, str]) -> Iterator[None]:
     """In-process flows of a test report to the session's Prefect server."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with temporary_settings(updates={PREFECT_API_URL: prefect_server[0]}):
+    with temporary_settings(updates={PREFECT_API_URL: prefect_server["PREFECT_API_URL"]}):
         yield
 
 
@@ -104,3 +57,17 @@ def tiny_suite(tmp_path: Path) -> Path:
         kmeans_restarts = 2
     """))
     return path
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """One real ``prefect server start`` on 127.0.0.1 (a free port) for the whole session; yields the environment
+    of processes that report to it (its own PREFECT_HOME, PREFECT_API_URL set). Every `sslbench` subprocess and
+    in-process flow of the session reports to it instead of starting a temporary server of its own (~12 s each)."""
+    from flows.serve import free_port, local_prefect_server
+
+    home = tmp_path_factory.mktemp("prefect-server-home")
+    env = dict(os.environ, PREFECT_HOME=str(home), PYTHONUNBUFFERED="1")
+    env.pop("PREFECT_API_URL", None)
+    with local_prefect_server(home / "server.log", port=free_port(0), env=env) as api_url:
+        yield dict(env, PREFECT_API_URL=api_url)

@@ -92,7 +92,9 @@ def test_nan_job_is_recorded_as_diverged_and_the_rest_finish(tmp_path: Path, tin
     from flows.benchmark import benchmark_flow
 
     suite = with_overrides(load_suite(str(tiny_suite)), objectives=["test_nan", "autoencoder"])
-    summary = benchmark_flow(suite=suite.to_dict(), out_dir=str(tmp_path), run_id="nan-run")
+    state = benchmark_flow(suite=suite.to_dict(), out_dir=str(tmp_path), run_id="nan-run", return_state=True)
+    assert state.is_failed() and state.message.startswith("1 of 4 jobs failed or diverged")
+    summary = state.result(raise_on_failure=False).summary
     jobs = pd.read_parquet(tmp_path / "tables" / "jobs").set_index("objective")
     assert summary["n_failed"] == 1
     assert jobs.loc["test_nan", "status"] == "diverged" and "nan" in jobs.loc["test_nan", "error"].lower()
@@ -103,13 +105,35 @@ def test_nan_job_is_recorded_as_diverged_and_the_rest_finish(tmp_path: Path, tin
     assert runs.loc[0, "status"] == "partial"
 
 
+def test_job_seconds_are_each_stage_measured_inside_it(tmp_path: Path, tiny_suite: Path, prefect_api: None) -> None:
+    """With two workers the old clock (time since the previous job finished) gave a baseline that ran beside a
+    training job almost no time; each stage's own clock gives it its evaluation time."""
+    from flows.benchmark import benchmark_flow, run_benchmark, task_runner
+
+    started = time.perf_counter()
+    run_benchmark(benchmark_flow.with_options(task_runner=task_runner("thread", workers=2)),
+                  suite=load_suite(str(tiny_suite)).to_dict(), out_dir=str(tmp_path), run_id="timed")
+    wall = time.perf_counter() - started
+    jobs = pd.read_parquet(tmp_path / "tables" / "jobs").set_index("objective")
+    assert (jobs["evaluate_seconds"] > 0).all()
+    assert jobs.loc[["raw", "pca"], "pretrain_seconds"].isna().all()
+    trained = jobs.loc[["autoencoder", "simclr"]]
+    assert (trained["pretrain_seconds"] > 0).all()
+    pd.testing.assert_series_equal(jobs["seconds"], jobs["evaluate_seconds"] + jobs["pretrain_seconds"].fillna(0.0),
+                                   check_names=False)
+    # every job's own time fits in the run, and two workers cannot do more than twice the run's wall time of work
+    assert (jobs["seconds"] < wall).all() and jobs["seconds"].sum() < 2 * wall
+
+
 def test_dask_local_cluster_gives_the_thread_runner_results(tmp_path: Path, tiny_suite: Path, prefect_api: None) -> None:
-    from flows.benchmark import benchmark_flow, task_runner
+    from flows.benchmark import benchmark_flow, run_benchmark, task_runner
 
     suite = load_suite(str(tiny_suite)).to_dict()
     # Two single-threaded workers on both sides: the same torch thread count gives bit-identical numbers.
-    benchmark_flow.with_options(task_runner=task_runner("thread", workers=2))(suite=suite, out_dir=str(tmp_path / "thread"), run_id="t")
-    benchmark_flow.with_options(task_runner=task_runner("dask", workers=2))(suite=suite, out_dir=str(tmp_path / "dask"), run_id="d")
+    run_benchmark(benchmark_flow.with_options(task_runner=task_runner("thread", workers=2)), suite=suite,
+                  out_dir=str(tmp_path / "thread"), run_id="t")
+    run_benchmark(benchmark_flow.with_options(task_runner=task_runner("dask", workers=2)), suite=suite,
+                  out_dir=str(tmp_path / "dask"), run_id="d")
     thread, dask = _metrics(tmp_path / "thread"), _metrics(tmp_path / "dask")
     pd.testing.assert_series_equal(thread, dask)
 

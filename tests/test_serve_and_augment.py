@@ -29,11 +29,20 @@ def test_invalid_cron_is_refused(tmp_path: Path) -> None:
         deployment_for(load_suite("quick"), "every day", str(tmp_path))
 
 
-def test_serve_without_a_prefect_server_explains_what_to_start(tmp_path: Path) -> None:
+@pytest.mark.parametrize("cron", ["every day", "61 * * * *", "* * *"])
+def test_serve_refuses_a_bad_cron_in_one_line_before_starting_anything(tmp_path: Path, cron: str) -> None:
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    done = subprocess.run(CLI + ["serve", "quick", "--cron", "0 3 * * *", "--out", str(tmp_path)],
+    done = subprocess.run(CLI + ["serve", "quick", "--cron", cron, "--out", str(tmp_path / "out")],
                           capture_output=True, text=True, env=env, timeout=120)
-    assert done.returncode == 2 and "prefect server start" in done.stderr and "PREFECT_API_URL" in done.stderr
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and f"invalid cron schedule '{cron}'" in done.stderr and "0 3 * * *" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_serve_takes_the_grid_overrides_of_run(tmp_path: Path) -> None:
+    done = subprocess.run(CLI + ["serve", "quick", "--cron", "0 3 * * *", "--datasets", "nope"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "unknown dataset 'nope'" in done.stderr and "digits" in done.stderr
 
 
 @pytest.mark.slow

@@ -26,7 +26,7 @@ from prefect import flow  # noqa: E402
 
 from benchmarks.plan import make_plan  # noqa: E402
 from benchmarks.suite import Suite, load_suite, with_overrides  # noqa: E402
-from flows.benchmark import benchmark_flow, task_runner  # noqa: E402
+from flows.benchmark import benchmark_flow, run_benchmark, task_runner  # noqa: E402
 from tasks.data import generate_views, prepare_split  # noqa: E402
 from tasks.evaluate import evaluate_baseline, evaluate_job  # noqa: E402
 from tasks.pretrain import pretrain_job  # noqa: E402
@@ -54,7 +54,7 @@ def through_flow(suite: Suite, out_dir: str, use_cache: bool, runner: object = N
     """Seconds for the whole flow call (planning, tasks, writing tables, report)."""
     started = time.perf_counter()
     call = benchmark_flow if runner is None else benchmark_flow.with_options(task_runner=runner)
-    call(suite=suite.to_dict(), out_dir=out_dir, run_id=None, use_cache=use_cache)
+    run_benchmark(call, suite=suite.to_dict(), out_dir=out_dir, run_id=None, use_cache=use_cache)
     return time.perf_counter() - started
 
 

@@ -1,0 +1,88 @@
+"""What a run leaves in Prefect's UI: a leaderboard table, a Markdown summary and a link to the HTML report.
+
+Keys are stable per suite (``leaderboard-<suite>``, ``summary-<suite>``, ``report-<suite>``), so the UI's
+Artifacts page shows each suite's latest run with its history of earlier versions.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+ARTIFACT_KINDS = ("leaderboard", "summary", "report")
+
+
+def artifact_key(kind: str, suite: str) -> str:
+    """``<kind>-<suite>`` in Prefect's key alphabet (lowercase letters, digits, dashes)."""
+    return re.sub(r"[^a-z0-9]+", "-", f"{kind}-{suite}".lower()).strip("-")
+
+
+def leaderboard_rows(out_dir: str, run_id: str) -> list[dict[str, str]]:
+    """Per dataset: the best self-supervised (objective · encoder) by mean linear accuracy, beside the baselines."""
+    import results
+
+    df = results.load(out_dir, run_id=run_id, metric="linear_acc")
+    rows = []
+    for dataset, data in df.groupby("dataset"):
+        means = data.groupby(["objective", "encoder"])["value"].mean()
+        ssl = results.self_supervised(data)
+        row: dict[str, str] = {"dataset": str(dataset)}
+        if not ssl.empty:
+            best = ssl.groupby(["objective", "encoder"])["value"].mean().idxmax()
+            row.update({"best SSL": f"{best[0]} · {best[1]}", "linear": f"{means[best]:.3f}"})
+        for baseline in ("raw", "pca"):
+            if (baseline, "") in means:
+                row[baseline] = f"{means[(baseline, '')]:.3f}"
+        supervised = data[data["objective"] == "supervised"]
+        if not supervised.empty:
+            row["supervised"] = f"{supervised.groupby('encoder')['value'].mean().max():.3f}"
+        rows.append(row)
+    return rows
+
+
+def summary_markdown(out_dir: str, run_id: str) -> str:
+    """Best SSL per (dataset, encoder) by mean linear accuracy over seeds, failed jobs, collapsed jobs."""
+    import results
+
+    df = results.load(out_dir, run_id=run_id)
+    jobs = results.read_table(out_dir, "jobs", {"run_id": run_id}).to_pandas()
+    lines = [f"# sslbench run `{run_id}`", "", f"{len(jobs)} jobs, {int((jobs['status'] != 'ok').sum())} failed or diverged.", ""]
+    ssl = results.self_supervised(df[df["metric"] == "linear_acc"]) if not df.empty else df
+    if not ssl.empty:
+        lines += ["## Best self-supervised objective per dataset and encoder (linear probe, mean over seeds)", "",
+                  "| dataset | encoder | objective | linear acc | seeds |", "|---|---|---|---|---|"]
+        means = ssl.groupby(["dataset", "encoder", "objective"])["value"].agg(["mean", "count"]).reset_index()
+        for _, best in means.loc[means.groupby(["dataset", "encoder"])["mean"].idxmax()].iterrows():
+            lines.append(f"| {best['dataset']} | {best['encoder']} | {best['objective']} | {best['mean']:.3f} | {best['count']} |")
+        lines.append("")
+    failed = jobs[jobs["status"] != "ok"]
+    lines += ["## Failed or diverged jobs", ""]
+    lines += [f"- {_title(row)}: **{row.status}** — {str(row.error).splitlines()[0][:200] if row.error else ''}"
+              for row in failed.itertuples()] or ["none"]
+    collapsed = df[(df["metric"] == "collapsed") & (df["value"] >= 1)] if not df.empty else df
+    lines += ["", "## Collapsed representations", ""]
+    lines += [f"- {_title(row)}" for row in collapsed.itertuples()] or ["none"]
+    return "\n".join(lines) + "\n"
+
+
+def _title(row: object) -> str:
+    parts = [row.dataset] + ([row.encoder] if row.encoder else []) + [row.objective, f"s{row.seed}"]  # type: ignore[attr-defined]
+    return " · ".join(str(part) for part in parts)
+
+
+def publish_artifacts(out_dir: str, run_id: str, suite: str, report_folder: str | Path) -> dict[str, str]:
+    """Create the run's three artifacts (inside a flow run); returns kind → key."""
+    from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+
+    keys = {kind: artifact_key(kind, suite) for kind in ARTIFACT_KINDS}
+    rows = leaderboard_rows(out_dir, run_id)
+    create_table_artifact(key=keys["leaderboard"], table=pd.DataFrame(rows).fillna("—").to_dict("records"),
+                          description=f"Leaderboard of run {run_id}: linear probe accuracy on the test split")
+    create_markdown_artifact(key=keys["summary"], markdown=summary_markdown(out_dir, run_id),
+                             description=f"Summary of run {run_id}")
+    index = (Path(report_folder) / "index.html").resolve()
+    create_link_artifact(key=keys["report"], link=index.as_uri(), link_text=f"HTML report of run {run_id}",
+                         description=f"Report of run {run_id} ({index})")
+    return keys
