@@ -1,4 +1,9 @@
-"""The pretraining loop: shuffled mini-batches of clean inputs and bank views, AdamW, cosine schedule."""
+"""The pretraining loop: shuffled mini-batches of clean inputs and bank views, AdamW, cosine schedule.
+
+The budget is ``epochs`` passes over the training set, or, when ``iterations`` is set, exactly that many optimiser
+steps (passes repeat, the last one cut short), as TS2Vec trains: 200 iterations, or ``large_set_iterations`` (600)
+when the training set holds over ``LARGE_SET_VALUES`` = 100 000 values (N·C·T).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,9 @@ from ssl_models.device import default_device
 from ssl_models.objectives.base import Batch, Objective
 
 
+LARGE_SET_VALUES = 100_000
+
+
 class DivergedError(RuntimeError):
     """The training loss became NaN or infinite."""
 
@@ -27,11 +35,16 @@ class TrainConfig:
     learning_rate: float = 1e-3
     weight_decay: float = 1e-4
     cosine_schedule: bool = True
+    iterations: int | None = None
+    large_set_iterations: int | None = None
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"train.{name} must be at least 1, got {getattr(self, name)}")
+        for name in ("epochs", "batch_size", "iterations", "large_set_iterations"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"train.{name} must be an integer of at least 1, got {value!r}")
+        if self.large_set_iterations is not None and self.iterations is None:
+            raise ValueError("train.large_set_iterations needs train.iterations (the budget of smaller sets)")
         if self.learning_rate <= 0:
             raise ValueError(f"train.learning_rate must be positive, got {self.learning_rate}")
 
@@ -43,6 +56,15 @@ class TrainResult:
     history: list[float] = field(default_factory=list)
     seconds: float = 0.0
     samples_per_second: float = 0.0
+
+
+def total_steps(config: TrainConfig, inputs: np.ndarray) -> int:
+    """Optimiser steps of a run: ``iterations`` (``large_set_iterations`` above LARGE_SET_VALUES values), else
+    epochs × full batches per pass."""
+    if config.iterations is not None:
+        large = config.large_set_iterations is not None and inputs.size > LARGE_SET_VALUES
+        return config.large_set_iterations if large else config.iterations
+    return config.epochs * max(1, len(inputs) // config.batch_size)
 
 
 def _optimizer(objective: Objective, config: TrainConfig) -> torch.optim.Optimizer:
@@ -104,19 +126,21 @@ def pretrain(
     objective.generator = torch.Generator(device=device).manual_seed(seed)
     objective.to(device).train()
     optimizer = _optimizer(objective, config)
-    steps_per_epoch = max(1, len(inputs) // config.batch_size)
-    total_steps = config.epochs * steps_per_epoch
-    objective.start_training(total_steps)
+    steps = total_steps(config, inputs)
+    objective.start_training(steps)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * step / total_steps)) if config.cosine_schedule else 1.0
+        optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * step / steps)) if config.cosine_schedule else 1.0
     )
     train_labels = labels if objective.needs_labels else None
     result = TrainResult()
     seen = 0
     started = time.perf_counter()
-    for epoch in range(config.epochs):
+    done, epoch = 0, 0
+    while done < steps:
         total, count = 0.0, 0
         for batch in iterate_batches(inputs, train_labels, bank, objective.n_views, config.batch_size, generator):
+            if done == steps:
+                break
             loss = objective(batch.to(device))
             if not torch.isfinite(loss):
                 raise DivergedError(f"loss became {loss.item()} at epoch {epoch + 1}")
@@ -125,12 +149,14 @@ def pretrain(
             optimizer.step()
             scheduler.step()
             objective.after_step()
+            done += 1
             total += loss.item() * len(batch.inputs)
             count += len(batch.inputs)
         seen += count
+        epoch += 1
         result.history.append(total / count)
         if on_epoch is not None:
-            on_epoch(epoch + 1, result.history[-1])
+            on_epoch(epoch, result.history[-1])
     result.seconds = time.perf_counter() - started
     result.samples_per_second = seen / result.seconds if result.seconds > 0 else 0.0
     objective.eval()

@@ -24,6 +24,10 @@ from ssl_models.data.storage import DatasetUnavailableError, data_root, first_li
 from ssl_models.registry import UnknownNameError
 
 
+# Evaluators every archive set names: TS2Vec's RBF-SVM protocol (ssl_models.evaluate.svm_protocol), beside the probes.
+ARCHIVE_EVALUATORS = ("svm_protocol",)
+
+
 class UnequalLengthError(ValueError):
     """A dataset whose series differ in length, loaded without asking for padding."""
 
@@ -117,7 +121,7 @@ def load_aeon(name: str, registry_name: str | None = None, pad_unequal: bool = F
     labels = np.array([index[label] for label in np.concatenate([train_labels, test_labels])], dtype=np.int64)
     official_test = np.arange(len(series)) >= len(train)
     return RawDataset(registry_name, "sequence", inputs, labels, official_test=official_test,
-                      class_names=tuple(classes), extras=extras)
+                      class_names=tuple(classes), extras=extras, evaluators=ARCHIVE_EVALUATORS)
 
 
 def register_aeon(name: str, registry_name: str, pad_unequal: bool = False) -> DatasetLoader:
