@@ -131,6 +131,7 @@ def cmd_list() -> int:
     for name, _ in DATASETS.items():
         table.add_row(name, modality_of(name))
     console.print(table)
+    console.print(_archive_table())
     table = Table(title="Encoders")
     for column in ("name", "reads", "causal", "per-token features"):
         table.add_column(column)
@@ -161,6 +162,22 @@ def cmd_list() -> int:
     console.print("Baselines in every suite: raw input, PCA (SVD, top-k), random encoder, supervised upper bound.")
     console.print(f"Suites: {', '.join(available_suites())}")
     return EXIT_OK
+
+
+def _archive_table() -> "Table":
+    """UCR/UEA naming (``ucr:``, ``ucr_padded:``) and the sets bundled with aeon, which need no download."""
+    from rich.table import Table
+
+    from ssl_models.data.ucr import SHORT_NAMES, bundled_sets
+
+    table = Table(title="UCR/UEA archives: any set as ucr:<Name> (equal lengths) or ucr_padded:<Name> (zero-padded, "
+                        "with a mask); others download on first use (suites ucr128, uea30)")
+    for column in ("bundled with aeon (offline)", "name to use", "also registered as", "lengths"):
+        table.add_column(column, overflow="fold")
+    for name, equal in bundled_sets():
+        table.add_row(name, f"ucr:{name}" if equal else f"ucr_padded:{name}", SHORT_NAMES.get(name, ""),
+                      "equal" if equal else "unequal (padded)")
+    return table
 
 
 def _validated_suite(args: argparse.Namespace):

@@ -46,6 +46,30 @@ def _has_files(root: Path, name: str) -> bool:
     return all((root / name / f"{name}_{split}.ts").is_file() for split in ("TRAIN", "TEST"))
 
 
+def _header(path: Path) -> dict[str, str]:
+    """The ``@key value`` lines of a ``.ts`` file before ``@data``, keys lower-cased."""
+    header: dict[str, str] = {}
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            if line.lower().startswith("@data"):
+                break
+            if line.startswith("@"):
+                key, _, value = line[1:].strip().partition(" ")
+                header[key.lower()] = value.strip()
+    return header
+
+
+def bundled_sets() -> list[tuple[str, bool]]:
+    """(name, equal length) of every classification set bundled with aeon (readable offline), by name."""
+    sets = []
+    for folder in sorted(_bundled_root().iterdir()):
+        if _has_files(_bundled_root(), folder.name):
+            header = _header(folder / f"{folder.name}_TRAIN.ts")
+            if header.get("classlabel", "").startswith("true"):
+                sets.append((folder.name, header.get("equallength", "true") == "true"))
+    return sets
+
+
 def known_name(name: str) -> bool:
     """True when aeon can load ``name``: bundled, already downloaded, or in aeon's list of downloadable sets."""
     from aeon.datasets.tsc_datasets import tsc_zenodo
@@ -124,8 +148,12 @@ def load_aeon(name: str, registry_name: str | None = None, pad_unequal: bool = F
                       class_names=tuple(classes), extras=extras, evaluators=ARCHIVE_EVALUATORS)
 
 
+SHORT_NAMES: dict[str, str] = {}  # aeon name → the dataset name ``register_aeon`` gave it
+
+
 def register_aeon(name: str, registry_name: str, pad_unequal: bool = False) -> DatasetLoader:
     """Register aeon set ``name`` as dataset ``registry_name`` (one line per dataset)."""
+    SHORT_NAMES[name] = registry_name
 
     def loader() -> RawDataset:
         return load_aeon(name, registry_name, pad_unequal)
