@@ -110,9 +110,9 @@ ARCHIVE_AVERAGES = (
 
 
 def archive_coverage(datasets: list[str], archive_sets: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Per archive of ``archive_sets`` (archive → its set names), the run's datasets that belong to it."""
-    present = {canonical_dataset(name) for name in datasets}
-    return {archive: [name for name in names if canonical_dataset(name) in present] for archive, names in archive_sets.items()}
+    """Per archive of ``archive_sets`` (archive → its set names), the run's datasets (as named in the run) in it."""
+    return {archive: [name for name in datasets if canonical_dataset(name) in {canonical_dataset(n) for n in names}]
+            for archive, names in archive_sets.items()}
 
 
 def canonical_dataset(name: str) -> str:

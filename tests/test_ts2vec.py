@@ -314,3 +314,18 @@ def test_unequal_length_ts_files_pad_with_a_mask(tmp_path: Path, monkeypatch: py
     assert raw.inputs.shape == (6, 1, 9) and raw.class_names == ("1", "2", "10")
     assert raw.extras["mask"].sum(axis=1).tolist() == [5, 9, 6, 9, 4, 7]
     assert not raw.inputs[4, :, 4:].any()
+
+
+# --- supervised bound -------------------------------------------------------------------------------------------
+
+
+def test_supervised_bound_on_clean_inputs_ignores_the_augmented_views() -> None:
+    torch.manual_seed(0)
+    inputs, labels = torch.randn(6, 1, 10), torch.tensor([0, 1, 2, 0, 1, 2])
+    noisy = torch.randn(6, 1, 1, 10) * 5
+    clean = build_objective("supervised", build_encoder("ts2vec", (1, 10), 8, {"depth": 1}), {"n_classes": 3, "clean_inputs": True}).eval()
+    on_views = build_objective("supervised", clean.encoder, {"n_classes": 3}).eval()
+    on_views.head = clean.head
+    with_views, without = Batch(inputs, noisy, labels), Batch(inputs, None, labels)
+    assert clean(with_views).item() == pytest.approx(clean(without).item())
+    assert on_views(with_views).item() != pytest.approx(on_views(without).item())

@@ -70,6 +70,13 @@ def bundled_sets() -> list[tuple[str, bool]]:
     return sets
 
 
+def archive_sets() -> dict[str, list[str]]:
+    """The sets of each archive in aeon's lists: "UCR" (128 univariate) and "UEA" (30 multivariate)."""
+    from aeon.datasets.tsc_datasets import multivariate, univariate
+
+    return {"UCR": sorted(univariate), "UEA": sorted(multivariate)}
+
+
 def known_name(name: str) -> bool:
     """True when aeon can load ``name``: bundled, already downloaded, or in aeon's list of downloadable sets."""
     from aeon.datasets.tsc_datasets import tsc_zenodo
