@@ -170,13 +170,13 @@ def _archive_table() -> "Table":
 
     from ssl_models.data.ucr import SHORT_NAMES, bundled_sets
 
-    table = Table(title="UCR/UEA archives: any set as ucr:<Name> (equal lengths) or ucr_padded:<Name> (zero-padded, "
-                        "with a mask); others download on first use (suites ucr128, uea30)")
-    for column in ("bundled with aeon (offline)", "name to use", "also registered as", "lengths"):
-        table.add_column(column, overflow="fold")
+    table = Table(title="UCR/UEA archives: any set as ucr:<Name>, or ucr_padded:<Name> to zero-pad unequal lengths "
+                        "(with a mask); sets not bundled with aeon download on first use (suites ucr128, uea30)",
+                  show_edge=False)
+    for column in ("bundled with aeon", "name to use", "alias"):
+        table.add_column(column, no_wrap=True)
     for name, equal in bundled_sets():
-        table.add_row(name, f"ucr:{name}" if equal else f"ucr_padded:{name}", SHORT_NAMES.get(name, ""),
-                      "equal" if equal else "unequal (padded)")
+        table.add_row(name, f"ucr:{name}" if equal else f"ucr_padded:{name}", SHORT_NAMES.get(name, ""))
     return table
 
 

@@ -111,8 +111,8 @@ ARCHIVE_AVERAGES = (
 
 def archive_coverage(datasets: list[str], archive_sets: dict[str, list[str]]) -> dict[str, list[str]]:
     """Per archive of ``archive_sets`` (archive → its set names), the run's datasets (as named in the run) in it."""
-    return {archive: [name for name in datasets if canonical_dataset(name) in {canonical_dataset(n) for n in names}]
-            for archive, names in archive_sets.items()}
+    members = {archive: {canonical_dataset(name) for name in names} for archive, names in archive_sets.items()}
+    return {archive: [name for name in datasets if canonical_dataset(name) in canonical] for archive, canonical in members.items()}
 
 
 def canonical_dataset(name: str) -> str:
