@@ -49,6 +49,17 @@ def test_each_step_sees_exactly_the_dilated_receptive_field() -> None:
     assert moved.nonzero().flatten().tolist() == list(range(16, 45))
 
 
+@pytest.mark.parametrize("steps", [3, 8, 9, 20])
+def test_a_dilation_beyond_the_length_is_computed_as_the_centre_tap(steps: int) -> None:
+    from ssl_models.encoders.ts2vec import SamePadConv
+
+    torch.manual_seed(0)
+    conv = SamePadConv(4, 5, 3, dilation=8)
+    inputs = torch.randn(2, 4, steps)
+    assert torch.allclose(conv(inputs), conv.conv(inputs), atol=1e-6)
+    assert conv(inputs).shape == (2, 5, steps)
+
+
 def test_timestamp_masking_acts_in_training_only_and_is_seeded() -> None:
     torch.manual_seed(0)
     encoder = build_encoder("ts2vec", (2, 30), 16, {"depth": 1, "dropout": 0.0})

@@ -25,15 +25,22 @@ from ssl_models.encoders.registry import ENCODERS
 
 class SamePadConv(nn.Module):
     """Conv1d whose output has the input's length: padding ⌊r/2⌋ with r = (kernel − 1)·dilation + 1, and the last
-    step dropped when r is even."""
+    step dropped when r is even.
+
+    When the dilation is at least the input's length, every tap but the centre one reads padding, so the convolution
+    is computed exactly as the 1×1 convolution with the centre tap (the deep blocks on short series or crops).
+    """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, dilation: int) -> None:
         super().__init__()
         receptive_field = (kernel_size - 1) * dilation + 1
         self.conv = nn.Conv1d(in_channels, out_channels, kernel_size, padding=receptive_field // 2, dilation=dilation)
         self.remove = 1 if receptive_field % 2 == 0 else 0
+        self.centre = kernel_size // 2 if kernel_size % 2 == 1 and not self.remove else None
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        if self.centre is not None and self.conv.dilation[0] >= inputs.shape[-1]:
+            return F.conv1d(inputs, self.conv.weight[:, :, self.centre:self.centre + 1], self.conv.bias)
         out = self.conv(inputs)
         return out[:, :, :-self.remove] if self.remove else out
 
