@@ -35,7 +35,7 @@ def leaderboard_rows(out_dir: str, run_id: str) -> list[dict[str, str]]:
         for baseline in ("raw", "pca"):
             if (baseline, "") in means:
                 row[baseline] = f"{means[(baseline, '')]:.3f}"
-        supervised = data[data["objective"] == "supervised"]
+        supervised = data[data["family"] == "supervised"]  # the bound and its variants (e.g. supervised_clean)
         if not supervised.empty:
             row["supervised"] = f"{supervised.groupby('encoder')['value'].mean().max():.3f}"
         rows.append(row)

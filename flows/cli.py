@@ -168,6 +168,7 @@ def cmd_list() -> int:
     for dataset in listing["datasets"]:
         table.add_row(dataset["name"], dataset["modality"])
     console.print(table)
+    console.print(_archive_table())
     table = Table(title="Encoders")
     for column in ("name", "reads", "causal", "per-token features"):
         table.add_column(column)
@@ -193,6 +194,22 @@ def cmd_list() -> int:
     console.print("Baselines in every suite: raw input, PCA (SVD, top-k), random encoder, supervised upper bound.")
     console.print(f"Suites: {', '.join(listing['suites'])}")
     return EXIT_OK
+
+
+def _archive_table() -> "Table":
+    """UCR/UEA naming (``ucr:``, ``ucr_padded:``) and the sets bundled with aeon, which need no download."""
+    from rich.table import Table
+
+    from ssl_models.data.ucr import SHORT_NAMES, bundled_sets
+
+    table = Table(title="UCR/UEA archives: any set as ucr:<Name>, or ucr_padded:<Name> to zero-pad unequal lengths "
+                        "(with a mask); sets not bundled with aeon download on first use (suites ucr128, uea30)",
+                  show_edge=False)
+    for column in ("bundled with aeon", "name to use", "alias"):
+        table.add_column(column, no_wrap=True)
+    for name, equal in bundled_sets():
+        table.add_row(name, f"ucr:{name}" if equal else f"ucr_padded:{name}", SHORT_NAMES.get(name, ""))
+    return table
 
 
 def _validated_suite(args: argparse.Namespace):

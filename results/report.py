@@ -77,6 +77,11 @@ def _summary_sections(root: Path, df: pd.DataFrame, runs: pd.DataFrame, run: pd.
         sections.append(report_tables.rank_table(ranks, "average_rank.png", difference))
         if (published := report_tables.published_comparison(df)) is not None:
             sections.append(published)
+    if "svm_acc" in set(df["metric"]):
+        from ssl_models.data.ucr import archive_sets
+
+        if (averages := report_tables.archive_average_table(df, archive_sets())) is not None:
+            sections.append(averages)
     if {"kmeans_nmi", "kmeans_ari"} & set(df["metric"]):
         sections.append(report_tables.family_table(df))
     if run is None:

@@ -10,13 +10,16 @@ import numpy as np
 import pandas as pd
 
 from results.query import self_supervised
-from results.references import references_for
+from results.references import ARCHIVE_AVERAGES, archive_coverage, references_for
 from results.report_render import Section
 from results.report_stats import (SAME_AS_BEST_NOTE, SAME_MARK, TREND_RULE, average_ranks, block_ranks, interval, same_as_best,
                                   trend_verdict)
 
-METRICS = {"linear_acc": "Linear probe accuracy", "knn_acc": "kNN accuracy", "kmeans_nmi": "k-means NMI",
+METRICS = {"linear_acc": "Linear probe accuracy", "knn_acc": "kNN accuracy",
+           "svm_acc": "TS2Vec protocol accuracy (RBF SVM, C searched on train)", "kmeans_nmi": "k-means NMI",
            "kmeans_ari": "k-means ARI", "kmeans_silhouette": "k-means silhouette (no labels)"}
+# An archive average is compared when a configuration covers at least this share of the sets behind it.
+ARCHIVE_COVERAGE = 0.9
 BASELINE_ORDER = ("raw", "pca", "random", "supervised")
 FAMILY_ORDER = ("autoencoding", "contrastive", "non-contrastive", "predictive", "supervised", "baseline")
 NO_ENCODER = "(no encoder)"
@@ -118,43 +121,81 @@ def reference_table(dataset: str, metric: str) -> Section | None:
                    notes=["Taken from the publication, not measured here; the protocol may differ from this benchmark's."])
 
 
+# Metrics of the side-by-side comparison with published figures: the best self-supervised configuration under each
+# protocol present, beside the raw input under the same protocol.
+COMPARED_METRICS = {"linear_acc": "linear probe", "svm_acc": "SVM protocol"}
+
+
+def _best_configuration(df: pd.DataFrame, dataset: str, metric: str) -> list[str] | None:
+    """[mean ± std, objective · encoder, seeds, raw] of the best self-supervised configuration by mean ``metric``."""
+    chosen = df[(df["dataset"] == dataset) & (df["metric"] == metric)]
+    ssl = self_supervised(chosen)
+    if ssl.empty:
+        return None
+    objective, encoder = ssl.groupby(["objective", "encoder"])["value"].mean().idxmax()
+    best = ssl[(ssl["objective"] == objective) & (ssl["encoder"] == encoder)]["value"].to_numpy(dtype=float)
+    raw = chosen[chosen["objective"] == "raw"]["value"]
+    return [_mean_std(best), f"{objective} · {encoder}", str(len(best)), f"{raw.mean():.3f}" if len(raw) else "—"]
+
+
 def published_comparison(df: pd.DataFrame) -> Section | None:
-    """Per dataset with published figures: the best self-supervised linear probe (mean over seeds, the best
-    objective · encoder by that mean), the raw input measured here, and each published figure; None without any.
+    """Per dataset with published figures: for each protocol of ``COMPARED_METRICS`` in the run, the best
+    self-supervised configuration (mean over seeds, the best objective · encoder by that mean) and the raw input
+    measured here; the raw kNN; and each published figure; None without any.
 
     The best of many configurations on few seeds is an optimistic estimate; its ± (std over seeds) and the
     random-encoder and raw rows of the dataset's own tables say how much to trust it.
     """
+    present = [metric for metric in COMPARED_METRICS if metric in set(df["metric"])]
     rows, labels = [], []
     for dataset in sorted(df["dataset"].unique()):
-        published = {f"{ref.label} (published)": ref.value for metric in ("linear_acc", "knn_acc")
+        published = {f"{ref.label} (published)": ref.value for metric in ("linear_acc", "knn_acc", "svm_acc")
                      for ref in references_for(dataset, metric)}
-        linear = df[(df["dataset"] == dataset) & (df["metric"] == "linear_acc")]
-        ssl = self_supervised(linear)
-        if not published or ssl.empty:
+        bests = {metric: _best_configuration(df, dataset, metric) for metric in present}
+        if not published or all(best is None for best in bests.values()):
             continue
         labels += [label for label in published if label not in labels]
-        per_config = ssl.groupby(["objective", "encoder"])["value"]
-        objective, encoder = per_config.mean().idxmax()
-        best = ssl[(ssl["objective"] == objective) & (ssl["encoder"] == encoder)]["value"].to_numpy(dtype=float)
-
-        def raw(metric: str) -> str:
-            values = df[(df["dataset"] == dataset) & (df["metric"] == metric) & (df["objective"] == "raw")]["value"]
-            return f"{values.mean():.3f}" if len(values) else "—"
-
-        rows.append((dataset, [_mean_std(best), f"{objective} · {encoder}", str(len(best)), raw("linear_acc"),
-                               raw("knn_acc")], published))
+        knn = df[(df["dataset"] == dataset) & (df["metric"] == "knn_acc") & (df["objective"] == "raw")]["value"]
+        cells = [cell for metric in present for cell in (bests[metric] or ["—"] * 4)]
+        rows.append((dataset, cells + [f"{knn.mean():.3f}" if len(knn) else "—"], published))
     if not rows:
         return None
+    header = ["dataset"]
+    for metric in present:
+        name = COMPARED_METRICS[metric]
+        header += [f"best SSL, {name}", "objective · encoder", "seeds", f"raw, {name}"]
     return Section("Best self-supervised result beside published figures",
-                   "The best self-supervised linear probe of each dataset (mean ± std over seeds; the configuration "
-                   "with the highest mean), the raw input measured here (linear probe; kNN with the suite's k, cosine), "
-                   "and the published figures for the same dataset and split. Published figures are taken from the "
-                   "literature, not measured here; their sources are in the dataset's own section.",
-                   header=["dataset", "best SSL, linear probe", "objective · encoder", "seeds", "raw, linear probe",
-                           "raw, kNN"] + labels,
+                   "The best self-supervised result of each dataset under each protocol (mean ± std over seeds; the "
+                   "configuration with the highest mean), the raw input measured here under the same protocol (and "
+                   "kNN with the suite's k, cosine), and the published figures for the same dataset and split. "
+                   "Published figures are taken from the literature, not measured here; their sources are in the "
+                   "dataset's own section.",
+                   header=header + ["raw, kNN"] + labels,
                    rows=[[dataset] + cells + [f"{published[label]:.3f}" if label in published else "—" for label in labels]
                          for dataset, cells, published in rows])
+
+
+def archive_average_table(df: pd.DataFrame, archives: dict[str, list[str]]) -> Section | None:
+    """Mean ``svm_acc`` over an archive's sets (seed means first) of each self-supervised configuration that covers
+    at least ARCHIVE_COVERAGE of the sets behind the published archive average, beside that average; None when no
+    run covers an archive."""
+    chosen = self_supervised(df[df["metric"] == "svm_acc"])
+    rows = []
+    for average in ARCHIVE_AVERAGES:
+        members = archive_coverage(list(chosen["dataset"].unique()), archives).get(average.archive, [])
+        for (objective, encoder), group in chosen[chosen["dataset"].isin(members)].groupby(["objective", "encoder"]):
+            per_set = group.groupby("dataset")["value"].mean()
+            if len(per_set) < ARCHIVE_COVERAGE * average.n_sets:
+                continue
+            rows.append([average.archive, f"{objective} · {encoder}", str(len(per_set)), f"{per_set.mean():.3f}",
+                         f"{average.reference.value:.3f} ({average.n_sets} sets)", average.reference.source])
+    if not rows:
+        return None
+    return Section("Archive averages beside the published ones",
+                   "Mean test accuracy under TS2Vec's SVM protocol over the archive's sets this run covers (each set's "
+                   "mean over seeds), beside TS2Vec's published archive mean. The sets differ where the counts do.",
+                   header=["archive", "objective · encoder", "sets", "mean svm_acc", "published mean", "source"],
+                   rows=rows)
 
 
 def _families(df: pd.DataFrame) -> pd.Series:

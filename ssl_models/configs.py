@@ -21,11 +21,17 @@ class TrainConfig:
     # "bfloat16": the loss's forward under bf16 autocast (1.6× faster on CPUs with bf16 units, but results are
     # no longer bit-identical to float32 ones), opt-in.
     precision: str = "float32"
+    # A budget in optimiser steps instead of epochs (TS2Vec's protocol: 200, or 600 for sets of over 100 000 values).
+    iterations: int | None = None
+    large_set_iterations: int | None = None
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"train.{name} must be at least 1, got {getattr(self, name)}")
+        for name in ("epochs", "batch_size", "iterations", "large_set_iterations"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"train.{name} must be an integer of at least 1, got {value!r}")
+        if self.large_set_iterations is not None and self.iterations is None:
+            raise ValueError("train.large_set_iterations needs train.iterations (the budget of smaller sets)")
         if self.learning_rate <= 0:
             raise ValueError(f"train.learning_rate must be positive, got {self.learning_rate}")
         if self.precision not in PRECISIONS:

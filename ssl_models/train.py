@@ -1,4 +1,9 @@
-"""The pretraining loop: shuffled mini-batches of clean inputs and bank views, AdamW, cosine schedule."""
+"""The pretraining loop: shuffled mini-batches of clean inputs and bank views, AdamW, cosine schedule.
+
+The budget is ``epochs`` passes over the training set, or, when ``iterations`` is set, exactly that many optimiser
+steps (passes repeat, the last one cut short), as TS2Vec trains: 200 iterations, or ``large_set_iterations`` (600)
+when the training set holds over ``LARGE_SET_VALUES`` = 100 000 values (N·C·T).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,9 @@ from ssl_models.objectives.base import Batch, Objective
 from ssl_models.stop import check_stop
 
 
+LARGE_SET_VALUES = 100_000
+
+
 class DivergedError(RuntimeError):
     """The training loss became NaN or infinite."""
 
@@ -27,6 +35,15 @@ class TrainResult:
     history: list[float] = field(default_factory=list)
     seconds: float = 0.0
     samples_per_second: float = 0.0
+
+
+def total_steps(config: TrainConfig, inputs: np.ndarray) -> int:
+    """Optimiser steps of a run: ``iterations`` (``large_set_iterations`` above LARGE_SET_VALUES values), else
+    epochs × full batches per pass."""
+    if config.iterations is not None:
+        large = config.large_set_iterations is not None and inputs.size > LARGE_SET_VALUES
+        return config.large_set_iterations if large else config.iterations
+    return config.epochs * max(1, len(inputs) // config.batch_size)
 
 
 def _optimizer(objective: Objective, config: TrainConfig) -> torch.optim.Optimizer:
@@ -103,20 +120,22 @@ def pretrain(
     objective.generator = torch.Generator(device=device).manual_seed(seed)
     objective.to(device).train()
     optimizer = _optimizer(objective, config)
-    steps_per_epoch = max(1, len(inputs) // config.batch_size)
-    total_steps = config.epochs * steps_per_epoch
-    objective.start_training(total_steps)
+    steps = total_steps(config, inputs)
+    objective.start_training(steps)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * step / total_steps)) if config.cosine_schedule else 1.0
+        optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * step / steps)) if config.cosine_schedule else 1.0
     )
     train_labels = to_device_once(labels if objective.needs_labels else None, device)
     inputs_on_device, bank_on_device = to_device_once(inputs, device), to_device_once(bank, device)
     result = TrainResult()
     seen = 0
     started = time.perf_counter()
-    for epoch in range(config.epochs):
+    done, epoch = 0, 0
+    while done < steps:
         total, count = 0.0, 0
         for batch in iterate_batches(inputs_on_device, train_labels, bank_on_device, objective.n_views, config.batch_size, generator):
+            if done == steps:
+                break
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.precision == "bfloat16"):
                 loss = objective(batch.to(device)).float()
             if not torch.isfinite(loss):
@@ -127,12 +146,14 @@ def pretrain(
             scheduler.step()
             objective.after_step()
             check_stop(f"training epoch {epoch + 1}")
+            done += 1
             total += loss.item() * len(batch.inputs)
             count += len(batch.inputs)
         seen += count
+        epoch += 1
         result.history.append(total / count)
         if on_epoch is not None:
-            on_epoch(epoch + 1, result.history[-1])
+            on_epoch(epoch, result.history[-1])
     result.seconds = time.perf_counter() - started
     result.samples_per_second = seen / result.seconds if result.seconds > 0 else 0.0
     objective.eval()

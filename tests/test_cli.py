@@ -72,6 +72,9 @@ def test_list_shows_registries_and_compatibility(capsys: pytest.CaptureFixture[s
     assert done.returncode == 0
     for word in ("mnist5k", "digits", "mlp", "cnn", "autoencoder", "simclr", "Compatible pairs on image data", "quick"):
         assert word in done.stdout
+    for word in ("ucr:<Name>", "ucr_padded:<Name>", "bundled with aeon", "ucr_padded:JapaneseVowels", "ucr:OSULeaf",
+                 "ucr128", "uea30", "ts2vec"):
+        assert word in " ".join(done.stdout.split()), word
 
 
 def test_a_cached_catalogue_equals_the_registries(tmp_path: Path) -> None:

@@ -33,6 +33,10 @@ from ssl_models.data.storage import DatasetUnavailableError, data_root, first_li
 from ssl_models.registry import UnknownNameError
 
 
+# Evaluators every archive set names: TS2Vec's RBF-SVM protocol (ssl_models.evaluate.svm_protocol), beside the probes.
+ARCHIVE_EVALUATORS = ("svm_protocol",)
+
+
 class UnequalLengthError(ValueError):
     """A dataset whose series differ in length, loaded without asking for padding."""
 
@@ -49,6 +53,37 @@ def _cache_root() -> Path:
 
 def _has_files(root: Path, name: str) -> bool:
     return all((root / name / f"{name}_{split}.ts").is_file() for split in ("TRAIN", "TEST"))
+
+
+def _header(path: Path) -> dict[str, str]:
+    """The ``@key value`` lines of a ``.ts`` file before ``@data``, keys lower-cased."""
+    header: dict[str, str] = {}
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            if line.lower().startswith("@data"):
+                break
+            if line.startswith("@"):
+                key, _, value = line[1:].strip().partition(" ")
+                header[key.lower()] = value.strip()
+    return header
+
+
+def bundled_sets() -> list[tuple[str, bool]]:
+    """(name, equal length) of every classification set bundled with aeon (readable offline), by name."""
+    sets = []
+    for folder in sorted(_bundled_root().iterdir()):
+        if _has_files(_bundled_root(), folder.name):
+            header = _header(folder / f"{folder.name}_TRAIN.ts")
+            if header.get("classlabel", "").startswith("true"):
+                sets.append((folder.name, header.get("equallength", "true") == "true"))
+    return sets
+
+
+def archive_sets() -> dict[str, list[str]]:
+    """The sets of each archive in aeon's lists: "UCR" (128 univariate) and "UEA" (30 multivariate)."""
+    from aeon.datasets.tsc_datasets import multivariate, univariate
+
+    return {"UCR": sorted(univariate), "UEA": sorted(multivariate)}
 
 
 def known_name(name: str) -> bool:
@@ -148,11 +183,15 @@ def load_aeon(name: str, registry_name: str | None = None, pad_unequal: bool = F
     labels = np.array([index[label] for label in np.concatenate([train_labels, test_labels])], dtype=np.int64)
     official_test = np.arange(len(series)) >= len(train)
     return RawDataset(registry_name, "sequence", inputs, labels, official_test=official_test,
-                      class_names=tuple(classes), extras=extras)
+                      class_names=tuple(classes), extras=extras, evaluators=ARCHIVE_EVALUATORS)
+
+
+SHORT_NAMES: dict[str, str] = {}  # aeon name → the dataset name ``register_aeon`` gave it
 
 
 def register_aeon(name: str, registry_name: str, pad_unequal: bool = False) -> DatasetLoader:
     """Register aeon set ``name`` as dataset ``registry_name`` (one line per dataset)."""
+    SHORT_NAMES[name] = registry_name
 
     def loader(normalisation: Normalisation | None = None) -> RawDataset:
         return load_aeon(name, registry_name, pad_unequal, normalisation)

@@ -9,6 +9,7 @@ from ssl_models.encoders import ssm  # noqa: F401  (registration)
 from ssl_models.encoders import selective_ssm  # noqa: F401  (registration)
 from ssl_models.encoders import transformer  # noqa: F401  (registration)
 from ssl_models.encoders import gru  # noqa: F401  (registration)
+from ssl_models.encoders import ts2vec  # noqa: F401  (registration)
 from ssl_models.encoders.base import Encoder
 from ssl_models.encoders.registry import ENCODERS, build_encoder
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ssl_models.evaluate import lds  # noqa: F401  (registers the lds evaluators)
+from ssl_models.evaluate import svm_protocol  # noqa: F401  (registers TS2Vec's SVM protocol)
 from ssl_models.evaluate.diagnostics import collapse_diagnostics, effective_rank, is_collapsed, normalised_std
 from ssl_models.evaluate.embed import embed
 from ssl_models.evaluate.probes import ProbeConfig, kmeans_scores, kmeans_silhouette, knn_accuracy, linear_probe

@@ -15,6 +15,7 @@ from ssl_models.objectives import sparse_autoencoder  # noqa: F401
 from ssl_models.objectives import spectral_contrastive  # noqa: F401
 from ssl_models.objectives import supervised  # noqa: F401
 from ssl_models.objectives import triplet  # noqa: F401
+from ssl_models.objectives import ts2vec  # noqa: F401
 from ssl_models.objectives import vicreg  # noqa: F401
 from ssl_models.objectives.base import FAMILIES, Batch, Objective
 from ssl_models.objectives.registry import OBJECTIVES, build_objective
