@@ -15,7 +15,10 @@ import os  # noqa: E402
 import sys  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Sequence  # noqa: E402
+from typing import TYPE_CHECKING, Sequence  # noqa: E402
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 from flows import runtime  # noqa: E402
 
