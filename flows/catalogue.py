@@ -34,9 +34,11 @@ def source_hash() -> str:
 
 
 def build() -> dict[str, Any]:
-    """The catalogue from the registries: datasets, encoders, objectives, compatible pairs per modality, suites."""
+    """The catalogue from the registries: datasets, encoders, objectives, compatible pairs per modality, suites, and
+    the UCR/UEA sets bundled with aeon."""
     from benchmarks.suite import available_suites
     from ssl_models.data import DATASETS, MODALITIES, modality_of
+    from ssl_models.data.ucr import SHORT_NAMES, bundled_sets
     from ssl_models.encoders import ENCODERS
     from ssl_models.objectives import OBJECTIVES
 
@@ -53,6 +55,8 @@ def build() -> dict[str, Any]:
         "encoders": [{"name": name, "reads": list(cls.modalities), "causal": bool(cls.causal),
                       "tokens": bool(cls.provides_tokens)} for name, cls in ENCODERS.items()],
         "objectives": objectives, "pairs": pairs, "suites": available_suites(),
+        "archives": [{"name": name, "equal_length": equal, "alias": SHORT_NAMES.get(name, "")}
+                     for name, equal in bundled_sets()],
     }
 
 

@@ -171,7 +171,7 @@ def cmd_list() -> int:
     for dataset in listing["datasets"]:
         table.add_row(dataset["name"], dataset["modality"])
     console.print(table)
-    console.print(_archive_table())
+    console.print(_archive_table(listing["archives"]))
     table = Table(title="Encoders")
     for column in ("name", "reads", "causal", "per-token features"):
         table.add_column(column)
@@ -199,19 +199,18 @@ def cmd_list() -> int:
     return EXIT_OK
 
 
-def _archive_table() -> "Table":
+def _archive_table(archives: list[dict]) -> "Table":
     """UCR/UEA naming (``ucr:``, ``ucr_padded:``) and the sets bundled with aeon, which need no download."""
     from rich.table import Table
-
-    from ssl_models.data.ucr import SHORT_NAMES, bundled_sets
 
     table = Table(title="UCR/UEA archives: any set as ucr:<Name>, or ucr_padded:<Name> to zero-pad unequal lengths "
                         "(with a mask); sets not bundled with aeon download on first use (suites ucr128, uea30)",
                   show_edge=False)
     for column in ("bundled with aeon", "name to use", "alias"):
         table.add_column(column, no_wrap=True)
-    for name, equal in bundled_sets():
-        table.add_row(name, f"ucr:{name}" if equal else f"ucr_padded:{name}", SHORT_NAMES.get(name, ""))
+    for entry in archives:
+        name = entry["name"]
+        table.add_row(name, f"ucr:{name}" if entry["equal_length"] else f"ucr_padded:{name}", entry["alias"])
     return table
 
 

@@ -208,12 +208,7 @@ def declared_unequal_length(name: str) -> bool:
     """
     for root in (_bundled_root(), _cache_root()):
         if _has_files(root, name):
-            with open(root / name / f"{name}_TRAIN.ts", encoding="utf-8", errors="replace") as handle:
-                for line in handle:
-                    if line.lower().startswith("@data"):
-                        return False
-                    if line.lower().startswith("@equallength"):
-                        return line.split()[-1].lower() == "false"
+            return _header(root / name / f"{name}_TRAIN.ts").get("equallength", "true").lower() == "false"
     return False
 
 
