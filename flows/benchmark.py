@@ -156,14 +156,22 @@ def _outcome(job: JobSpec, stages: list[PrefectFuture]) -> JobOutcome:
             stage.result()
     except Exception as error:  # a failing job is recorded, never fatal to the grid
         status = STATUS_OF_ERROR.get(type(error).__name__, "failed")
-        pretrained = stages[-2] if job.uses_encoder else None
-        seconds = pretrained.result().get("seconds") if pretrained is not None and pretrained.state.is_completed() else None
-        return JobOutcome(job, status, f"{type(error).__name__}: {error}", seconds)
+        return JobOutcome(job, status, f"{type(error).__name__}: {error}", _pretrain_seconds(job, stages))
     train_output = stages[-2].result() if job.uses_encoder else {}
     evaluation = stages[-1].result()
     cached = evaluation["cached"] and train_output.get("cached", True)
     return JobOutcome(job, "ok", "", train_output.get("seconds"), evaluation["seconds"], evaluation["metrics"],
                       list(train_output.get("history", [])), dict(train_output), cached=cached)
+
+
+def _pretrain_seconds(job: JobSpec, stages: list[PrefectFuture]) -> float | None:
+    """The pretraining stage's own time when it finished (a later stage failed), else None."""
+    if not job.uses_encoder:
+        return None
+    try:
+        return stages[-2].result().get("seconds")
+    except Exception:  # pretraining itself failed: no time to report
+        return None
 
 
 def run_plan(plan: Plan, out_dir: str, run_id: str, suite: str, use_cache: bool = True) -> list[JobOutcome]:

@@ -153,7 +153,7 @@ def test_a_failed_split_records_its_own_error_not_the_downstream_pending_state()
 
     job = make_plan(suite_from_dict(TINY)).jobs[-1]
     stages = [_Stage(ValueError("class '3' has one example")), _Stage(None), _Stage(UnfinishedRun("Run is in PENDING state"))]
-    outcome = _outcome(job, stages, 0.0)
+    outcome = _outcome(job, stages)
     assert outcome.status == "failed" and outcome.error == "ValueError: class '3' has one example"
 
 

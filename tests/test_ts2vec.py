@@ -310,7 +310,7 @@ def test_archive_set_in_ts_format_loads_by_name_z_normalised_with_the_protocol(t
     monkeypatch.setenv("SSLBENCH_DATA", str(tmp_path))
     labels = ["up", "down", "up", "down", "down", "up"]
     series = _archive(tmp_path, "TinyMotion", 2, [7] * 6, labels)
-    raw = data.DATASETS.get("ucr:TinyMotion")()
+    raw = data.DATASETS.get("ucr:TinyMotion")(normalisation="per_series")  # multivariate default: train_channel
     assert raw.inputs.shape == (6, 2, 7) and raw.class_names == ("down", "up")
     assert raw.labels.tolist() == [1, 0, 1, 0, 0, 1] and raw.official_test.tolist() == [False] * 3 + [True] * 3
     expected = (series[4] - series[4].mean(axis=1, keepdims=True)) / series[4].std(axis=1, keepdims=True)
