@@ -134,6 +134,16 @@ def _checked_section(section: str, values: Any) -> dict[str, Any]:
     return {k: _in_range(f"{section}.{k}", v) if f"{section}.{k}" in RANGES else v for k, v in values.items()}
 
 
+def _data_shape(value: Any) -> tuple[int, ...] | None:
+    """``data_shape`` as a tuple of positive integers (the shape of one example), or None when absent."""
+    if value is None:
+        return None
+    if (not isinstance(value, (list, tuple)) or not value
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value)):
+        raise SuiteError(f"'data_shape' must be a list of positive integers (the shape of one example), got {value!r}")
+    return tuple(value)
+
+
 def _table(raw: Mapping[str, Any], key: str) -> dict[str, Any]:
     """``raw[key]`` as a table (default empty); anything else is refused naming the key."""
     value = raw.get(key, {})
@@ -225,7 +235,7 @@ def suite_from_dict(raw: Mapping[str, Any]) -> Suite:
         encoder_options=_table(raw, "encoder_options"),
         variants=variants,
         data_file=_optional_string(raw, "data_file"),
-        data_shape=tuple(raw["data_shape"]) if raw.get("data_shape") else None,
+        data_shape=_data_shape(raw.get("data_shape")),
     )
 
 
