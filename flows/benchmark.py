@@ -317,8 +317,14 @@ def task_runner(kind: str = "thread", workers: int | None = None, dask_address: 
             return DaskTaskRunner(address=dask_address)
         return DaskTaskRunner(cluster_class="distributed.LocalCluster",
                               cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True,
-                                              "dashboard_address": None})
+                                              **LOCAL_DASK_HTTP})
     raise ValueError(f"unknown task runner '{kind}'; valid task runners: thread, process, dask")
+
+
+# The local cluster's scheduler always runs an HTTP server (health and metrics routes, even with the dashboard
+# off). Left to itself it takes port 8787, so a second run on the machine gets a "port in use" warning; here it
+# binds a free port on the loopback interface only.
+LOCAL_DASK_HTTP = {"dashboard_address": "127.0.0.1:0", "scheduler_kwargs": {"dashboard": False}}
 
 
 @contextmanager

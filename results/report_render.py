@@ -42,25 +42,30 @@ def _paragraphs(text: str) -> list[str]:
     return [part.strip() for part in text.split("\n\n") if part.strip()]
 
 
+def _literal(text: str) -> str:
+    """Markdown text in which ``<`` starts no HTML tag: a hostile dataset or objective name stays text."""
+    return text.replace("<", "\\<")
+
+
 def markdown(sections: list[Section]) -> str:
-    """The report as GitHub-flavoured Markdown."""
+    """The report as GitHub-flavoured Markdown; raw HTML in any text is shown as text, never passed through."""
     lines: list[str] = []
     for section in sections:
-        lines += ["#" * section.level + " " + section.title, ""]
+        lines += ["#" * section.level + " " + _literal(section.title), ""]
         for paragraph in _paragraphs(section.text):
-            lines += [paragraph, ""]
+            lines += [_literal(paragraph), ""]
         if section.header:
-            lines.append("| " + " | ".join(section.header) + " |")
+            lines.append("| " + " | ".join(_literal(h) for h in section.header) + " |")
             lines.append("|" + "---|" * len(section.header))
             for r, row in enumerate(section.rows):
-                cells = [c.replace("|", "\\|") for c in row]
+                cells = [_literal(c).replace("|", "\\|") for c in row]
                 cells = [f"**{c}**" if (r, i) in section.bold and c else c for i, c in enumerate(cells)]
                 lines.append("| " + " | ".join(cells) + " |")
             lines.append("")
         for note in section.notes:
-            lines += [f"*{note}*", ""]
+            lines += [f"*{_literal(note)}*", ""]
         if section.image:
-            lines += [f"![{section.title}]({section.image})", ""]
+            lines += [f"![{_literal(section.title)}]({section.image})", ""]
     return "\n".join(lines)
 
 

@@ -156,3 +156,13 @@ def test_worker_processes_get_the_address_of_the_runs_temporary_server(prefect_e
     assert result.returncode == 0, result.stderr[-2000:]
     url, status = result.stdout.split()
     assert url.startswith("http://127.0.0.1:") and status == "200"
+
+
+def test_the_local_dask_scheduler_serves_http_only_on_a_free_loopback_port() -> None:
+    from distributed import LocalCluster
+
+    from flows.benchmark import LOCAL_DASK_HTTP
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, **LOCAL_DASK_HTTP) as cluster:
+        server = cluster.scheduler.http_server
+        assert server.address == "127.0.0.1" and server.port not in (0, 8787)

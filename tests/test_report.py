@@ -320,3 +320,12 @@ def test_archive_average_is_compared_only_when_a_configuration_covers_the_archiv
     assert table.rows[0][:5] == ["UCR", "ts2vec · ts2vec", "120", "0.850", "0.830 (125 sets)"]
     few = pd.DataFrame([row for row in rows if row["dataset"] in {f"ucr:Set{i}" for i in range(100)}])
     assert archive_average_table(few, {"UCR": archive}) is None  # 100 of 125 sets: under 90 %
+
+
+def test_markdown_shows_hostile_html_in_names_as_text() -> None:
+    from results.report_render import Section, markdown
+
+    name = '<script>alert(1)</script><img src=x onerror=alert(2)>'
+    text = markdown([Section(title=name, text=f"best on {name}", header=["dataset"], rows=[[name]], notes=[name])])
+    assert not re.search(r"(?<!\\)<[a-z/]", text)  # every '<' is escaped: no tag a Markdown viewer would render
+    assert text.count("\\<script>") == 4
