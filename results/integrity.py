@@ -15,7 +15,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -101,7 +101,7 @@ class VerifyReport:
     """What ``verify_store`` found: sound files, quarantined files (with reasons), stale temp files removed."""
 
     sound: int = 0
-    quarantined: list[str] | None = None
+    quarantined: list[str] = field(default_factory=list)
     temp_removed: int = 0
 
 
@@ -110,7 +110,7 @@ def verify_store(root: Path, tables: tuple[str, ...]) -> VerifyReport:
 
     Call it only while holding the output folder's lock: a temp file then belongs to no live writer.
     """
-    report = VerifyReport(quarantined=[])
+    report = VerifyReport()
     for table in tables:
         folder = Path(root) / "tables" / table
         if not folder.exists():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ def _payload_sha(payload: Any) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-def save_record(path: Path, payload: dict[str, Any], files: list[str | Path] = ()) -> None:
+def save_record(path: Path, payload: dict[str, Any], files: Sequence[str | Path] = ()) -> None:
     """Write a verified record atomically; ``files`` are hashed now and re-checked on every load.
 
     File paths are stored relative to the record's folder, so an output folder can be moved or copied.

@@ -57,6 +57,7 @@ def _same_weights(short: torch.nn.Module, long: torch.nn.Module) -> None:
     ("transformer", {"d_model": 8, "n_heads": 2, "n_layers": 2}),
     ("transformer", {"d_model": 8, "n_heads": 2, "n_layers": 2, "pooling": "mean"}),
     ("causal_transformer", {"d_model": 8, "n_heads": 2, "n_layers": 2}),
+    ("ts2vec", {"hidden_dim": 8, "depth": 3}), ("ts2vec", {"hidden_dim": 8, "depth": 6}),
 ])
 @pytest.mark.parametrize("seed", [0, 1])
 def test_extra_padding_changes_no_embedding(name: str, options: dict, seed: int) -> None:

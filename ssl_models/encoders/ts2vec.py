@@ -10,6 +10,11 @@ projected step with probability ``mask_probability`` (binomial mask, p = 0.5 in 
 encoder's own generator, seeded when the encoder is built. The embedding is the max over time of the per-step
 representations (TS2Vec's ``encoding_window='full_series'``): embedding_i = max_t tokens_{i,t}.
 Defaults are the paper's: 64 hidden channels, depth 10, 320-d output.
+
+Padded series (``honour_padding``): the projected input and every convolution's output are zeroed on the padding, so
+each convolution reads there the zeros of its own "same" padding, and the max runs over the real steps only; extra
+trailing zeros then change no representation of a real step (TS2Vec's code zeroes its NaN padding after the
+input projection in the same way).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from torch import nn
 from ssl_models.encoders._common import as_sequence, sequence_dims
 from ssl_models.encoders.base import Encoder
 from ssl_models.encoders.registry import ENCODERS
+from ssl_models.padding import step_mask
 
 
 class SamePadConv(nn.Module):
@@ -55,8 +61,12 @@ class DilatedBlock(nn.Module):
         self.conv2 = SamePadConv(out_channels, out_channels, 3, dilation)
         self.residual = nn.Conv1d(in_channels, out_channels, 1) if in_channels != out_channels or final else nn.Identity()
 
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        return self.conv2(F.gelu(self.conv1(F.gelu(inputs)))) + self.residual(inputs)
+    def forward(self, inputs: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
+        """``real`` (B, 1, T): 1 on real steps, 0 on padding, which both convolutions' outputs are zeroed on."""
+        if real is None:
+            return self.conv2(F.gelu(self.conv1(F.gelu(inputs)))) + self.residual(inputs)
+        inner = self.conv1(F.gelu(inputs)) * real
+        return (self.conv2(F.gelu(inner)) + self.residual(inputs)) * real
 
 
 @ENCODERS.register("ts2vec")
@@ -70,6 +80,7 @@ class TS2VecEncoder(Encoder):
 
     modalities = ("sequence",)
     provides_tokens = True
+    reads_padding = True
 
     def __init__(self, sample_shape: tuple[int, ...], embedding_dim: int = 320, hidden_dim: int = 64, depth: int = 10,
                  mask_probability: float = 0.5, dropout: float = 0.1) -> None:
@@ -102,10 +113,25 @@ class TS2VecEncoder(Encoder):
 
     def tokens(self, inputs: torch.Tensor) -> torch.Tensor:
         """Per-step representations (B, T, embedding_dim); masked projected input in training mode only."""
+        return self._tokens(inputs, self.valid_lengths(inputs))
+
+    def _tokens(self, inputs: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
         hidden = self.input_projection(as_sequence(inputs))
+        real = None if lengths is None else step_mask(lengths, hidden.shape[1])[:, None, :].to(hidden.dtype)
         if self.training and self.mask_probability > 0:
             hidden = hidden * self._timestamp_mask(hidden.shape[0], hidden.shape[1], hidden.device)
-        return self.dropout(self.blocks(hidden.transpose(1, 2))).transpose(1, 2)
+        hidden = hidden.transpose(1, 2)
+        if real is None:
+            hidden = self.blocks(hidden)
+        else:  # zero the padding before and after every block (see the module docstring)
+            hidden = hidden * real
+            for block in self.blocks:
+                hidden = block(hidden, real)
+        return self.dropout(hidden).transpose(1, 2)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        return self.tokens(inputs).amax(dim=1)
+        lengths = self.valid_lengths(inputs)
+        tokens = self._tokens(inputs, lengths)
+        if lengths is not None:
+            tokens = tokens.masked_fill(~step_mask(lengths, tokens.shape[1])[:, :, None], float("-inf"))
+        return tokens.amax(dim=1)
