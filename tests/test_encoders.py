@@ -14,7 +14,7 @@ from ssl_models.encoders import ENCODERS, build_encoder
 from ssl_models.encoders.base import Encoder
 from ssl_models.encoders.gnn import grid_edge_index
 from ssl_models.encoders.selective_ssm import SelectiveSSMBlock, selective_scan
-from ssl_models.encoders.ssm import S4DLayer
+from ssl_models.encoders.ssm import DIRECT_MAX_STEPS, S4DLayer
 from ssl_models.objectives import build_objective
 from ssl_models.train import TrainConfig, _optimizer, pretrain
 
@@ -128,20 +128,24 @@ def test_bidirectional_transformer_is_not_causal() -> None:
         assert not torch.allclose(encoder.tokens(inputs)[:, 0], encoder.tokens(changed)[:, 0])
 
 
-def test_s4d_fft_convolution_matches_the_zero_order_hold_recurrence() -> None:
-    """x_k = Ā x_{k−1} + B̄ u_k, y_k = 2·Re(C x_k) + D u_k with Ā = exp(Δ·A), B̄ = (exp(Δ·A) − 1)/A."""
-    torch.manual_seed(0)
+@pytest.mark.parametrize("steps", [20, DIRECT_MAX_STEPS, DIRECT_MAX_STEPS + 3])
+def test_s4d_convolutions_match_the_zero_order_hold_recurrence(steps: int) -> None:
+    """x_k = Ā x_{k−1} + B̄ u_k, y_k = 2·Re(C x_k) + D u_k with Ā = exp(Δ·A), B̄ = (exp(Δ·A) − 1)/A; the Toeplitz
+    product (short sequences) and the FFT (any length) both compute it."""
+    torch.manual_seed(steps)
     layer = S4DLayer(d_model=3, state_dim=8).double()
     with torch.no_grad():
         layer.kernel.log_dt.copy_(torch.log(torch.tensor([0.05, 0.2, 0.5])))  # fast dynamics: a non-trivial kernel
-    inputs = torch.randn(2, 20, 3, dtype=torch.float64)
+    inputs = torch.randn(2, steps, 3, dtype=torch.float64)
     A_bar, B_bar, C = layer.kernel.discrete()
     state = torch.zeros(2, 3, 4, dtype=torch.complex128)
     expected = []
     for step in range(inputs.shape[1]):
         state = A_bar * state + B_bar * inputs[:, step, :, None]
         expected.append(2 * (C * state).sum(-1).real + layer.D * inputs[:, step])
-    torch.testing.assert_close(layer.convolve(inputs), torch.stack(expected, dim=1), rtol=1e-9, atol=1e-9)
+    expected = torch.stack(expected, dim=1)
+    torch.testing.assert_close(layer.convolve(inputs), expected, rtol=1e-9, atol=1e-9)
+    torch.testing.assert_close(layer.convolve_fft(inputs), expected, rtol=1e-9, atol=1e-9)
 
 
 def test_s4d_initialisation_follows_s4d_lin() -> None:
