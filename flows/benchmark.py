@@ -63,8 +63,9 @@ class JobsFailed(Exception):
 
 
 def new_run_id(suite: Suite) -> str:
-    """``YYYYmmdd-HHMMSS-<suite hash>-<4 random hex>``: sortable by time, traceable to the suite, unique."""
-    return f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{suite.content_hash()[:6]}-{secrets.token_hex(2)}"
+    """``YYYYmmdd-HHMMSS-<suite hash>-<8 random hex>``: sortable by time, traceable to the suite, unique (two ids
+    drawn in one second collide with probability 2⁻³²)."""
+    return f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{suite.content_hash()[:6]}-{secrets.token_hex(4)}"
 
 
 def data_fingerprint(suite: Suite) -> str:

@@ -224,10 +224,12 @@ def test_gnn_graph_embedding_is_invariant_to_node_order(layer: str, readout: str
 
 
 @pytest.mark.parametrize("layer", ["gin", "gcn"])
-@pytest.mark.parametrize("neighbours, shape", [(8, (1, 28, 28)), (4, (2, 5, 7)), (8, (3, 1, 6))])
-def test_dense_pixel_grid_message_passing_equals_pyg_scatter_within_fp32_rounding(layer, neighbours, shape) -> None:
+@pytest.mark.parametrize("readout, neighbours, shape", [("mean", 8, (1, 28, 28)), ("mean", 4, (2, 5, 7)),
+                                                        ("sum", 4, (2, 5, 7)), ("max", 8, (3, 1, 6))])
+def test_dense_pixel_grid_message_passing_equals_pyg_scatter_within_fp32_rounding(layer, readout, neighbours,
+                                                                                  shape) -> None:
     images = torch.rand(3, *shape, generator=torch.Generator().manual_seed(2))
-    options = {"layer": layer, "neighbours": neighbours, "hidden_dim": 8, "depth": 2}
+    options = {"layer": layer, "readout": readout, "neighbours": neighbours, "hidden_dim": 8, "depth": 2}
     torch.manual_seed(4)
     dense = build_encoder("gnn", shape, EMBEDDING_DIM, {**options, "dense_grid": True})
     sparse = build_encoder("gnn", shape, EMBEDDING_DIM, {**options, "dense_grid": False})

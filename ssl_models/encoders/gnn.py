@@ -34,6 +34,9 @@ from ssl_models.pyg import pyg
 LAYERS = ("gin", "gcn")
 READOUTS = ("mean", "sum", "max", "center")
 NEIGHBOURS = (4, 8)
+# Readouts over the (B, nodes, F) node features of equal-sized pixel-grid graphs: PyG's pools without the scatter.
+GRID_POOLS = {"mean": lambda nodes: nodes.mean(dim=1), "sum": lambda nodes: nodes.sum(dim=1),
+              "max": lambda nodes: nodes.amax(dim=1)}
 
 
 def grid_edge_index(height: int, width: int, neighbours: int = 8) -> torch.Tensor:
@@ -175,7 +178,7 @@ class GNNEncoder(Encoder):
                 update = conv(hidden, edge_index, edge_weight)
             else:
                 update = conv(hidden, edge_index)
-            update = torch.relu(norm(update))
+            update = norm(update).relu_()  # in place: batch norm's backward reads its input, not its output
             hidden = hidden + update if index >= self.residual_from else update
         return hidden, graph_of_node
 
@@ -185,6 +188,8 @@ class GNNEncoder(Encoder):
         if self.pool is None:
             counts = torch.bincount(graph_of_node, minlength=batch_size)
             pooled = hidden[torch.cumsum(counts, 0) - counts]
+        elif self.dense_grid:  # every graph is the same grid: pool each image's block of rows
+            pooled = GRID_POOLS[self.readout](hidden.reshape(batch_size, -1, hidden.shape[1]))
         else:
             pooled = self.pool(hidden, graph_of_node, size=batch_size)
         return self.head(pooled)
