@@ -238,8 +238,11 @@ def test_dense_pixel_grid_message_passing_equals_pyg_scatter_within_fp32_roundin
     torch.testing.assert_close(outputs[0], outputs[1], rtol=1e-5, atol=1e-5)
     grads = [torch.autograd.grad(output.square().sum(), encoder.convs[0].parameters())
              for output, encoder in zip(outputs, (dense, sparse))]
+    # rounding is relative to the largest gradient: a bias before batch norm has true gradient 0, and a sum
+    # readout's gradients reach 1e3
+    scale = max(1.0, max(grad.abs().max().item() for grad in grads[1]))
     for dense_grad, sparse_grad in zip(*grads):
-        torch.testing.assert_close(dense_grad, sparse_grad, rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(dense_grad, sparse_grad, rtol=1e-4, atol=1e-5 * scale)
 
 
 def test_gnn_center_readout_reads_the_first_node() -> None:
