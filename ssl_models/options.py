@@ -190,6 +190,9 @@ _EXPECTED = {"int_type": "must be an integer", "int_from_float": "must be an int
              "dict_type": "must be a table", "model_type": "must be a table", "missing": "is required",
              "model_attributes_type": "must be a table", "none_required": "must be left out"}
 
+_BOUNDS = {"greater_than": ("above", "gt"), "greater_than_equal": ("at least", "ge"), "less_than": ("below", "lt"),
+           "less_than_equal": ("at most", "le")}  # bounds an ``Annotated[..., Field(gt=...)]`` declares
+
 
 def _problem(error: Any, owner: Any, annotation: Any) -> str:
     """What is wrong, in words, with the valid choices where there are a few."""
@@ -204,6 +207,10 @@ def _problem(error: Any, owner: Any, annotation: Any) -> str:
         return "must not be empty" if context.get("min_length") == 1 else f"needs at least {context.get('min_length')} items"
     if kind == "too_long":
         return f"takes at most {context.get('max_length')} items"
+    if kind in _BOUNDS:
+        words, key = _BOUNDS[kind]
+        bound = context[key]
+        return f"must be {words} {_number(bound) if isinstance(bound, (int, float)) else bound}"
     if kind in _EXPECTED:
         return _EXPECTED[kind]
     message = str(error["msg"])
