@@ -1,8 +1,8 @@
 """The typed shape of a suite file, checked once, at the edge, with one-line errors that name the location.
 
 Top-level keys, ``[train]``, ``[probe]`` and ``[augment]`` are strict pydantic models; every component table
-(``[objective_options.X]``, ``[encoder_options.X]``, ``[augment.options.X]``, ``[dataset_options.X]``, and each
-``[variants.LABEL]``) is checked against a model built from that component's declared parameters
+(``[objective_options.X]``, ``[encoder_options.X]``, ``[augment.options.X]``, ``[dataset_options.X]``, and
+each ``[variants.LABEL]``) is checked against a model built from that component's declared parameters
 (``ssl_models.options``), so a new objective's options are typed without being listed here. Numeric bounds are
 stated once, in ``RANGES``.
 """
@@ -39,12 +39,16 @@ RANGES: dict[str, Range] = {
     "probe.unlabelled_clusters": Range(2, 10_000),
 }
 # Parameters the framework passes to each kind of component itself, so they are no suite options.
-GIVEN = {"objective": ("encoder",), "encoder": ("sample_shape", "embedding_dim"),
-         "augmentation": ("sample_shape", "modality"), "dataset": ()}
+GIVEN = {
+    "objective": ("encoder",),
+    "encoder": ("sample_shape", "embedding_dim"),
+    "augmentation": ("sample_shape", "modality"),
+    "dataset": (),
+}
 
 
 class SuiteError(ValueError):
-    """A suite file or override that cannot run; one line: the location, what is wrong and the valid choices."""
+    """A suite or override that cannot run; one line: the location, what is wrong and the valid choices."""
 
 
 def _section(name: str) -> dict[str, Range]:
@@ -79,7 +83,9 @@ class SuiteFile(Options):
     encoders: list[str]
     objectives: list[str] = Field(default_factory=list)
     seeds: _ranged("seeds", list[int]) = Field(default_factory=lambda: [0])  # type: ignore[valid-type]
-    baselines: list[Literal[BASELINES]] = Field(default_factory=lambda: list(BASELINES))  # type: ignore[valid-type]
+    baselines: list[Literal[BASELINES]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: list(BASELINES)
+    )
     embedding_dim: _ranged("embedding_dim", int) = 64  # type: ignore[valid-type]
     test_fraction: _ranged("test_fraction", float) = 0.2  # type: ignore[valid-type]
     train: Table = Field(default_factory=dict)
@@ -103,14 +109,18 @@ def _registry(kind: str) -> Any:
     """The registry of ``kind`` components, imported on first use (torch loads with the components)."""
     if kind == "objective":
         from ssl_models.objectives import OBJECTIVES
+
         return OBJECTIVES
     if kind == "encoder":
         from ssl_models.encoders import ENCODERS
+
         return ENCODERS
     if kind == "augmentation":
         from ssl_models.augment import AUGMENTATIONS
+
         return AUGMENTATIONS
     from ssl_models.data import DATASETS
+
     return DATASETS
 
 
@@ -131,13 +141,16 @@ def _model_of(kind: str, component: Any) -> type[Options]:
 
 def component_options(kind: str, tables: dict[str, Table], where: str) -> dict[str, Table]:
     """Each ``[where.NAME]`` table checked against component ``NAME``'s declared parameters."""
-    return {name: checked(component_model(kind, name, f"{where}.{name}"), values, f"{where}.{name}")
-            for name, values in tables.items()}
+    return {
+        name: checked(component_model(kind, name, f"{where}.{name}"), values, f"{where}.{name}")
+        for name, values in tables.items()
+    }
 
 
 def variant(label: str, entry: Table) -> tuple[str, str, Table, tuple[str, ...]]:
-    """(kind, target, options, pairs_with) of ``[variants.LABEL]``: ``objective = NAME`` or ``encoder = NAME``, an
-    optional ``pairs_with`` list, ``embedding_dim`` and ``train`` overrides, and the target's own options."""
+    """(kind, target, options, pairs_with) of ``[variants.LABEL]``: ``objective = NAME`` or
+    ``encoder = NAME``, an optional ``pairs_with`` list, ``embedding_dim`` and ``train`` overrides, and the
+    target's own options."""
     where = f"variants.{label}"
     kinds = [kind for kind in ("objective", "encoder") if kind in entry]
     if len(kinds) != 1:
@@ -159,5 +172,11 @@ def _variant_model(kind: str, options: type[Options]) -> type[Options]:
     """The component's options model plus the keys every variant has."""
     from pydantic import create_model
 
-    return create_model(f"{kind} variant", __base__=options, **{kind: (str, ...)}, pairs_with=(list[str], []),
-                        embedding_dim=(_ranged("embedding_dim", int), None), train=(TRAIN, None))
+    return create_model(
+        f"{kind} variant",
+        __base__=options,
+        **{kind: (str, ...)},
+        pairs_with=(list[str], []),
+        embedding_dim=(_ranged("embedding_dim", int), None),
+        train=(TRAIN, None),
+    )

@@ -60,7 +60,7 @@ class AugmentConfig:
 
 @dataclass(frozen=True)
 class Suite:
-    """A validated benchmark grid, made by ``suite_from_dict`` (the defaults: ``benchmarks.config.SuiteFile``)."""
+    """A validated benchmark grid, made by ``suite_from_dict`` (defaults: ``benchmarks.config.SuiteFile``)."""
 
     name: str
     description: str
@@ -83,8 +83,9 @@ class Suite:
     data_shape: tuple[int, ...] | None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able form in the shape of a suite file; ``suite_from_dict(suite.to_dict()) == suite``."""
-        data = {**dataclasses.asdict(self), "variants": {label: v.to_dict() for label, v in self.variants.items()}}
+        """JSON-able form in the shape of a suite file: ``suite_from_dict(suite.to_dict()) == suite``."""
+        variants = {label: variant.to_dict() for label, variant in self.variants.items()}
+        data = {**dataclasses.asdict(self), "variants": variants}
         return json.loads(json.dumps(data, default=list))
 
     def content_hash(self) -> str:
@@ -100,9 +101,10 @@ def suite_from_dict(raw: Mapping[str, Any]) -> Suite:
     """Validate a parsed suite mapping into a ``Suite`` (see ``benchmarks.config`` for its typed shape)."""
     top = checked(SuiteFile, raw, given_only=False)
     if top["datasets"] is None and top["data_file"] is None:
-        raise SuiteError("datasets: is required (a list of dataset names) unless data_file names your own data")
+        raise SuiteError("datasets: is required (a list of dataset names) unless data_file names your data")
     train = _train_config("train", TrainConfig(), checked(TRAIN, top["train"], "train"))
-    dataset_train = {name: checked(TRAIN, values, f"dataset_train.{name}") for name, values in top["dataset_train"].items()}
+    dataset_train = {name: checked(TRAIN, values, f"dataset_train.{name}")
+                     for name, values in top["dataset_train"].items()}
     for name, values in dataset_train.items():
         _train_config(f"dataset_train.{name}", train, values)
     augment = checked(AugmentSection, top["augment"], "augment", given_only=False)
@@ -119,7 +121,8 @@ def suite_from_dict(raw: Mapping[str, Any]) -> Suite:
         train=train,
         dataset_train=dataset_train,
         dataset_options=component_options("dataset", top["dataset_options"], "dataset_options"),
-        augment=AugmentConfig(augment["n_views"], component_options("augmentation", augment["options"], "augment.options")),
+        augment=AugmentConfig(augment["n_views"],
+                              component_options("augmentation", augment["options"], "augment.options")),
         probe=ProbeConfig(**checked(PROBE, top["probe"], "probe")),
         objective_options=component_options("objective", top["objective_options"], "objective_options"),
         encoder_options=component_options("encoder", top["encoder_options"], "encoder_options"),
@@ -130,7 +133,8 @@ def suite_from_dict(raw: Mapping[str, Any]) -> Suite:
 
 
 def _train_config(where: str, base: TrainConfig, changes: Mapping[str, Any]) -> TrainConfig:
-    """``base`` with ``changes``; a combination TrainConfig refuses (e.g. large_set_iterations alone) names ``where``."""
+    """``base`` with ``changes``; a combination TrainConfig refuses (e.g. large_set_iterations alone) is an
+    error at ``where``."""
     try:
         return dataclasses.replace(base, **changes)
     except ValueError as error:
@@ -148,7 +152,8 @@ def load_suite(name_or_path: str) -> Suite:
     if not path.suffix:
         path = SUITES_DIR / f"{name_or_path}.toml"
         if not path.exists():
-            raise SuiteError(f"unknown suite '{name_or_path}'; valid suites: {', '.join(available_suites())} (or a .toml path)")
+            raise SuiteError(f"unknown suite '{name_or_path}'; valid suites: {', '.join(available_suites())} "
+                             "(or a .toml path)")
     elif not path.exists():
         raise SuiteError(f"suite file {path} does not exist")
     try:
@@ -172,7 +177,8 @@ def with_overrides(suite: Suite, **overrides: Any) -> Suite:
         if overrides["epochs"] < 1:
             raise SuiteError(f"--epochs must be at least 1, got {overrides['epochs']}")
         changes["train"] = dataclasses.replace(suite.train, epochs=overrides["epochs"])
-        changes["dataset_train"] = {k: {kk: vv for kk, vv in v.items() if kk != "epochs"} for k, v in suite.dataset_train.items()}
+        changes["dataset_train"] = {name: {key: value for key, value in train.items() if key != "epochs"}
+                                    for name, train in suite.dataset_train.items()}
     if overrides.get("data_file") is not None:
         changes["data_file"] = str(Path(overrides["data_file"]).resolve())
         changes.setdefault("datasets", ())

@@ -85,9 +85,10 @@ def _add_grid_options(command: argparse.ArgumentParser) -> None:
 
 
 def _global_options(parser: argparse.ArgumentParser, default: object) -> None:
-    """Options valid before and after the subcommand; on subcommands ``default`` is SUPPRESS, so that an option
-    given before the subcommand is not reset by the subcommand's default."""
-    parser.add_argument("--verbose", action="store_true", default=default, help="show Prefect's own INFO logs")
+    """Options valid before and after the subcommand; on subcommands ``default`` is SUPPRESS, so that an
+    option given before the subcommand is not reset by the subcommand's default."""
+    parser.add_argument("--verbose", action="store_true", default=default,
+                        help="show Prefect's own INFO logs")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -144,7 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     verify = add("verify", help="check every table file (checksums, SHA-256 manifest), quarantine bad ones")
     verify.add_argument("--out", default="sslbench-out", help="output folder holding tables/")
 
-    completion = add("completion", help="print a shell completion script: eval \"$(sslbench completion bash)\"")
+    completion = add("completion",
+                     help="print a shell completion script: eval \"$(sslbench completion bash)\"")
     completion.add_argument("shell", choices=SHELLS, help="the shell to complete in")
     return parser
 

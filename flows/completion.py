@@ -60,7 +60,7 @@ def _quoted(words: Sequence[str]) -> str:
 
 
 def bash_script(parser: argparse.ArgumentParser, named: Mapping[str, Sequence[str]]) -> str:
-    """A bash completion function for ``parser``; ``named`` gives the words of positionals by dest (suites)."""
+    """A bash completion function for ``parser``; ``named``: the words of positionals by dest (suites)."""
     commands = _commands(parser)
     values, words = [], []
     for name, command in [("", parser), *commands.items()]:
@@ -69,8 +69,11 @@ def bash_script(parser: argparse.ArgumentParser, named: Mapping[str, Sequence[st
             if action.nargs == 0:
                 continue
             pattern = "|".join(f"{name}:{option}" for option in action.option_strings)
-            reply = f'COMPREPLY=($(compgen -W {_quoted([str(c) for c in action.choices])} -- "$cur"))' \
-                if action.choices else "COMPREPLY=()"
+            reply = (
+                f'COMPREPLY=($(compgen -W {_quoted([str(c) for c in action.choices])} -- "$cur"))'
+                if action.choices
+                else "COMPREPLY=()"
+            )
             values.append(f"        {pattern}) {reply}; return;;")
         flags = [option for action in options for option in action.option_strings]
         positional = list(commands) if not name else _positional_words(command, named)
@@ -79,7 +82,7 @@ def bash_script(parser: argparse.ArgumentParser, named: Mapping[str, Sequence[st
 
 
 def completion_script(parser: argparse.ArgumentParser, shell: str, named: Mapping[str, Sequence[str]]) -> str:
-    """The completion script of ``shell`` (one of SHELLS); zsh loads the bash function through bashcompinit."""
+    """The completion script of ``shell`` (one of SHELLS); zsh loads the bash one through bashcompinit."""
     script = bash_script(parser, named)
     if shell == "zsh":
         return "# zsh completion for sslbench\nautoload -U +X bashcompinit && bashcompinit\n" + script

@@ -48,18 +48,37 @@ def print_listing(listing: dict[str, Any], console: Console) -> None:
         datasets.add_row(dataset["name"], dataset["modality"])
     encoders = _table("Encoders", "name", "reads", "causal", "per-token features")
     for encoder in listing["encoders"]:
-        encoders.add_row(encoder["name"], ", ".join(encoder["reads"]), "yes" if encoder["causal"] else "",
-                         "yes" if encoder["tokens"] else "")
+        encoders.add_row(
+            encoder["name"],
+            ", ".join(encoder["reads"]),
+            "yes" if encoder["causal"] else "",
+            "yes" if encoder["tokens"] else "",
+        )
     objectives = _table("Objectives", "name", "family", "views", "needs")
     for objective in listing["objectives"]:
-        objectives.add_row(objective["name"], objective["family"], str(objective["views"]),
-                           ", ".join(objective["needs"]))
-    notes = ["Any UCR/UEA set runs as ucr:<Name>, or ucr_padded:<Name> to zero-pad unequal lengths (with a mask); "
-             "sets not bundled with aeon download on first use (suites ucr128, uea30).",
-             "Compatible pairs: the encoders each objective trains, per kind of data; all: every encoder that "
-             "reads that data (see Encoders).",
-             "Baselines in every suite: raw input, PCA (SVD, top-k), random encoder, supervised upper bound.",
-             f"Suites: {', '.join(listing['suites'])}"]
-    for part in (datasets, _archives(listing["archives"]), notes[0], encoders, objectives, notes[1],
-                 *[_pairs(listing, modality) for modality in listing["pairs"]], *notes[2:]):
+        objectives.add_row(
+            objective["name"], objective["family"], str(objective["views"]), ", ".join(objective["needs"])
+        )
+    notes = [
+        (
+            "Any UCR/UEA set runs as ucr:<Name>, or ucr_padded:<Name> to zero-pad unequal lengths (with a "
+            "mask); sets not bundled with aeon download on first use (suites ucr128, uea30)."
+        ),
+        (
+            "Compatible pairs: the encoders each objective trains, per kind of data; all: every encoder that "
+            "reads that data (see Encoders)."
+        ),
+        "Baselines in every suite: raw input, PCA (SVD, top-k), random encoder, supervised upper bound.",
+        f"Suites: {', '.join(listing['suites'])}",
+    ]
+    for part in (
+        datasets,
+        _archives(listing["archives"]),
+        notes[0],
+        encoders,
+        objectives,
+        notes[1],
+        *[_pairs(listing, modality) for modality in listing["pairs"]],
+        *notes[2:],
+    ):
         console.print(part, soft_wrap=False)

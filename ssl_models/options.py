@@ -1,9 +1,10 @@
 """A component's options as a strict pydantic model read from its declared parameters, and one-line errors.
 
-The constructor (or loader, or factory) signature is the one declaration: its keyword parameters after the ones
-the framework passes (``given``) become fields with the declared types and defaults; an ``Annotated[..., Field]``
-annotation adds bounds. Values are checked strictly (``256.5`` is no integer, ``"1e-3"`` no number, ``true`` no
-number), unknown names are refused, and every error reads ``LOCATION: PROBLEM; valid: CHOICES`` on one line.
+The constructor (or loader, or factory) signature is the one declaration: its keyword parameters after the
+ones the framework passes (``given``) become fields with the declared types and defaults; an
+``Annotated[..., Field]`` annotation adds bounds. Values are checked strictly (``256.5`` is no integer,
+``"1e-3"`` no number, ``true`` no number), unknown names are refused, and every error reads
+``LOCATION: PROBLEM; valid: CHOICES`` on one line.
 
 Example::
 
@@ -35,7 +36,9 @@ class Options(BaseModel):
     """Base of every options model: strict types, unknown names forbidden, finite numbers only."""
 
     model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
-    noun: ClassVar[str] = "option"  # what an unknown name is called in errors ("unknown option", "unknown key")
+    noun: ClassVar[str] = (
+        "option"  # what an unknown name is called in errors ("unknown option", "unknown key")
+    )
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ class Range:
         return f"{low} and {high}"
 
     def check(self, value: float | None) -> float | None:
-        """``value`` when inside the bounds (or None, where the parameter allows it); a pydantic error otherwise."""
+        """``value`` when inside the bounds (None passes: the parameter allows it); else a pydantic error."""
         if value is None:
             return None
         too_low = value <= self.low if self.low_open else value < self.low
@@ -64,7 +67,7 @@ class Range:
         return value
 
     def bound(self, annotation: Any) -> Any:
-        """``annotation`` with these bounds; on a ``tuple[X, ...]`` or ``list[X]``, on each (non-empty) item."""
+        """``annotation`` with these bounds; a ``tuple[X, ...]`` or ``list[X]``: on each item, non-empty."""
         origin, args = get_origin(annotation), get_args(annotation)
         if origin in (tuple, list) and args:
             item = Annotated[args[0], AfterValidator(self.check)]
@@ -78,37 +81,57 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() and abs(value) < 1e12 else f"{value:g}"
 
 
-def declared_parameters(component: Callable[..., Any], given: tuple[str, ...] = ()) -> list[inspect.Parameter]:
-    """Keyword parameters of ``component`` other than ``given``; a factory taking ``**options`` contributes those
+def declared_parameters(
+    component: Callable[..., Any], given: tuple[str, ...] = ()
+) -> list[inspect.Parameter]:
+    """Keyword parameters of ``component`` other than ``given``; a factory taking ``**options`` contributes
     of the class its return annotation names."""
     signature = inspect.signature(component, eval_str=True)
-    parameters = [p for p in signature.parameters.values() if p.name not in given
-                  and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    parameters = [
+        p
+        for p in signature.parameters.values()
+        if p.name not in given and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
     forwards = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
     if forwards and inspect.isclass(signature.return_annotation):
         known = {p.name for p in parameters}
-        parameters += [p for p in declared_parameters(signature.return_annotation, given) if p.name not in known]
+        parameters += [
+            p for p in declared_parameters(signature.return_annotation, given) if p.name not in known
+        ]
     return parameters
 
 
-def options_model(title: str, component: Callable[..., Any], given: tuple[str, ...] = (),
-                  ranges: Mapping[str, Range] | None = None, noun: str = "option") -> type[Options]:
-    """A strict model whose fields are ``component``'s declared parameters (types, defaults, ``ranges`` by name)."""
+def options_model(
+    title: str,
+    component: Callable[..., Any],
+    given: tuple[str, ...] = (),
+    ranges: Mapping[str, Range] | None = None,
+    noun: str = "option",
+) -> type[Options]:
+    """A strict model of ``component``'s declared parameters: types, defaults, and ``ranges`` by name."""
     fields: dict[str, Any] = {}
     for parameter in declared_parameters(component, given):
         annotation = Any if parameter.annotation is parameter.empty else parameter.annotation
         if ranges and parameter.name in ranges:
             annotation = ranges[parameter.name].bound(annotation)
-        fields[parameter.name] = (annotation, ... if parameter.default is parameter.empty else parameter.default)
+        fields[parameter.name] = (
+            annotation,
+            ... if parameter.default is parameter.empty else parameter.default,
+        )
     model = create_model(title, __base__=Options, **fields)
     model.noun = noun
     return model
 
 
-def validated(model: type[Options], values: Any, where: str, error: type[ValueError] = ValueError,
-              given_only: bool = True) -> dict[str, Any]:
-    """The values ``model`` accepts from ``values``, typed (only those given, or with the defaults), or ``error``
-    with one line.
+def validated(
+    model: type[Options],
+    values: Any,
+    where: str,
+    error: type[ValueError] = ValueError,
+    given_only: bool = True,
+) -> dict[str, Any]:
+    """The values ``model`` accepts from ``values``, typed (only those given, or with the defaults), or
+    ``error`` with one line.
 
     Values pass through JSON, as they arrive from TOML: lists may fill tuples, integers may fill floats.
     """
@@ -125,10 +148,12 @@ def describe_error(model: type[BaseModel], failure: ValidationError, where: str 
     first = errors[0]
     path, tags, owner, annotation = _resolve(model, first["loc"])
     location = ".".join(filter(None, [where, _dotted(path)])) or "value"
-    alternatives = [e for e in errors if e["loc"][:len(path)] == tuple(path)] if tags else [first]
+    alternatives = [e for e in errors if e["loc"][: len(path)] == tuple(path)] if tags else [first]
     problem = " or ".join(dict.fromkeys(_problem(e, owner, annotation) for e in alternatives))
-    shown = "" if first["type"] in ("extra_forbidden", "missing", "literal_error") else f", got {first['input']!r}"
-    more = sum(e not in alternatives and first["loc"][:len(e["loc"])] != e["loc"] for e in errors)  # not cascades
+    quiet = first["type"] in ("extra_forbidden", "missing", "literal_error")
+    shown = "" if quiet else f", got {first['input']!r}"
+    containers = {first["loc"][:length] for length in range(len(first["loc"]))}  # their errors are cascades
+    more = sum(e not in alternatives and e["loc"] not in containers for e in errors)
     return f"{location}: {problem}{shown}" + (f" (and {more} more problem{'s' * (more > 1)})" if more else "")
 
 
@@ -140,7 +165,7 @@ def _dotted(path: list[str | int]) -> str:
 
 
 def _resolve(model: type[BaseModel], loc: tuple[str | int, ...]) -> tuple[list[str | int], bool, Any, Any]:
-    """(location path, whether trailing union tags were dropped, the model holding the last name, its annotation)."""
+    """(location, whether union tags were cut from its end, the model holding the last name, its type)."""
     current: Any = model
     owner: Any = model
     path: list[str | int] = []
@@ -154,7 +179,11 @@ def _resolve(model: type[BaseModel], loc: tuple[str | int, ...]) -> tuple[list[s
             current = get_args(current)[1]
         elif get_origin(current) in (list, tuple) and isinstance(part, int):
             args = get_args(current)
-            current = args[0] if args[-1] is Ellipsis or get_origin(current) is list else args[min(part, len(args) - 1)]
+            current = (
+                args[0]
+                if args[-1] is Ellipsis or get_origin(current) is list
+                else args[min(part, len(args) - 1)]
+            )
         elif path and isinstance(part, str) and _is_union(current):
             return path, True, owner, current  # pydantic tags each member's error with the member's name
         path.append(part)
@@ -183,15 +212,30 @@ def literal_choices(annotation: Any) -> tuple[Any, ...]:
     return tuple(value for arg in get_args(annotation) for value in literal_choices(arg))
 
 
-_EXPECTED = {"int_type": "must be an integer", "int_from_float": "must be an integer",
-             "int_parsing": "must be an integer", "float_type": "must be a number", "float_parsing": "must be a number",
-             "finite_number": "must be a finite number", "bool_type": "must be true or false",
-             "string_type": "must be a string", "list_type": "must be a list", "tuple_type": "must be a list",
-             "dict_type": "must be a table", "model_type": "must be a table", "missing": "is required",
-             "model_attributes_type": "must be a table", "none_required": "must be left out"}
+_EXPECTED = {
+    "int_type": "must be an integer",
+    "int_from_float": "must be an integer",
+    "int_parsing": "must be an integer",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "finite_number": "must be a finite number",
+    "bool_type": "must be true or false",
+    "string_type": "must be a string",
+    "list_type": "must be a list",
+    "tuple_type": "must be a list",
+    "dict_type": "must be a table",
+    "model_type": "must be a table",
+    "missing": "is required",
+    "model_attributes_type": "must be a table",
+    "none_required": "must be left out",
+}
 
-_BOUNDS = {"greater_than": ("above", "gt"), "greater_than_equal": ("at least", "ge"), "less_than": ("below", "lt"),
-           "less_than_equal": ("at most", "le")}  # bounds an ``Annotated[..., Field(gt=...)]`` declares
+_BOUNDS = {
+    "greater_than": ("above", "gt"),
+    "greater_than_equal": ("at least", "ge"),
+    "less_than": ("below", "lt"),
+    "less_than_equal": ("at most", "le"),
+}  # bounds an ``Annotated[..., Field(gt=...)]`` declares
 
 
 def _problem(error: Any, owner: Any, annotation: Any) -> str:
@@ -204,7 +248,11 @@ def _problem(error: Any, owner: Any, annotation: Any) -> str:
         choices = literal_choices(annotation) or (context.get("expected"),)
         return f"{error['input']!r} is not a valid choice; valid: {', '.join(map(str, choices))}"
     if kind == "too_short":
-        return "must not be empty" if context.get("min_length") == 1 else f"needs at least {context.get('min_length')} items"
+        return (
+            "must not be empty"
+            if context.get("min_length") == 1
+            else f"needs at least {context.get('min_length')} items"
+        )
     if kind == "too_long":
         return f"takes at most {context.get('max_length')} items"
     if kind in _BOUNDS:

@@ -1,4 +1,7 @@
-"""sslbench: which self-supervised objective gives the best representation, for which encoder, on which data?"""
+"""sslbench: which self-supervised objective gives the best representation, for which encoder, on which data.
+
+Only the version lives here for now; ``python -m sslbench`` runs the command line.
+"""
 
 from importlib.metadata import PackageNotFoundError, version
 

@@ -19,7 +19,8 @@ from flows.completion import bash_script, completion_script
 
 
 def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
-    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices  # type: ignore
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
 
 
 def test_version_is_the_installed_distributions(capsys: pytest.CaptureFixture[str]) -> None:
@@ -29,15 +30,30 @@ def test_version_is_the_installed_distributions(capsys: pytest.CaptureFixture[st
 
 
 def test_python_m_sslbench_is_the_command_line() -> None:
-    done = subprocess.run([sys.executable, "-m", "sslbench", "--version"], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "sslbench", "--version"], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0 and done.stdout == f"sslbench {version('sslbench')}\n"
-    refused = subprocess.run([sys.executable, "-m", "sslbench", "frobnicate"], capture_output=True, text=True,
-                             timeout=120)
+    refused = subprocess.run(
+        [sys.executable, "-m", "sslbench", "frobnicate"], capture_output=True, text=True, timeout=120
+    )
     assert refused.returncode == 2 and "invalid choice: 'frobnicate'" in refused.stderr
 
 
-@pytest.mark.parametrize("command", ["list", "run quick", "augment quick", "report", "verify", "clean",
-                                     "reproduce r1", "serve quick --cron 0", "completion bash"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "list",
+        "run quick",
+        "augment quick",
+        "report",
+        "verify",
+        "clean",
+        "reproduce r1",
+        "serve quick --cron 0",
+        "completion bash",
+    ],
+)
 def test_global_options_are_valid_before_and_after_the_subcommand(command: str) -> None:
     parser = build_parser()
     words = command.split()
@@ -56,8 +72,10 @@ def test_every_subcommand_accepts_the_global_options() -> None:
 def _complete(script: str, *words: str) -> list[str]:
     """The candidates bash offers for the command line ``words`` (the last is the word being completed)."""
     line = " ".join(f"'{w}'" for w in words)
-    probe = (f'{script}\nCOMP_WORDS=({line}); COMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 )); COMPREPLY=()\n'
-             '_sslbench\nprintf "%s\\n" "${COMPREPLY[@]}"\n')
+    probe = (
+        f"{script}\nCOMP_WORDS=({line}); COMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 )); COMPREPLY=()\n"
+        '_sslbench\nprintf "%s\\n" "${COMPREPLY[@]}"\n'
+    )
     done = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout.split()
@@ -102,14 +120,16 @@ def test_completion_command_prints_the_script_for_each_shell(capsys: pytest.Capt
 def test_list_fits_the_terminal_and_cuts_nothing(tmp_path: Path, columns: int) -> None:
     cache = os.environ.get("SSLBENCH_CACHE", str(tmp_path))
     env = dict(os.environ, COLUMNS=str(columns), SSLBENCH_CACHE=cache)
-    done = subprocess.run([sys.executable, "-m", "sslbench", "list"], capture_output=True, text=True, timeout=300,
-                          env=env)
+    done = subprocess.run(
+        [sys.executable, "-m", "sslbench", "list"], capture_output=True, text=True, timeout=300, env=env
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert max(len(line) for line in lines) <= columns and "…" not in done.stdout
     words = set(done.stdout.replace(",", " ").split())
     listing = catalogue()
     names = [e["name"] for e in listing["encoders"]] + [o["name"] for o in listing["objectives"]]
-    names += [d["name"] for d in listing["datasets"]] + [f"ucr:{a['name']}" for a in listing["archives"]
-                                                         if a["equal_length"]]
+    names += [d["name"] for d in listing["datasets"]] + [
+        f"ucr:{a['name']}" for a in listing["archives"] if a["equal_length"]
+    ]
     assert not [name for name in names if name not in words]  # every name whole, none folded or cut
