@@ -311,3 +311,57 @@ def test_a_suite_that_sets_nothing_optional_gets_the_documented_defaults(tmp_pat
         4,
     )
     assert suite.baselines == ("raw", "pca", "random", "supervised") and suite.objectives == ()
+
+
+_anything = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-(2**40), 2**40), st.floats(), st.text(max_size=4)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=4), inner, max_size=2)
+    ),
+    max_leaves=6,
+)
+_names = st.sampled_from(
+    ["simclr", "cnn", "mlp", "gnn", "transformer", "image", "sequence", "digits", "nope"]
+)
+_tables = st.dictionaries(
+    _names,
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "temperature",
+                "width",
+                "head",
+                "layer",
+                "patch_size",
+                "crop_scale",
+                "n_views",
+                "objective",
+                "encoder",
+                "pairs_with",
+                "train",
+                "embedding_dim",
+                "x",
+            ]
+        ),
+        _anything,
+        max_size=3,
+    ),
+    max_size=2,
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            key: _tables for key in ("objective_options", "encoder_options", "variants", "dataset_options")
+        }
+        | {"augment": st.fixed_dictionaries({}, optional={"n_views": _anything, "options": _tables})},
+    )
+)
+def test_fuzzed_component_tables_load_or_are_refused_with_one_line(changes: dict) -> None:
+    try:
+        suite_from_dict({**TINY, **changes})
+    except SuiteError as error:
+        assert "\n" not in str(error) and ": " in str(error)
