@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 from benchmarks.suite import Suite, SuiteError
 from ssl_models.augment import DEFAULT_AUGMENTATION
-from ssl_models.data import DATASETS, check_loader_options, modality_of
+from ssl_models.data import DATASETS, modality_of
 from ssl_models.encoders import ENCODERS
 from ssl_models.evaluate.probes import ProbeConfig
 from ssl_models.objectives import OBJECTIVES
@@ -151,11 +151,10 @@ def make_plan(suite: Suite) -> Plan:
     for dataset in suite.datasets:
         DATASETS.get(dataset)  # an unknown name raises, listing the datasets and name families
         modalities[dataset] = modality_of(dataset)
-    for dataset, options in suite.dataset_options.items():
+    for dataset in suite.dataset_options:  # their options are typed by the suite already
         if dataset not in modalities:
-            raise SuiteError(f"[dataset_options.{dataset}] names a dataset the suite does not run; "
+            raise SuiteError(f"dataset_options.{dataset}: names a dataset the suite does not run; "
                              f"its datasets: {', '.join(modalities) or '(none)'}")
-        check_loader_options(dataset, options)
     user_dataset, unlabelled = None, set()
     if suite.data_file is not None:
         from ssl_models.data.user_file import load_user_file

@@ -11,16 +11,15 @@ import time
 STARTED = time.perf_counter()  # before the heavy imports: the closing line counts start-up
 
 import argparse  # noqa: E402
+import functools  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import TYPE_CHECKING, Sequence  # noqa: E402
-
-if TYPE_CHECKING:
-    from rich.table import Table
+from typing import Sequence  # noqa: E402
 
 from flows import runtime  # noqa: E402
+from flows.completion import SHELLS, completion_script  # noqa: E402
 
 EXIT_OK, EXIT_JOBS_FAILED, EXIT_USAGE, EXIT_SIGINT, EXIT_SIGTERM = 0, 1, 2, 130, 143
 
@@ -85,14 +84,28 @@ def _add_grid_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--epochs", type=_positive, help="pretraining epochs for every job")
 
 
+def _global_options(parser: argparse.ArgumentParser, default: object) -> None:
+    """Options valid before and after the subcommand; on subcommands ``default`` is SUPPRESS, so that an
+    option given before the subcommand is not reset by the subcommand's default."""
+    parser.add_argument("--verbose", action="store_true", default=default,
+                        help="show Prefect's own INFO logs")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The ``sslbench`` parser: global options, then one subparser per command."""
+    from sslbench import __version__
+
     parser = OneLineParser(prog="sslbench", description="Benchmark self-supervised objectives × encoders × datasets.")
-    parser.add_argument("--verbose", action="store_true", help="show Prefect's own INFO logs")
+    parser.add_argument("--version", action="version", version=f"sslbench {__version__}")
+    _global_options(parser, False)
+    globals_after = OneLineParser(add_help=False)
+    _global_options(globals_after, argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser)
+    add = functools.partial(commands.add_parser, parents=[globals_after])
 
-    commands.add_parser("list", help="datasets, encoders, objectives, suites and which combinations are compatible")
+    add("list", help="datasets, encoders, objectives, suites and which combinations are compatible")
 
-    run = commands.add_parser("run", help="run a suite (a shipped name or a .toml file) as a Prefect flow")
+    run = add("run", help="run a suite (a shipped name or a .toml file) as a Prefect flow")
     _add_grid_options(run)
     run.add_argument("--out", default="sslbench-out", help="output folder (tables/, reports/, cache/); default sslbench-out")
     run.add_argument("--no-cache", action="store_true", help="recompute every stage and start a new run (no resume)")
@@ -101,36 +114,40 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=_positive, help="parallel workers (default: one per core; each job uses one torch thread)")
     run.add_argument("--dask-address", help="tcp://HOST:PORT of an existing Dask scheduler (implies --task-runner dask)")
 
-    augment = commands.add_parser("augment", help="generate the augmented-view banks of a suite, without training")
+    augment = add("augment", help="generate the augmented-view banks of a suite, without training")
     augment.add_argument("suite", help="suite name or .toml path")
     augment.add_argument("--datasets", type=_names, help="comma-separated dataset names (overrides the suite)")
     augment.add_argument("--seeds", type=_seeds, help="comma-separated seeds")
     augment.add_argument("--out", default="sslbench-out", help="output folder (banks go to cache/banks)")
 
-    serve = commands.add_parser("serve", help="serve a suite as a scheduled Prefect deployment (uses PREFECT_API_URL, "
+    serve = add("serve", help="serve a suite as a scheduled Prefect deployment (uses PREFECT_API_URL, "
                                 "else starts a local Prefect server)")
     _add_grid_options(serve)
     serve.add_argument("--cron", required=True, help='cron schedule, e.g. "0 3 * * *" (03:00 every day)')
     serve.add_argument("--out", default="sslbench-out", help="output folder every scheduled run appends to")
 
-    reproduce = commands.add_parser("reproduce", help="re-run a past run from its tables and compare metric by metric")
+    reproduce = add("reproduce", help="re-run a past run from its tables and compare metric by metric")
     reproduce.add_argument("run_id", help="the run to reproduce")
     reproduce.add_argument("--out", default="sslbench-out", help="output folder holding the run's tables")
     reproduce.add_argument("--into", help="folder for the reproduced run (default: a temporary folder)")
     reproduce.add_argument("--tolerance", type=float, default=0.0, help="largest |difference| that counts as a match")
 
-    clean = commands.add_parser("clean", help="remove cached artefacts not used since a run started")
+    clean = add("clean", help="remove cached artefacts not used since a run started")
     clean.add_argument("--out", default="sslbench-out", help="output folder holding cache/")
     clean.add_argument("--before", dest="run_id", help="run id whose start is the cut-off (default: the latest run)")
     clean.add_argument("--dry-run", action="store_true", help="only list what would be removed")
 
-    report = commands.add_parser("report", help="(re)build the comparison report from the tables")
+    report = add("report", help="(re)build the comparison report from the tables")
     report.add_argument("--out", default="sslbench-out", help="output folder holding tables/")
     report.add_argument("--run", dest="run_id", help="run id (default: the latest run)")
     report.add_argument("--strict", action="store_true", help="refuse corrupt or foreign files in the tables folder")
 
-    verify = commands.add_parser("verify", help="check every table file (checksums, SHA-256 manifest), quarantine bad ones")
+    verify = add("verify", help="check every table file (checksums, SHA-256 manifest), quarantine bad ones")
     verify.add_argument("--out", default="sslbench-out", help="output folder holding tables/")
+
+    completion = add("completion",
+                     help="print a shell completion script: eval \"$(sslbench completion bash)\"")
+    completion.add_argument("shell", choices=SHELLS, help="the shell to complete in")
     return parser
 
 
@@ -159,59 +176,12 @@ def _known_run(out: str, run_id: str | None) -> str | None:
 
 
 def cmd_list() -> int:
-    from rich.table import Table
-
     from flows.catalogue import catalogue
+    from flows.listing import print_listing
     from flows.progress import console
 
-    listing = catalogue()
-    table = Table(title="Datasets")
-    table.add_column("name")
-    table.add_column("modality")
-    for dataset in listing["datasets"]:
-        table.add_row(dataset["name"], dataset["modality"])
-    console.print(table)
-    console.print(_archive_table(listing["archives"]))
-    table = Table(title="Encoders")
-    for column in ("name", "reads", "causal", "per-token features"):
-        table.add_column(column)
-    for encoder in listing["encoders"]:
-        table.add_row(encoder["name"], ", ".join(encoder["reads"]), "yes" if encoder["causal"] else "",
-                      "yes" if encoder["tokens"] else "")
-    console.print(table)
-    table = Table(title="Objectives")
-    for column in ("name", "family", "views", "needs"):
-        table.add_column(column)
-    for objective in listing["objectives"]:
-        table.add_row(objective["name"], objective["family"], str(objective["views"]), ", ".join(objective["needs"]))
-    console.print(table)
-    encoders = [encoder["name"] for encoder in listing["encoders"]]
-    for modality, rows in listing["pairs"].items():
-        table = Table(title=f"Compatible pairs on {modality} data (✓ runs, · skipped)")
-        table.add_column("objective \\ encoder")
-        for encoder in encoders:
-            table.add_column(encoder)
-        for name, runs in rows.items():
-            table.add_row(name, *["✓" if ok else "·" for ok in runs])
-        console.print(table)
-    console.print("Baselines in every suite: raw input, PCA (SVD, top-k), random encoder, supervised upper bound.")
-    console.print(f"Suites: {', '.join(listing['suites'])}")
+    print_listing(catalogue(), console)
     return EXIT_OK
-
-
-def _archive_table(archives: list[dict]) -> "Table":
-    """UCR/UEA naming (``ucr:``, ``ucr_padded:``) and the sets bundled with aeon, which need no download."""
-    from rich.table import Table
-
-    table = Table(title="UCR/UEA archives: any set as ucr:<Name>, or ucr_padded:<Name> to zero-pad unequal lengths "
-                        "(with a mask); sets not bundled with aeon download on first use (suites ucr128, uea30)",
-                  show_edge=False)
-    for column in ("bundled with aeon", "name to use", "alias"):
-        table.add_column(column, no_wrap=True)
-    for entry in archives:
-        name = entry["name"]
-        table.add_row(name, f"ucr:{name}" if entry["equal_length"] else f"ucr_padded:{name}", entry["alias"])
-    return table
 
 
 def _validated_suite(args: argparse.Namespace):
@@ -359,6 +329,13 @@ def cmd_clean(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_completion(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from benchmarks.suite import available_suites
+
+    print(completion_script(parser, args.shell, {"suite": available_suites()}), end="")
+    return EXIT_OK
+
+
 def _one_line_warning(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:
     """Show a quarantined table file as one line; any other warning as Python shows it."""
     if category.__name__ == "QuarantinedFileWarning":
@@ -378,7 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {"list": cmd_list, "run": lambda: cmd_run(args), "report": lambda: cmd_report(args),
                 "serve": lambda: cmd_serve(args), "clean": lambda: cmd_clean(args),
                 "reproduce": lambda: cmd_reproduce(args), "augment": lambda: cmd_augment(args),
-                "verify": lambda: cmd_verify(args)}
+                "verify": lambda: cmd_verify(args), "completion": lambda: cmd_completion(args, parser)}
     try:
         code = handlers[args.command]()
     except ValueError as error:  # SuiteError, UnknownNameError, UsageError, bad values

@@ -59,7 +59,7 @@ def test_suite_file_with_bad_key_is_refused(tmp_path: Path, capsys: pytest.Captu
     bad = tmp_path / "bad.toml"
     bad.write_text('datasets = ["digits"]\nencoders = ["mlp"]\nobjectives = ["simclr"]\n[train]\nepochz = 1\n')
     done = sslbench_here(capsys, "run", str(bad), "--out", str(tmp_path / "out"))
-    assert done.returncode == 2 and "unknown key epochz in [train]" in done.stderr
+    assert done.returncode == 2 and "train.epochz: unknown key; valid: epochs" in done.stderr
 
 
 def test_report_without_tables_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -166,7 +166,7 @@ def test_a_failed_split_records_its_own_error_not_the_downstream_pending_state()
     ({"train": {"weight_decay": -1.0}}, "train.weight_decay"), ({"train": {"epochs": 1e23}}, "train.epochs"),
     ({"train": {"epochs": True}}, "train.epochs"), ({"augment": {"n_viewz": 2}}, "n_viewz"),
     ({"variants": 3}, "variants"), ({"probe": {"linear_c_grid": [0.0]}}, "probe.linear_c_grid"),
-    ({"dataset_train": {"digits": {"batch_size": 0}}}, "train.batch_size"),
+    ({"dataset_train": {"digits": {"batch_size": 0}}}, "dataset_train.digits.batch_size"),
 ])
 def test_out_of_range_suite_values_are_refused_naming_the_key(change: dict, key: str) -> None:
     with pytest.raises(SuiteError, match=key.replace(".", r"\.")):
@@ -182,7 +182,7 @@ def test_cli_refuses_a_file_as_out_and_an_unknown_report_run(tmp_path: Path, cap
     assert main(["report", "--out", str(tmp_path), "--run", "../../x"]) == 2
     errors = capsys.readouterr().err.strip().splitlines()
     assert len(errors) == 3 and all(line.startswith("sslbench: error:") for line in errors)
-    assert "is a file" in errors[0] and "'seeds'" in errors[1] and "unknown run '../../x'" in errors[2]
+    assert "is a file" in errors[0] and "seeds[0]" in errors[1] and "unknown run '../../x'" in errors[2]
     assert not (tmp_path / "o").exists() and not (tmp_path.parent / "x").exists()
 
 

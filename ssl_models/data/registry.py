@@ -6,10 +6,11 @@ Families of datasets named ``prefix:argument`` (e.g. ``ucr:GunPoint``) register 
 
 from __future__ import annotations
 
-import inspect
-from typing import Any, Callable, Literal, Mapping, get_args, get_origin
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from ssl_models.data.base import MODALITIES, DatasetLoader
+from ssl_models.options import options_model, validated
 from ssl_models.registry import Registry, UnknownNameError
 
 LoaderFactory = Callable[[str], DatasetLoader]
@@ -77,27 +78,11 @@ def register_dataset(name: str, modality: str) -> Callable[[DatasetLoader], Data
     return decorate
 
 
-def check_loader_options(name: str, options: Mapping[str, Any]) -> None:
-    """Raise ValueError unless every key of ``options`` is a parameter of dataset ``name``'s loader and every value
-    is among the choices its ``Literal`` annotation declares (checked without loading the data)."""
-    parameters = inspect.signature(DATASETS.get(name), eval_str=True).parameters
+def check_loader_options(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` typed by dataset ``name``'s loader parameters (a ``Literal`` names the choices), checked without
+    loading the data; a ValueError naming ``dataset_options.NAME.KEY`` and the valid choices otherwise."""
     where = f"dataset_options.{name}"
-    for key, value in options.items():
-        if key not in parameters:
-            valid = ", ".join(parameters) or "none (this dataset takes no options)"
-            raise ValueError(f"{where}.{key}: unknown option; valid: {valid}")
-        choices = _literal_choices(parameters[key].annotation)
-        if choices and value not in choices:
-            raise ValueError(f"{where}.{key}: {value!r} is not a valid choice; valid: {', '.join(map(str, choices))}")
-
-
-def _literal_choices(annotation: Any) -> tuple[Any, ...]:
-    """The values of a ``Literal[...]`` annotation (also inside ``X | None``), else ()."""
-    if isinstance(annotation, str):
-        return ()
-    if get_origin(annotation) is Literal:
-        return get_args(annotation)
-    return tuple(value for arg in get_args(annotation) for value in _literal_choices(arg))
+    return validated(options_model(where, DATASETS.get(name)), options, where)
 
 
 def modality_of(name: str) -> str:
