@@ -8,7 +8,6 @@ stop-gradient) and may restrict the pairs it forms. See ``benchmarks/suites/quic
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
 import tomllib
@@ -16,10 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from ssl_models.baselines import baseline_names, default_baselines
 from ssl_models.configs import ProbeConfig, TrainConfig
+from ssl_models.files import json_sha256
 
 SUITES_DIR = Path(__file__).parent / "suites"
-BASELINES = ("raw", "pca", "random", "supervised")
+BASELINES = default_baselines()
 
 
 class SuiteError(ValueError):
@@ -79,7 +80,7 @@ class Suite:
 
     def content_hash(self) -> str:
         """Hash of everything that defines the grid's results."""
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
+        return json_sha256(self.to_dict())[:12]
 
     def train_for(self, dataset: str) -> TrainConfig:
         """The training config of ``dataset``: the suite's, with that dataset's overrides."""
@@ -208,9 +209,9 @@ def suite_from_dict(raw: Mapping[str, Any]) -> Suite:
         raise SuiteError(f"'seeds' must be a non-empty list of integers from 0 to {MAX_SEED}, got {seeds!r}")
     seeds = _in_range("seeds", list(seeds))
     baselines = _string_list(raw, "baselines", required=False) if "baselines" in raw else BASELINES
-    bad = set(baselines) - set(BASELINES)
+    bad = set(baselines) - set(baseline_names())
     if bad:
-        raise SuiteError(f"unknown baseline {', '.join(sorted(bad))}; valid baselines: {', '.join(BASELINES)}")
+        raise SuiteError(f"unknown baseline {', '.join(sorted(bad))}; valid baselines: {', '.join(baseline_names())}")
     augment = _checked_section("augment", raw.get("augment", {}))
     if unknown := set(augment) - _AUGMENT_KEYS:
         raise SuiteError(f"unknown key {', '.join(sorted(unknown))} in [augment]; valid keys: {', '.join(sorted(_AUGMENT_KEYS))}")

@@ -158,6 +158,14 @@ def _known_run(out: str, run_id: str | None) -> str | None:
     return run_id
 
 
+def _baseline_list() -> str:
+    """``name (title)`` of every baseline; those a suite runs only when it lists them are marked."""
+    from ssl_models.baselines import BASELINES, baseline_names
+
+    return ", ".join(f"{name} ({BASELINES.get(name).title}{'' if BASELINES.get(name).in_default_suite else ', on request'})"
+                     for name in baseline_names())
+
+
 def cmd_list() -> int:
     from rich.table import Table
 
@@ -194,7 +202,7 @@ def cmd_list() -> int:
         for name, runs in rows.items():
             table.add_row(name, *["✓" if ok else "·" for ok in runs])
         console.print(table)
-    console.print("Baselines in every suite: raw input, PCA (SVD, top-k), random encoder, supervised upper bound.")
+    console.print(f"Baselines: {_baseline_list()}")
     console.print(f"Suites: {', '.join(listing['suites'])}")
     return EXIT_OK
 

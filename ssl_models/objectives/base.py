@@ -13,8 +13,8 @@ import torch
 from torch import nn
 
 from ssl_models.encoders.base import Encoder
+from ssl_models.vocabulary import FAMILIES
 
-FAMILIES = ("autoencoding", "contrastive", "non-contrastive", "predictive", "supervised")
 
 
 @dataclass
