@@ -7,6 +7,7 @@ from ssl_models.baselines.base import (BASELINES, Baseline, baseline_names, defa
                                        encoder_free_baselines, raw_features)
 from ssl_models.baselines import raw  # noqa: F401  (registration)
 from ssl_models.baselines import pca  # noqa: F401
+from ssl_models.baselines import random_features  # noqa: F401
 from ssl_models.baselines import random_encoder  # noqa: F401
 from ssl_models.baselines import supervised  # noqa: F401
 from ssl_models.baselines.pca import PCA
