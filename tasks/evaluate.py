@@ -12,7 +12,7 @@ from prefect import task
 
 from ssl_models import data
 from ssl_models.baselines import BASELINES
-from ssl_models.evaluate import EvaluationContext, embed, run_evaluators
+from ssl_models.evaluate import EvaluationContext, embed, evaluation_signature, run_evaluators
 from ssl_models.job import JobSpec
 from ssl_models.stop import check_stop
 from ssl_models.threads import single_threaded_blas
@@ -23,8 +23,8 @@ from tasks.events import emit
 from tasks.naming import task_run_namer
 from tasks.pretrain import build_job_objective
 
-# Bump when evaluation computes different metrics, so that cached evaluations are recomputed (checkpoints are kept).
-# 2: collapse diagnostics of the projector's output (projection_*); 3: dimensional collapse needs both criteria;
+# Bump when the evaluate stage itself changes its metrics, so that cached evaluations are recomputed (checkpoints are
+# kept); an evaluator's own changes are tracked by ``evaluation_signature``. 2: collapse diagnostics of the projector's output (projection_*); 3: dimensional collapse needs both criteria;
 # 4: the embedding's normalised std is measured around its mean, and its own flag is stored as embedding_collapsed;
 # 5: PCA keeps only directions the training data spans, linear_converged, the EYM angle on W's row space in the support.
 EVALUATION_VERSION = 5
@@ -44,7 +44,7 @@ def _cached(job: JobSpec, out_dir: str, split_file: str, use_cache: bool, comput
     check_stop("evaluation")
     started = time.perf_counter()
     emit("evaluate", job.key())
-    record = record_path(out_dir, f"evaluate-v{EVALUATION_VERSION}", job)
+    record = record_path(out_dir, f"evaluate-v{EVALUATION_VERSION}-{evaluation_signature()}", job)
     fingerprint = split_fingerprint(split_file)
     if use_cache and (cached := load_record(record)) is not None and cached.get("split") == fingerprint:
         return {"metrics": cached["metrics"], "cached": True, "seconds": time.perf_counter() - started}

@@ -11,9 +11,9 @@ from ssl_models.lds import evaluate as _lds_evaluate  # noqa: F401  (registratio
 from ssl_models.evaluate.collapse import collapse_diagnostics, effective_rank, is_collapsed, normalised_std
 from ssl_models.evaluate.embed import embed
 from ssl_models.evaluate.probes import ProbeConfig, kmeans_scores, kmeans_silhouette, knn_accuracy, linear_probe
-from ssl_models.evaluate.registry import EvaluationContext, run_evaluators
+from ssl_models.evaluate.registry import EvaluationContext, evaluation_signature, run_evaluators
 from ssl_models.evaluate.standard import evaluate_embeddings
 
-__all__ = ["EvaluationContext", "ProbeConfig", "collapse_diagnostics", "effective_rank", "embed", "evaluate_embeddings",
+__all__ = ["EvaluationContext", "ProbeConfig", "evaluation_signature", "collapse_diagnostics", "effective_rank", "embed", "evaluate_embeddings",
            "is_collapsed", "kmeans_scores", "kmeans_silhouette", "knn_accuracy", "linear_probe", "normalised_std",
            "run_evaluators"]

@@ -22,6 +22,7 @@ import numpy as np
 from ssl_models.configs import ProbeConfig
 from ssl_models.data.base import SplitData
 from ssl_models.encoders.base import Encoder
+from ssl_models.files import json_sha256
 from ssl_models.objectives.base import Objective
 from ssl_models.registry import Registry
 
@@ -86,6 +87,7 @@ class Evaluator:
     tables: Mapping[str, str] = field(default_factory=dict)
     sections: tuple[ReportSection, ...] = ()
     on_request: bool = True
+    version: int = 1
 
     def __call__(self, context: EvaluationContext) -> dict[str, float]:
         return self.compute(context)
@@ -96,14 +98,23 @@ Compute = Callable[[EvaluationContext], dict[str, float]]
 
 
 def evaluator(name: str, tables: Mapping[str, str] | None = None, sections: tuple[ReportSection, ...] = (),
-              on_request: bool = True) -> Callable[[Compute], Compute]:
-    """Register the decorated function as evaluator ``name`` with its report declarations; returns the function."""
+              on_request: bool = True, version: int = 1) -> Callable[[Compute], Compute]:
+    """Register the decorated function as evaluator ``name`` with its report declarations; returns the function.
+
+    Bump ``version`` when the evaluator's metrics change, so that cached evaluations are recomputed.
+    """
 
     def register(compute: Compute) -> Compute:
-        EVALUATORS.register(name)(Evaluator(compute, dict(tables or {}), sections, on_request))
+        EVALUATORS.register(name)(Evaluator(compute, dict(tables or {}), sections, on_request, version))
         return compute
 
     return register
+
+
+def evaluation_signature() -> str:
+    """Hash of every registered evaluator's name and version: a cached evaluation is reused only under the same one,
+    so adding, removing or revising an evaluator recomputes the metrics (checkpoints are kept)."""
+    return json_sha256([[name, EVALUATORS.get(name).version] for name in EVALUATORS.in_registration_order()])[:8]
 
 
 def run_evaluators(context: EvaluationContext) -> dict[str, float]:
