@@ -8,6 +8,7 @@ from ssl_models.evaluate import collapse  # noqa: F401  (registration: projector
 from ssl_models.evaluate import svm_protocol  # noqa: F401  (registration: TS2Vec's SVM protocol)
 from ssl_models.evaluate import subspace  # noqa: F401  (registration: linear autoencoder vs PCA)
 from ssl_models.lds import evaluate as _lds_evaluate  # noqa: F401  (registration: against the Kalman filter)
+from ssl_models.evaluate import uniformity  # noqa: F401  (registration: alignment and uniformity)
 from ssl_models.evaluate.collapse import collapse_diagnostics, effective_rank, is_collapsed, normalised_std
 from ssl_models.evaluate.embed import embed
 from ssl_models.evaluate.probes import ProbeConfig, kmeans_scores, kmeans_silhouette, knn_accuracy, linear_probe
