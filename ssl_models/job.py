@@ -52,7 +52,8 @@ class JobSpec:
 
     @property
     def trains(self) -> bool:
-        """True when the job's objective is trained (every objective's job; a baseline that declares ``trains``)."""
+        """True when the job's objective is trained (every objective's job; a baseline that declares
+        ``trains``)."""
         return self.uses_encoder and (not self.baseline or BASELINES.get(self.baseline).trains)
 
     def config(self) -> dict[str, Any]:
@@ -65,5 +66,7 @@ class JobSpec:
 
     def label(self) -> str:
         """Short human-readable name, e.g. ``mnist5k · cnn · simclr · seed 0``."""
-        parts = [self.dataset] + ([self.encoder] if self.encoder else []) + [self.objective, f"seed {self.seed}"]
+        parts = (
+            [self.dataset] + ([self.encoder] if self.encoder else []) + [self.objective, f"seed {self.seed}"]
+        )
         return " · ".join(parts)

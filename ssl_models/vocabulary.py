@@ -5,11 +5,13 @@ Defined once here; datasets, encoders, objectives, the planner and the report im
 
 from __future__ import annotations
 
-# How an example is laid out: (C, H, W) images, (C, T) sequences, padded (nodes, features) graphs, (D,) vectors.
+# How an example is laid out: (C, H, W) images, (C, T) sequences, padded (nodes, features) graphs, (D,)
+# vectors.
 MODALITIES = ("image", "sequence", "graph", "vector")
 # Objective families, in the order the report lists them.
 FAMILIES = ("autoencoding", "contrastive", "non-contrastive", "predictive", "supervised")
-# The family of reference points that are neither self-supervised nor supervised (raw input, PCA, random encoder).
+# The family of reference points that are neither self-supervised nor supervised (raw input, PCA, random
+# encoder).
 BASELINE_FAMILY = "baseline"
 # Families whose rows are reference points, not self-supervised results (excluded from "best SSL").
 REFERENCE_FAMILIES = ("supervised", BASELINE_FAMILY)

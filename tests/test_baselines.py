@@ -1,4 +1,5 @@
-"""Baselines are components: their traits drive the planner, and each encoder-free one's features are checked."""
+"""Baselines are components: their traits drive the planner, and each encoder-free one's features are
+checked."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from ssl_models.baselines.random_features import random_projection
 
 def test_random_features_are_a_fixed_seeded_linear_map_of_the_input() -> None:
     rng = np.random.default_rng(3)
-    train, test = rng.standard_normal((40, 2, 3, 5)).astype(np.float32), rng.standard_normal((7, 2, 3, 5)).astype(np.float32)
+    train, test = (
+        rng.standard_normal((40, 2, 3, 5)).astype(np.float32),
+        rng.standard_normal((7, 2, 3, 5)).astype(np.float32),
+    )
     features = BASELINES.get("random_features").features
     z_train, z_test, extra = features(train, test, 6, seed=11)
     assert z_train.shape == (40, 6) and z_test.shape == (7, 6) and extra == {}
@@ -25,10 +29,11 @@ def test_random_features_are_a_fixed_seeded_linear_map_of_the_input() -> None:
 
 
 def test_random_features_keep_squared_norms_in_expectation() -> None:
-    """E‖x W‖² = ‖x‖² for W_ij ~ N(0, 1/k) (Johnson–Lindenstrauss); the mean ratio over 300 inputs at k = 512."""
+    """E‖x W‖² = ‖x‖² for W_ij ~ N(0, 1/k) (Johnson–Lindenstrauss); the mean ratio over 300 inputs at k =
+    512."""
     inputs = np.random.default_rng(0).standard_normal((300, 50)).astype(np.float32)
     projected, _, _ = BASELINES.get("random_features").features(inputs, inputs[:1], 512, seed=5)
-    ratios = (projected ** 2).sum(axis=1) / (inputs ** 2).sum(axis=1)
+    ratios = (projected**2).sum(axis=1) / (inputs**2).sum(axis=1)
     assert ratios.mean() == pytest.approx(1.0, abs=0.05) and ratios.std() < 0.15
     with pytest.raises(ValueError, match="embedding_dim must be positive"):
         random_projection(50, 0, seed=0)
@@ -38,20 +43,44 @@ def test_traits_tell_encoder_free_trained_and_labelled_baselines_apart() -> None
     assert encoder_free_baselines() == ["raw", "pca", "random_features"]
     assert [name for name in baseline_names() if BASELINES.get(name).trains] == ["supervised"]
     assert [name for name in baseline_names() if BASELINES.get(name).needs_labels] == ["supervised"]
-    assert "random_features" not in default_baselines() and set(default_baselines()) == {"raw", "pca", "random", "supervised"}
+    assert "random_features" not in default_baselines() and set(default_baselines()) == {
+        "raw",
+        "pca",
+        "random",
+        "supervised",
+    }
 
 
 def test_a_listed_baseline_is_planned_from_its_traits_alone() -> None:
     from benchmarks.plan import make_plan
     from benchmarks.suite import suite_from_dict
 
-    suite = suite_from_dict({"name": "t", "datasets": ["digits"], "encoders": ["mlp"], "objectives": ["autoencoder"],
-                             "baselines": ["random_features", "random", "supervised"], "seeds": [0, 1]})
+    suite = suite_from_dict(
+        {
+            "name": "t",
+            "datasets": ["digits"],
+            "encoders": ["mlp"],
+            "objectives": ["autoencoder"],
+            "baselines": ["random_features", "random", "supervised"],
+            "seeds": [0, 1],
+        }
+    )
     jobs = {(job.seed, job.objective): job for job in make_plan(suite).jobs}
     features = jobs[(1, "random_features")]
-    assert (features.encoder, features.objective_name, features.baseline, features.family) == ("", "", "random_features",
-                                                                                                "baseline")
+    assert (features.encoder, features.objective_name, features.baseline, features.family) == (
+        "",
+        "",
+        "random_features",
+        "baseline",
+    )
     assert not features.uses_encoder and not features.trains
     random, supervised = jobs[(0, "random")], jobs[(0, "supervised")]
-    assert random.uses_encoder and not random.trains and random.objective_name == "autoencoder" and random.n_views == 0
-    assert supervised.trains and supervised.objective_name == "supervised" and supervised.family == "supervised"
+    assert (
+        random.uses_encoder
+        and not random.trains
+        and random.objective_name == "autoencoder"
+        and random.n_views == 0
+    )
+    assert (
+        supervised.trains and supervised.objective_name == "supervised" and supervised.family == "supervised"
+    )

@@ -9,10 +9,15 @@ from ssl_models.baselines import baseline_names
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("ssl_models", "tasks", "flows", "benchmarks", "results")
-# What each layer must not import (flows → tasks → ssl_models; results reads tables; the planner sits under flows).
-FORBIDDEN = {"ssl_models": ("tasks", "flows", "results", "benchmarks"), "results": ("tasks", "flows", "benchmarks"),
-             "tasks": ("flows", "benchmarks"), "benchmarks.suite": ("tasks", "flows", "results"),
-             "benchmarks.plan": ("tasks", "flows", "results")}
+# What each layer must not import (flows → tasks → ssl_models; results reads tables; the planner sits under
+# flows).
+FORBIDDEN = {
+    "ssl_models": ("tasks", "flows", "results", "benchmarks"),
+    "results": ("tasks", "flows", "benchmarks"),
+    "tasks": ("flows", "benchmarks"),
+    "benchmarks.suite": ("tasks", "flows", "results"),
+    "benchmarks.plan": ("tasks", "flows", "results"),
+}
 
 
 def _modules() -> dict[str, Path]:
@@ -42,9 +47,13 @@ def _graph() -> dict[str, set[str]]:
 
 def test_layers_import_only_downwards() -> None:
     graph = _graph()
-    broken = sorted(f"{module} imports {target}" for module, targets in graph.items() for target in targets
-                    for layer, forbidden in FORBIDDEN.items()
-                    if (module == layer or module.startswith(layer + ".")) and target.split(".")[0] in forbidden)
+    broken = sorted(
+        f"{module} imports {target}"
+        for module, targets in graph.items()
+        for target in targets
+        for layer, forbidden in FORBIDDEN.items()
+        if (module == layer or module.startswith(layer + ".")) and target.split(".")[0] in forbidden
+    )
     assert not broken, broken
 
 
@@ -55,7 +64,7 @@ def test_no_module_import_cycle() -> None:
         state[module] = "open"
         for target in sorted(graph[module]):
             if state.get(target) == "open":
-                cycles.append(path[path.index(target):] + [target])
+                cycles.append(path[path.index(target) :] + [target])
             elif target not in state:
                 visit(target, path + [target])
         state[module] = "done"
@@ -68,8 +77,11 @@ def test_no_module_import_cycle() -> None:
 
 def test_no_layer_outside_the_baselines_names_a_baseline() -> None:
     names = set(baseline_names())
-    found = [f"{path.relative_to(ROOT)}:{node.lineno} '{node.value}'"
-             for package in ("benchmarks", "tasks", "flows", "results") for path in sorted((ROOT / package).rglob("*.py"))
-             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-             if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in names]
+    found = [
+        f"{path.relative_to(ROOT)}:{node.lineno} '{node.value}'"
+        for package in ("benchmarks", "tasks", "flows", "results")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in names
+    ]
     assert not found, found

@@ -34,8 +34,8 @@ class Baseline:
     Attributes:
         title: how the report and ``sslbench list`` name it.
         family: ``BASELINE_FAMILY``, or ``"supervised"`` for the supervised upper bound.
-        objective: the registered objective that builds (and trains) the job's encoder; None for an encoder-free
-            baseline, whose representation is :meth:`features` of the input.
+        objective: the registered objective that builds (and trains) the job's encoder; None for an
+            encoder-free baseline, whose representation is :meth:`features` of the input.
         trains: whether that objective is trained (False: the encoder keeps its seeded initial weights).
         needs_labels: it cannot run on unlabelled data (the planner skips it there, with that reason).
         label_fraction: it trains on labels, so a suite's label fraction applies to it.
@@ -58,9 +58,11 @@ class Baseline:
         return cls.objective is not None
 
     @classmethod
-    def features(cls, train: np.ndarray, test: np.ndarray, embedding_dim: int,
-                 seed: int) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
-        """(train features, test features, extra metrics) of an encoder-free baseline, fitted on ``train`` only."""
+    def features(
+        cls, train: np.ndarray, test: np.ndarray, embedding_dim: int, seed: int
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+        """(train features, test features, extra metrics) of an encoder-free baseline, fitted on ``train``
+        only."""
         raise NotImplementedError(f"{cls.__name__} uses an encoder; it has no input features of its own")
 
 
@@ -68,7 +70,8 @@ BASELINES: Registry[type[Baseline]] = Registry("baseline")
 
 
 def baseline_names() -> list[str]:
-    """Every baseline, in the order their modules are imported in ``ssl_models.baselines`` (the report's order)."""
+    """Every baseline, in the order their modules are imported in ``ssl_models.baselines`` (the report's
+    order)."""
     return BASELINES.in_registration_order()
 
 

@@ -15,7 +15,8 @@ class RawInput(Baseline):
     beside_published = True
 
     @classmethod
-    def features(cls, train: np.ndarray, test: np.ndarray, embedding_dim: int,
-                 seed: int) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+    def features(
+        cls, train: np.ndarray, test: np.ndarray, embedding_dim: int, seed: int
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
         """Both splits flattened, no extra metrics."""
         return raw_features(train), raw_features(test), {}

@@ -1,14 +1,16 @@
 """Evaluators: each computes its metrics from an ``EvaluationContext`` and declares how the report shows them.
 
-The evaluate task runs :func:`run_evaluators` and nothing else evaluator-specific; the report renders the declared
-``tables`` (one objective × encoder table per metric) and ``sections`` (a table of selected metrics per job or per
-configuration) without naming a metric itself. An evaluator is one function, registered with its declarations::
+The evaluate task runs :func:`run_evaluators` and nothing else evaluator-specific; the report renders the
+declared ``tables`` (one objective × encoder table per metric) and ``sections`` (a table of selected metrics
+per job or per
+configuration) without naming a metric itself. An evaluator is one function, registered with its
+declarations::
 
     @evaluator("lds_next_step", sections=(KALMAN_SECTION,), on_request=True)
     def lds_next_step(context: EvaluationContext) -> dict[str, float]: ...
 
-``on_request`` evaluators run only for datasets that name them (``RawDataset.evaluators``); the others run on every
-job and return no metrics where they do not apply.
+``on_request`` evaluators run only for datasets that name them (``RawDataset.evaluators``); the others run on
+every job and return no metrics where they do not apply.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ class EvaluationContext:
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a declared section: a stored metric formatted with ``fmt``, or ``text`` of the row's metrics."""
+    """One column of a declared section: a stored metric formatted with ``fmt``, or ``text`` of the row's
+    metrics."""
 
     header: str
     metric: str | None = None
@@ -55,11 +58,12 @@ class Column:
 class ReportSection:
     """How the report shows some of an evaluator's metrics: a table with a title, an explanation and columns.
 
-    ``per``: ``"seed"`` gives a row per job (dataset, encoder, objective, seed); ``"configuration"`` the mean over
-    seeds per (encoder, objective) with a seeds column. ``scope``: ``"dataset"`` puts one table in each dataset's
-    section; ``"run"`` one table for the whole run (with a dataset column). A row needs every metric of ``needs``
-    (default: any of the columns' metrics) and must pass ``keep``; ``empty`` is the text shown when no row
-    qualifies (None: no section), ``absent`` when no job reports ``needs`` at all (None: no section).
+    ``per``: ``"seed"`` gives a row per job (dataset, encoder, objective, seed); ``"configuration"`` the mean
+    over seeds per (encoder, objective) with a seeds column. ``scope``: ``"dataset"`` puts one table in each
+    dataset's section; ``"run"`` one table for the whole run (with a dataset column). A row needs every metric
+    of ``needs`` (default: any of the columns' metrics) and must pass ``keep``; ``empty`` is the text shown
+    when no row qualifies (None: no section), ``absent`` when no job reports ``needs`` at all (None: no
+    section).
     """
 
     title: str
@@ -97,9 +101,15 @@ EVALUATORS: Registry[Evaluator] = Registry("evaluator")
 Compute = Callable[[EvaluationContext], dict[str, float]]
 
 
-def evaluator(name: str, tables: Mapping[str, str] | None = None, sections: tuple[ReportSection, ...] = (),
-              on_request: bool = True, version: int = 1) -> Callable[[Compute], Compute]:
-    """Register the decorated function as evaluator ``name`` with its report declarations; returns the function.
+def evaluator(
+    name: str,
+    tables: Mapping[str, str] | None = None,
+    sections: tuple[ReportSection, ...] = (),
+    on_request: bool = True,
+    version: int = 1,
+) -> Callable[[Compute], Compute]:
+    """Register the decorated function as evaluator ``name`` with its report declarations; returns the
+    function.
 
     Bump ``version`` when the evaluator's metrics change, so that cached evaluations are recomputed.
     """
@@ -112,9 +122,11 @@ def evaluator(name: str, tables: Mapping[str, str] | None = None, sections: tupl
 
 
 def evaluation_signature() -> str:
-    """Hash of every registered evaluator's name and version: a cached evaluation is reused only under the same one,
-    so adding, removing or revising an evaluator recomputes the metrics (checkpoints are kept)."""
-    return json_sha256([[name, EVALUATORS.get(name).version] for name in EVALUATORS.in_registration_order()])[:8]
+    """Hash of every registered evaluator's name and version: a cached evaluation is reused only under the
+    same one, so adding, removing or revising an evaluator recomputes the metrics (checkpoints are kept)."""
+    return json_sha256([[name, EVALUATORS.get(name).version] for name in EVALUATORS.in_registration_order()])[
+        :8
+    ]
 
 
 def run_evaluators(context: EvaluationContext) -> dict[str, float]:

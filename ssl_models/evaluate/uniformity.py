@@ -1,11 +1,12 @@
-"""Alignment and uniformity of the L2-normalised test embedding (Wang & Isola 2020, §4), with its report section.
+"""Alignment and uniformity of the L2-normalised test embedding (Wang & Isola 2020, §4), with its report
+section.
 
     uniformity = log mean_{i≠j} exp(−t ‖ẑ_i − ẑ_j‖²),  t = 2      (lower: spread more evenly over the sphere)
     alignment  = mean_{i≠j, y_i = y_j} ‖ẑ_i − ẑ_j‖²                 (lower: classes tighter; with labels only)
 
-ẑ = z / ‖z‖. The paper's alignment compares two views of one example; here a class plays the positive pair, so no
-augmentation is needed at evaluation. At most ``MAX_POINTS`` test embeddings (the first ones) enter, bounding the
-pairwise cost; a collapsed embedding has uniformity 0 (the maximum) and alignment 0.
+ẑ = z / ‖z‖. The paper's alignment compares two views of one example; here a class plays the positive pair, so
+no augmentation is needed at evaluation. At most ``MAX_POINTS`` test embeddings (the first ones) enter,
+bounding the pairwise cost; a collapsed embedding has uniformity 0 (the maximum) and alignment 0.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ TEMPERATURE = 2.0
 MAX_POINTS = 2000
 SECTION = ReportSection(
     "Alignment and uniformity (Wang & Isola 2020)",
-    "Of the L2-normalised test embedding: uniformity = log mean exp(−2‖ẑᵢ − ẑⱼ‖²) over pairs (lower: spread more "
-    "evenly over the sphere; 0 when collapsed to a point) and class alignment = mean ‖ẑᵢ − ẑⱼ‖² over same-class "
-    "pairs (lower: classes tighter). Mean over seeds.",
-    columns=(Column("uniformity", "uniformity"), Column("class alignment", "class_alignment")), per="configuration")
+    "Of the L2-normalised test embedding: uniformity = log mean exp(−2‖ẑᵢ − ẑⱼ‖²) over pairs (lower: "
+    "spread more evenly over the sphere; 0 when collapsed to a point) and class alignment = mean "
+    "‖ẑᵢ − ẑⱼ‖² over same-class pairs (lower: classes tighter). Mean over seeds.",
+    columns=(Column("uniformity", "uniformity"), Column("class alignment", "class_alignment")),
+    per="configuration",
+)
 
 
 def _unit_rows(embeddings: np.ndarray) -> np.ndarray:
@@ -55,5 +58,9 @@ def alignment_uniformity(context: EvaluationContext) -> dict[str, float]:
     if len(test) < 2:
         return {}
     metrics = {"uniformity": uniformity(test)}
-    alignment = class_alignment(test, context.split.y_test[:MAX_POINTS]) if context.split.y_test is not None else np.nan
+    alignment = (
+        class_alignment(test, context.split.y_test[:MAX_POINTS])
+        if context.split.y_test is not None
+        else np.nan
+    )
     return metrics | ({"class_alignment": alignment} if np.isfinite(alignment) else {})
