@@ -1,8 +1,8 @@
 """The planner: expands a suite into jobs, using only the components' declared capabilities.
 
-A job is one (dataset, seed, encoder, objective) cell, or a baseline (``ssl_models.baselines``: per dataset and
-seed for an encoder-free one, per encoder for one that builds an encoder). Incompatible pairs are skipped with a
-stated reason.
+A job is one (dataset, seed, encoder, objective) cell, or a baseline (``ssl_models.baselines``: per dataset
+and seed for an encoder-free one, per encoder for one that builds an encoder). Incompatible pairs are skipped
+with a stated reason.
 """
 
 from __future__ import annotations

@@ -211,7 +211,8 @@ def suite_from_dict(raw: Mapping[str, Any]) -> Suite:
     baselines = _string_list(raw, "baselines", required=False) if "baselines" in raw else BASELINES
     bad = set(baselines) - set(baseline_names())
     if bad:
-        raise SuiteError(f"unknown baseline {', '.join(sorted(bad))}; valid baselines: {', '.join(baseline_names())}")
+        raise SuiteError(f"unknown baseline {', '.join(sorted(bad))}; "
+                         f"valid baselines: {', '.join(baseline_names())}")
     augment = _checked_section("augment", raw.get("augment", {}))
     if unknown := set(augment) - _AUGMENT_KEYS:
         raise SuiteError(f"unknown key {', '.join(sorted(unknown))} in [augment]; valid keys: {', '.join(sorted(_AUGMENT_KEYS))}")

@@ -20,8 +20,8 @@ def artifact_key(kind: str, suite: str) -> str:
 
 
 def leaderboard_rows(out_dir: str, run_id: str) -> list[dict[str, str]]:
-    """Per dataset: the best self-supervised (objective · encoder) by mean linear accuracy, beside every reference
-    row (baselines, the supervised bound and its variants), each at its best encoder."""
+    """Per dataset: the best self-supervised (objective · encoder) by mean linear accuracy, beside every
+    reference row (baselines, the supervised bound and its variants), each at its best encoder."""
     import results
 
     df = results.load(out_dir, run_id=run_id, metric="linear_acc")

@@ -9,5 +9,5 @@ from results.query import best_configuration, compare_runs, leaderboard, load, s
 from results.schema import SCHEMA_VERSION, TABLES
 from results.store import CorruptFileError, QuarantinedFileWarning, read_table, write_rows
 
-__all__ = ["SCHEMA_VERSION", "TABLES", "CorruptFileError", "QuarantinedFileWarning", "best_configuration", "compare_runs", "leaderboard", "load", "read_table",
-           "self_supervised", "summarise", "write_rows"]
+__all__ = ["SCHEMA_VERSION", "TABLES", "CorruptFileError", "QuarantinedFileWarning", "best_configuration",
+           "compare_runs", "leaderboard", "load", "read_table", "self_supervised", "summarise", "write_rows"]

@@ -51,8 +51,8 @@ def self_supervised(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def best_configuration(df: pd.DataFrame, metric: str = "linear_acc") -> tuple[str, str] | None:
-    """(objective, encoder) of the self-supervised configuration with the highest mean ``metric`` over the rows of
-    ``df`` (pass one dataset's rows for that dataset's best), or None when ``df`` has none::
+    """(objective, encoder) of the self-supervised configuration with the highest mean ``metric`` over the
+    rows of ``df`` (pass one dataset's rows for that dataset's best), or None when ``df`` has none::
 
         results.best_configuration(df[df["dataset"] == "mnist5k"])   # ('simclr', 'cnn')
     """

@@ -15,7 +15,7 @@ from results.report_render import Section
 from results.report_stats import (SAME_AS_BEST_NOTE, SAME_MARK, TREND_RULE, average_ranks, block_ranks, interval, same_as_best,
                                   trend_verdict)
 from ssl_models.baselines import BASELINES, baseline_names, encoder_free_baselines
-from ssl_models.evaluate.registry import ReportSection, metric_tables
+from ssl_models.evaluate.registry import Column, ReportSection, metric_tables
 from ssl_models.vocabulary import FAMILY_ORDER
 
 # An archive average is compared when a configuration covers at least this share of the sets behind it.
@@ -107,7 +107,8 @@ def interval_table(df: pd.DataFrame, metric: str = "linear_acc") -> Section | No
             low, high = interval(values)
             row.append(f"[{low:.3f}, {high:.3f}]" if np.isfinite(low) else "—")
         rows.append(row)
-    return Section(f"{metric_title(metric)}: 95 % intervals", header=["objective"] + encoders, rows=rows, level=4,
+    return Section(f"{metric_title(metric)}: 95 % intervals", header=["objective"] + encoders, rows=rows,
+                   level=4,
                    notes=["mean ± t₀.₉₇₅(n−1)·s/√n over seeds; — where a single seed allows no interval."],
                    row_kinds=_baseline_rows(objectives))
 
@@ -124,8 +125,8 @@ def reference_table(dataset: str, metric: str) -> Section | None:
                    notes=["Taken from the publication, not measured here; the protocol may differ from this benchmark's."])
 
 
-# Metrics of the side-by-side comparison with published figures: the best self-supervised configuration under each
-# protocol present, beside the baselines that declare ``beside_published`` (the raw input) under the same protocol.
+# Metrics of the side-by-side comparison with published figures: the best self-supervised configuration under
+# each protocol present, beside the baselines declaring ``beside_published`` (the raw input), same protocol.
 COMPARED_METRICS = {"linear_acc": "linear probe", "svm_acc": "SVM protocol"}
 
 
@@ -146,7 +147,8 @@ def _best_configuration(df: pd.DataFrame, dataset: str, metric: str) -> list[str
     if best is None:
         return None
     objective, encoder = best
-    values = chosen[(chosen["objective"] == objective) & (chosen["encoder"] == encoder)]["value"].to_numpy(dtype=float)
+    values = chosen[(chosen["objective"] == objective) & (chosen["encoder"] == encoder)]["value"]
+    values = values.to_numpy(dtype=float)
     return ([_mean_std(values), f"{objective} · {encoder}", str(len(values))]
             + [_baseline_mean(chosen, baseline) for baseline in _beside_published()])
 
@@ -169,14 +171,16 @@ def published_comparison(df: pd.DataFrame) -> Section | None:
             continue
         labels += [label for label in published if label not in labels]
         knn = df[(df["dataset"] == dataset) & (df["metric"] == "knn_acc")]
-        cells = [cell for metric in present for cell in (bests[metric] or ["—"] * (3 + len(_beside_published())))]
-        rows.append((dataset, cells + [_baseline_mean(knn, baseline) for baseline in _beside_published()], published))
+        blank = ["—"] * (3 + len(_beside_published()))
+        cells = [cell for metric in present for cell in (bests[metric] or blank)]
+        rows.append((dataset, cells + [_baseline_mean(knn, b) for b in _beside_published()], published))
     if not rows:
         return None
     header = ["dataset"]
     for metric in present:
         name = COMPARED_METRICS[metric]
-        header += [f"best SSL, {name}", "objective · encoder", "seeds"] + [f"{b}, {name}" for b in _beside_published()]
+        header += [f"best SSL, {name}", "objective · encoder", "seeds"]
+        header += [f"{b}, {name}" for b in _beside_published()]
     return Section("Best self-supervised result beside published figures",
                    "The best self-supervised result of each dataset under each protocol (mean ± std over seeds; the "
                    "configuration with the highest mean), the raw input measured here under the same protocol (and "
@@ -247,7 +251,8 @@ def family_table(df: pd.DataFrame) -> Section:
     order = {metric: i for i, metric in enumerate(metric_tables())}
     means = means.sort_index(key=lambda index: index.map(order) if index.name == "metric" else index)
     for r, ((dataset, metric), row) in enumerate(means.iterrows()):
-        rows.append([dataset, metric_title(metric)] + [f"{row[f]:.3f}" if pd.notna(row[f]) else "—" for f in families])
+        cells = [f"{row[f]:.3f}" if pd.notna(row[f]) else "—" for f in families]
+        rows.append([dataset, metric_title(metric)] + cells)
         best = row[families].max()
         bold |= {(r, c + 2) for c, f in enumerate(families) if row[f] == best}
     return Section("Clustering by objective family", contrastive_vs_autoencoding(means),
@@ -288,7 +293,8 @@ def rank_table(ranks: pd.DataFrame, image: str | None = None, critical_differenc
             for r in ranks.itertuples()]
     text = (f"Objectives ranked by mean linear probe accuracy within each (dataset, encoder) block ({n_blocks} "
             f"block{'s' if n_blocks != 1 else ''}; 1 = best, ties share the average rank); SSL objectives and baselines "
-            f"alike, the encoder-free baselines ({', '.join(encoder_free_baselines())}) in every block of their dataset.")
+            f"alike, the encoder-free baselines ({', '.join(encoder_free_baselines())}) in every block of "
+            "their dataset.")
     notes = ["Interval: 95 % Student-t interval of the mean rank over the blocks the objective appears in, clipped to the "
              "possible ranks; — with a single block."]
     if critical_difference is not None:
@@ -305,22 +311,22 @@ def rank_table(ranks: pd.DataFrame, image: str | None = None, critical_differenc
 
 
 def _reports(section: ReportSection, metrics: set[str]) -> bool:
-    """Whether ``metrics`` hold every metric the section ``needs`` (without ``needs``: any of its columns')."""
+    """Whether ``metrics`` hold every metric the section ``needs`` (no ``needs``: any of its columns')."""
     if section.needs:
         return set(section.needs) <= metrics
     return bool(metrics & {column.metric for column in section.columns if column.metric})
 
 
 def declared_table(df: pd.DataFrame, section: ReportSection) -> Section | None:
-    """The table an evaluator declares (``ssl_models.evaluate.registry.ReportSection``), from the tidy frame; None
-    (or the declared ``absent`` / ``empty`` text) when no job reports or qualifies."""
+    """The table an evaluator declares (``ssl_models.evaluate.registry.ReportSection``) from the tidy frame;
+    None (or the declared ``absent`` / ``empty`` text) when no job reports or qualifies."""
     level = 3 if section.scope == "dataset" else 2
+    per_seed = section.per == "seed"
+    keys = ["dataset"] * (section.scope == "run") + ["encoder", "objective"] + ["seed"] * per_seed
     chosen = df[df["metric"].isin(section.metrics())]
-    keys = (["dataset"] if section.scope == "run" else []) + ["encoder", "objective"] + (
-        ["seed"] if section.per == "seed" else [])
-    aggregate = "first" if section.per == "seed" else "mean"
-    wide = chosen.pivot_table(index=keys, columns="metric", values="value", aggfunc=aggregate) if len(chosen) else None
-    if wide is None or not _reports(section, set(wide.columns)):
+    aggregate = "first" if per_seed else "mean"
+    wide = chosen.pivot_table(index=keys, columns="metric", values="value", aggfunc=aggregate)
+    if chosen.empty or not _reports(section, set(wide.columns)):
         return None if section.absent is None else Section(section.title, section.absent, level=level)
     seeds = chosen.groupby(keys, observed=True)["seed"].nunique()
     rows = []
@@ -329,14 +335,21 @@ def declared_table(df: pd.DataFrame, section: ReportSection) -> Section | None:
         if not _reports(section, set(metrics)) or (section.keep is not None and not section.keep(metrics)):
             continue
         key = dict(zip(keys, index))
-        cells = [str(key[k]) if k != "encoder" else key[k] or ("—" if section.per == "seed" else NO_ENCODER)
-                 for k in keys] + ([] if section.per == "seed" else [str(seeds[index])])
-        rows.append(cells + [column.text(metrics) if column.text else _cell(pd.Series(metrics), column.metric, column.fmt)
-                             for column in section.columns])
+        key["encoder"] = key["encoder"] or ("—" if per_seed else NO_ENCODER)
+        counts = [] if per_seed else [str(seeds[index])]
+        cells = [_declared_cell(column, metrics) for column in section.columns]
+        rows.append([str(key[k]) for k in keys] + counts + cells)
     if not rows:
         return None if section.empty is None else Section(section.title, section.empty, level=level)
-    header = keys + ([] if section.per == "seed" else ["seeds"]) + [column.header for column in section.columns]
+    header = keys + ([] if per_seed else ["seeds"]) + [column.header for column in section.columns]
     return Section(section.title, section.text, header=header, rows=rows, level=level)
+
+
+def _declared_cell(column: Column, metrics: dict[str, float]) -> str:
+    """A declared column's cell: its ``text`` of the row's metrics, or its metric formatted (— if absent)."""
+    if column.text is not None:
+        return column.text(metrics)
+    return _cell(pd.Series(metrics, dtype=float), str(column.metric), column.fmt)
 
 
 def trend_frame(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:

@@ -1,5 +1,5 @@
-"""File mechanics shared by every layer: atomic writes (unique temp file beside the target, then rename), SHA-256 of
-a file and of JSON-able content.
+"""File mechanics shared by every layer: atomic writes (unique temp file beside the target, then rename),
+SHA-256 of a file and of JSON-able content.
 
 The temp name ``.NAME.<pid>-<random>.tmp`` is unique per writer, so two processes writing the same target never
 share a temp file; ``os.replace`` is atomic on POSIX, so a reader sees the old file or the new one, never half.

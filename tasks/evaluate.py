@@ -23,20 +23,26 @@ from tasks.events import emit
 from tasks.naming import task_run_namer
 from tasks.pretrain import build_job_objective
 
-# Bump when the evaluate stage itself changes its metrics, so that cached evaluations are recomputed (checkpoints are
-# kept); an evaluator's own changes are tracked by ``evaluation_signature``. 2: collapse diagnostics of the projector's output (projection_*); 3: dimensional collapse needs both criteria;
-# 4: the embedding's normalised std is measured around its mean, and its own flag is stored as embedding_collapsed;
-# 5: PCA keeps only directions the training data spans, linear_converged, the EYM angle on W's row space in the support.
+# Bump when the evaluate stage itself changes its metrics, so that cached evaluations are recomputed
+# (checkpoints are kept); an evaluator's own changes are tracked by ``evaluation_signature``. 2: collapse
+# diagnostics of the projector's output (projection_*); 3: dimensional collapse needs both criteria; 4: the
+# embedding's normalised std is measured around its mean, and its own flag is stored as embedding_collapsed;
+# 5: PCA keeps only directions the training data spans, linear_converged, the EYM angle on W's row space in
+# the support.
 EVALUATION_VERSION = 5
 
 
-def _score(job: JobSpec, split: data.SplitData, train: np.ndarray, test: np.ndarray, **context: Any) -> dict[str, float]:
+def _score(
+    job: JobSpec, split: data.SplitData, train: np.ndarray, test: np.ndarray, **context: Any
+) -> dict[str, float]:
     """Every registered evaluator on the job's train/test representations (one BLAS thread per job)."""
     with single_threaded_blas():
         return run_evaluators(EvaluationContext(split, job.seed, train, test, probe=job.probe, **context))
 
 
-def _cached(job: JobSpec, out_dir: str, split_file: str, use_cache: bool, compute: Callable[[], dict[str, float]]) -> dict[str, Any]:
+def _cached(
+    job: JobSpec, out_dir: str, split_file: str, use_cache: bool, compute: Callable[[], dict[str, float]]
+) -> dict[str, Any]:
     """A verified record of the same job on the same split content, or ``compute()`` stored as one.
 
     ``seconds`` is this call's own wall time (a cache hit costs only the lookup).
@@ -53,13 +59,21 @@ def _cached(job: JobSpec, out_dir: str, split_file: str, use_cache: bool, comput
     return {"metrics": metrics, "cached": False, "seconds": time.perf_counter() - started}
 
 
-def evaluate_job(job: JobSpec, split_file: str, trained: dict[str, Any], out_dir: str, use_cache: bool = True) -> dict[str, Any]:
+def evaluate_job(
+    job: JobSpec, split_file: str, trained: dict[str, Any], out_dir: str, use_cache: bool = True
+) -> dict[str, Any]:
     """Metrics of the frozen encoder: ``{"metrics": {...}, "cached": bool}``.
 
     ``trained`` is the pretrain stage's output; its checkpoint is loaded as weights only (no code runs).
     A verified cached result of the same job is reused unless ``use_cache`` is False or training was redone.
     """
-    return _cached(job, out_dir, split_file, use_cache and bool(trained.get("cached")), lambda: _evaluate_checkpoint(job, split_file, trained))
+    return _cached(
+        job,
+        out_dir,
+        split_file,
+        use_cache and bool(trained.get("cached")),
+        lambda: _evaluate_checkpoint(job, split_file, trained),
+    )
 
 
 def evaluate_baseline(job: JobSpec, split_file: str, out_dir: str, use_cache: bool = True) -> dict[str, Any]:
@@ -73,16 +87,27 @@ def _evaluate_checkpoint(job: JobSpec, split_file: str, trained: dict[str, Any])
     objective.load_state_dict(torch.load(str(trained["checkpoint"]), map_location="cpu", weights_only=True))
     objective.eval()
     encoder = objective.encoder
-    return _score(job, split, embed(encoder, split.x_train), embed(encoder, split.x_test), encoder=encoder,
-                  objective=objective)
+    return _score(
+        job,
+        split,
+        embed(encoder, split.x_train),
+        embed(encoder, split.x_test),
+        encoder=encoder,
+        objective=objective,
+    )
 
 
 def _evaluate_baseline(job: JobSpec, split_file: str) -> dict[str, float]:
-    """The baseline's own features of both splits (fitted on train), scored like an embedding, plus its metrics."""
+    """The baseline's own features of both splits (fitted on train), scored like an embedding, plus its
+    metrics."""
     split = data.SplitData.load(Path(split_file))
-    train, test, extra = BASELINES.get(job.baseline).features(split.x_train, split.x_test, job.embedding_dim, job.seed)
+    train, test, extra = BASELINES.get(job.baseline).features(
+        split.x_train, split.x_test, job.embedding_dim, job.seed
+    )
     return {**_score(job, split, train, test), **extra}
 
 
 evaluate_task = task(evaluate_job, name="evaluate", task_run_name=task_run_namer("evaluate"))
-evaluate_baseline_task = task(evaluate_baseline, name="evaluate-baseline", task_run_name=task_run_namer("evaluate"))
+evaluate_baseline_task = task(
+    evaluate_baseline, name="evaluate-baseline", task_run_name=task_run_namer("evaluate")
+)

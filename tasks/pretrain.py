@@ -1,4 +1,5 @@
-"""Stage 3: pretrain an encoder with an objective (or only initialise it, for a baseline that does not train)."""
+"""Stage 3: pretrain an encoder with an objective (or only initialise it, for a baseline that does not
+train)."""
 
 from __future__ import annotations
 
@@ -29,8 +30,8 @@ def build_job_objective(job: JobSpec, split: data.SplitData) -> Objective:
 
     On zero-padded series (the split has a ``mask``) an encoder that can skip padding is told to (``honour_padding``).
     Initialisation draws from torch's global generator, so it runs under ``seeded_global_rng``: jobs in
-    parallel threads still get exactly the weights their seed gives. A baseline that does not train (the random
-    encoder) still gets its declared objective, so that every checkpoint has the same form.
+    parallel threads still get exactly the weights their seed gives. A baseline that does not train (the
+    random encoder) still gets its declared objective, so that every checkpoint has the same form.
     """
     name = job.objective_name
     options = dict(job.objective_options)

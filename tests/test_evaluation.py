@@ -77,7 +77,7 @@ def test_a_collapsed_projector_flags_the_job_even_when_the_encoder_is_healthy() 
     collapsed = projection_collapse(constant, embeddings, encoder_rank=6.0, encoder_collapsed=0.0)
     assert collapsed["projection_collapsed"] == 1.0 and collapsed["collapsed"] == 1.0
     assert collapsed["projection_embedding_std"] < 1e-3
-    healthy = projection_collapse(torch.nn.Linear(6, 8), embeddings, effective_rank(embeddings), encoder_collapsed=0.0)
+    healthy = projection_collapse(torch.nn.Linear(6, 8), embeddings, effective_rank(embeddings), 0.0)
     assert healthy["projection_collapsed"] == 0.0 and healthy["collapsed"] == 0.0
     assert healthy["projection_effective_rank"] > 4 and healthy["dimensional_collapse"] == 0.0
 

@@ -1,4 +1,5 @@
-"""The PCA baseline: the classic SVD recipe, fitted on the training split, read as its rank-k reconstruction."""
+"""The PCA baseline: the classic SVD recipe, fitted on the training split, read as its rank-k
+reconstruction."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ class PCA:
 
     ``transform`` gives the k coordinates z = (x − μ) V_k; ``project`` the rank-k reconstruction
     x̂ = μ + (x − μ) V_k V_kᵀ in input coordinates (the Eckart–Young–Mirsky optimum), which the baseline's probes
-    read (see ``PrincipalComponents``): distances and centred singular values equal those of z, but a per-feature
+    read (``PrincipalComponents``): distances and centred singular values equal those of z, but a per-feature
     standardising probe then scales input features as it does for the raw input instead of whitening the k
     coordinates (whitening magnifies the directions of least training variance: on GunPoint, 50 training series, a
     whitened 49-component probe scored 0.820 against raw 0.907), and cosine kNN sees the inputs' own offset as it

@@ -101,10 +101,11 @@ def support_projector(pca: PCA, tolerance: float = SUPPORT_TOLERANCE) -> np.ndar
 
 EYM_SECTION = ReportSection(
     "Linear autoencoder vs PCA (Eckart–Young–Mirsky)",
-    "At its optimum a linear autoencoder spans the top-k principal subspace: the largest principal angle to PCA's "
-    "subspace → 0° and its reconstruction error → PCA's rank-k optimum (ratio → 1).",
+    "At its optimum a linear autoencoder spans the top-k principal subspace: the largest principal angle to "
+    "PCA's subspace → 0° and its reconstruction error → PCA's rank-k optimum (ratio → 1).",
     columns=(Column("max principal angle (°)", "pca_max_angle_deg", ".2f"),
-             Column("reconstruction MSE", "reconstruction_mse", ".4g"), Column("PCA optimal MSE", "pca_optimal_mse", ".4g"),
+             Column("reconstruction MSE", "reconstruction_mse", ".4g"),
+             Column("PCA optimal MSE", "pca_optimal_mse", ".4g"),
              Column("MSE / optimum", text=lambda m: f"{m['reconstruction_mse'] / m['pca_optimal_mse']:.3f}")),
     needs=("pca_max_angle_deg", "reconstruction_mse", "pca_optimal_mse"))
 

@@ -1,9 +1,9 @@
 """Sequences from random stable linear dynamical systems; the label says which system made a sequence.
 
 ``lds`` (the default) has four systems with a 4-d hidden state and 2-d observations of stationary variance 1 (see
-``ssl_models.lds.system``); 500 stationary sequences of 96 steps per system give inputs (2000, 2, 96) float32 and
-``extras["states"]``, the true hidden states (2000, 4, 96). Other systems are one name away: ``lds:KEY=VALUE,...``
-with keys ``state_dim``, ``observation_dim``, ``n_systems``, ``seed``, ``sequences_per_system`` and ``length``
+``ssl_models.lds.system``); 500 stationary sequences of 96 steps per system give inputs (2000, 2, 96) float32
+and ``extras["states"]``, the true hidden states (2000, 4, 96). Other systems are one name away:
+``lds:KEY=VALUE,...`` with keys ``state_dim``, ``observation_dim``, ``n_systems``, ``seed``, ``sequences_per_system`` and ``length``
 (e.g. ``lds:state_dim=6,observation_dim=3``). Observations are not normalised, so the Kalman filter's
 predictions stay comparable with a model's. Split: stratified 80/20 by system.
 

@@ -41,10 +41,10 @@ RIDGE_ALPHA = 1.0
 # One section for both evaluators' metrics, declared with lds_next_step (a job may report either or both).
 KALMAN_SECTION = ReportSection(
     "Against the Kalman filter",
-    "Next-step prediction: the model's one-step-ahead MSE of the observations beside the Kalman filter's optimal "
-    "one-step prediction on the same test sequences (ratio ≥ 1 in expectation; 1 is optimal). Hidden state: R² of a "
-    "linear readout of the encoder's per-step features fitted to the true hidden states, beside R² of the Kalman "
-    "filter's own filtered estimate.",
+    "Next-step prediction: the model's one-step-ahead MSE of the observations beside the Kalman filter's "
+    "optimal one-step prediction on the same test sequences (ratio ≥ 1 in expectation; 1 is optimal). Hidden "
+    "state: R² of a linear readout of the encoder's per-step features fitted to the true hidden states, "
+    "beside R² of the Kalman filter's own filtered estimate.",
     columns=(Column("next-step MSE", "next_step_mse", ".4f"), Column("Kalman MSE", "kalman_next_step_mse", ".4f"),
              Column("MSE / Kalman", "next_step_mse_ratio"), Column("state R²", "state_r2"),
              Column("Kalman state R²", "kalman_state_r2")),
