@@ -61,14 +61,20 @@ def _reading_guide(df: pd.DataFrame) -> Section:
         seeds_text = f"Entries have {least if least == most else f'{least} to {most}'} seeds. {SAME_AS_BEST_RULE}"
     return Section("How to read this report", (
         "Tables give the mean ± std over seeds on the test split; rows are objectives, columns encoders. The "
-        f"best entry of each column is **bold**; baselines ({', '.join(_baseline_titles())}) are rows marked "
-        f"(baseline), and the encoder-free ones ({', '.join(encoder_free_baselines())}) fill every column. "
-        "Rows marked (published) are figures from the literature, not measured here, with their source."
+        f"best entry of each column is **bold**; baselines ({', '.join(_baseline_titles(df))}) are rows marked "
+        f"(baseline), and the encoder-free ones ({', '.join(_present(df, encoder_free_baselines()))}) fill every "
+        "column. Rows marked (published) are figures from the literature, not measured here, with their source."
         f"\n\n{seeds_text}"))
 
 
-def _baseline_titles() -> list[str]:
-    return [BASELINES.get(name).title for name in baseline_names()]
+def _present(df: pd.DataFrame, names: list[str]) -> list[str]:
+    """``names`` that are objectives of the run (all of them when none is)."""
+    present = set(df["objective"])
+    return [name for name in names if name in present] or names
+
+
+def _baseline_titles(df: pd.DataFrame) -> list[str]:
+    return [BASELINES.get(name).title for name in _present(df, baseline_names())]
 
 
 def _previous_run(runs: pd.DataFrame, run: pd.Series) -> str | None:

@@ -285,6 +285,11 @@ def rank_frame(df: pd.DataFrame) -> pd.DataFrame:
     return averages
 
 
+def _free_in(ranks: pd.DataFrame) -> list[str]:
+    """The encoder-free baselines among the ranked objectives."""
+    return [name for name in encoder_free_baselines() if name in set(ranks["objective"])]
+
+
 def rank_table(ranks: pd.DataFrame, image: str | None = None, critical_difference: float | None = None) -> Section:
     """The average-rank table (best first) and the plot of ranks with their intervals."""
     n_blocks = ranks.attrs.get("n_blocks", 0)
@@ -293,7 +298,7 @@ def rank_table(ranks: pd.DataFrame, image: str | None = None, critical_differenc
             for r in ranks.itertuples()]
     text = (f"Objectives ranked by mean linear probe accuracy within each (dataset, encoder) block ({n_blocks} "
             f"block{'s' if n_blocks != 1 else ''}; 1 = best, ties share the average rank); SSL objectives and baselines "
-            f"alike, the encoder-free baselines ({', '.join(encoder_free_baselines())}) in every block of "
+            f"alike, the encoder-free baselines ({', '.join(_free_in(ranks))}) in every block of "
             "their dataset.")
     notes = ["Interval: 95 % Student-t interval of the mean rank over the blocks the objective appears in, clipped to the "
              "possible ranks; — with a single block."]
