@@ -9,6 +9,7 @@ from ssl_models.evaluate.collapse import embedding_diagnostics
 from ssl_models.evaluate.probes import kmeans_scores, kmeans_silhouette, knn_accuracy, linear_probe
 from ssl_models.evaluate.registry import EvaluationContext, ReportSection, evaluator
 
+DEFAULT_PROBE = ProbeConfig()
 TABLES = {
     "linear_acc": "Linear probe accuracy",
     "knn_acc": "kNN accuracy",
@@ -34,7 +35,7 @@ def probe_scores(
     y_test: np.ndarray | None,
     n_classes: int,
     seed: int,
-    config: ProbeConfig = ProbeConfig(),
+    config: ProbeConfig = DEFAULT_PROBE,
 ) -> dict[str, float]:
     """linear_acc, linear_c, linear_converged (1 when the probe's final fit converged), knn_acc, kmeans_nmi
     and kmeans_ari; without labels only kmeans_silhouette (k = ``config.unlabelled_clusters``)."""
@@ -55,21 +56,13 @@ def probe_scores(
     return metrics
 
 
-def evaluate_embeddings(
-    train: np.ndarray,
-    y_train: np.ndarray | None,
-    test: np.ndarray,
-    y_test: np.ndarray | None,
-    n_classes: int,
-    seed: int,
-    config: ProbeConfig = ProbeConfig(),
-) -> dict[str, float]:
+def evaluate_embeddings(train: np.ndarray, y_train: np.ndarray | None, test: np.ndarray,
+                        y_test: np.ndarray | None, n_classes: int, seed: int,
+                        config: ProbeConfig = DEFAULT_PROBE) -> dict[str, float]:
     """The embedding's collapse diagnostics (``embedding_diagnostics``) and :func:`probe_scores` of one
     representation."""
-    return {
-        **embedding_diagnostics(test),
-        **probe_scores(train, y_train, test, y_test, n_classes, seed, config),
-    }
+    scores = probe_scores(train, y_train, test, y_test, n_classes, seed, config)
+    return {**embedding_diagnostics(test), **scores}
 
 
 @evaluator("probes", tables=TABLES, sections=(CONVERGENCE_SECTION,), on_request=False)
