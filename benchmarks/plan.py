@@ -77,6 +77,45 @@ def _job_settings(common: dict[str, Any], encoder_options: dict[str, Any], objec
     return {**settings, "encoder_options": encoder_options, "objective_options": objective_options}
 
 
+@dataclass(frozen=True)
+class _Method:
+    """What trains (or only builds) the encoder of a cell: an objective, or a baseline that uses an encoder."""
+
+    label: str
+    objective_name: str
+    options: dict[str, Any]
+    pairs: tuple[str, ...]
+    family: str
+    trains: bool
+    baseline: str = ""
+
+
+def _objective_method(label: str, name: str, options: dict[str, Any], pairs: tuple[str, ...]) -> _Method:
+    return _Method(label, name, options, pairs, OBJECTIVES.get(name).family, trains=True)
+
+
+def _baseline_method(name: str) -> _Method:
+    baseline = BASELINES.get(name)
+    return _Method(name, str(baseline.objective), {}, (), baseline.family, baseline.trains, baseline=name)
+
+
+def _skip_reason(encoder_label: str, encoder_name: str, encoder_pairs: tuple[str, ...], method: _Method,
+                 modality: str, unlabelled: bool) -> str | None:
+    """Why a cell cannot run (the encoder's modalities, a variant's pairs, the objective's needs), or None."""
+    encoder_cls, objective_cls = ENCODERS.get(encoder_name), OBJECTIVES.get(method.objective_name)
+    if modality not in encoder_cls.modalities:
+        return f"encoder {encoder_name} reads {', '.join(encoder_cls.modalities)} data, not {modality}"
+    if encoder_pairs and method.label not in encoder_pairs:
+        return f"encoder variant {encoder_label} pairs only with {', '.join(encoder_pairs)}"
+    if method.pairs and encoder_label not in method.pairs:
+        return f"objective variant {method.label} pairs only with {', '.join(method.pairs)}"
+    if not method.trains:
+        return None
+    if (reason := objective_cls.incompatibility(encoder_cls, modality)) is not None:
+        return reason
+    return "the data has no labels" if objective_cls.needs_labels and unlabelled else None
+
+
 def make_plan(suite: Suite) -> Plan:
     """Expand ``suite`` into jobs: per dataset and seed, baselines first, then every compatible pair.
 
@@ -102,10 +141,11 @@ def make_plan(suite: Suite) -> Plan:
         if user.labels is None:
             unlabelled.add(user.name)
     encoders = {label: _resolve(suite, label, "encoder") for label in suite.encoders}
-    objectives = {label: _resolve(suite, label, "objective") for label in suite.objectives}
     baselines = [name for name in baseline_names() if name in suite.baselines]
     free = [name for name in baselines if not BASELINES.get(name).uses_encoder()]
-    with_encoder = [name for name in baselines if BASELINES.get(name).uses_encoder()]
+    with_encoder = [_baseline_method(name) for name in baselines if BASELINES.get(name).uses_encoder()]
+    objectives = [_objective_method(label, *_resolve(suite, label, "objective")) for label in suite.objectives]
+    cells = [(e, m) for e in encoders for m in with_encoder] + [(e, m) for e in encoders for m in objectives]
     jobs: list[JobSpec] = []
     skipped: list[Skipped] = []
     for dataset, modality in modalities.items():
@@ -122,44 +162,23 @@ def make_plan(suite: Suite) -> Plan:
                     continue
                 jobs.append(JobSpec(encoder="", encoder_name="", objective=baseline, objective_name="",
                                     family=BASELINES.get(baseline).family, baseline=baseline, **common))
-            cells = [(e, b, True) for e in encoders for b in with_encoder]
-            cells += [(e, o, False) for e in encoders for o in objectives]
-            for encoder_label, objective_label, is_baseline in cells:
+            for encoder_label, method in cells:
                 encoder_name, encoder_options, encoder_pairs = encoders[encoder_label]
-                encoder_cls = ENCODERS.get(encoder_name)
-                if is_baseline:
-                    baseline_cls = BASELINES.get(objective_label)
-                    objective_name, objective_options, objective_pairs = str(baseline_cls.objective), {}, ()
-                    family, trains = baseline_cls.family, baseline_cls.trains
-                else:
-                    objective_name, objective_options, objective_pairs = objectives[objective_label]
-                    family, trains = OBJECTIVES.get(objective_name).family, True
-                objective_cls = OBJECTIVES.get(objective_name)
-                reason = None
-                if modality not in encoder_cls.modalities:
-                    reason = f"encoder {encoder_name} reads {', '.join(encoder_cls.modalities)} data, not {modality}"
-                elif encoder_pairs and objective_label not in encoder_pairs:
-                    reason = f"encoder variant {encoder_label} pairs only with {', '.join(encoder_pairs)}"
-                elif objective_pairs and encoder_label not in objective_pairs:
-                    reason = f"objective variant {objective_label} pairs only with {', '.join(objective_pairs)}"
-                elif trains:
-                    reason = objective_cls.incompatibility(encoder_cls, modality)
-                if reason is None and trains and objective_cls.needs_labels and dataset in unlabelled:
-                    reason = "the data has no labels"
+                reason = _skip_reason(encoder_label, encoder_name, encoder_pairs, method, modality,
+                                      dataset in unlabelled)
+                n_views = OBJECTIVES.get(method.objective_name).n_views if method.trains else 0
+                if reason is None and n_views and augmentation is None:
+                    reason = f"no augmentation for {modality} data"
                 if reason is not None:
-                    skipped.append(Skipped(dataset, encoder_label, objective_label, reason))
+                    skipped.append(Skipped(dataset, encoder_label, method.label, reason))
                     continue
-                n_views = objective_cls.n_views if trains else 0
-                if n_views and augmentation is None:
-                    skipped.append(Skipped(dataset, encoder_label, objective_label, f"no augmentation for {modality} data"))
-                    continue
-                job_settings = _job_settings(common, encoder_options, objective_options)
                 jobs.append(JobSpec(
-                    encoder=encoder_label, encoder_name=encoder_name, objective=objective_label,
-                    objective_name=objective_name, family=family, augmentation=augmentation if n_views else None,
+                    encoder=encoder_label, encoder_name=encoder_name, objective=method.label,
+                    objective_name=method.objective_name, family=method.family,
+                    augmentation=augmentation if n_views else None,
                     augmentation_options=suite.augment.options.get(augmentation, {}) if n_views else {},
-                    n_views=max(n_views, suite.augment.n_views) if n_views else 0,
-                    baseline=objective_label if is_baseline else "", **job_settings,
+                    n_views=max(n_views, suite.augment.n_views) if n_views else 0, baseline=method.baseline,
+                    **_job_settings(common, encoder_options, method.options),
                 ))
     if not jobs:
         raise SuiteError("the grid is empty: no dataset × encoder × objective combination is compatible"
