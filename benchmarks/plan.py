@@ -79,7 +79,7 @@ def _job_settings(common: dict[str, Any], encoder_options: dict[str, Any], objec
 
 @dataclass(frozen=True)
 class _Method:
-    """What trains (or only builds) the encoder of a cell: an objective, or a baseline that uses an encoder."""
+    """What trains (or only builds) a cell's encoder: an objective, or a baseline that uses an encoder."""
 
     label: str
     objective_name: str
@@ -144,7 +144,8 @@ def make_plan(suite: Suite) -> Plan:
     baselines = [name for name in baseline_names() if name in suite.baselines]
     free = [name for name in baselines if not BASELINES.get(name).uses_encoder()]
     with_encoder = [_baseline_method(name) for name in baselines if BASELINES.get(name).uses_encoder()]
-    objectives = [_objective_method(label, *_resolve(suite, label, "objective")) for label in suite.objectives]
+    objectives = [_objective_method(label, *_resolve(suite, label, "objective"))
+                  for label in suite.objectives]
     cells = [(e, m) for e in encoders for m in with_encoder] + [(e, m) for e in encoders for m in objectives]
     jobs: list[JobSpec] = []
     skipped: list[Skipped] = []
