@@ -14,10 +14,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from ssl_models.baselines import baseline_names, default_baselines
 from ssl_models.configs import ProbeConfig, TrainConfig
 from ssl_models.options import Options, Range, options_model, validated
 
-BASELINES = ("raw", "pca", "random", "supervised")
+BASELINES = default_baselines()  # a suite that names none runs these
+VALID_BASELINES = tuple(baseline_names())
 MAX_SEED = 2**32 - 1  # NumPy's seed range
 # Every numeric setting's bounds, by location. One place, so every bound is stated once.
 RANGES: dict[str, Range] = {
@@ -83,7 +85,7 @@ class SuiteFile(Options):
     encoders: list[str]
     objectives: list[str] = Field(default_factory=list)
     seeds: _ranged("seeds", list[int]) = Field(default_factory=lambda: [0])  # type: ignore[valid-type]
-    baselines: list[Literal[BASELINES]] = Field(  # type: ignore[valid-type]
+    baselines: list[Literal[VALID_BASELINES]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: list(BASELINES)
     )
     embedding_dim: _ranged("embedding_dim", int) = 64  # type: ignore[valid-type]

@@ -1,89 +1,25 @@
 """The planner: expands a suite into jobs, using only the components' declared capabilities.
 
-A job is one (dataset, seed, encoder, objective) cell, or a baseline (raw input, PCA, random encoder,
-supervised encoder). Incompatible pairs are skipped with a stated reason.
+A job is one (dataset, seed, encoder, objective) cell, or a baseline (``ssl_models.baselines``: per dataset
+and seed for an encoder-free one, per encoder for one that builds an encoder). Incompatible pairs are skipped
+with a stated reason.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from benchmarks.suite import Suite, SuiteError
 from ssl_models.augment import DEFAULT_AUGMENTATION
+from ssl_models.baselines import BASELINES, baseline_names
 from ssl_models.data import DATASETS, modality_of
 from ssl_models.encoders import ENCODERS
-from ssl_models.evaluate.probes import ProbeConfig
+from ssl_models.job import JobSpec
 from ssl_models.objectives import OBJECTIVES
 from ssl_models.registry import UnknownNameError
-from ssl_models.train import TrainConfig
-
-CODE_VERSION = "1"
-ENCODER_FREE_BASELINES = ("raw", "pca")
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """Everything one job needs, as plain data (small, hashable by content, JSON-able)."""
-
-    dataset: str
-    modality: str
-    seed: int
-    encoder: str
-    encoder_name: str
-    objective: str
-    objective_name: str
-    family: str
-    embedding_dim: int
-    train: TrainConfig
-    probe: ProbeConfig
-    test_fraction: float
-    augmentation: str | None = None
-    augmentation_options: Mapping[str, Any] = field(default_factory=dict)
-    n_views: int = 0
-    encoder_options: Mapping[str, Any] = field(default_factory=dict)
-    objective_options: Mapping[str, Any] = field(default_factory=dict)
-    data_file: str | None = None
-    data_shape: tuple[int, ...] | None = None
-    dataset_options: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def is_baseline(self) -> bool:
-        """True for raw, PCA, random-encoder and supervised jobs."""
-        return self.family in ("baseline", "supervised")
-
-    @property
-    def uses_encoder(self) -> bool:
-        """True when the job has an encoder (pretrained, or only initialised for the random baseline)."""
-        return self.objective_name not in ENCODER_FREE_BASELINES
-
-    def config(self) -> dict[str, Any]:
-        """The job's full configuration as JSON-able data (stored in the jobs table)."""
-        return json.loads(json.dumps(dataclasses.asdict(self), default=list))
-
-    def key(self) -> str:
-        """Content hash of the configuration and code version: equal keys give equal results."""
-        payload = json.dumps({"config": self.config(), "code": CODE_VERSION}, sort_keys=True)
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
-
-    def label(self) -> str:
-        """Short human-readable name, e.g. ``mnist5k · cnn · simclr · seed 0``."""
-        parts = [self.dataset] + ([self.encoder] if self.encoder else []) + [self.objective, f"seed {self.seed}"]
-        return " · ".join(parts)
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> "JobSpec":
-        """Inverse of :meth:`config`."""
-        values = dict(config)
-        values["train"] = TrainConfig(**values["train"])
-        values["probe"] = ProbeConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in values["probe"].items()})
-        values["data_shape"] = tuple(values["data_shape"]) if values.get("data_shape") else None
-        return cls(**values)
-
 
 @dataclass(frozen=True)
 class Skipped:
@@ -114,7 +50,7 @@ def _resolve(suite: Suite, label: str, kind: str) -> tuple[str, dict[str, Any], 
         name, options, pairs = label, {}, ()
     registry = OBJECTIVES if kind == "objective" else ENCODERS
     if name not in registry:
-        if kind == "objective" and name in ("raw", "pca", "random"):
+        if kind == "objective" and name in BASELINES:
             raise SuiteError(f"'{name}' is a baseline; list it under 'baselines', not 'objectives'")
         variants = sorted(v.label for v in suite.variants.values() if v.kind == kind)
         valid = registry.names() + variants
@@ -141,11 +77,50 @@ def _job_settings(common: dict[str, Any], encoder_options: dict[str, Any], objec
     return {**settings, "encoder_options": encoder_options, "objective_options": objective_options}
 
 
+@dataclass(frozen=True)
+class _Method:
+    """What trains (or only builds) a cell's encoder: an objective, or a baseline that uses an encoder."""
+
+    label: str
+    objective_name: str
+    options: dict[str, Any]
+    pairs: tuple[str, ...]
+    family: str
+    trains: bool
+    baseline: str = ""
+
+
+def _objective_method(label: str, name: str, options: dict[str, Any], pairs: tuple[str, ...]) -> _Method:
+    return _Method(label, name, options, pairs, OBJECTIVES.get(name).family, trains=True)
+
+
+def _baseline_method(name: str) -> _Method:
+    baseline = BASELINES.get(name)
+    return _Method(name, str(baseline.objective), {}, (), baseline.family, baseline.trains, baseline=name)
+
+
+def _skip_reason(encoder_label: str, encoder_name: str, encoder_pairs: tuple[str, ...], method: _Method,
+                 modality: str, unlabelled: bool) -> str | None:
+    """Why a cell cannot run (the encoder's modalities, a variant's pairs, the objective's needs), or None."""
+    encoder_cls, objective_cls = ENCODERS.get(encoder_name), OBJECTIVES.get(method.objective_name)
+    if modality not in encoder_cls.modalities:
+        return f"encoder {encoder_name} reads {', '.join(encoder_cls.modalities)} data, not {modality}"
+    if encoder_pairs and method.label not in encoder_pairs:
+        return f"encoder variant {encoder_label} pairs only with {', '.join(encoder_pairs)}"
+    if method.pairs and encoder_label not in method.pairs:
+        return f"objective variant {method.label} pairs only with {', '.join(method.pairs)}"
+    if not method.trains:
+        return None
+    if (reason := objective_cls.incompatibility(encoder_cls, modality)) is not None:
+        return reason
+    return "the data has no labels" if objective_cls.needs_labels and unlabelled else None
+
+
 def make_plan(suite: Suite) -> Plan:
     """Expand ``suite`` into jobs: per dataset and seed, baselines first, then every compatible pair.
 
     A user's data file (``suite.data_file``) is read once here to validate it and learn its modality;
-    without labels its supervised baseline is skipped with that reason.
+    without labels, the baselines and objectives that need labels are skipped with that reason.
     """
     modalities: dict[str, str] = {}
     for dataset in suite.datasets:
@@ -165,7 +140,12 @@ def make_plan(suite: Suite) -> Plan:
         if user.labels is None:
             unlabelled.add(user.name)
     encoders = {label: _resolve(suite, label, "encoder") for label in suite.encoders}
-    objectives = {label: _resolve(suite, label, "objective") for label in suite.objectives}
+    baselines = [name for name in baseline_names() if name in suite.baselines]
+    free = [name for name in baselines if not BASELINES.get(name).uses_encoder()]
+    with_encoder = [_baseline_method(name) for name in baselines if BASELINES.get(name).uses_encoder()]
+    objectives = [_objective_method(label, *_resolve(suite, label, "objective"))
+                  for label in suite.objectives]
+    cells = [(e, m) for e in encoders for m in with_encoder] + [(e, m) for e in encoders for m in objectives]
     jobs: list[JobSpec] = []
     skipped: list[Skipped] = []
     for dataset, modality in modalities.items():
@@ -176,45 +156,29 @@ def make_plan(suite: Suite) -> Plan:
                           train=suite.train_for(dataset), probe=suite.probe, test_fraction=suite.test_fraction,
                           data_file=suite.data_file if user else None, data_shape=suite.data_shape if user else None,
                           dataset_options=dict(suite.dataset_options.get(dataset, {})))
-            for baseline in ENCODER_FREE_BASELINES:
-                if baseline in suite.baselines:
-                    jobs.append(JobSpec(encoder="", encoder_name="", objective=baseline, objective_name=baseline,
-                                        family="baseline", **common))
-            cells = [(e, o) for e in encoders for o in objectives]
-            baseline_cells = [(e, b) for e in encoders for b in ("random", "supervised") if b in suite.baselines]
-            for encoder_label, objective_label in baseline_cells + cells:
+            for baseline in free:
+                if BASELINES.get(baseline).needs_labels and dataset in unlabelled:
+                    skipped.append(Skipped(dataset, "", baseline, "the data has no labels"))
+                    continue
+                jobs.append(JobSpec(encoder="", encoder_name="", objective=baseline, objective_name="",
+                                    family=BASELINES.get(baseline).family, baseline=baseline, **common))
+            for encoder_label, method in cells:
                 encoder_name, encoder_options, encoder_pairs = encoders[encoder_label]
-                encoder_cls = ENCODERS.get(encoder_name)
-                if objective_label in ("random", "supervised"):
-                    objective_name, objective_options, objective_pairs = objective_label, {}, ()
-                    family = "baseline" if objective_label == "random" else "supervised"
-                else:
-                    objective_name, objective_options, objective_pairs = objectives[objective_label]
-                    family = OBJECTIVES.get(objective_name).family
-                reason = None
-                if modality not in encoder_cls.modalities:
-                    reason = f"encoder {encoder_name} reads {', '.join(encoder_cls.modalities)} data, not {modality}"
-                elif encoder_pairs and objective_label not in encoder_pairs:
-                    reason = f"encoder variant {encoder_label} pairs only with {', '.join(encoder_pairs)}"
-                elif objective_pairs and encoder_label not in objective_pairs:
-                    reason = f"objective variant {objective_label} pairs only with {', '.join(objective_pairs)}"
-                elif objective_name in OBJECTIVES:
-                    reason = OBJECTIVES.get(objective_name).incompatibility(encoder_cls, modality)
-                if reason is None and objective_name == "supervised" and dataset in unlabelled:
-                    reason = "the data has no labels"
+                reason = _skip_reason(encoder_label, encoder_name, encoder_pairs, method, modality,
+                                      dataset in unlabelled)
+                n_views = OBJECTIVES.get(method.objective_name).n_views if method.trains else 0
+                if reason is None and n_views and augmentation is None:
+                    reason = f"no augmentation for {modality} data"
                 if reason is not None:
-                    skipped.append(Skipped(dataset, encoder_label, objective_label, reason))
+                    skipped.append(Skipped(dataset, encoder_label, method.label, reason))
                     continue
-                n_views = 0 if objective_name == "random" else OBJECTIVES.get(objective_name).n_views
-                if n_views and augmentation is None:
-                    skipped.append(Skipped(dataset, encoder_label, objective_label, f"no augmentation for {modality} data"))
-                    continue
-                job_settings = _job_settings(common, encoder_options, objective_options)
                 jobs.append(JobSpec(
-                    encoder=encoder_label, encoder_name=encoder_name, objective=objective_label,
-                    objective_name=objective_name, family=family, augmentation=augmentation if n_views else None,
+                    encoder=encoder_label, encoder_name=encoder_name, objective=method.label,
+                    objective_name=method.objective_name, family=method.family,
+                    augmentation=augmentation if n_views else None,
                     augmentation_options=suite.augment.options.get(augmentation, {}) if n_views else {},
-                    n_views=max(n_views, suite.augment.n_views) if n_views else 0, **job_settings,
+                    n_views=max(n_views, suite.augment.n_views) if n_views else 0, baseline=method.baseline,
+                    **_job_settings(common, encoder_options, method.options),
                 ))
     if not jobs:
         raise SuiteError("the grid is empty: no dataset × encoder × objective combination is compatible"

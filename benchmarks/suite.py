@@ -8,7 +8,6 @@ stop-gradient) and may restrict the pairs it forms. See ``benchmarks/suites/quic
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import tomllib
 from collections.abc import Mapping
@@ -27,6 +26,7 @@ from benchmarks.config import (
     variant,
 )
 from ssl_models.configs import ProbeConfig, TrainConfig
+from ssl_models.files import json_sha256
 
 SUITES_DIR = Path(__file__).parent / "suites"
 
@@ -90,7 +90,7 @@ class Suite:
 
     def content_hash(self) -> str:
         """Hash of everything that defines the grid's results."""
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
+        return json_sha256(self.to_dict())[:12]
 
     def train_for(self, dataset: str) -> TrainConfig:
         """The training config of ``dataset``: the suite's, with that dataset's overrides."""

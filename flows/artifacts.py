@@ -20,26 +20,29 @@ def artifact_key(kind: str, suite: str) -> str:
 
 
 def leaderboard_rows(out_dir: str, run_id: str) -> list[dict[str, str]]:
-    """Per dataset: the best self-supervised (objective · encoder) by mean linear accuracy, beside the baselines."""
+    """Per dataset: the best self-supervised (objective · encoder) by mean linear accuracy, beside every
+    reference row (baselines, the supervised bound and its variants), each at its best encoder."""
     import results
 
     df = results.load(out_dir, run_id=run_id, metric="linear_acc")
     rows = []
     for dataset, data in df.groupby("dataset"):
         means = data.groupby(["objective", "encoder"])["value"].mean()
-        ssl = results.self_supervised(data)
         row: dict[str, str] = {"dataset": str(dataset)}
-        if not ssl.empty:
-            best = ssl.groupby(["objective", "encoder"])["value"].mean().idxmax()
+        if (best := results.best_configuration(data)) is not None:
             row.update({"best SSL": f"{best[0]} · {best[1]}", "linear": f"{means[best]:.3f}"})
-        for baseline in ("raw", "pca"):
-            if (baseline, "") in means:
-                row[baseline] = f"{means[(baseline, '')]:.3f}"
-        supervised = data[data["family"] == "supervised"]  # the bound and its variants (e.g. supervised_clean)
-        if not supervised.empty:
-            row["supervised"] = f"{supervised.groupby('encoder')['value'].mean().max():.3f}"
+        references = data[~data.index.isin(results.self_supervised(data).index)]
+        for objective in _reference_order(set(references["objective"])):
+            row[objective] = f"{means[objective].max():.3f}"
         rows.append(row)
     return rows
+
+
+def _reference_order(objectives: set[str]) -> list[str]:
+    """Reference rows in the baselines' declared order, then the others (e.g. supervised variants) by name."""
+    from ssl_models.baselines import baseline_names
+
+    return [b for b in baseline_names() if b in objectives] + sorted(objectives - set(baseline_names()))
 
 
 def summary_markdown(out_dir: str, run_id: str) -> str:
@@ -53,9 +56,10 @@ def summary_markdown(out_dir: str, run_id: str) -> str:
     if not ssl.empty:
         lines += ["## Best self-supervised objective per dataset and encoder (linear probe, mean over seeds)", "",
                   "| dataset | encoder | objective | linear acc | seeds |", "|---|---|---|---|---|"]
-        means = ssl.groupby(["dataset", "encoder", "objective"])["value"].agg(["mean", "count"]).reset_index()
-        for _, best in means.loc[means.groupby(["dataset", "encoder"])["mean"].idxmax()].iterrows():
-            lines.append(f"| {best['dataset']} | {best['encoder']} | {best['objective']} | {best['mean']:.3f} | {best['count']} |")
+        for (dataset, encoder), block in ssl.groupby(["dataset", "encoder"]):
+            objective, _ = results.best_configuration(block)
+            values = block[block["objective"] == objective]["value"]
+            lines.append(f"| {dataset} | {encoder} | {objective} | {values.mean():.3f} | {len(values)} |")
         lines.append("")
     failed = jobs[jobs["status"] != "ok"]
     lines += ["## Failed or diverged jobs", ""]

@@ -28,7 +28,7 @@ from prefect.futures import PrefectFuture, as_completed
 from prefect.states import Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from benchmarks.plan import JobSpec, Plan, make_plan
+from benchmarks.plan import Plan, make_plan
 from benchmarks.suite import Suite, suite_from_dict
 from flows import progress
 from flows.artifacts import publish_artifacts
@@ -39,6 +39,7 @@ from results.store import read_table, write_rows
 from ssl_models import threads
 from ssl_models.device import default_device
 from ssl_models.files import file_sha256, write_text_atomic
+from ssl_models.job import JobSpec
 from ssl_models.stop import stop_requested
 from tasks.artefacts import run_marker
 from tasks.data import generate_views_task, prepare_split_task

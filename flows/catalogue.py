@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ssl_models.files import write_text_atomic
+
 ROOTS = (Path(__file__).resolve().parent.parent / "ssl_models", Path(__file__).resolve().parent.parent / "benchmarks")
 
 
@@ -69,10 +71,7 @@ def catalogue() -> dict[str, Any]:
         pass
     built = build()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temp.write_text(json.dumps(built))
-        temp.replace(path)
+        write_text_atomic(path, json.dumps(built))
     except OSError:  # a read-only home: answer anyway, uncached
         pass
     return built

@@ -68,7 +68,7 @@ def print_listing(listing: dict[str, Any], console: Console) -> None:
             "Compatible pairs: the encoders each objective trains, per kind of data; all: every encoder that "
             "reads that data (see Encoders)."
         ),
-        "Baselines in every suite: raw input, PCA (SVD, top-k), random encoder, supervised upper bound.",
+        f"Baselines: {_baseline_list()}",
         f"Suites: {', '.join(listing['suites'])}",
     ]
     for part in (
@@ -82,3 +82,11 @@ def print_listing(listing: dict[str, Any], console: Console) -> None:
         *notes[2:],
     ):
         console.print(part, soft_wrap=False)
+
+
+def _baseline_list() -> str:
+    """``name (title)`` of every baseline; those a suite runs only when it lists them are marked."""
+    from ssl_models.baselines import BASELINES, baseline_names
+
+    marks = {name: "" if BASELINES.get(name).in_default_suite else ", on request" for name in baseline_names()}
+    return ", ".join(f"{name} ({BASELINES.get(name).title}{mark})" for name, mark in marks.items())

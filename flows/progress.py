@@ -17,7 +17,7 @@ from tasks import events
 from tasks.naming import job_title
 
 if TYPE_CHECKING:
-    from benchmarks.plan import JobSpec
+    from ssl_models.job import JobSpec
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -89,10 +89,11 @@ def live_grid(jobs: list[JobSpec], done: int = 0) -> Iterator[LiveGrid]:
 
 
 def leaderboard_table(rows: list[dict[str, str]]) -> None:
-    """Best self-supervised result per dataset beside the baselines."""
+    """Best self-supervised result per dataset beside the reference rows (columns in the rows' own order)."""
     table = Table(title="Leaderboard (linear probe accuracy on the test split)")
-    for column in ("dataset", "best SSL", "linear", "raw", "pca", "supervised"):
+    columns = list(dict.fromkeys(["dataset", "best SSL", "linear"] + [c for row in rows for c in row]))
+    for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(*(str(row.get(c, "—")) for c in ("dataset", "best SSL", "linear", "raw", "pca", "supervised")))
+        table.add_row(*(str(row.get(c, "—")) for c in columns))
     console.print(table)

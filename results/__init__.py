@@ -5,9 +5,9 @@
     results.leaderboard(df, "linear_acc")              # mean ± std over seeds
 """
 
-from results.query import compare_runs, leaderboard, load, self_supervised, summarise
+from results.query import best_configuration, compare_runs, leaderboard, load, self_supervised, summarise
 from results.schema import SCHEMA_VERSION, TABLES
 from results.store import CorruptFileError, QuarantinedFileWarning, read_table, write_rows
 
-__all__ = ["SCHEMA_VERSION", "TABLES", "CorruptFileError", "QuarantinedFileWarning", "compare_runs", "leaderboard", "load", "read_table",
-           "self_supervised", "summarise", "write_rows"]
+__all__ = ["SCHEMA_VERSION", "TABLES", "CorruptFileError", "QuarantinedFileWarning", "best_configuration",
+           "compare_runs", "leaderboard", "load", "read_table", "self_supervised", "summarise", "write_rows"]

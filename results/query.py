@@ -10,10 +10,9 @@ import pandas as pd
 
 from results.schema import TABLES
 from results.store import read_table
+from ssl_models.vocabulary import REFERENCE_FAMILIES
 
 GROUP = ("dataset", "encoder", "objective")
-# Rows that are not self-supervised: the baselines (raw, PCA, random encoder) and the supervised upper bound.
-NOT_SELF_SUPERVISED = ("baseline", "supervised")
 
 
 def _split_filters(filters: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -48,7 +47,20 @@ def load(root: str | Path, strict: bool = False, **filters: Any) -> pd.DataFrame
 
 def self_supervised(df: pd.DataFrame) -> pd.DataFrame:
     """The rows of self-supervised jobs only (no baseline, no supervised upper bound)."""
-    return df[~df["family"].isin(NOT_SELF_SUPERVISED)]
+    return df[~df["family"].isin(REFERENCE_FAMILIES)]
+
+
+def best_configuration(df: pd.DataFrame, metric: str = "linear_acc") -> tuple[str, str] | None:
+    """(objective, encoder) of the self-supervised configuration with the highest mean ``metric`` over the
+    rows of ``df`` (pass one dataset's rows for that dataset's best), or None when ``df`` has none::
+
+        results.best_configuration(df[df["dataset"] == "mnist5k"])   # ('simclr', 'cnn')
+    """
+    ssl = self_supervised(df[df["metric"] == metric])
+    if ssl.empty:
+        return None
+    objective, encoder = ssl.groupby(["objective", "encoder"], observed=True)["value"].mean().idxmax()
+    return str(objective), str(encoder)
 
 
 def summarise(values: pd.Series) -> pd.Series:

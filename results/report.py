@@ -5,7 +5,9 @@ average rank of every objective across (dataset, encoder) blocks with an interva
 objective family with a one-sentence answer to "do contrastive objectives cluster better than autoencoders?";
 the trend against the previous run of the same suite; per dataset, objective × encoder tables of linear probe,
 kNN, NMI and ARI (mean ± std, best bold, ≈ where not distinguishable from the best, 95 % intervals, published
-reference figures), the linear-autoencoder ⇔ PCA check, bar and loss plots; collapse flags; failures.
+reference figures), the sections the evaluators declare for a dataset (``ssl_models.evaluate.registry``: e.g.
+the linear-autoencoder ⇔ PCA check), bar and loss plots; the run-wide declared sections (collapse flags, …);
+failures.
 
 Modules: ``report_stats`` (the rules), ``report_tables`` (sections), ``report_plots`` (PNGs), ``report_render``
 (Markdown and HTML), ``references`` (published figures). The HTML needs no server and no internet.
@@ -23,6 +25,8 @@ from results.query import load
 from results.report_render import Section, html_page, markdown
 from results.report_stats import SAME_AS_BEST_RULE, nemenyi_critical_difference
 from results.store import read_table
+from ssl_models.baselines import BASELINES, baseline_names, encoder_free_baselines
+from ssl_models.evaluate.registry import metric_tables, report_sections
 from ssl_models.files import write_text_atomic
 
 __all__ = ["Section", "build_report"]
@@ -56,10 +60,21 @@ def _reading_guide(df: pd.DataFrame) -> Section:
         least = int(seeds.min())
         seeds_text = f"Entries have {least if least == most else f'{least} to {most}'} seeds. {SAME_AS_BEST_RULE}"
     return Section("How to read this report", (
-        "Tables give the mean ± std over seeds on the test split; rows are objectives, columns encoders. The best entry "
-        "of each column is **bold**; baselines (raw input, PCA, random encoder, supervised upper bound) are rows "
-        "marked (baseline), and the encoder-free ones (raw, pca) fill every column. Rows marked (published) are figures "
-        f"from the literature, not measured here, with their source.\n\n{seeds_text}"))
+        "Tables give the mean ± std over seeds on the test split; rows are objectives, columns encoders. The "
+        f"best entry of each column is **bold**; baselines ({', '.join(_baseline_titles(df))}) are rows marked "
+        f"(baseline), and the encoder-free ones ({', '.join(_present(df, encoder_free_baselines()))}) fill every "
+        "column. Rows marked (published) are figures from the literature, not measured here, with their source."
+        f"\n\n{seeds_text}"))
+
+
+def _present(df: pd.DataFrame, names: list[str]) -> list[str]:
+    """``names`` that are objectives of the run (all of them when none is)."""
+    present = set(df["objective"])
+    return [name for name in names if name in present] or names
+
+
+def _baseline_titles(df: pd.DataFrame) -> list[str]:
+    return [BASELINES.get(name).title for name in _present(df, baseline_names())]
 
 
 def _previous_run(runs: pd.DataFrame, run: pd.Series) -> str | None:
@@ -103,14 +118,15 @@ def _dataset_sections(df: pd.DataFrame, jobs: pd.DataFrame, history: pd.DataFram
         sections.append(Section(f"Dataset {dataset}", (
             "This dataset has no labels, so the linear probe, kNN accuracy and k-means NMI/ARI (which all compare "
             "with labels) are absent; the label-free k-means silhouette and the collapse diagnostics are reported, "
-            "and the supervised baseline was skipped.") if unlabelled else ""))
-        for metric in report_tables.METRICS:
+            "and the baselines that need labels were skipped.") if unlabelled else ""))
+        for metric in metric_tables():
             if metric not in present:
                 continue
             sections.append(report_tables.metric_table(data, metric))
             intervals = report_tables.interval_table(data, metric) if metric == "linear_acc" else None
             sections += [s for s in (intervals, report_tables.reference_table(dataset, metric)) if s is not None]
-        sections += [s for s in (report_tables.eym_table(data), report_tables.kalman_table(data)) if s is not None]
+        declared = (report_tables.declared_table(data, section) for section in report_sections("dataset"))
+        sections += [s for s in declared if s is not None]
         if "linear_acc" in present:
             report_plots.linear_probe_bars(data, dataset, folder / f"linear_acc_{dataset}.png")
             sections.append(Section("Linear probe by objective and encoder", image=f"linear_acc_{dataset}.png", level=3))
@@ -128,8 +144,8 @@ def _sections(root: Path, run_id: str, folder: Path) -> list[Section]:
     df = load(root, run_id=run_id)
     return ([_run_header(run_id, run), _reading_guide(df)] + _summary_sections(root, df, runs, run, folder)
             + _dataset_sections(df, jobs, history, folder)
-            + [s for s in (report_tables.collapse_table(df), report_tables.convergence_table(df),
-                           report_tables.failures_table(jobs)) if s is not None])
+            + [s for s in (report_tables.declared_table(df, d) for d in report_sections("run")) if s]
+            + [report_tables.failures_table(jobs)])
 
 
 def build_report(root: str | Path, run_id: str | None = None) -> Path:

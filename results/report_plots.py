@@ -13,7 +13,8 @@ import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from results.report_tables import BASELINE_ORDER, FAMILY_ORDER  # noqa: E402
+from ssl_models.baselines import BASELINES  # noqa: E402
+from ssl_models.vocabulary import FAMILY_ORDER  # noqa: E402
 
 FAMILY_COLOURS = dict(zip(FAMILY_ORDER, ("#d1495b", "#3b6ea5", "#66a182", "#edae49", "#8d6a9f", "#999999")))
 
@@ -31,7 +32,7 @@ def linear_probe_bars(df: pd.DataFrame, dataset: str, path: Path) -> None:
     grouped["std"] = grouped["std"].fillna(0.0)
     labels = [f"{o}\n{e}" if e else o for o, e in zip(grouped["objective"], grouped["encoder"])]
     fig, ax = plt.subplots(figsize=(max(6, 0.55 * len(labels)), 4))
-    colours = ["#999999" if o in BASELINE_ORDER else "#3b6ea5" for o in grouped["objective"]]
+    colours = ["#999999" if o in BASELINES else "#3b6ea5" for o in grouped["objective"]]
     ax.bar(range(len(labels)), grouped["mean"], yerr=grouped["std"], color=colours, capsize=3)
     ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=7)
     low = max(0.0, float(grouped["mean"].min()) - 0.1) if len(grouped) else 0.0

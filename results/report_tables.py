@@ -9,34 +9,37 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from results.query import self_supervised
+from results.query import best_configuration, self_supervised
 from results.references import ARCHIVE_AVERAGES, archive_coverage, references_for
 from results.report_render import Section
 from results.report_stats import (SAME_AS_BEST_NOTE, SAME_MARK, TREND_RULE, average_ranks, block_ranks, interval, same_as_best,
                                   trend_verdict)
+from ssl_models.baselines import BASELINES, baseline_names, encoder_free_baselines
+from ssl_models.evaluate.registry import Column, ReportSection, metric_tables
+from ssl_models.vocabulary import FAMILY_ORDER
 
-METRICS = {"linear_acc": "Linear probe accuracy", "knn_acc": "kNN accuracy",
-           "svm_acc": "TS2Vec protocol accuracy (RBF SVM, C searched on train)", "kmeans_nmi": "k-means NMI",
-           "kmeans_ari": "k-means ARI", "kmeans_silhouette": "k-means silhouette (no labels)"}
 # An archive average is compared when a configuration covers at least this share of the sets behind it.
 ARCHIVE_COVERAGE = 0.9
-BASELINE_ORDER = ("raw", "pca", "random", "supervised")
-FAMILY_ORDER = ("autoencoding", "contrastive", "non-contrastive", "predictive", "supervised", "baseline")
 NO_ENCODER = "(no encoder)"
-EYM_METRICS = ("pca_max_angle_deg", "reconstruction_mse", "pca_optimal_mse")
-# ssl_models.evaluate.subspace.linear_autoencoder_vs_pca names the angle max_principal_angle_deg; both are read.
-EYM_ALIASES = {"max_principal_angle_deg": "pca_max_angle_deg"}
-# Written by the lds evaluators (ssl_models.evaluate.lds): the model against the Kalman filter on the same sequences.
-KALMAN_METRICS = ("next_step_mse", "kalman_next_step_mse", "next_step_mse_ratio", "state_r2", "kalman_state_r2")
+
+
+def metric_title(metric: str) -> str:
+    """The title its evaluator declares for ``metric``'s table, or the metric's own name."""
+    return metric_tables().get(metric, metric)
 
 
 def _label(objective: str) -> str:
-    return f"{objective} (baseline)" if objective in BASELINE_ORDER else objective
+    return f"{objective} (baseline)" if objective in BASELINES else objective
+
+
+def _baseline_rows(objectives: "pd.Series | list[str]") -> dict[int, str]:
+    """Row kinds that shade the baselines' rows."""
+    return {r: "baseline" for r, o in enumerate(objectives) if o in BASELINES}
 
 
 def _objectives(chosen: pd.DataFrame) -> list[str]:
     present = set(chosen["objective"])
-    return sorted(present - set(BASELINE_ORDER)) + [o for o in BASELINE_ORDER if o in present]
+    return sorted(present - set(baseline_names())) + [o for o in baseline_names() if o in present]
 
 
 def _encoders(chosen: pd.DataFrame) -> list[str]:
@@ -88,8 +91,8 @@ def metric_table(df: pd.DataFrame, metric: str) -> Section:
                 text += f" {SAME_MARK}" if same else ""
             rows[r].append(text)
     note = SAME_AS_BEST_NOTE if tested else "One seed per entry: no test against the column's best is possible."
-    return Section(METRICS.get(metric, metric), header=["objective"] + encoders, rows=rows, bold=bold, notes=[note],
-                   level=3, row_kinds={r: "baseline" for r, o in enumerate(objectives) if o in BASELINE_ORDER})
+    return Section(metric_title(metric), header=["objective"] + encoders, rows=rows, bold=bold, notes=[note],
+                   level=3, row_kinds=_baseline_rows(objectives))
 
 
 def interval_table(df: pd.DataFrame, metric: str = "linear_acc") -> Section | None:
@@ -104,9 +107,10 @@ def interval_table(df: pd.DataFrame, metric: str = "linear_acc") -> Section | No
             low, high = interval(values)
             row.append(f"[{low:.3f}, {high:.3f}]" if np.isfinite(low) else "—")
         rows.append(row)
-    return Section(f"{METRICS.get(metric, metric)}: 95 % intervals", header=["objective"] + encoders, rows=rows, level=4,
+    return Section(f"{metric_title(metric)}: 95 % intervals", header=["objective"] + encoders, rows=rows,
+                   level=4,
                    notes=["mean ± t₀.₉₇₅(n−1)·s/√n over seeds; — where a single seed allows no interval."],
-                   row_kinds={r: "baseline" for r, o in enumerate(objectives) if o in BASELINE_ORDER})
+                   row_kinds=_baseline_rows(objectives))
 
 
 def reference_table(dataset: str, metric: str) -> Section | None:
@@ -114,28 +118,39 @@ def reference_table(dataset: str, metric: str) -> Section | None:
     references = references_for(dataset, metric)
     if not references:
         return None
-    return Section(f"{METRICS.get(metric, metric)}: published reference figures", level=4,
+    return Section(f"{metric_title(metric)}: published reference figures", level=4,
                    header=["reference", "value", "source"],
                    rows=[[f"{ref.label} (published)", f"{ref.value:.3f}", ref.source] for ref in references],
                    row_kinds={r: "reference" for r in range(len(references))},
                    notes=["Taken from the publication, not measured here; the protocol may differ from this benchmark's."])
 
 
-# Metrics of the side-by-side comparison with published figures: the best self-supervised configuration under each
-# protocol present, beside the raw input under the same protocol.
+# Metrics of the side-by-side comparison with published figures: the best self-supervised configuration under
+# each protocol present, beside the baselines declaring ``beside_published`` (the raw input), same protocol.
 COMPARED_METRICS = {"linear_acc": "linear probe", "svm_acc": "SVM protocol"}
 
 
+def _beside_published() -> list[str]:
+    return [name for name in baseline_names() if BASELINES.get(name).beside_published]
+
+
+def _baseline_mean(chosen: pd.DataFrame, baseline: str) -> str:
+    values = chosen[chosen["objective"] == baseline]["value"]
+    return f"{values.mean():.3f}" if len(values) else "—"
+
+
 def _best_configuration(df: pd.DataFrame, dataset: str, metric: str) -> list[str] | None:
-    """[mean ± std, objective · encoder, seeds, raw] of the best self-supervised configuration by mean ``metric``."""
+    """[mean ± std, objective · encoder, seeds, each beside-published baseline] of the best self-supervised
+    configuration by mean ``metric`` (``results.query.best_configuration``)."""
     chosen = df[(df["dataset"] == dataset) & (df["metric"] == metric)]
-    ssl = self_supervised(chosen)
-    if ssl.empty:
+    best = best_configuration(chosen, metric)
+    if best is None:
         return None
-    objective, encoder = ssl.groupby(["objective", "encoder"])["value"].mean().idxmax()
-    best = ssl[(ssl["objective"] == objective) & (ssl["encoder"] == encoder)]["value"].to_numpy(dtype=float)
-    raw = chosen[chosen["objective"] == "raw"]["value"]
-    return [_mean_std(best), f"{objective} · {encoder}", str(len(best)), f"{raw.mean():.3f}" if len(raw) else "—"]
+    objective, encoder = best
+    values = chosen[(chosen["objective"] == objective) & (chosen["encoder"] == encoder)]["value"]
+    values = values.to_numpy(dtype=float)
+    return ([_mean_std(values), f"{objective} · {encoder}", str(len(values))]
+            + [_baseline_mean(chosen, baseline) for baseline in _beside_published()])
 
 
 def published_comparison(df: pd.DataFrame) -> Section | None:
@@ -155,22 +170,24 @@ def published_comparison(df: pd.DataFrame) -> Section | None:
         if not published or all(best is None for best in bests.values()):
             continue
         labels += [label for label in published if label not in labels]
-        knn = df[(df["dataset"] == dataset) & (df["metric"] == "knn_acc") & (df["objective"] == "raw")]["value"]
-        cells = [cell for metric in present for cell in (bests[metric] or ["—"] * 4)]
-        rows.append((dataset, cells + [f"{knn.mean():.3f}" if len(knn) else "—"], published))
+        knn = df[(df["dataset"] == dataset) & (df["metric"] == "knn_acc")]
+        blank = ["—"] * (3 + len(_beside_published()))
+        cells = [cell for metric in present for cell in (bests[metric] or blank)]
+        rows.append((dataset, cells + [_baseline_mean(knn, b) for b in _beside_published()], published))
     if not rows:
         return None
     header = ["dataset"]
     for metric in present:
         name = COMPARED_METRICS[metric]
-        header += [f"best SSL, {name}", "objective · encoder", "seeds", f"raw, {name}"]
+        header += [f"best SSL, {name}", "objective · encoder", "seeds"]
+        header += [f"{b}, {name}" for b in _beside_published()]
     return Section("Best self-supervised result beside published figures",
                    "The best self-supervised result of each dataset under each protocol (mean ± std over seeds; the "
                    "configuration with the highest mean), the raw input measured here under the same protocol (and "
                    "kNN with the suite's k, cosine), and the published figures for the same dataset and split. "
                    "Published figures are taken from the literature, not measured here; their sources are in the "
                    "dataset's own section.",
-                   header=header + ["raw, kNN"] + labels,
+                   header=header + [f"{b}, kNN" for b in _beside_published()] + labels,
                    rows=[[dataset] + cells + [f"{published[label]:.3f}" if label in published else "—" for label in labels]
                          for dataset, cells, published in rows])
 
@@ -231,10 +248,11 @@ def family_table(df: pd.DataFrame) -> Section:
     means = family_means(df)
     families = [f for f in FAMILY_ORDER if f in means.columns] + sorted(set(means.columns) - set(FAMILY_ORDER))
     rows, bold = [], set()
-    order = {metric: i for i, metric in enumerate(METRICS)}
+    order = {metric: i for i, metric in enumerate(metric_tables())}
     means = means.sort_index(key=lambda index: index.map(order) if index.name == "metric" else index)
     for r, ((dataset, metric), row) in enumerate(means.iterrows()):
-        rows.append([dataset, METRICS[metric]] + [f"{row[f]:.3f}" if pd.notna(row[f]) else "—" for f in families])
+        cells = [f"{row[f]:.3f}" if pd.notna(row[f]) else "—" for f in families]
+        rows.append([dataset, metric_title(metric)] + cells)
         best = row[families].max()
         bold |= {(r, c + 2) for c, f in enumerate(families) if row[f] == best}
     return Section("Clustering by objective family", contrastive_vs_autoencoding(means),
@@ -246,7 +264,7 @@ def family_table(df: pd.DataFrame) -> Section:
 def rank_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Average rank of each objective by mean linear_acc within each (dataset, encoder) block, with its family.
 
-    Encoder-free baselines (raw, pca) enter every block of their dataset.
+    Encoder-free baselines enter every block of their dataset.
     """
     chosen = df[df["metric"] == "linear_acc"]
     blocks = []
@@ -267,6 +285,11 @@ def rank_frame(df: pd.DataFrame) -> pd.DataFrame:
     return averages
 
 
+def _free_in(ranks: pd.DataFrame) -> list[str]:
+    """The encoder-free baselines among the ranked objectives."""
+    return [name for name in encoder_free_baselines() if name in set(ranks["objective"])]
+
+
 def rank_table(ranks: pd.DataFrame, image: str | None = None, critical_difference: float | None = None) -> Section:
     """The average-rank table (best first) and the plot of ranks with their intervals."""
     n_blocks = ranks.attrs.get("n_blocks", 0)
@@ -275,7 +298,8 @@ def rank_table(ranks: pd.DataFrame, image: str | None = None, critical_differenc
             for r in ranks.itertuples()]
     text = (f"Objectives ranked by mean linear probe accuracy within each (dataset, encoder) block ({n_blocks} "
             f"block{'s' if n_blocks != 1 else ''}; 1 = best, ties share the average rank); SSL objectives and baselines "
-            f"alike, the encoder-free baselines (raw, pca) in every block of their dataset.")
+            f"alike, the encoder-free baselines ({', '.join(_free_in(ranks))}) in every block of "
+            "their dataset.")
     notes = ["Interval: 95 % Student-t interval of the mean rank over the blocks the objective appears in, clipped to the "
              "possible ranks; — with a single block."]
     if critical_difference is not None:
@@ -288,93 +312,49 @@ def rank_table(ranks: pd.DataFrame, image: str | None = None, critical_differenc
     return Section("Average rank across datasets and encoders", text, header=[
         "objective", "family", "average rank", "95 % interval", "blocks", "ranked first"], rows=rows,
         bold={(0, 2)} if rows else set(), notes=notes, image=image,
-        row_kinds={r: "baseline" for r, o in enumerate(ranks["objective"]) if o in BASELINE_ORDER})
+        row_kinds=_baseline_rows(list(ranks["objective"])))
 
 
-def collapse_table(df: pd.DataFrame) -> Section:
-    """Jobs flagged as collapsed: which space collapsed, and the diagnostics of the embedding and the projector."""
-    names = ["collapsed", "embedding_collapsed", "embedding_std", "effective_rank", "projection_embedding_std",
-             "projection_effective_rank", "projection_rank_ratio", "projection_collapsed", "dimensional_collapse"]
-    wide = df[df["metric"].isin(names)].pivot_table(
-        index=["dataset", "encoder", "objective", "seed"], columns="metric", values="value", aggfunc="first")
-    if "collapsed" not in wide:
-        return Section("Collapse flags", "No job reported collapse diagnostics.")
-    flagged = wide[wide["collapsed"] > 0.5].reset_index()
-    if flagged.empty:
-        return Section("Collapse flags", "No job collapsed.")
-
-    def kind(row: pd.Series) -> str:
-        if row.get("embedding_collapsed", 0.0) > 0.5:
-            return "complete (embedding)"
-        if row.get("projection_collapsed", 0.0) > 0.5:
-            return "complete (projector)"
-        if row.get("dimensional_collapse", 0.0) > 0.5:
-            return "dimensional (projector)"
-        # ``collapsed`` is the union of the three flags; tables older than ``embedding_collapsed`` leave only this one.
-        return "complete (embedding)"
-
-    rows = [[r["dataset"], r["encoder"] or "—", r["objective"], str(r["seed"]), kind(r),
-             _cell(r, "embedding_std", ".3f"), _cell(r, "effective_rank", ".2f"),
-             _cell(r, "projection_embedding_std", ".3f"), _cell(r, "projection_effective_rank", ".2f"),
-             _cell(r, "projection_rank_ratio", ".2f")] for _, r in flagged.iterrows()]
-    return Section("Collapse flags", "Jobs whose representation collapsed. *Complete*: in the encoder's embedding or in "
-                   "the projector's output (the space the loss acts on, where collapse shows first; Chen & He 2021), the "
-                   "normalised std (√D × mean std of L2-normalised vectors, measured around the mean for the embedding "
-                   "since the probes standardise it; ≈ 1 healthy) is below 0.1 or the effective rank below 1.5. "
-                   "*Dimensional* (Jing et al. 2022): the projector's output keeps under half the effective rank of its "
-                   "input (rank ratio < 0.5) and fills under a tenth of its own dimensions; healthy projectors keep or "
-                   "expand their input's rank, or fill much of a narrower output.",
-                   header=["dataset", "encoder", "objective", "seed", "collapse", "embedding std", "effective rank",
-                           "projector std", "projector rank", "rank ratio"], rows=rows)
+def _reports(section: ReportSection, metrics: set[str]) -> bool:
+    """Whether ``metrics`` hold every metric the section ``needs`` (no ``needs``: any of its columns')."""
+    if section.needs:
+        return set(section.needs) <= metrics
+    return bool(metrics & {column.metric for column in section.columns if column.metric})
 
 
-def convergence_table(df: pd.DataFrame) -> Section | None:
-    """Jobs whose linear probe stopped at its iteration limit (``linear_converged`` = 0), or None when none did."""
-    flagged = df[(df["metric"] == "linear_converged") & (df["value"] < 0.5)]
-    if flagged.empty:
-        return None
-    rows = [[r.dataset, r.encoder or "—", r.objective, str(r.seed)] for r in flagged.itertuples()]
-    return Section("Linear probes that did not converge",
-                   "The logistic regression of these jobs stopped at the probe's max_iter before converging: their "
-                   "linear_acc is reported but may understate the representation (raise [probe] max_iter).",
-                   header=["dataset", "encoder", "objective", "seed"], rows=rows)
+def declared_table(df: pd.DataFrame, section: ReportSection) -> Section | None:
+    """The table an evaluator declares (``ssl_models.evaluate.registry.ReportSection``) from the tidy frame;
+    None (or the declared ``absent`` / ``empty`` text) when no job reports or qualifies."""
+    level = 3 if section.scope == "dataset" else 2
+    per_seed = section.per == "seed"
+    keys = ["dataset"] * (section.scope == "run") + ["encoder", "objective"] + ["seed"] * per_seed
+    chosen = df[df["metric"].isin(section.metrics())]
+    aggregate = "first" if per_seed else "mean"
+    wide = chosen.pivot_table(index=keys, columns="metric", values="value", aggfunc=aggregate)
+    if chosen.empty or not _reports(section, set(wide.columns)):
+        return None if section.absent is None else Section(section.title, section.absent, level=level)
+    seeds = chosen.groupby(keys, observed=True)["seed"].nunique()
+    rows = []
+    for index, row in wide.iterrows():
+        metrics = {name: float(value) for name, value in row.items() if pd.notna(value)}
+        if not _reports(section, set(metrics)) or (section.keep is not None and not section.keep(metrics)):
+            continue
+        key = dict(zip(keys, index))
+        key["encoder"] = key["encoder"] or ("—" if per_seed else NO_ENCODER)
+        counts = [] if per_seed else [str(seeds[index])]
+        cells = [_declared_cell(column, metrics) for column in section.columns]
+        rows.append([str(key[k]) for k in keys] + counts + cells)
+    if not rows:
+        return None if section.empty is None else Section(section.title, section.empty, level=level)
+    header = keys + ([] if per_seed else ["seeds"]) + [column.header for column in section.columns]
+    return Section(section.title, section.text, header=header, rows=rows, level=level)
 
 
-def eym_table(df: pd.DataFrame) -> Section | None:
-    """The linear-autoencoder ⇔ PCA check (Eckart–Young–Mirsky) for the jobs that report it, or None."""
-    chosen = df[df["metric"].isin(EYM_METRICS + tuple(EYM_ALIASES))].assign(metric=lambda d: d["metric"].replace(EYM_ALIASES))
-    wide = chosen.pivot_table(index=["encoder", "objective", "seed"], columns="metric", values="value", aggfunc="first")
-    if wide.empty or not set(EYM_METRICS) <= set(wide.columns):
-        return None
-    wide = wide.dropna(subset=list(EYM_METRICS)).reset_index()
-    rows = [[r["encoder"], r["objective"], str(r["seed"]), f"{r['pca_max_angle_deg']:.2f}", f"{r['reconstruction_mse']:.4g}",
-             f"{r['pca_optimal_mse']:.4g}", f"{r['reconstruction_mse'] / r['pca_optimal_mse']:.3f}"] for _, r in wide.iterrows()]
-    return Section("Linear autoencoder vs PCA (Eckart–Young–Mirsky)",
-                   "At its optimum a linear autoencoder spans the top-k principal subspace: the largest principal angle "
-                   "to PCA's subspace → 0° and its reconstruction error → PCA's rank-k optimum (ratio → 1).",
-                   header=["encoder", "objective", "seed", "max principal angle (°)", "reconstruction MSE", "PCA optimal MSE",
-                           "MSE / optimum"], rows=rows, level=3)
-
-
-def kalman_table(df: pd.DataFrame) -> Section | None:
-    """Next-step prediction and hidden-state recovery against the Kalman filter, per encoder and objective (mean over
-    seeds; '—' where a job does not report a metric), or None when no job reports them."""
-    chosen = df[df["metric"].isin(KALMAN_METRICS)]
-    if chosen.empty:
-        return None
-    wide = chosen.pivot_table(index=["encoder", "objective"], columns="metric", values="value", aggfunc="mean")
-    seeds = chosen.groupby(["encoder", "objective"])["seed"].nunique()
-
-    rows = [[encoder or NO_ENCODER, objective, str(seeds[(encoder, objective)]), _cell(r, "next_step_mse", ".4f"),
-             _cell(r, "kalman_next_step_mse", ".4f"), _cell(r, "next_step_mse_ratio", ".3f"), _cell(r, "state_r2", ".3f"),
-             _cell(r, "kalman_state_r2", ".3f")] for (encoder, objective), r in wide.iterrows()]
-    return Section("Against the Kalman filter",
-                   "Next-step prediction: the model's one-step-ahead MSE of the observations beside the Kalman "
-                   "filter's optimal one-step prediction on the same test sequences (ratio ≥ 1 in expectation; 1 is "
-                   "optimal). Hidden state: R² of a linear readout of the encoder's per-step features fitted to the "
-                   "true hidden states, beside R² of the Kalman filter's own filtered estimate.",
-                   header=["encoder", "objective", "seeds", "next-step MSE", "Kalman MSE", "MSE / Kalman",
-                           "state R²", "Kalman state R²"], rows=rows, level=3)
+def _declared_cell(column: Column, metrics: dict[str, float]) -> str:
+    """A declared column's cell: its ``text`` of the row's metrics, or its metric formatted (— if absent)."""
+    if column.text is not None:
+        return column.text(metrics)
+    return _cell(pd.Series(metrics, dtype=float), str(column.metric), column.fmt)
 
 
 def trend_frame(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:

@@ -81,7 +81,6 @@ REQUIRED_COLUMNS: dict[str, set[str]] = {
     "history": {"job_id", "epoch", "loss"},
     "splits": {"dataset", "seed", "train_index", "test_index"},
 }
-JOB_STATUSES = ("ok", "failed", "diverged", "interrupted", "skipped")
 
 
 def file_schema(table: str) -> pa.Schema:

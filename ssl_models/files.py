@@ -1,4 +1,5 @@
-"""File mechanics shared by every layer: atomic writes (unique temp file beside the target, then rename) and SHA-256.
+"""File mechanics shared by every layer: atomic writes (unique temp file beside the target, then rename),
+SHA-256 of a file and of JSON-able content.
 
 The temp name ``.NAME.<pid>-<random>.tmp`` is unique per writer, so two processes writing the same target never
 share a temp file; ``os.replace`` is atomic on POSIX, so a reader sees the old file or the new one, never half.
@@ -8,11 +9,13 @@ A failed write removes its temp file.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 TEMP_SUFFIX = ".tmp"
 
@@ -54,3 +57,8 @@ def file_sha256(path: str | Path) -> str:
         for block in iter(lambda: handle.read(1 << 22), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def json_sha256(payload: Any) -> str:
+    """SHA-256 (hex) of ``json.dumps(payload, sort_keys=True)``: a content hash of JSON-able data."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()

@@ -49,6 +49,10 @@ class Registry(Generic[T]):
         """Registered names, sorted."""
         return sorted(self._items)
 
+    def in_registration_order(self) -> list[str]:
+        """Registered names in the order they were registered (their modules' import order)."""
+        return list(self._items)
+
     def items(self) -> Iterator[tuple[str, T]]:
         """(name, component) pairs, sorted by name."""
         return ((name, self._items[name]) for name in self.names())

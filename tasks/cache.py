@@ -9,18 +9,14 @@ runs still use.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ssl_models.files import file_sha256, write_text_atomic
+from ssl_models.files import file_sha256, json_sha256, write_text_atomic
 
-
-def _payload_sha(payload: Any) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
 def save_record(path: Path, payload: dict[str, Any], files: Sequence[str | Path] = ()) -> None:
@@ -30,7 +26,7 @@ def save_record(path: Path, payload: dict[str, Any], files: Sequence[str | Path]
     """
     path = Path(path)
     hashes = {os.path.relpath(Path(f).absolute(), path.parent.absolute()): file_sha256(f) for f in files}
-    record = {"payload": payload, "sha256": _payload_sha(payload), "files": hashes}
+    record = {"payload": payload, "sha256": json_sha256(payload), "files": hashes}
     write_text_atomic(path, json.dumps(record, sort_keys=True))
 
 
@@ -40,7 +36,7 @@ def load_record(path: Path) -> dict[str, Any] | None:
     try:
         record = json.loads(path.read_text())
         payload = record["payload"]
-        if _payload_sha(payload) != record["sha256"]:
+        if json_sha256(payload) != record["sha256"]:
             return None
         files = [path.parent / name for name in record["files"]]
         for file, expected in zip(files, record["files"].values()):

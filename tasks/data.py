@@ -7,7 +7,7 @@ from pathlib import Path
 
 from prefect import task
 
-from benchmarks.plan import JobSpec
+from ssl_models.job import JobSpec
 from ssl_models import augment, data
 from ssl_models.stop import check_stop
 from tasks.artefacts import bank_path, split_path

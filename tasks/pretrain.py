@@ -1,4 +1,5 @@
-"""Stage 3: pretrain an encoder with an objective (or initialise it, for the random-encoder baseline)."""
+"""Stage 3: pretrain an encoder with an objective (or only initialise it, for a baseline that does not
+train)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any, Callable
 import torch
 from prefect import task
 
-from benchmarks.plan import JobSpec
+from ssl_models.job import JobSpec
 from ssl_models import augment, data
 from ssl_models.device import seeded_global_rng
 from ssl_models.encoders import build_encoder
@@ -29,10 +30,10 @@ def build_job_objective(job: JobSpec, split: data.SplitData) -> Objective:
 
     On zero-padded series (the split has a ``mask``) an encoder that can skip padding is told to (``honour_padding``).
     Initialisation draws from torch's global generator, so it runs under ``seeded_global_rng``: jobs in
-    parallel threads still get exactly the weights their seed gives. The random-encoder baseline is wrapped in an
-    autoencoder only so that every checkpoint has the same form; it is never trained.
+    parallel threads still get exactly the weights their seed gives. A baseline that does not train (the
+    random encoder) still gets its declared objective, so that every checkpoint has the same form.
     """
-    name = "autoencoder" if job.objective_name == "random" else job.objective_name
+    name = job.objective_name
     options = dict(job.objective_options)
     if OBJECTIVES.get(name).needs_labels:
         options.setdefault("n_classes", split.n_classes)
@@ -59,12 +60,12 @@ def pretrain_job(job: JobSpec, split_file: str, bank_file: str | None, out_dir: 
     if use_cache and (cached := load_record(record)) is not None and cached.get("split") == fingerprint:
         return {**cached, "checkpoint": str(path), "cached": True, "seconds": time.perf_counter() - started}
     split = data.SplitData.load(Path(split_file))
-    if job.objective_name == "supervised" and not split.labelled:
-        raise ValueError(f"dataset '{job.dataset}' has no labels, so the supervised baseline cannot run")
+    if job.trains and OBJECTIVES.get(job.objective_name).needs_labels and not split.labelled:
+        raise ValueError(f"dataset '{job.dataset}' has no labels, so {job.objective} cannot run")
     objective = build_job_objective(job, split)
     history: list[float] = []
     seconds = samples_per_second = 0.0
-    if job.objective_name != "random":
+    if job.trains:
         bank = augment.open_bank(Path(bank_file), expected_shape=split.x_train.shape) if bank_file else None
         result = pretrain(objective, split.x_train, job.train, job.seed, labels=split.y_train, bank=bank,
                           on_epoch=_epoch_reporter(job))

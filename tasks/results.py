@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from benchmarks.plan import JobSpec
+from ssl_models.job import JobSpec
 from results.store import write_rows
 
 

@@ -65,7 +65,7 @@ def test_split_is_stratified_seeded_and_disjoint() -> None:
 
 def test_a_collapsed_projector_flags_the_job_even_when_the_encoder_is_healthy() -> None:
     """SimSiam without stop-gradient collapses in the projector's output first; the job's flag must show it."""
-    from tasks.evaluate import _projection_collapse
+    from ssl_models.evaluate.collapse import projection_collapse
 
     torch.manual_seed(0)
     inputs = np.random.default_rng(0).standard_normal((200, 6)).astype(np.float32)
@@ -74,24 +74,24 @@ def test_a_collapsed_projector_flags_the_job_even_when_the_encoder_is_healthy() 
     torch.nn.init.zeros_(constant.weight)
     torch.nn.init.ones_(constant.bias)
     embeddings = encoder(torch.from_numpy(inputs)).detach().numpy()
-    collapsed = _projection_collapse(constant, embeddings, encoder_rank=6.0, encoder_collapsed=0.0)
+    collapsed = projection_collapse(constant, embeddings, encoder_rank=6.0, encoder_collapsed=0.0)
     assert collapsed["projection_collapsed"] == 1.0 and collapsed["collapsed"] == 1.0
     assert collapsed["projection_embedding_std"] < 1e-3
-    healthy = _projection_collapse(torch.nn.Linear(6, 8), embeddings, effective_rank(embeddings), encoder_collapsed=0.0)
+    healthy = projection_collapse(torch.nn.Linear(6, 8), embeddings, effective_rank(embeddings), 0.0)
     assert healthy["projection_collapsed"] == 0.0 and healthy["collapsed"] == 0.0
     assert healthy["projection_effective_rank"] > 4 and healthy["dimensional_collapse"] == 0.0
 
 
 def test_a_projector_that_squeezes_the_embedding_into_one_direction_is_a_dimensional_collapse() -> None:
     """Output in a 2-d subspace plus tiny noise: no complete collapse (rank ≈ 2), but a third of the input's ≈ 6."""
-    from tasks.evaluate import _projection_collapse
+    from ssl_models.evaluate.collapse import projection_collapse
 
     torch.manual_seed(0)
     inputs = np.random.default_rng(1).standard_normal((300, 6)).astype(np.float32)
     squeeze = torch.nn.Linear(6, 32)
     with torch.no_grad():
         squeeze.weight.copy_(torch.randn(32, 2) @ torch.randn(2, 6) + 1e-3 * torch.randn(32, 6))
-    flags = _projection_collapse(squeeze, inputs, effective_rank(inputs), encoder_collapsed=0.0)
+    flags = projection_collapse(squeeze, inputs, effective_rank(inputs), encoder_collapsed=0.0)
     assert flags["projection_collapsed"] == 0.0 and flags["projection_effective_rank"] > 1.5
     assert flags["projection_rank_ratio"] < 0.5 and flags["projection_rank_fraction"] < 0.1
     assert flags["dimensional_collapse"] == 1.0 and flags["collapsed"] == 1.0
@@ -99,11 +99,11 @@ def test_a_projector_that_squeezes_the_embedding_into_one_direction_is_a_dimensi
 
 def test_a_narrow_projector_on_a_rich_embedding_is_not_a_dimensional_collapse() -> None:
     """A 4-d projector cannot keep 6 effective dimensions, but filling its own 4 is healthy."""
-    from tasks.evaluate import _projection_collapse
+    from ssl_models.evaluate.collapse import projection_collapse
 
     torch.manual_seed(0)
     inputs = np.random.default_rng(2).standard_normal((300, 24)).astype(np.float32)
-    flags = _projection_collapse(torch.nn.Linear(24, 4), inputs, effective_rank(inputs), 0.0)
+    flags = projection_collapse(torch.nn.Linear(24, 4), inputs, effective_rank(inputs), 0.0)
     assert flags["projection_rank_ratio"] < 0.5 and flags["projection_rank_fraction"] > 0.5
     assert flags["dimensional_collapse"] == 0.0 and flags["collapsed"] == 0.0
 

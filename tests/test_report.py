@@ -292,8 +292,12 @@ def test_welch_p_matches_scipy_and_is_silent_when_a_side_has_no_spread() -> None
         assert welch_p(constant, [6 / 7, 6 / 7, 6 / 7 + 1e-16]) == 1.0
 
 
-def test_kalman_table_averages_seeds_and_leaves_missing_metrics_blank() -> None:
-    from results.report_tables import kalman_table
+def test_kalman_section_averages_seeds_and_leaves_missing_metrics_blank() -> None:
+    from results.report_tables import declared_table
+    from ssl_models.lds.evaluate import KALMAN_SECTION
+
+    def kalman_table(frame: pd.DataFrame):  # noqa: ANN202
+        return declared_table(frame, KALMAN_SECTION)
 
     rows = [("ssm", "next_step", seed, metric, value) for seed, ratio in ((0, 1.04), (1, 1.06))
             for metric, value in (("next_step_mse", 0.37 * ratio), ("kalman_next_step_mse", 0.37),

@@ -36,8 +36,8 @@ def test_linear_autoencoder_spans_pca_subspace() -> None:
     pretrain(objective, inputs, TrainConfig(epochs=60, batch_size=128, learning_rate=3e-2, weight_decay=0.0), seed=0,
              device=torch.device("cpu"))
     check = linear_autoencoder_vs_pca(encoder, inputs, k)
-    assert untrained["max_principal_angle_deg"] > 20.0
-    assert check["max_principal_angle_deg"] < 2.0, check          # 0.4–0.6° over seeds 0–3
+    assert untrained["pca_max_angle_deg"] > 20.0
+    assert check["pca_max_angle_deg"] < 2.0, check          # 0.4–0.6° over seeds 0–3
     assert check["pca_optimal_mse"] <= check["reconstruction_mse"] < 1.001 * check["pca_optimal_mse"], check
 
 
@@ -76,4 +76,4 @@ def test_subspace_angle_reads_a_known_tilt(dataset: str, k: int, tilt: float) ->
     constant = np.flatnonzero(inputs.reshape(len(inputs), -1).std(axis=0) == 0)
     weight[:, constant] += 5.0                                                    # pixels that never vary
     check = linear_autoencoder_vs_pca(_Affine(weight, inputs.shape[1:]), inputs, k)
-    assert check["max_principal_angle_deg"] == pytest.approx(tilt, abs=0.05)
+    assert check["pca_max_angle_deg"] == pytest.approx(tilt, abs=0.05)

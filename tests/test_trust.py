@@ -199,7 +199,8 @@ def test_trained_and_evaluated_results_are_not_reused_for_a_changed_split(tmp_pa
     from tasks.evaluate import evaluate_baseline
 
     job, split = _tiny_job(tmp_path)
-    baseline = dataclasses.replace(job, encoder="", encoder_name="", objective="raw", objective_name="raw", family="baseline")
+    baseline = dataclasses.replace(job, encoder="", encoder_name="", objective="raw", objective_name="",
+                                   family="baseline", baseline="raw")
     assert pretrain_job(job, split, None, str(tmp_path))["cached"] is False
     assert evaluate_baseline(baseline, split, str(tmp_path))["cached"] is False
     assert pretrain_job(job, split, None, str(tmp_path))["cached"] and evaluate_baseline(baseline, split, str(tmp_path))["cached"]

@@ -7,7 +7,6 @@ Opening a bank checks both, so a truncated or tampered file is never used.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any, Callable
@@ -16,7 +15,7 @@ import numpy as np
 import torch
 
 from ssl_models.augment.registry import build_augmentation
-from ssl_models.files import atomic_path, file_sha256, write_text_atomic
+from ssl_models.files import atomic_path, file_sha256, json_sha256, write_text_atomic
 from ssl_models.stop import check_stop
 
 BANK_FORMAT_VERSION = 2  # bumped whenever the views stored under the same key change (2: batched image views)
@@ -29,12 +28,8 @@ class BankError(ValueError):
 
 def bank_key(data_fingerprint: str, augmentation: str, options: dict[str, Any], n_views: int, seed: int) -> str:
     """Content hash that names a bank: same inputs, same key, same file."""
-    payload = json.dumps(
-        {"data": data_fingerprint, "augmentation": augmentation, "options": options,
-         "n_views": n_views, "seed": seed, "version": BANK_FORMAT_VERSION},
-        sort_keys=True, default=str,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()[:20]
+    return json_sha256({"data": data_fingerprint, "augmentation": augmentation, "options": options,
+                        "n_views": n_views, "seed": seed, "version": BANK_FORMAT_VERSION})[:20]
 
 
 def generate_bank(

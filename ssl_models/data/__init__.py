@@ -17,7 +17,7 @@ from ssl_models.data import mnist5k_superpixels  # noqa: F401  (registration)
 from ssl_models.data import karate_club  # noqa: F401  (registration)
 from ssl_models.data import graph_families  # noqa: F401  (registration)
 from ssl_models.data import tu_graphs  # noqa: F401  (registration)
-from ssl_models.data import linear_dynamics  # noqa: F401  (registration)
+from ssl_models.lds import dataset as _lds_dataset  # noqa: F401  (registration)
 from ssl_models.data.base import MODALITIES, RawDataset, SplitData
 from ssl_models.data.registry import (DATASETS, check_loader_options, modality_of, register_dataset,
                                       register_dataset_family)

@@ -10,8 +10,8 @@ from typing import Callable
 import numpy as np
 
 from ssl_models.files import atomic_path
+from ssl_models.vocabulary import MODALITIES
 
-MODALITIES = ("image", "sequence", "graph", "vector")
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class RawDataset:
     (N, F) for vectors. ``labels`` is int64 (N,) with classes 0..n_classes-1, or None when unlabelled.
     ``official_test`` is a boolean mask (N,) when the dataset comes with its own split.
     ``extras`` holds per-example arrays (N, ...) that follow the split (e.g. true hidden states);
-    ``evaluators`` names dataset-specific evaluators (``ssl_models.evaluate.extra.EVALUATORS``) to run.
+    ``evaluators`` names dataset-specific evaluators (``ssl_models.evaluate.registry.EVALUATORS``) to run.
     """
 
     name: str

@@ -27,12 +27,7 @@ from ssl_models.encoders._common import pool_tokens
 from ssl_models.encoders.base import Encoder
 from ssl_models.encoders.registry import ENCODERS
 from ssl_models.padding import step_mask
-
-
-def default_patch_size(height: int, width: int) -> int:
-    """The largest common divisor p of H and W with p ≤ min(H, W) / 7 (about 7×7 patches)."""
-    limit = max(1, min(height, width) // 7)
-    return max(p for p in range(1, limit + 1) if height % p == 0 and width % p == 0)
+from ssl_models.vocabulary import default_patch_size
 
 
 def _initialise(module: nn.Module) -> None:

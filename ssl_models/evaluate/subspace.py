@@ -1,4 +1,5 @@
-"""Subspace comparisons: principal angles, and the Eckart–Young–Mirsky check of a linear autoencoder.
+"""Subspace comparisons: principal angles, and the Eckart–Young–Mirsky check of a linear autoencoder (the
+``linear_autoencoder_pca`` evaluator, with its report section).
 
 A linear autoencoder z = W x + b, x̂ = V z + c trained to the optimum of the squared reconstruction error
 reaches PCA's rank-k error and reconstructs in the top-k principal subspace (Baldi & Hornik 1989;
@@ -19,7 +20,10 @@ import numpy as np
 from torch import nn
 
 from ssl_models.baselines import PCA, raw_features
+from ssl_models.encoders.mlp import LinearEncoder
 from ssl_models.evaluate.embed import embed
+from ssl_models.evaluate.registry import Column, EvaluationContext, ReportSection, evaluator
+from ssl_models.objectives.autoencoder import Autoencoder
 
 # Principal directions with variance at most this fraction of the largest are outside the data's support.
 SUPPORT_TOLERANCE = 1e-4
@@ -60,7 +64,7 @@ def linear_autoencoder_vs_pca(encoder: nn.Module, train_inputs: np.ndarray, k: i
     """Compare an affine encoder z = W x + b with the top-k PCA subspace of ``train_inputs``.
 
     Returns:
-        max_principal_angle_deg: largest principal angle between row space(W P_S) (W restricted to the data's
+        pca_max_angle_deg: largest principal angle between row space(W P_S) (W restricted to the data's
             support S, see the module docstring) and the top-k principal directions;
         reconstruction_mse: mean squared error of the best affine reconstruction of x from z (least squares
             on the training data: no linear decoder does better);
@@ -79,7 +83,7 @@ def linear_autoencoder_vs_pca(encoder: nn.Module, train_inputs: np.ndarray, k: i
     codes = centred @ weight.T
     decoder, *_ = np.linalg.lstsq(codes, centred, rcond=None)
     return {
-        "max_principal_angle_deg": float(principal_angles(weight @ support_projector(pca), pca.components_).max()),
+        "pca_max_angle_deg": float(principal_angles(weight @ support_projector(pca), pca.components_).max()),
         "reconstruction_mse": float(np.mean((centred - codes @ decoder) ** 2)),
         "pca_optimal_mse": pca.reconstruction_error(train_inputs),
     }
@@ -93,3 +97,30 @@ def support_projector(pca: PCA, tolerance: float = SUPPORT_TOLERANCE) -> np.ndar
     variances = pca.singular_values_ ** 2
     support = pca.basis_[variances > tolerance * variances.max()]
     return support.T @ support
+
+
+EYM_SECTION = ReportSection(
+    "Linear autoencoder vs PCA (Eckart–Young–Mirsky)",
+    "At its optimum a linear autoencoder spans the top-k principal subspace: the largest principal angle to "
+    "PCA's subspace → 0° and its reconstruction error → PCA's rank-k optimum (ratio → 1).",
+    columns=(Column("max principal angle (°)", "pca_max_angle_deg", ".2f"),
+             Column("reconstruction MSE", "reconstruction_mse", ".4g"),
+             Column("PCA optimal MSE", "pca_optimal_mse", ".4g"),
+             Column("MSE / optimum", text=lambda m: f"{m['reconstruction_mse'] / m['pca_optimal_mse']:.3f}")),
+    needs=("pca_max_angle_deg", "reconstruction_mse", "pca_optimal_mse"))
+
+
+def is_linear_autoencoder(context: EvaluationContext) -> bool:
+    """A linear encoder with a linear decoder: the Eckart–Young–Mirsky setting, compared with PCA."""
+    objective = context.objective
+    return (isinstance(context.encoder, LinearEncoder) and isinstance(objective, Autoencoder)
+            and isinstance(objective.decoder, nn.Linear))
+
+
+@evaluator("linear_autoencoder_pca", sections=(EYM_SECTION,), on_request=False)
+def linear_autoencoder_pca(context: EvaluationContext) -> dict[str, float]:
+    """:func:`linear_autoencoder_vs_pca` of a linear autoencoder's encoder at k = its embedding dimension."""
+    if not is_linear_autoencoder(context):
+        return {}
+    encoder = context.encoder
+    return linear_autoencoder_vs_pca(encoder, context.split.x_train, encoder.embedding_dim)

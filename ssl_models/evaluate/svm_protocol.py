@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.model_selection import GridSearchCV
 from sklearn.svm import SVC
 
-from ssl_models.evaluate.extra import EVALUATORS, EvaluationContext
+from ssl_models.evaluate.registry import EvaluationContext, evaluator
 
 C_GRID = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3, 1e4, math.inf)
 MIN_PER_CLASS_FOR_SEARCH = 5
@@ -50,7 +50,7 @@ def svm_protocol_scores(train: np.ndarray, y_train: np.ndarray, test: np.ndarray
     return {"svm_acc": accuracy, "svm_c": float(svm.C)}
 
 
-@EVALUATORS.register("svm_protocol")
+@evaluator("svm_protocol", tables={"svm_acc": "TS2Vec protocol accuracy (RBF SVM, C searched on train)"})
 def svm_protocol(context: EvaluationContext) -> dict[str, float]:
     """TS2Vec's RBF-SVM protocol on the job's train/test embeddings; nothing for unlabelled data."""
     split = context.split

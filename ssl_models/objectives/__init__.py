@@ -17,7 +17,8 @@ from ssl_models.objectives import supervised  # noqa: F401
 from ssl_models.objectives import triplet  # noqa: F401
 from ssl_models.objectives import ts2vec  # noqa: F401
 from ssl_models.objectives import vicreg  # noqa: F401
-from ssl_models.objectives.base import FAMILIES, Batch, Objective
+from ssl_models.objectives.base import Batch, Objective
 from ssl_models.objectives.registry import OBJECTIVES, build_objective
+from ssl_models.vocabulary import FAMILIES
 
 __all__ = ["FAMILIES", "OBJECTIVES", "Batch", "Objective", "build_objective"]

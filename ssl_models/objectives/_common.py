@@ -8,8 +8,7 @@ from torch import nn
 
 from ssl_models.encoders.base import Encoder
 from ssl_models.padding import step_mask, valid_lengths
-
-LAYOUTS = ("image", "sequence", "graph", "vector")
+from ssl_models.vocabulary import MODALITIES as LAYOUTS
 
 
 def projector(in_dim: int, hidden_dim: int, out_dim: int, depth: int = 2, final_norm: bool = False) -> nn.Sequential:

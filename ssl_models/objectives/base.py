@@ -14,7 +14,6 @@ from torch import nn
 
 from ssl_models.encoders.base import Encoder
 
-FAMILIES = ("autoencoding", "contrastive", "non-contrastive", "predictive", "supervised")
 
 
 @dataclass
@@ -35,7 +34,7 @@ class Objective(nn.Module):
     """Base class for self-supervised objectives.
 
     Attributes:
-        family: one of FAMILIES (how the report groups objectives).
+        family: one of ``ssl_models.vocabulary.FAMILIES`` (how the report groups objectives).
         n_views: augmented views per example the loss consumes; 0 means it uses the clean input only.
         needs_labels: trains with labels (only the supervised upper bound).
         requires: encoder capabilities needed, among ``{"tokens", "causal"}``.

@@ -39,15 +39,9 @@ from ssl_models.encoders.base import Encoder
 from ssl_models.objectives._common import data_entries, graph_feature_count, infer_layout, make_decoder
 from ssl_models.objectives.base import Batch, Objective
 from ssl_models.objectives.registry import OBJECTIVES
+from ssl_models.vocabulary import default_patch_size
 
 LOSS_ON = ("all", "masked")
-
-
-def default_patch_size(height: int, width: int) -> int:
-    """The largest common divisor p of H and W with p ≤ min(H, W) / 7: at least 7×7 patches (4×4 pixels on
-    MNIST, single pixels on 8×8 digits)."""
-    limit = max(1, min(height, width) // 7)
-    return max(p for p in range(1, limit + 1) if height % p == 0 and width % p == 0)
 
 
 @OBJECTIVES.register("masked_autoencoder")

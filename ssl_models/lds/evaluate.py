@@ -1,4 +1,5 @@
-"""Evaluators of the ``lds`` dataset: a trained model against the Kalman filter of each sequence's own system.
+"""Evaluators of the ``lds`` dataset: a trained model against the Kalman filter of each sequence's own system,
+shown in the report's "Against the Kalman filter" section (``KALMAN_SECTION``).
 
 - ``lds_next_step``: when the trained objective has ``predict_next(x) -> (B, C, T−1)`` (predictions of
   x[:, :, t+1] for t < T−1), reports on the test split
@@ -31,12 +32,23 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ssl_models.data.base import SplitData
-from ssl_models.data.linear_dynamics import SYSTEM_EXTRAS, systems_of_rows
-from ssl_models.evaluate.extra import EVALUATORS, EvaluationContext
-from ssl_models.lds import LinearGaussianSystem, kalman_filter
+from ssl_models.evaluate.registry import Column, EvaluationContext, ReportSection, evaluator
+from ssl_models.lds.dataset import SYSTEM_EXTRAS, systems_of_rows
+from ssl_models.lds.system import LinearGaussianSystem, kalman_filter
 
 log = logging.getLogger(__name__)
 RIDGE_ALPHA = 1.0
+# One section for both evaluators' metrics, declared with lds_next_step (a job may report either or both).
+KALMAN_SECTION = ReportSection(
+    "Against the Kalman filter",
+    "Next-step prediction: the model's one-step-ahead MSE of the observations beside the Kalman filter's "
+    "optimal one-step prediction on the same test sequences (ratio ≥ 1 in expectation; 1 is optimal). Hidden "
+    "state: R² of a linear readout of the encoder's per-step features fitted to the true hidden states, "
+    "beside R² of the Kalman filter's own filtered estimate.",
+    columns=(Column("next-step MSE", "next_step_mse", ".4f"), Column("Kalman MSE", "kalman_next_step_mse", ".4f"),
+             Column("MSE / Kalman", "next_step_mse_ratio"), Column("state R²", "state_r2"),
+             Column("Kalman state R²", "kalman_state_r2")),
+    per="configuration")
 
 
 def _device_of(module: torch.nn.Module) -> torch.device:
@@ -84,11 +96,11 @@ def _test_systems(split: SplitData) -> list[LinearGaussianSystem]:
     missing = [field for field in SYSTEM_EXTRAS if field not in split.extras]
     if missing:
         raise ValueError(f"dataset '{split.name}' names the lds evaluators but stores no {', '.join(missing)} "
-                         "per sequence (see ssl_models.data.linear_dynamics)")
+                         "per sequence (see ssl_models.lds.dataset)")
     return systems_of_rows(split.extras, slice(len(split.train_index), None))
 
 
-@EVALUATORS.register("lds_next_step")
+@evaluator("lds_next_step", sections=(KALMAN_SECTION,))
 def lds_next_step(context: EvaluationContext) -> dict[str, float]:
     """Next-step MSE of the objective's ``predict_next`` vs the Kalman filter's, on the test split."""
     predict_next = getattr(context.objective, "predict_next", None)
@@ -106,7 +118,7 @@ def lds_next_step(context: EvaluationContext) -> dict[str, float]:
     return {"next_step_mse": model_mse, "kalman_next_step_mse": kalman_mse, "next_step_mse_ratio": model_mse / kalman_mse}
 
 
-@EVALUATORS.register("lds_state_r2")
+@evaluator("lds_state_r2")
 def lds_state_r2(context: EvaluationContext) -> dict[str, float]:
     """Test R² of per-system ridge readouts from per-step tokens to hidden states, and the Kalman filter's."""
     encoder, split = context.encoder, context.split

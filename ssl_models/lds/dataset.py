@@ -1,15 +1,15 @@
 """Sequences from random stable linear dynamical systems; the label says which system made a sequence.
 
 ``lds`` (the default) has four systems with a 4-d hidden state and 2-d observations of stationary variance 1 (see
-``ssl_models.lds``); 500 stationary sequences of 96 steps per system give inputs (2000, 2, 96) float32 and
-``extras["states"]``, the true hidden states (2000, 4, 96). Other systems are one name away: ``lds:KEY=VALUE,...``
-with keys ``state_dim``, ``observation_dim``, ``n_systems``, ``seed``, ``sequences_per_system`` and ``length``
+``ssl_models.lds.system``); 500 stationary sequences of 96 steps per system give inputs (2000, 2, 96) float32
+and ``extras["states"]``, the true hidden states (2000, 4, 96). Other systems are one name away:
+``lds:KEY=VALUE,...`` with keys ``state_dim``, ``observation_dim``, ``n_systems``, ``seed``, ``sequences_per_system`` and ``length``
 (e.g. ``lds:state_dim=6,observation_dim=3``). Observations are not normalised, so the Kalman filter's
 predictions stay comparable with a model's. Split: stratified 80/20 by system.
 
 Every sequence carries the matrices of its own system in ``extras`` (``transition`` (N, n, n), ``emission``
 (N, p, n), ``process_noise`` (N, n, n), ``observation_noise`` (N, p, p)), so the evaluators ``lds_next_step`` and
-``lds_state_r2`` (``ssl_models.evaluate.lds``) compare a trained model with the Kalman filter of exactly the
+``lds_state_r2`` (``ssl_models.lds.evaluate``) compare a trained model with the Kalman filter of exactly the
 systems that generated the data, whatever their seed or dimensions.
 """
 
@@ -22,7 +22,7 @@ import numpy as np
 
 from ssl_models.data.base import RawDataset
 from ssl_models.data.registry import register_dataset, register_dataset_family
-from ssl_models.lds import LinearGaussianSystem, random_stable_system, simulate
+from ssl_models.lds.system import LinearGaussianSystem, random_stable_system, simulate
 from ssl_models.registry import UnknownNameError
 
 N_SYSTEMS = 4

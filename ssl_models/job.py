@@ -1,0 +1,72 @@
+"""``JobSpec``: one job of a grid as plain data; every layer (planner, tasks, flows, report) may import it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from ssl_models.baselines import BASELINES
+from ssl_models.configs import ProbeConfig, TrainConfig
+from ssl_models.files import json_sha256
+
+# Bump when a job's code changes its results, so that equal configurations stop sharing cached artefacts.
+CODE_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """Everything one job needs, as plain data (small, hashable by content, JSON-able).
+
+    ``objective_name`` is the registered objective that builds the encoder ('' for an encoder-free baseline);
+    ``baseline`` the registered baseline the job runs ('' for an objective's job).
+    """
+
+    dataset: str
+    modality: str
+    seed: int
+    encoder: str
+    encoder_name: str
+    objective: str
+    objective_name: str
+    family: str
+    embedding_dim: int
+    train: TrainConfig
+    probe: ProbeConfig
+    test_fraction: float
+    augmentation: str | None = None
+    augmentation_options: Mapping[str, Any] = field(default_factory=dict)
+    n_views: int = 0
+    encoder_options: Mapping[str, Any] = field(default_factory=dict)
+    objective_options: Mapping[str, Any] = field(default_factory=dict)
+    data_file: str | None = None
+    data_shape: tuple[int, ...] | None = None
+    dataset_options: Mapping[str, Any] = field(default_factory=dict)
+    baseline: str = ""
+
+    @property
+    def uses_encoder(self) -> bool:
+        """True when the job has an encoder (pretrained, or only initialised, as for the random baseline)."""
+        return bool(self.encoder_name)
+
+    @property
+    def trains(self) -> bool:
+        """True when the job's objective is trained (every objective's job; a baseline that declares
+        ``trains``)."""
+        return self.uses_encoder and (not self.baseline or BASELINES.get(self.baseline).trains)
+
+    def config(self) -> dict[str, Any]:
+        """The job's full configuration as JSON-able data (stored in the jobs table)."""
+        return json.loads(json.dumps(dataclasses.asdict(self), default=list))
+
+    def key(self) -> str:
+        """Content hash of the configuration and code version: equal keys give equal results."""
+        return json_sha256({"config": self.config(), "code": CODE_VERSION})[:16]
+
+    def label(self) -> str:
+        """Short human-readable name, e.g. ``mnist5k · cnn · simclr · seed 0``."""
+        parts = (
+            [self.dataset] + ([self.encoder] if self.encoder else []) + [self.objective, f"seed {self.seed}"]
+        )
+        return " · ".join(parts)
