@@ -50,6 +50,9 @@ class JobSpec:
     data_file: str | None = None
     data_shape: tuple[int, ...] | None = None
     dataset_options: Mapping[str, Any] = field(default_factory=dict)
+    # The supervised baseline on draw ``label_draw`` of ``label_fraction`` of the training labels (1 = every label).
+    label_fraction: float = 1.0
+    label_draw: int = 0
 
     @property
     def is_baseline(self) -> bool:
@@ -73,6 +76,8 @@ class JobSpec:
     def label(self) -> str:
         """Short human-readable name, e.g. ``mnist5k · cnn · simclr · seed 0``."""
         parts = [self.dataset] + ([self.encoder] if self.encoder else []) + [self.objective, f"seed {self.seed}"]
+        if self.label_fraction < 1:
+            parts.append(f"{self.label_fraction:.0%} labels, draw {self.label_draw}")
         return " · ".join(parts)
 
     @classmethod
@@ -139,6 +144,12 @@ def _job_settings(common: dict[str, Any], encoder_options: dict[str, Any], objec
             except TypeError as error:
                 raise SuiteError(f"bad train override in a variant: {error}") from None
     return {**settings, "encoder_options": encoder_options, "objective_options": objective_options}
+
+
+def label_subset_jobs(supervised: JobSpec) -> list[JobSpec]:
+    """The supervised baseline again on each label fraction below 1 and draw of its probe settings."""
+    return [dataclasses.replace(supervised, label_fraction=fraction, label_draw=draw)
+            for fraction in supervised.probe.scarce_fractions for draw in range(supervised.probe.label_draws)]
 
 
 def make_plan(suite: Suite) -> Plan:
@@ -211,12 +222,15 @@ def make_plan(suite: Suite) -> Plan:
                     skipped.append(Skipped(dataset, encoder_label, objective_label, f"no augmentation for {modality} data"))
                     continue
                 job_settings = _job_settings(common, encoder_options, objective_options)
-                jobs.append(JobSpec(
+                job = JobSpec(
                     encoder=encoder_label, encoder_name=encoder_name, objective=objective_label,
                     objective_name=objective_name, family=family, augmentation=augmentation if n_views else None,
                     augmentation_options=suite.augment.options.get(augmentation, {}) if n_views else {},
                     n_views=max(n_views, suite.augment.n_views) if n_views else 0, **job_settings,
-                ))
+                )
+                jobs.append(job)
+                if objective_name == "supervised":
+                    jobs += label_subset_jobs(job)
     if not jobs:
         raise SuiteError("the grid is empty: no dataset × encoder × objective combination is compatible"
                          + (f" ({skipped[0].reason})" if skipped else ""))

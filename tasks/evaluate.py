@@ -15,6 +15,7 @@ from ssl_models import data
 from ssl_models.baselines import PCA, raw_features
 from ssl_models.evaluate import collapse_diagnostics, embed, evaluate_embeddings
 from ssl_models.evaluate.extra import EvaluationContext, run_extra_evaluators
+from ssl_models.evaluate.label_efficiency import label_efficiency_metrics, label_subset_metrics, validation_metrics
 from ssl_models.evaluate.subspace import linear_autoencoder_vs_pca
 from ssl_models.stop import check_stop
 from ssl_models.threads import single_threaded_blas
@@ -27,9 +28,19 @@ from tasks.pretrain import build_job_objective
 
 
 def _score(job: JobSpec, split: data.SplitData, train: np.ndarray, test: np.ndarray, **context: object) -> dict[str, float]:
+    """Every metric of the job; a supervised baseline trained on a label subset is probed on that subset only.
+
+    Validation and label-subset probes are left out for the supervised baselines, whose encoder saw the labels.
+    """
     with single_threaded_blas():
+        if job.label_fraction < 1:
+            return label_subset_metrics(train, split.y_train, test, split.y_test, job.probe, job.seed,
+                                        job.label_fraction, job.label_draw)
         metrics = evaluate_embeddings(train, split.y_train, test, split.y_test, split.n_classes, job.seed, job.probe)
         metrics.update(run_extra_evaluators(EvaluationContext(split, job.seed, train, test, **context)))
+        if job.family != "supervised":
+            metrics.update(validation_metrics(train, split, job.probe, job.seed))
+            metrics.update(label_efficiency_metrics(train, split.y_train, test, split.y_test, job.probe, job.seed))
     return metrics
 
 
@@ -37,7 +48,8 @@ def _score(job: JobSpec, split: data.SplitData, train: np.ndarray, test: np.ndar
 # 2: collapse diagnostics of the projector's output (projection_*); 3: dimensional collapse needs both criteria;
 # 4: the embedding's normalised std is measured around its mean, and its own flag is stored as embedding_collapsed;
 # 5: PCA keeps only directions the training data spans, linear_converged, the EYM angle on W's row space in the support.
-EVALUATION_VERSION = 5
+# 6: probes on the validation part (linear_acc/validation, ...) and on label subsets (label_linear_acc/labels=F/...).
+EVALUATION_VERSION = 6
 # Dimensional collapse of the projector: its output keeps under half the effective rank of its input AND fills
 # under a tenth of its own dimensions. Measured in the standard suite (MNIST-5k, 3 seeds): SimSiam without
 # stop-gradient, rank ratio 0.21–0.38 and fraction 0.005–0.017; SimSiam 0.91–1.17 and 0.04–0.06; SimCLR on a 256-d
@@ -86,6 +98,8 @@ def _evaluate_checkpoint(job: JobSpec, split_file: str, trained: dict[str, Any])
     encoder = objective.encoder
     train, test = embed(encoder, split.x_train), embed(encoder, split.x_test)
     metrics = _score(job, split, train, test, encoder=encoder, objective=objective)
+    if job.label_fraction < 1:
+        return metrics
     if (head := objective.projection_head()) is not None:
         metrics.update(_projection_collapse(head, test, metrics["effective_rank"], metrics["collapsed"]))
     if _is_linear_autoencoder(job):
