@@ -1,10 +1,10 @@
 """The report's label-efficiency section: probe accuracy against the fraction of training labels used.
 
 For each fraction f < 1 the linear probe (and kNN) of every representation is fitted on a stratified draw of f
-of the training labels (``ssl_models.evaluate.label_efficiency``, metrics ``label_linear_acc`` / ``label_knn_acc``
-with ``label_fraction`` and ``label_draw``), and the supervised baseline is trained on that same draw with the
-same step budget; at f = 1 the values are the ordinary ``linear_acc`` / ``knn_acc``. Cells give the mean ± std
-over every (seed, draw) and their count n.
+of the training labels (``ssl_models.evaluate.label_efficiency``, metrics ``label_linear_acc`` /
+``label_knn_acc`` with ``label_fraction`` and ``label_draw``), and the supervised baseline is trained on that
+same draw with the same step budget; at f = 1 the values are the ordinary ``linear_acc`` / ``knn_acc``. Cells
+give the mean ± std over every (seed, draw) and their count n.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ CURVE_COLUMNS = ["dataset", "encoder", "objective", "family", "seed", "label_fra
 
 
 def curve_frame(df: pd.DataFrame, probe: str = "linear") -> pd.DataFrame:
-    """One row per (dataset, encoder, objective, seed, fraction, draw) of ``probe``'s test accuracy; f = 1 from
-    ``{probe}_acc`` (draw 0), f < 1 from ``label_{probe}_acc``."""
+    """One row per (dataset, encoder, objective, seed, fraction, draw) of ``probe``'s test accuracy; f = 1
+    from ``{probe}_acc`` (draw 0), f < 1 from ``label_{probe}_acc``."""
     test = df[df["split"] == "test"] if "split" in df else df
     full = test[test["metric"] == f"{probe}_acc"].assign(label_fraction=FULL, label_draw=0)
     scarce = test[test["metric"] == f"label_{probe}_acc"]
@@ -58,12 +58,16 @@ def _row_order(curves: pd.DataFrame) -> list[tuple[str, str]]:
     keys = curves[["objective", "encoder", "family"]].drop_duplicates()
     ssl = keys[~keys["family"].isin(NOT_SELF_SUPERVISED)]
     baselines = keys[keys["family"].isin(NOT_SELF_SUPERVISED)]
-    return ([tuple(k) for k in ssl.sort_values(["objective", "encoder"])[["objective", "encoder"]].to_numpy()]
-            + [tuple(k) for k in baselines.sort_values(["objective", "encoder"])[["objective", "encoder"]].to_numpy()])
+    return [
+        tuple(k) for k in ssl.sort_values(["objective", "encoder"])[["objective", "encoder"]].to_numpy()
+    ] + [
+        tuple(k) for k in baselines.sort_values(["objective", "encoder"])[["objective", "encoder"]].to_numpy()
+    ]
 
 
 def label_table(df: pd.DataFrame, dataset: str, probe: str = "linear") -> Section | None:
-    """Rows objective · encoder, columns label fractions: test accuracy of ``probe`` mean ± std over seeds × draws."""
+    """Rows objective · encoder, columns label fractions: test accuracy of ``probe`` mean ± std over seeds ×
+    draws."""
     curves = curve_frame(df[df["dataset"] == dataset], probe)
     if curves.empty or not (curves["label_fraction"] < FULL).any():
         return None
@@ -73,22 +77,31 @@ def label_table(df: pd.DataFrame, dataset: str, probe: str = "linear") -> Sectio
         cell = curves[(curves["objective"] == objective) & (curves["encoder"] == encoder)]
         family = cell["family"].iloc[0]
         label = f"{objective} · {encoder}" if encoder else objective
-        rows.append([label + (" (baseline)" if family in NOT_SELF_SUPERVISED else "")]
-                    + [_cell(cell.loc[cell["label_fraction"] == f, "value"].to_numpy(dtype=float)) for f in fractions])
+        rows.append(
+            [label + (" (baseline)" if family in NOT_SELF_SUPERVISED else "")]
+            + [_cell(cell.loc[cell["label_fraction"] == f, "value"].to_numpy(dtype=float)) for f in fractions]
+        )
         if family in NOT_SELF_SUPERVISED:
             kinds[r] = "baseline"
-    return Section(f"{PROBES[probe].capitalize()} accuracy against the fraction of training labels",
-                   header=["objective · encoder"] + [f"{fraction_text(f)} labels" for f in fractions], rows=rows,
-                   row_kinds=kinds, level=3,
-                   notes=["Test accuracy, mean ± std over every (seed, label draw); n counts them. Each draw is a "
-                          "stratified subset with at least one example per class, nested across fractions. The "
-                          "supervised baseline is trained on the same draw with the same number of optimiser steps; "
-                          f"the probe's C is chosen by cross-validation inside the draw (nothing sees test labels)."])
+    return Section(
+        f"{PROBES[probe].capitalize()} accuracy against the fraction of training labels",
+        header=["objective · encoder"] + [f"{fraction_text(f)} labels" for f in fractions],
+        rows=rows,
+        row_kinds=kinds,
+        level=3,
+        notes=[
+            "Test accuracy, mean ± std over every (seed, label draw); n counts them. Each draw is a "
+            "stratified subset with at least one example per class, nested across fractions. The "
+            "supervised baseline is trained on the same draw with the same number of optimiser steps; "
+            "the probe's C is chosen by cross-validation inside the draw (nothing sees test labels)."
+        ],
+    )
 
 
 def label_curves(df: pd.DataFrame, dataset: str, path: Path, probe: str = "linear") -> bool:
-    """One panel per encoder: accuracy (mean ± std over seeds × draws) against label fraction, log scale, a line per
-    objective; encoder-free baselines in every panel, dashed; False when the run measured no fraction below 1."""
+    """One panel per encoder: accuracy (mean ± std over seeds × draws) against label fraction, log scale, a
+    line per objective; encoder-free baselines in every panel, dashed; False when the run measured no fraction
+    below 1."""
     curves = curve_frame(df[df["dataset"] == dataset], probe)
     if curves.empty or not (curves["label_fraction"] < FULL).any():
         return False
@@ -97,15 +110,25 @@ def label_curves(df: pd.DataFrame, dataset: str, path: Path, probe: str = "linea
     colours = plt.get_cmap("tab20").colors
     for ax, encoder in zip(axes[0], encoders):
         shown = curves[(curves["encoder"] == encoder) | (curves["encoder"] == "")]
-        for i, ((objective, cell_encoder), line) in enumerate(shown.groupby(["objective", "encoder"], sort=True)):
+        for i, ((objective, cell_encoder), line) in enumerate(
+            shown.groupby(["objective", "encoder"], sort=True)
+        ):
             summary = line.groupby("label_fraction")["value"].agg(["mean", "std"]).fillna(0.0)
             baseline = line["family"].iloc[0] in NOT_SELF_SUPERVISED
-            style = dict(color="black" if objective == "supervised" else "#888888" if baseline else colours[i % 20],
-                         linestyle="--" if baseline else "-", marker="o", markersize=3, capsize=2, linewidth=1.2)
+            style = dict(
+                color="black" if objective == "supervised" else "#888888" if baseline else colours[i % 20],
+                linestyle="--" if baseline else "-",
+                marker="o",
+                markersize=3,
+                capsize=2,
+                linewidth=1.2,
+            )
             ax.errorbar(summary.index, summary["mean"], yerr=summary["std"], label=objective, **style)
         ax.set_xscale("log")
-        ax.set_xticks(sorted(curves["label_fraction"].unique()),
-                      [fraction_text(f) for f in sorted(curves["label_fraction"].unique())])
+        ax.set_xticks(
+            sorted(curves["label_fraction"].unique()),
+            [fraction_text(f) for f in sorted(curves["label_fraction"].unique())],
+        )
         ax.set_title(encoder or "(no encoder)", fontsize=9)
         ax.set_xlabel("fraction of training labels", fontsize=8)
         ax.grid(alpha=0.3)

@@ -1,10 +1,11 @@
-"""What the report selects, and on which data: best self-supervised configurations chosen on the validation part.
+"""What the report selects, and on which data: best self-supervised configurations chosen on the validation
+part.
 
 A "best configuration" (of a dataset, or of one encoder's column) is the self-supervised (objective, encoder)
 with the highest mean over seeds of the metric on the **validation** part (``split = "validation"``: probes
 fitted on the training split minus its validation part). Baselines are never selected. Only where a metric has
-no validation score (clustering scores; runs written before validation parts existed) is the choice made on test,
-and the returned ``selected_on`` says so; the report prints it beside every selected number.
+no validation score (clustering scores; runs written before validation parts existed) is the choice made on
+test, and the returned ``selected_on`` says so; the report prints it beside every selected number.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ class Selection(NamedTuple):
 
 
 def best_configuration(df: pd.DataFrame, metric: str) -> Selection | None:
-    """The self-supervised (objective, encoder) of ``df`` with the highest mean ``metric`` on validation (else on
-    test, said in ``selected_on``); ties go to the first name in sorted order; None without self-supervised rows."""
+    """The self-supervised (objective, encoder) of ``df`` with the highest mean ``metric`` on validation (else
+    on test, said in ``selected_on``); ties go to the first name in sorted order; None without self-supervised
+    rows."""
     chosen = self_supervised(df[df["metric"] == metric])
     splits = chosen["split"] if "split" in chosen else pd.Series(TEST, index=chosen.index)
     for split in (VALIDATION, TEST):

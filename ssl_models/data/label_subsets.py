@@ -1,10 +1,10 @@
 """Label subsets for the label-efficiency protocol: stratified, nested, seeded draws of the training labels.
 
 For a draw, every class c with n_c training examples gets its own random order (``numpy.random.default_rng``
-seeded by (seed, LABEL_STREAM, draw)); the subset at fraction f keeps the first k_c(f) = min(n_c, max(1, round(f · n_c)))
-examples of each class. k_c grows with f, so the subsets of one draw are nested (1 % ⊂ 10 % ⊂ 100 %), every
-class keeps at least one example, and the class proportions follow the training split's (stratified). At
-f = 1 the subset is the whole training split.
+seeded by (seed, LABEL_STREAM, draw)); the subset at fraction f keeps the first k_c(f) = min(n_c, max(1,
+round(f · n_c))) examples of each class. k_c grows with f, so the subsets of one draw are nested (1 % ⊂ 10 % ⊂
+100 %), every class keeps at least one example, and the class proportions follow the training split's
+(stratified). At f = 1 the subset is the whole training split.
 """
 
 from __future__ import annotations
@@ -33,10 +33,12 @@ def label_subset(labels: np.ndarray, fraction: float, seed: int, draw: int) -> n
         return np.arange(len(labels))
     rng = np.random.default_rng([seed, LABEL_STREAM, draw])
     kept = per_class_counts(labels, fraction)
-    rows = [rng.permutation(np.flatnonzero(labels == c))[:kept[c]] for c in range(len(kept))]
+    rows = [rng.permutation(np.flatnonzero(labels == c))[: kept[c]] for c in range(len(kept))]
     return np.sort(np.concatenate(rows)) if rows else np.zeros(0, dtype=np.int64)
 
 
-def nested_label_subsets(labels: np.ndarray, fractions: Sequence[float], seed: int, draw: int) -> dict[float, np.ndarray]:
+def nested_label_subsets(
+    labels: np.ndarray, fractions: Sequence[float], seed: int, draw: int
+) -> dict[float, np.ndarray]:
     """{fraction: sorted row positions} of one draw, for every fraction; nested by construction."""
     return {fraction: label_subset(labels, fraction, seed, draw) for fraction in sorted(set(fractions))}

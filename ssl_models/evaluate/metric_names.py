@@ -1,10 +1,10 @@
 """One metric value's name: metric, split, label fraction and draw, packed into the key of a metrics dict.
 
-Evaluators return ``{key: value}`` (JSON-cacheable); the results layer unpacks each key into the metrics table's
-``metric``, ``split``, ``label_fraction`` and ``label_draw`` columns, and adds ``selected_on``:
+Evaluators return ``{key: value}`` (JSON-cacheable); the results layer unpacks each key into the metrics
+table's ``metric``, ``split``, ``label_fraction`` and ``label_draw`` columns, and adds ``selected_on``:
 
-    "linear_acc"                           → linear_acc on test, every training label
-    "linear_acc/validation"                → linear_acc on the validation part (probe fitted on the rest of train)
+    "linear_acc"                           → linear_acc on test, every training label "linear_acc/validation"
+    → linear_acc on the validation part (probe fitted on the rest of train)
     "label_linear_acc/labels=0.01/draw=2"  → on test, probe fitted on draw 2 of 1 % of the training labels
 """
 
@@ -16,17 +16,24 @@ SPLITS = ("test", "validation")
 # What each probe metric's setting was chosen on; every other metric selects nothing (fixed by the suite).
 CV_ON_TRAIN = "cv-train"
 NOTHING_SELECTED = "none"
-SELECTED_ON = {"linear_acc": CV_ON_TRAIN, "linear_c": CV_ON_TRAIN, "label_linear_acc": CV_ON_TRAIN,
-               "label_linear_c": CV_ON_TRAIN, "svm_acc": CV_ON_TRAIN, "svm_c": CV_ON_TRAIN}
+SELECTED_ON = {
+    "linear_acc": CV_ON_TRAIN,
+    "linear_c": CV_ON_TRAIN,
+    "label_linear_acc": CV_ON_TRAIN,
+    "label_linear_c": CV_ON_TRAIN,
+    "svm_acc": CV_ON_TRAIN,
+    "svm_c": CV_ON_TRAIN,
+}
 SELECTED_ON_MEANING = {
-    CV_ON_TRAIN: "the probe's C chosen by stratified cross-validation inside the training labels it was fitted on",
+    CV_ON_TRAIN: "the probe's C chosen by stratified cross-validation inside the labels it was fitted on",
     NOTHING_SELECTED: "nothing selected: every setting is fixed by the suite",
 }
 
 
 @dataclass(frozen=True)
 class MetricName:
-    """A metric value's identity; ``label_fraction``/``label_draw`` are None for a fit on every training label."""
+    """A metric value's identity; ``label_fraction``/``label_draw`` are None for a fit on every training
+    label."""
 
     metric: str
     split: str = "test"
