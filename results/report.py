@@ -154,7 +154,7 @@ def _dataset_sections(df: pd.DataFrame, validation: pd.DataFrame, jobs: pd.DataF
         if "linear_acc" in present:
             report_plots.linear_probe_bars(data, dataset, folder / f"linear_acc_{dataset}.png")
             sections.append(Section("Linear probe by objective and encoder", image=f"linear_acc_{dataset}.png", level=3))
-        if report_plots.loss_curves(history, jobs, dataset, folder / f"loss_{dataset}.png"):
+        if report_plots.loss_curves(history, report_labels.full_label_jobs(jobs), dataset, folder / f"loss_{dataset}.png"):
             sections.append(Section("Training loss", image=f"loss_{dataset}.png", level=3))
     return sections
 

@@ -265,3 +265,15 @@ def test_unknown_run_is_refused_listing_the_known_ones(store: Path, capsys: pyte
         build_report(store, "nope")
     assert main(["report", "--out", str(store), "--run", "nope"]) == 2
     assert "unknown run 'nope'" in capsys.readouterr().err and not (store / "reports" / "nope").exists()
+
+
+def test_loss_curves_leave_out_the_supervised_label_subset_jobs() -> None:
+    from results.report_labels import full_label_jobs
+
+    jobs = pd.DataFrame(
+        {
+            "job_id": ["a", "b", "c"],
+            "config": [json.dumps({"label_fraction": 1.0}), json.dumps({"label_fraction": 0.01}), None],
+        }
+    )
+    assert list(full_label_jobs(jobs)["job_id"]) == ["a", "c"]
