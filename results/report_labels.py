@@ -22,7 +22,9 @@ import pandas as pd  # noqa: E402
 from results.query import NOT_SELF_SUPERVISED  # noqa: E402
 from results.report_render import Section  # noqa: E402
 
-PROBES = {"linear": "linear probe", "knn": "kNN"}
+PROBES = {"linear": "Linear probe", "knn": "kNN"}
+# Baselines are dashed and grey, each with its own marker; the supervised baseline is black.
+BASELINE_MARKERS = {"raw": "s", "pca": "D", "random": "^", "supervised": "o"}
 FULL = 1.0
 CURVE_COLUMNS = ["dataset", "encoder", "objective", "family", "seed", "label_fraction", "label_draw", "value"]
 
@@ -94,7 +96,7 @@ def label_table(df: pd.DataFrame, dataset: str, probe: str = "linear") -> Sectio
         if family in NOT_SELF_SUPERVISED:
             kinds[r] = "baseline"
     return Section(
-        f"{PROBES[probe].capitalize()} accuracy against the fraction of training labels",
+        f"{PROBES[probe]} accuracy against the fraction of training labels",
         header=["objective · encoder"] + [f"{fraction_text(f)} labels" for f in fractions],
         rows=rows,
         row_kinds=kinds,
@@ -116,19 +118,18 @@ def label_curves(df: pd.DataFrame, dataset: str, path: Path, probe: str = "linea
     if curves.empty or not (curves["label_fraction"] < FULL).any():
         return False
     encoders = sorted(e for e in curves["encoder"].unique() if e) or [""]
-    fig, axes = plt.subplots(1, len(encoders), figsize=(4.2 * len(encoders), 3.6), squeeze=False, sharey=True)
+    width = max(6.0, 4.2 * len(encoders))
+    fig, axes = plt.subplots(1, len(encoders), figsize=(width, 3.8), squeeze=False, sharey=True)
     colours = plt.get_cmap("tab20").colors
     for ax, encoder in zip(axes[0], encoders):
         shown = curves[(curves["encoder"] == encoder) | (curves["encoder"] == "")]
-        for i, ((objective, cell_encoder), line) in enumerate(
-            shown.groupby(["objective", "encoder"], sort=True)
-        ):
+        for i, ((objective, _), line) in enumerate(shown.groupby(["objective", "encoder"], sort=True)):
             summary = line.groupby("label_fraction")["value"].agg(["mean", "std"]).fillna(0.0)
             baseline = line["family"].iloc[0] in NOT_SELF_SUPERVISED
             style = dict(
                 color="black" if objective == "supervised" else "#888888" if baseline else colours[i % 20],
                 linestyle="--" if baseline else "-",
-                marker="o",
+                marker=BASELINE_MARKERS.get(objective, "o") if baseline else "o",
                 markersize=3,
                 capsize=2,
                 linewidth=1.2,
@@ -143,8 +144,11 @@ def label_curves(df: pd.DataFrame, dataset: str, path: Path, probe: str = "linea
         ax.set_xlabel("fraction of training labels", fontsize=8)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=6)
-    axes[0][0].set_ylabel(f"{PROBES[probe]} test accuracy", fontsize=8)
-    fig.suptitle(f"{dataset}: label efficiency (dashed = baselines, black = supervised)", fontsize=9)
+    axes[0][0].set_ylabel(f"{PROBES[probe]} test accuracy (± std)", fontsize=8)
+    fig.suptitle(
+        f"{dataset}: label efficiency\n(dashed = baselines, black = supervised on the same labels)",
+        fontsize=9,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

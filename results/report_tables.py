@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from results.query import self_supervised
+from results.query import NOT_SELF_SUPERVISED, self_supervised
 from results.references import ARCHIVE_AVERAGES, archive_coverage, references_for
 from results.report_render import Section
 from results.selection import SELECTED_ON_TEXT, best_configuration
@@ -259,7 +259,8 @@ def contrastive_vs_autoencoding(means: pd.DataFrame, df: pd.DataFrame | None = N
 
 
 def family_table(df: pd.DataFrame) -> Section:
-    """Mean k-means NMI/ARI per objective family and dataset, best family per row bold, with the one-sentence answer."""
+    """Mean k-means NMI/ARI per objective family and dataset, best self-supervised family per row bold (never the
+    baselines'), with the one-sentence answer."""
     means = family_means(df)
     families = [f for f in FAMILY_ORDER if f in means.columns] + sorted(set(means.columns) - set(FAMILY_ORDER))
     rows, bold = [], set()
@@ -267,8 +268,9 @@ def family_table(df: pd.DataFrame) -> Section:
     means = means.sort_index(key=lambda index: index.map(order) if index.name == "metric" else index)
     for r, ((dataset, metric), row) in enumerate(means.iterrows()):
         rows.append([dataset, METRICS[metric]] + [f"{row[f]:.3f}" if pd.notna(row[f]) else "—" for f in families])
-        best = row[families].max()
-        bold |= {(r, c + 2) for c, f in enumerate(families) if row[f] == best}
+        ssl_families = [f for f in families if f not in NOT_SELF_SUPERVISED]
+        best = row[ssl_families].max() if ssl_families else np.nan
+        bold |= {(r, c + 2) for c, f in enumerate(families) if f in ssl_families and row[f] == best}
     return Section("Clustering by objective family", contrastive_vs_autoencoding(means, df),
                    header=["dataset", "metric"] + families, rows=rows, bold=bold,
                    notes=["Means over every job of the family (all encoders, objectives and seeds); differences "
@@ -300,8 +302,10 @@ def rank_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def rank_table(ranks: pd.DataFrame, image: str | None = None, critical_difference: float | None = None) -> Section:
-    """The average-rank table (best first) and the plot of ranks with their intervals."""
+    """The average-rank table (best first; the best self-supervised rank bold) and the plot of ranks with their
+    intervals."""
     n_blocks = ranks.attrs.get("n_blocks", 0)
+    first_ssl = [r for r, family in enumerate(ranks["family"]) if family not in NOT_SELF_SUPERVISED]
     rows = [[_label(r.objective), r.family, f"{r.average_rank:.2f}",
              f"[{r.low:.2f}, {r.high:.2f}]" if np.isfinite(r.low) else "—", str(r.blocks), str(r.firsts)]
             for r in ranks.itertuples()]
@@ -319,7 +323,7 @@ def rank_table(ranks: pd.DataFrame, image: str | None = None, critical_differenc
         notes.append("Not every objective appears in every block, so no Nemenyi critical difference is drawn.")
     return Section("Average rank across datasets and encoders", text, header=[
         "objective", "family", "average rank", "95 % interval", "blocks", "ranked first"], rows=rows,
-        bold={(0, 2)} if rows else set(), notes=notes, image=image,
+        bold={(r, 2) for r in first_ssl[:1]}, notes=notes, image=image,
         row_kinds={r: "baseline" for r, o in enumerate(ranks["objective"]) if o in BASELINE_ORDER})
 
 

@@ -277,3 +277,23 @@ def test_loss_curves_leave_out_the_supervised_label_subset_jobs() -> None:
         }
     )
     assert list(full_label_jobs(jobs)["job_id"]) == ["a", "c"]
+
+
+def test_no_bold_anywhere_lands_on_a_baseline(store: Path) -> None:
+    markdown = (build_report(store, "r-1") / "report.md").read_text(encoding="utf-8")
+    header: list[str] = []
+    bolds = 0
+    for line in markdown.splitlines():
+        if not line.startswith("| ") or line.startswith("|---"):
+            header = [] if not line.startswith("|") else header
+            continue
+        cells = [c.strip() for c in line.strip("|").split(" | ")]
+        if not header:
+            header = cells
+            continue
+        for column, cell in enumerate(cells):
+            if cell.startswith("**"):
+                bolds += 1
+                assert "(baseline)" not in cells[0] and "supervised" not in cells[:2], line
+                assert header[column] not in ("baseline", "supervised"), (header, line)
+    assert bolds >= 3  # the metric tables, the rank table and the family table each bold an SSL entry
