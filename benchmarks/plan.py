@@ -116,6 +116,12 @@ def _skip_reason(encoder_label: str, encoder_name: str, encoder_pairs: tuple[str
     return "the data has no labels" if objective_cls.needs_labels and unlabelled else None
 
 
+def label_subset_jobs(supervised: JobSpec) -> list[JobSpec]:
+    """The supervised baseline again on each label fraction below 1 and draw of its probe settings."""
+    return [dataclasses.replace(supervised, label_fraction=fraction, label_draw=draw)
+            for fraction in supervised.probe.scarce_fractions for draw in range(supervised.probe.label_draws)]
+
+
 def make_plan(suite: Suite) -> Plan:
     """Expand ``suite`` into jobs: per dataset and seed, baselines first, then every compatible pair.
 
@@ -172,14 +178,17 @@ def make_plan(suite: Suite) -> Plan:
                 if reason is not None:
                     skipped.append(Skipped(dataset, encoder_label, method.label, reason))
                     continue
-                jobs.append(JobSpec(
+                job = JobSpec(
                     encoder=encoder_label, encoder_name=encoder_name, objective=method.label,
                     objective_name=method.objective_name, family=method.family,
                     augmentation=augmentation if n_views else None,
                     augmentation_options=suite.augment.options.get(augmentation, {}) if n_views else {},
                     n_views=max(n_views, suite.augment.n_views) if n_views else 0, baseline=method.baseline,
                     **_job_settings(common, encoder_options, method.options),
-                ))
+                )
+                jobs.append(job)
+                if method.baseline and BASELINES.get(method.baseline).label_fraction:
+                    jobs += label_subset_jobs(job)
     if not jobs:
         raise SuiteError("the grid is empty: no dataset × encoder × objective combination is compatible"
                          + (f" ({skipped[0].reason})" if skipped else ""))

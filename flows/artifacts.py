@@ -20,17 +20,19 @@ def artifact_key(kind: str, suite: str) -> str:
 
 
 def leaderboard_rows(out_dir: str, run_id: str) -> list[dict[str, str]]:
-    """Per dataset: the best self-supervised (objective · encoder) by mean linear accuracy, beside every
-    reference row (baselines, the supervised bound and its variants), each at its best encoder."""
+    """Per dataset: the best self-supervised (objective · encoder) by mean linear accuracy on validation
+    (``results.selection``) with its test accuracy, beside the baselines' test accuracy."""
     import results
+    from results.selection import SELECTED_ON_TEXT, best_configuration
 
-    df = results.load(out_dir, run_id=run_id, metric="linear_acc")
+    scored = results.load(out_dir, run_id=run_id, metric="linear_acc")
     rows = []
-    for dataset, data in df.groupby("dataset"):
+    for dataset, data in scored[scored["split"] == "test"].groupby("dataset"):
         means = data.groupby(["objective", "encoder"])["value"].mean()
         row: dict[str, str] = {"dataset": str(dataset)}
-        if (best := results.best_configuration(data)) is not None:
-            row.update({"best SSL": f"{best[0]} · {best[1]}", "linear": f"{means[best]:.3f}"})
+        if (best := best_configuration(scored[scored["dataset"] == dataset], "linear_acc")) is not None:
+            row.update({"best SSL": f"{best.objective} · {best.encoder}", "selected on": SELECTED_ON_TEXT[best.selected_on],
+                        "linear": f"{means[(best.objective, best.encoder)]:.3f}"})
         references = data[~data.index.isin(results.self_supervised(data).index)]
         for objective in _reference_order(set(references["objective"])):
             row[objective] = f"{means[objective].max():.3f}"
@@ -46,20 +48,25 @@ def _reference_order(objectives: set[str]) -> list[str]:
 
 
 def summary_markdown(out_dir: str, run_id: str) -> str:
-    """Best SSL per (dataset, encoder) by mean linear accuracy over seeds, failed jobs, collapsed jobs."""
+    """Best SSL per (dataset, encoder), selected on validation, with its mean test linear accuracy over seeds; failed
+    jobs, collapsed jobs."""
     import results
+    from results.selection import SELECTED_ON_TEXT, best_configuration
 
-    df = results.load(out_dir, run_id=run_id)
+    everything = results.load(out_dir, run_id=run_id)
+    df = everything[everything["split"] == "test"] if not everything.empty else everything
     jobs = results.read_table(out_dir, "jobs", {"run_id": run_id}).to_pandas()
     lines = [f"# sslbench run `{run_id}`", "", f"{len(jobs)} jobs, {int((jobs['status'] != 'ok').sum())} failed or diverged.", ""]
     ssl = results.self_supervised(df[df["metric"] == "linear_acc"]) if not df.empty else df
     if not ssl.empty:
-        lines += ["## Best self-supervised objective per dataset and encoder (linear probe, mean over seeds)", "",
-                  "| dataset | encoder | objective | linear acc | seeds |", "|---|---|---|---|---|"]
-        for (dataset, encoder), block in ssl.groupby(["dataset", "encoder"]):
-            objective, _ = results.best_configuration(block)
-            values = block[block["objective"] == objective]["value"]
-            lines.append(f"| {dataset} | {encoder} | {objective} | {values.mean():.3f} | {len(values)} |")
+        lines += ["## Best self-supervised objective per dataset and encoder (linear probe, mean over seeds on test)", "",
+                  "| dataset | encoder | objective | selected on | linear acc | seeds |", "|---|---|---|---|---|---|"]
+        for (dataset, encoder), _ in ssl.groupby(["dataset", "encoder"]):
+            cell = everything[(everything["dataset"] == dataset) & (everything["encoder"] == encoder)]
+            best = best_configuration(cell, "linear_acc")
+            values = ssl[(ssl["dataset"] == dataset) & (ssl["encoder"] == encoder) & (ssl["objective"] == best.objective)]
+            lines.append(f"| {dataset} | {encoder} | {best.objective} | {SELECTED_ON_TEXT[best.selected_on]} | "
+                         f"{values['value'].mean():.3f} | {len(values)} |")
         lines.append("")
     failed = jobs[jobs["status"] != "ok"]
     lines += ["## Failed or diverged jobs", ""]

@@ -98,7 +98,7 @@ def find_resumable_run(out_dir: str | Path, suite: Suite, notify: Callable[[str]
 
 def split_group(job: JobSpec) -> tuple:
     """Jobs with equal groups share one split."""
-    return (job.dataset, job.seed, job.test_fraction)
+    return (job.dataset, job.seed, job.test_fraction, job.probe.validation_fraction)
 
 
 def bank_group(job: JobSpec) -> tuple:
@@ -110,7 +110,7 @@ def _record_split(key: tuple, future: PrefectFuture, out_dir: str, run_id: str) 
     """Store a split's indices and fingerprint with the run (so it can be reproduced from the tables)."""
     from ssl_models.data import SplitData
 
-    dataset, seed, test_fraction = key
+    dataset, seed, test_fraction, validation_fraction = key
     try:
         split = SplitData.load(Path(future.result()))
     except Exception:  # the jobs of this split record the error
@@ -118,7 +118,8 @@ def _record_split(key: tuple, future: PrefectFuture, out_dir: str, run_id: str) 
     write_rows(out_dir, "splits", run_id, [{
         "dataset": dataset, "seed": seed, "test_fraction": test_fraction, "fingerprint": split.fingerprint(),
         "train_index": split.train_index.tolist(), "test_index": split.test_index.tolist(),
-    }], part=f"{dataset}-seed{seed}-test{test_fraction:g}")
+        "validation_fraction": validation_fraction, "validation_index": split.validation_index.tolist(),
+    }], part=f"{dataset}-seed{seed}-test{test_fraction:g}-val{validation_fraction:g}")
 
 
 def _submit(plan: Plan, out_dir: str, use_cache: bool, suite: str) -> tuple[dict[PrefectFuture, tuple[JobSpec, list[PrefectFuture]]],

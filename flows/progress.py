@@ -28,7 +28,10 @@ def job_line(index: int, total: int, job: JobSpec, status: str, seconds: float, 
     INFO when it succeeded, ERROR when it failed or diverged."""
     width = len(str(total))
     colour = {"ok": "green", "cached": "cyan"}.get(status, "red")
-    headline = "  ".join(f"{name.split('_')[0]} {metrics[name]:.3f}" for name in ("linear_acc", "knn_acc", "kmeans_nmi") if name in metrics)
+    shown = {"linear_acc": "linear", "knn_acc": "knn", "kmeans_nmi": "kmeans"}
+    if "linear_acc" not in metrics:  # the supervised baseline on a label subset reports only that subset's probes
+        shown = {key: key.split("_")[1] for key in metrics if key.startswith(("label_linear_acc/", "label_knn_acc/"))}
+    headline = "  ".join(f"{label} {metrics[name]:.3f}" for name, label in shown.items() if name in metrics)
     detail = headline if status in ("ok", "cached") else error.splitlines()[0][:120] if error else ""
     position = f"[{index:>{width}}/{total}]"
     console.print(f"{escape(position)} {job.label():<46} [{colour}]{status:<8}[/{colour}] {escape(detail)}  ({seconds:.1f} s)")
@@ -91,7 +94,7 @@ def live_grid(jobs: list[JobSpec], done: int = 0) -> Iterator[LiveGrid]:
 def leaderboard_table(rows: list[dict[str, str]]) -> None:
     """Best self-supervised result per dataset beside the reference rows (columns in the rows' own order)."""
     table = Table(title="Leaderboard (linear probe accuracy on the test split)")
-    columns = list(dict.fromkeys(["dataset", "best SSL", "linear"] + [c for row in rows for c in row]))
+    columns = list(dict.fromkeys(["dataset", "best SSL", "selected on", "linear"] + [c for row in rows for c in row]))
     for column in columns:
         table.add_column(column)
     for row in rows:

@@ -40,10 +40,15 @@ def _stored_run(out_dir: str, run_id: str) -> pd.Series:
     return runs[runs["run_id"] == run_id].iloc[0]
 
 
+# A metric value's identity within a job (a metric may be stored for several splits, label fractions and draws).
+VALUE_KEY = ["job_id", "metric", "split", "label_fraction", "label_draw"]
+
+
 def _metrics(out_dir: str, run_id: str) -> pd.DataFrame:
     metrics = read_table(out_dir, "metrics", {"run_id": run_id}).to_pandas()
+    metrics[["label_fraction", "label_draw"]] = metrics[["label_fraction", "label_draw"]].fillna(-1)
     jobs = read_table(out_dir, "jobs", {"run_id": run_id}).to_pandas()[["job_id", "dataset", "encoder", "objective", "seed"]]
-    return metrics.merge(jobs, on="job_id")[["job_id", "dataset", "encoder", "objective", "seed", "metric", "value"]]
+    return metrics.merge(jobs, on="job_id")[["dataset", "encoder", "objective", "seed", *VALUE_KEY, "value"]]
 
 
 def _splits_match(out_dir: str, run_id: str, into: str, new_run_id: str) -> bool:
@@ -53,7 +58,8 @@ def _splits_match(out_dir: str, run_id: str, into: str, new_run_id: str) -> bool
     if list(old.index) != list(new.index):
         return False
     return all(np.array_equal(old.loc[i, column], new.loc[i, column])
-               for i in old.index for column in ("train_index", "test_index"))
+               for i in old.index for column in ("train_index", "test_index", "validation_index")
+               if not (column == "validation_index" and old.loc[i, column] is None))
 
 
 def reproduce(out_dir: str, run_id: str, into: str | None = None, tolerance: float = 0.0) -> Reproduction:
@@ -67,9 +73,9 @@ def reproduce(out_dir: str, run_id: str, into: str | None = None, tolerance: flo
         target = into or scratch
         run_benchmark(suite=suite.to_dict(), out_dir=target, run_id=new_run_id, use_cache=False)
         original = _metrics(out_dir, run_id)
-        again = _metrics(target, new_run_id)[["job_id", "metric", "value"]].rename(columns={"value": "reproduced"})
+        again = _metrics(target, new_run_id)[[*VALUE_KEY, "value"]].rename(columns={"value": "reproduced"})
         splits_ok = _splits_match(out_dir, run_id, target, new_run_id)
-    comparison = original.rename(columns={"value": "original"}).merge(again, on=["job_id", "metric"], how="outer")
+    comparison = original.rename(columns={"value": "original"}).merge(again, on=VALUE_KEY, how="outer")
     both = comparison["original"].notna() & comparison["reproduced"].notna()
     difference = (comparison["original"] - comparison["reproduced"]).abs()
     comparison["match"] = both & (difference <= tolerance)

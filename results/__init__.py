@@ -5,7 +5,8 @@
     results.leaderboard(df, "linear_acc")              # mean ± std over seeds
 """
 
-from results.query import best_configuration, compare_runs, leaderboard, load, self_supervised, summarise
+from results.query import compare_runs, leaderboard, load, self_supervised, summarise
+from results.selection import best_configuration
 from results.schema import SCHEMA_VERSION, TABLES
 from results.store import CorruptFileError, QuarantinedFileWarning, read_table, write_rows
 

@@ -50,19 +50,6 @@ def self_supervised(df: pd.DataFrame) -> pd.DataFrame:
     return df[~df["family"].isin(REFERENCE_FAMILIES)]
 
 
-def best_configuration(df: pd.DataFrame, metric: str = "linear_acc") -> tuple[str, str] | None:
-    """(objective, encoder) of the self-supervised configuration with the highest mean ``metric`` over the
-    rows of ``df`` (pass one dataset's rows for that dataset's best), or None when ``df`` has none::
-
-        results.best_configuration(df[df["dataset"] == "mnist5k"])   # ('simclr', 'cnn')
-    """
-    ssl = self_supervised(df[df["metric"] == metric])
-    if ssl.empty:
-        return None
-    objective, encoder = ssl.groupby(["objective", "encoder"], observed=True)["value"].mean().idxmax()
-    return str(objective), str(encoder)
-
-
 def summarise(values: pd.Series) -> pd.Series:
     """mean, std (ddof 1), n and the 95 % Student-t half-width over seeds."""
     from scipy import stats

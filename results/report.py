@@ -20,10 +20,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from results import report_plots, report_tables
+from results import report_labels, report_plots, report_tables
+from results.report_answer import answer_table
 from results.query import load
 from results.report_render import Section, html_page, markdown
 from results.report_stats import SAME_AS_BEST_RULE, nemenyi_critical_difference
+from results.run_changes import config_changes
+from results.selection import VALIDATION
 from results.store import read_table
 from ssl_models.baselines import BASELINES, baseline_names, encoder_free_baselines
 from ssl_models.evaluate.registry import metric_tables, report_sections
@@ -60,11 +63,17 @@ def _reading_guide(df: pd.DataFrame) -> Section:
         least = int(seeds.min())
         seeds_text = f"Entries have {least if least == most else f'{least} to {most}'} seeds. {SAME_AS_BEST_RULE}"
     return Section("How to read this report", (
-        "Tables give the mean ± std over seeds on the test split; rows are objectives, columns encoders. The "
-        f"best entry of each column is **bold**; baselines ({', '.join(_baseline_titles(df))}) are rows marked "
-        f"(baseline), and the encoder-free ones ({', '.join(_present(df, encoder_free_baselines()))}) fill every "
-        "column. Rows marked (published) are figures from the literature, not measured here, with their source."
-        f"\n\n{seeds_text}"))
+        "Tables give the mean ± std over seeds on the test split; rows are objectives, columns encoders. The best "
+        f"self-supervised entry of each column is **bold**; baselines ({', '.join(_baseline_titles(df))}) are rows "
+        f"marked (baseline), never bold, and the encoder-free ones ({', '.join(_present(df, encoder_free_baselines()))}) "
+        "fill every column. Rows marked (published) are figures from the literature, not measured here, with their "
+        "source.\n\n"
+        "What each number was selected on: every best configuration and every bold entry is chosen on the validation "
+        "part carved from the training split (probes fitted on the rest of the training split), never on test, "
+        "unless a table says otherwise (a metric without a validation score); each probe's C is chosen by "
+        "cross-validation inside the training labels it is fitted on; kNN, k-means and the diagnostics select "
+        "nothing. Test is scored once per final configuration. The metrics table's selected_on column says the same "
+        f"for every stored value.\n\n{seeds_text}"))
 
 
 def _present(df: pd.DataFrame, names: list[str]) -> list[str]:
@@ -77,12 +86,33 @@ def _baseline_titles(df: pd.DataFrame) -> list[str]:
     return [BASELINES.get(name).title for name in _present(df, baseline_names())]
 
 
-def _previous_run(runs: pd.DataFrame, run: pd.Series) -> str | None:
+def _previous_run(runs: pd.DataFrame, run: pd.Series) -> tuple[str | None, pd.Series | None]:
+    """(the latest earlier run of identical suite content, else None; the latest earlier run of the same suite name).
+
+    Runs without a stored content hash (written before it existed) count as identical only to each other by name.
+    """
     earlier = runs[(runs["suite"] == run["suite"]) & (runs["started"] < run["started"]) & (runs["run_id"] != run["run_id"])]
-    return str(earlier.sort_values("started")["run_id"].iloc[-1]) if len(earlier) else None
+    earlier = earlier.sort_values("started")
+    identical = earlier[earlier["suite_hash"].fillna("") == _text(run["suite_hash"])]
+    same_name = earlier.iloc[-1] if len(earlier) else None
+    return (str(identical["run_id"].iloc[-1]) if len(identical) else None), same_name
 
 
-def _summary_sections(root: Path, df: pd.DataFrame, runs: pd.DataFrame, run: pd.Series | None, folder: Path) -> list[Section]:
+def _trend_section(root: Path, df: pd.DataFrame, runs: pd.DataFrame, run: pd.Series) -> Section:
+    """The trend against the previous run of identical suite content; else what changed since the same-named one."""
+    previous, same_name = _previous_run(runs, run)
+    if previous is None and same_name is not None:
+        changes = config_changes(_text(same_name["config"]), _text(run["config"]))
+        return Section("Trend against the previous run", (
+            f"No earlier run of identical suite content, so no trend is computed. The previous run of suite "
+            f"**{run['suite']}**, {same_name['run_id']}, differs in: {'; '.join(changes) or 'its stored configuration'}."))
+    trend = (report_tables.trend_frame(load(root, run_id=previous, metric="linear_acc", split="test"), df)
+             if previous else pd.DataFrame())
+    return report_tables.trend_table(trend, str(run["suite"]), previous, str(run["run_id"]))
+
+
+def _summary_sections(root: Path, df: pd.DataFrame, validation: pd.DataFrame, runs: pd.DataFrame,
+                      run: pd.Series | None, folder: Path) -> list[Section]:
     sections = []
     if "linear_acc" in set(df["metric"]):
         ranks = report_tables.rank_frame(df)
@@ -90,7 +120,7 @@ def _summary_sections(root: Path, df: pd.DataFrame, runs: pd.DataFrame, run: pd.
         difference = nemenyi_critical_difference(len(ranks), ranks.attrs["n_blocks"]) if complete else None
         report_plots.rank_intervals(ranks, folder / "average_rank.png", difference)
         sections.append(report_tables.rank_table(ranks, "average_rank.png", difference))
-        if (published := report_tables.published_comparison(df)) is not None:
+        if (published := report_tables.published_comparison(df, validation)) is not None:
             sections.append(published)
     if "svm_acc" in set(df["metric"]):
         from ssl_models.data.ucr import archive_sets
@@ -102,14 +132,23 @@ def _summary_sections(root: Path, df: pd.DataFrame, runs: pd.DataFrame, run: pd.
     if run is None:
         sections.append(Section("Trend against the previous run", "The run has not finished; no trend is computed."))
     else:
-        previous = _previous_run(runs, run)
-        trend = (report_tables.trend_frame(load(root, run_id=previous, metric="linear_acc"), df)
-                 if previous else pd.DataFrame())
-        sections.append(report_tables.trend_table(trend, str(run["suite"]), previous, str(run["run_id"])))
+        sections.append(_trend_section(root, df, runs, run))
     return sections
 
 
-def _dataset_sections(df: pd.DataFrame, jobs: pd.DataFrame, history: pd.DataFrame, folder: Path) -> list[Section]:
+def _label_sections(df: pd.DataFrame, validation: pd.DataFrame, dataset: str, folder: Path) -> list[Section]:
+    """The answer table and, when the run measured scarce label fractions, the label-efficiency tables and plot."""
+    sections = [s for s in (answer_table(df, validation, dataset),) if s is not None]
+    if report_labels.has_label_fractions(df[df["dataset"] == dataset]):
+        sections += [s for p in report_labels.PROBES if (s := report_labels.label_table(df, dataset, p)) is not None]
+        if report_labels.label_curves(df, dataset, folder / f"labels_{dataset}.png"):
+            sections.append(Section("Linear probe accuracy against label fraction", image=f"labels_{dataset}.png",
+                                    level=3))
+    return sections
+
+
+def _dataset_sections(df: pd.DataFrame, validation: pd.DataFrame, jobs: pd.DataFrame, history: pd.DataFrame,
+                      folder: Path) -> list[Section]:
     sections = []
     for dataset in sorted(df["dataset"].unique()):
         data = df[df["dataset"] == dataset]
@@ -122,15 +161,16 @@ def _dataset_sections(df: pd.DataFrame, jobs: pd.DataFrame, history: pd.DataFram
         for metric in metric_tables():
             if metric not in present:
                 continue
-            sections.append(report_tables.metric_table(data, metric))
+            sections.append(report_tables.metric_table(data, metric, validation[validation["dataset"] == dataset]))
             intervals = report_tables.interval_table(data, metric) if metric == "linear_acc" else None
             sections += [s for s in (intervals, report_tables.reference_table(dataset, metric)) if s is not None]
+        sections += _label_sections(df, validation, dataset, folder)
         declared = (report_tables.declared_table(data, section) for section in report_sections("dataset"))
         sections += [s for s in declared if s is not None]
         if "linear_acc" in present:
             report_plots.linear_probe_bars(data, dataset, folder / f"linear_acc_{dataset}.png")
             sections.append(Section("Linear probe by objective and encoder", image=f"linear_acc_{dataset}.png", level=3))
-        if report_plots.loss_curves(history, jobs, dataset, folder / f"loss_{dataset}.png"):
+        if report_plots.loss_curves(history, report_labels.full_label_jobs(jobs), dataset, folder / f"loss_{dataset}.png"):
             sections.append(Section("Training loss", image=f"loss_{dataset}.png", level=3))
     return sections
 
@@ -141,9 +181,10 @@ def _sections(root: Path, run_id: str, folder: Path) -> list[Section]:
     run = this_run.iloc[0] if len(this_run) else None
     jobs = read_table(root, "jobs", {"run_id": run_id}).to_pandas()
     history = read_table(root, "history", {"run_id": run_id}).to_pandas()
-    df = load(root, run_id=run_id)
-    return ([_run_header(run_id, run), _reading_guide(df)] + _summary_sections(root, df, runs, run, folder)
-            + _dataset_sections(df, jobs, history, folder)
+    everything = load(root, run_id=run_id)
+    df, validation = everything[everything["split"] != VALIDATION], everything[everything["split"] == VALIDATION]
+    return ([_run_header(run_id, run), _reading_guide(df)] + _summary_sections(root, df, validation, runs, run, folder)
+            + _dataset_sections(df, validation, jobs, history, folder)
             + [s for s in (report_tables.declared_table(df, d) for d in report_sections("run")) if s]
             + [report_tables.failures_table(jobs)])
 
@@ -156,6 +197,9 @@ def build_report(root: str | Path, run_id: str | None = None) -> Path:
         if runs.empty:
             raise ValueError(f"no finished run in {root}/tables/runs; run `sslbench run` first")
         run_id = str(runs.sort_values("started")["run_id"].iloc[-1])
+    known = set(read_table(root, "runs").column("run_id").to_pylist())
+    if run_id not in known and not len(read_table(root, "jobs", {"run_id": run_id})):
+        raise ValueError(f"unknown run '{run_id}' in {root}; known runs: {', '.join(sorted(known)) or 'none'}")
     folder = root / "reports" / run_id
     folder.mkdir(parents=True, exist_ok=True)
     sections = _sections(root, run_id, folder)

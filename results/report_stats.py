@@ -25,13 +25,21 @@ TREND_RULE = (f"A change counts as a regression or an improvement when it is bey
               f"when both runs have ≥ 2 seeds, otherwise |Δ| > {TREND_MIN_DELTA}.")
 
 
-def interval(values: Sequence[float]) -> tuple[float, float]:
-    """95 % Student-t interval of the mean, mean ± t₀.₉₇₅(n−1)·s/√n; (nan, nan) for fewer than 2 values."""
+# The range each reported metric can take; intervals are clipped to it (an accuracy interval never passes 1).
+METRIC_RANGES: dict[str, tuple[float, float]] = {
+    "linear_acc": (0.0, 1.0), "knn_acc": (0.0, 1.0), "svm_acc": (0.0, 1.0), "label_linear_acc": (0.0, 1.0),
+    "label_knn_acc": (0.0, 1.0), "kmeans_nmi": (0.0, 1.0), "kmeans_ari": (-0.5, 1.0), "kmeans_silhouette": (-1.0, 1.0),
+}
+
+
+def interval(values: Sequence[float], bounds: tuple[float, float] = (-np.inf, np.inf)) -> tuple[float, float]:
+    """95 % Student-t interval of the mean, mean ± t₀.₉₇₅(n−1)·s/√n, clipped to ``bounds`` (the metric's range);
+    (nan, nan) for fewer than 2 values."""
     values = np.asarray(values, dtype=float)
     if len(values) < 2:
         return float("nan"), float("nan")
     half = stats.t.ppf(1 - ALPHA / 2, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-    return float(values.mean() - half), float(values.mean() + half)
+    return float(max(values.mean() - half, bounds[0])), float(min(values.mean() + half, bounds[1]))
 
 
 def welch_p(a: Sequence[float], b: Sequence[float]) -> float:

@@ -9,14 +9,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from results.query import best_configuration, self_supervised
+from results.query import self_supervised
 from results.references import ARCHIVE_AVERAGES, archive_coverage, references_for
 from results.report_render import Section
-from results.report_stats import (SAME_AS_BEST_NOTE, SAME_MARK, TREND_RULE, average_ranks, block_ranks, interval, same_as_best,
-                                  trend_verdict)
+from results.report_stats import (ALPHA, METRIC_RANGES, SAME_AS_BEST_NOTE, SAME_MARK, TREND_RULE, average_ranks,
+                                  block_ranks, interval, same_as_best, trend_verdict, welch_p)
+from results.selection import SELECTED_ON_TEXT, best_configuration
 from ssl_models.baselines import BASELINES, baseline_names, encoder_free_baselines
 from ssl_models.evaluate.registry import Column, ReportSection, metric_tables
-from ssl_models.vocabulary import FAMILY_ORDER
+from ssl_models.vocabulary import FAMILY_ORDER, REFERENCE_FAMILIES
 
 # An archive average is compared when a configuration covers at least this share of the sets behind it.
 ARCHIVE_COVERAGE = 0.9
@@ -68,30 +69,36 @@ def _mean_std(values: np.ndarray) -> str:
     return f"{values.mean():.3f} ± {values.std(ddof=1):.3f}" if len(values) > 1 else f"{values.mean():.3f}"
 
 
-def metric_table(df: pd.DataFrame, metric: str) -> Section:
-    """Objective rows × encoder columns, mean ± std over seeds; best per column bold, ≈ where not distinguishable."""
+def metric_table(df: pd.DataFrame, metric: str, validation: pd.DataFrame | None = None) -> Section:
+    """Objective rows × encoder columns, mean ± std over seeds on test; bold: each column's best self-supervised
+    entry, selected on ``validation`` (``results.selection``; never a baseline); ≈ where not distinguishable from it."""
     objectives, encoders, grid = _grid(df[df["metric"] == metric])
+    scored = df if validation is None else pd.concat([df, validation])
     rows = [[_label(objective)] for objective in objectives]
     bold: set[tuple[int, int]] = set()
-    tested = False
-    for column in range(len(encoders)):
+    tested, selected_on = False, set()
+    for column, encoder in enumerate(encoders):
         cells = [grid[r][column] for r in range(len(objectives))]
-        means = np.array([c.mean() if len(c) else np.nan for c in cells])
-        best = int(np.nanargmax(means)) if np.isfinite(means).any() else None
+        choice = best_configuration(scored[scored["encoder"] == encoder], metric) if encoder != NO_ENCODER else None
+        best = objectives.index(choice.objective) if choice is not None and len(cells[objectives.index(choice.objective)]) else None
+        if best is not None:
+            selected_on.add(SELECTED_ON_TEXT[choice.selected_on])
         for r, values in enumerate(cells):
             if not len(values):
                 rows[r].append("—")
                 continue
             text = _mean_std(values)
-            if means[r] == means[best]:
+            if r == best:
                 bold.add((r, column + 1))
-            else:
+            elif best is not None:
                 same = same_as_best(cells[best], values)
                 tested = tested or same is not None
                 text += f" {SAME_MARK}" if same else ""
             rows[r].append(text)
-    note = SAME_AS_BEST_NOTE if tested else "One seed per entry: no test against the column's best is possible."
-    return Section(metric_title(metric), header=["objective"] + encoders, rows=rows, bold=bold, notes=[note],
+    notes = [f"Test split. **Bold**: the best self-supervised entry of each column, selected on "
+             f"{' / '.join(sorted(selected_on)) or 'nothing (no self-supervised entry)'}; baselines are never bold."]
+    notes.append(SAME_AS_BEST_NOTE if tested else "One seed per entry: no test against the column's best is possible.")
+    return Section(metric_title(metric), header=["objective"] + encoders, rows=rows, bold=bold, notes=notes,
                    level=3, row_kinds=_baseline_rows(objectives))
 
 
@@ -104,12 +111,13 @@ def interval_table(df: pd.DataFrame, metric: str = "linear_acc") -> Section | No
     for objective, cells in zip(objectives, grid):
         row = [_label(objective)]
         for values in cells:
-            low, high = interval(values)
+            low, high = interval(values, METRIC_RANGES.get(metric, (-np.inf, np.inf)))
             row.append(f"[{low:.3f}, {high:.3f}]" if np.isfinite(low) else "—")
         rows.append(row)
     return Section(f"{metric_title(metric)}: 95 % intervals", header=["objective"] + encoders, rows=rows,
                    level=4,
-                   notes=["mean ± t₀.₉₇₅(n−1)·s/√n over seeds; — where a single seed allows no interval."],
+                   notes=["mean ± t₀.₉₇₅(n−1)·s/√n over seeds, clipped to the metric's range; — where a single seed "
+                          "allows no interval."],
                    row_kinds=_baseline_rows(objectives))
 
 
@@ -139,21 +147,23 @@ def _baseline_mean(chosen: pd.DataFrame, baseline: str) -> str:
     return f"{values.mean():.3f}" if len(values) else "—"
 
 
-def _best_configuration(df: pd.DataFrame, dataset: str, metric: str) -> list[str] | None:
-    """[mean ± std, objective · encoder, seeds, each beside-published baseline] of the best self-supervised
-    configuration by mean ``metric`` (``results.query.best_configuration``)."""
+def _best_configuration(df: pd.DataFrame, dataset: str, metric: str,
+                        validation: pd.DataFrame | None = None) -> list[str] | None:
+    """[mean ± std on test, objective · encoder, selected on, seeds, each beside-published baseline] of the best
+    self-supervised configuration, chosen on ``validation`` (``results.selection``)."""
     chosen = df[(df["dataset"] == dataset) & (df["metric"] == metric)]
-    best = best_configuration(chosen, metric)
-    if best is None:
+    scored = chosen if validation is None else pd.concat([chosen, validation[validation["dataset"] == dataset]])
+    choice = best_configuration(scored, metric)
+    ssl = self_supervised(chosen)
+    if choice is None or ssl.empty:
         return None
-    objective, encoder = best
-    values = chosen[(chosen["objective"] == objective) & (chosen["encoder"] == encoder)]["value"]
-    values = values.to_numpy(dtype=float)
-    return ([_mean_std(values), f"{objective} · {encoder}", str(len(values))]
-            + [_baseline_mean(chosen, baseline) for baseline in _beside_published()])
+    best = ssl[(ssl["objective"] == choice.objective) & (ssl["encoder"] == choice.encoder)]["value"]
+    best = best.to_numpy(dtype=float)
+    return ([_mean_std(best), f"{choice.objective} · {choice.encoder}", SELECTED_ON_TEXT[choice.selected_on],
+             str(len(best))] + [_baseline_mean(chosen, baseline) for baseline in _beside_published()])
 
 
-def published_comparison(df: pd.DataFrame) -> Section | None:
+def published_comparison(df: pd.DataFrame, validation: pd.DataFrame | None = None) -> Section | None:
     """Per dataset with published figures: for each protocol of ``COMPARED_METRICS`` in the run, the best
     self-supervised configuration (mean over seeds, the best objective · encoder by that mean) and the raw input
     measured here; the raw kNN; and each published figure; None without any.
@@ -166,12 +176,12 @@ def published_comparison(df: pd.DataFrame) -> Section | None:
     for dataset in sorted(df["dataset"].unique()):
         published = {f"{ref.label} (published)": ref.value for metric in ("linear_acc", "knn_acc", "svm_acc")
                      for ref in references_for(dataset, metric)}
-        bests = {metric: _best_configuration(df, dataset, metric) for metric in present}
+        bests = {metric: _best_configuration(df, dataset, metric, validation) for metric in present}
         if not published or all(best is None for best in bests.values()):
             continue
         labels += [label for label in published if label not in labels]
         knn = df[(df["dataset"] == dataset) & (df["metric"] == "knn_acc")]
-        blank = ["—"] * (3 + len(_beside_published()))
+        blank = ["—"] * (4 + len(_beside_published()))
         cells = [cell for metric in present for cell in (bests[metric] or blank)]
         rows.append((dataset, cells + [_baseline_mean(knn, b) for b in _beside_published()], published))
     if not rows:
@@ -179,11 +189,12 @@ def published_comparison(df: pd.DataFrame) -> Section | None:
     header = ["dataset"]
     for metric in present:
         name = COMPARED_METRICS[metric]
-        header += [f"best SSL, {name}", "objective · encoder", "seeds"]
+        header += [f"best SSL, {name}", "objective · encoder", "selected on", "seeds"]
         header += [f"{b}, {name}" for b in _beside_published()]
     return Section("Best self-supervised result beside published figures",
-                   "The best self-supervised result of each dataset under each protocol (mean ± std over seeds; the "
-                   "configuration with the highest mean), the raw input measured here under the same protocol (and "
+                   "The best self-supervised result of each dataset under each protocol (mean ± std over seeds on "
+                   "test of the configuration with the highest mean on the split named under 'selected on': the "
+                   "validation part wherever the run has one), the raw input measured here under the same protocol (and "
                    "kNN with the suite's k, cosine), and the published figures for the same dataset and split. "
                    "Published figures are taken from the literature, not measured here; their sources are in the "
                    "dataset's own section.",
@@ -225,8 +236,18 @@ def family_means(df: pd.DataFrame) -> pd.DataFrame:
     return chosen.groupby(["dataset", "metric", "family"], observed=True)["value"].mean().unstack("family")
 
 
-def contrastive_vs_autoencoding(means: pd.DataFrame) -> str:
-    """One sentence answering "do contrastive objectives cluster better than autoencoders?" from ``family_means``."""
+def _family_seed_values(df: pd.DataFrame, dataset: str, family: str) -> np.ndarray:
+    """Per seed, the mean k-means NMI over every job of ``family`` on ``dataset``."""
+    chosen = df[(df["metric"] == "kmeans_nmi") & (df["dataset"] == dataset)].assign(family=_families)
+    return chosen[chosen["family"] == family].groupby("seed")["value"].mean().to_numpy(dtype=float)
+
+
+def contrastive_vs_autoencoding(means: pd.DataFrame, df: pd.DataFrame | None = None) -> str:
+    """One sentence answering "do contrastive objectives cluster better than autoencoders?" from ``family_means``.
+
+    A bold Yes/No only when, on every dataset, a Welch t-test over seeds (each seed's family mean NMI, from ``df``)
+    finds the difference (p < ALPHA) in the same direction; with fewer than 2 seeds per family: "not enough seeds".
+    """
     question = "Do contrastive objectives cluster better than autoencoders?"
     if not {"contrastive", "autoencoding"} <= set(means.columns):
         return f"{question} This run cannot say: it lacks contrastive or autoencoding jobs with k-means scores."
@@ -236,15 +257,25 @@ def contrastive_vs_autoencoding(means: pd.DataFrame) -> str:
     if nmi.empty:
         return f"{question} This run cannot say: no dataset has k-means NMI for both families."
     wins = int((nmi["contrastive"] > nmi["autoencoding"]).sum())
-    answer = "Yes" if wins == len(nmi) else "No" if wins == 0 else "Mixed"
     detail = "; ".join(f"{d} {row.contrastive:.3f} vs {row.autoencoding:.3f}" for d, row in nmi.iterrows())
     ari_wins = int((ari["contrastive"] > ari["autoencoding"]).sum())
-    return (f"{question} **{answer}**: contrastive objectives have the higher mean k-means NMI on {wins} of {len(nmi)} "
-            f"dataset{'s' if len(nmi) != 1 else ''} ({detail}), and the higher ARI on {ari_wins} of {len(ari)}.")
+    counts = (f"contrastive objectives have the higher mean k-means NMI on {wins} of {len(nmi)} "
+              f"dataset{'s' if len(nmi) != 1 else ''} ({detail}), and the higher ARI on {ari_wins} of {len(ari)}")
+    samples = [(_family_seed_values(df, d, "contrastive"), _family_seed_values(df, d, "autoencoding"))
+               for d in nmi.index] if df is not None else []
+    if not samples or min(min(len(a), len(b)) for a, b in samples) < 2:
+        return f"{question} Not enough seeds for a verdict (a test needs ≥ 2 per family and dataset): {counts}."
+    directions = {np.sign(a.mean() - b.mean()) if welch_p(a, b) < ALPHA else 0.0 for a, b in samples}
+    if directions == {1.0} or directions == {-1.0}:
+        answer = "Yes" if directions == {1.0} else "No"
+        return (f"{question} **{answer}**: {counts}; on every dataset a Welch t-test over seeds gives p < {ALPHA}.")
+    return (f"{question} Not shown: {counts}, but the difference is not significant in the same direction on every "
+            f"dataset (Welch t-test over seeds, p < {ALPHA}).")
 
 
 def family_table(df: pd.DataFrame) -> Section:
-    """Mean k-means NMI/ARI per objective family and dataset, best family per row bold, with the one-sentence answer."""
+    """Mean k-means NMI/ARI per objective family and dataset, best self-supervised family per row bold (never the
+    baselines'), with the one-sentence answer."""
     means = family_means(df)
     families = [f for f in FAMILY_ORDER if f in means.columns] + sorted(set(means.columns) - set(FAMILY_ORDER))
     rows, bold = [], set()
@@ -253,9 +284,10 @@ def family_table(df: pd.DataFrame) -> Section:
     for r, ((dataset, metric), row) in enumerate(means.iterrows()):
         cells = [f"{row[f]:.3f}" if pd.notna(row[f]) else "—" for f in families]
         rows.append([dataset, metric_title(metric)] + cells)
-        best = row[families].max()
-        bold |= {(r, c + 2) for c, f in enumerate(families) if row[f] == best}
-    return Section("Clustering by objective family", contrastive_vs_autoencoding(means),
+        ssl_families = [f for f in families if f not in REFERENCE_FAMILIES]
+        best = row[ssl_families].max() if ssl_families else np.nan
+        bold |= {(r, c + 2) for c, f in enumerate(families) if f in ssl_families and row[f] == best}
+    return Section("Clustering by objective family", contrastive_vs_autoencoding(means, df),
                    header=["dataset", "metric"] + families, rows=rows, bold=bold,
                    notes=["Means over every job of the family (all encoders, objectives and seeds); differences "
                           "between families are not tested. Families come from the jobs table's family column."])
@@ -291,8 +323,10 @@ def _free_in(ranks: pd.DataFrame) -> list[str]:
 
 
 def rank_table(ranks: pd.DataFrame, image: str | None = None, critical_difference: float | None = None) -> Section:
-    """The average-rank table (best first) and the plot of ranks with their intervals."""
+    """The average-rank table (best first; the best self-supervised rank bold) and the plot of ranks with their
+    intervals."""
     n_blocks = ranks.attrs.get("n_blocks", 0)
+    first_ssl = [r for r, family in enumerate(ranks["family"]) if family not in REFERENCE_FAMILIES]
     rows = [[_label(r.objective), r.family, f"{r.average_rank:.2f}",
              f"[{r.low:.2f}, {r.high:.2f}]" if np.isfinite(r.low) else "—", str(r.blocks), str(r.firsts)]
             for r in ranks.itertuples()]
@@ -311,7 +345,7 @@ def rank_table(ranks: pd.DataFrame, image: str | None = None, critical_differenc
         notes.append("Not every objective appears in every block, so no Nemenyi critical difference is drawn.")
     return Section("Average rank across datasets and encoders", text, header=[
         "objective", "family", "average rank", "95 % interval", "blocks", "ranked first"], rows=rows,
-        bold={(0, 2)} if rows else set(), notes=notes, image=image,
+        bold={(r, 2) for r in first_ssl[:1]}, notes=notes, image=image,
         row_kinds=_baseline_rows(list(ranks["objective"])))
 
 

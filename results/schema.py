@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 TABLES: dict[str, pa.Schema] = {
     "runs": pa.schema([
@@ -54,6 +54,9 @@ TABLES: dict[str, pa.Schema] = {
         ("metric", pa.string()),
         ("split", pa.string()),
         ("value", pa.float64()),
+        ("selected_on", pa.string()),
+        ("label_fraction", pa.float64()),
+        ("label_draw", pa.int64()),
     ]),
     "splits": pa.schema([
         ("run_id", pa.string()),
@@ -63,6 +66,8 @@ TABLES: dict[str, pa.Schema] = {
         ("fingerprint", pa.string()),
         ("train_index", pa.list_(pa.int64())),
         ("test_index", pa.list_(pa.int64())),
+        ("validation_fraction", pa.float64()),
+        ("validation_index", pa.list_(pa.int64())),
     ]),
     "history": pa.schema([
         ("run_id", pa.string()),

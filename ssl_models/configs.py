@@ -40,7 +40,13 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class ProbeConfig:
-    """Probe hyperparameters; ``linear_c_grid`` is searched by CV on train (a single value skips the search)."""
+    """Probe hyperparameters; ``linear_c_grid`` is searched by CV on train (a single value skips the search).
+
+    ``validation_fraction`` of the training split is its validation part (selection happens there).
+    ``label_fractions`` and ``label_draws``: the linear and kNN probes, and the supervised baseline, are also
+    trained on each fraction < 1 of the training labels, ``label_draws`` seeded stratified draws each
+    (``ssl_models.data.label_subsets``); the default, 100 % only, adds nothing.
+    """
 
     linear_c_grid: tuple[float, ...] = (0.01, 0.1, 1.0)
     cv_folds: int = 3
@@ -48,3 +54,25 @@ class ProbeConfig:
     knn_neighbours: int = 5
     kmeans_restarts: int = 10
     unlabelled_clusters: int = 10
+    validation_fraction: float = 0.2
+    label_fractions: tuple[float, ...] = (1.0,)
+    label_draws: int = 1
+
+    def __post_init__(self) -> None:
+        fractions = self.label_fractions
+        if not isinstance(fractions, tuple) or not fractions or not all(
+                isinstance(f, (int, float)) and not isinstance(f, bool) and 0 < f <= 1 for f in fractions):
+            raise ValueError(f"probe.label_fractions must be a non-empty list of numbers in (0, 1] (1 = every "
+                             f"training label), e.g. [0.01, 0.1, 1.0]; got {fractions!r}")
+        if len(set(fractions)) != len(fractions):
+            raise ValueError(f"probe.label_fractions must not repeat a fraction, got {list(fractions)}")
+        if not isinstance(self.label_draws, int) or isinstance(self.label_draws, bool) or not 1 <= self.label_draws <= 100:
+            raise ValueError(f"probe.label_draws must be an integer from 1 to 100, got {self.label_draws!r}")
+        fraction = self.validation_fraction
+        if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction < 1:
+            raise ValueError(f"probe.validation_fraction must be a number above 0 and below 1, got {fraction!r}")
+
+    @property
+    def scarce_fractions(self) -> tuple[float, ...]:
+        """The label fractions below 1, ascending (100 % is the probes' ordinary fit)."""
+        return tuple(sorted(f for f in self.label_fractions if f < 1))

@@ -44,6 +44,9 @@ class JobSpec:
     data_shape: tuple[int, ...] | None = None
     dataset_options: Mapping[str, Any] = field(default_factory=dict)
     baseline: str = ""
+    # A baseline that trains on labels, on draw ``label_draw`` of ``label_fraction`` of them (1 = every label).
+    label_fraction: float = 1.0
+    label_draw: int = 0
 
     @property
     def uses_encoder(self) -> bool:
@@ -69,4 +72,6 @@ class JobSpec:
         parts = (
             [self.dataset] + ([self.encoder] if self.encoder else []) + [self.objective, f"seed {self.seed}"]
         )
+        if self.label_fraction < 1:
+            parts.append(f"{self.label_fraction:.0%} labels, draw {self.label_draw}")
         return " · ".join(parts)

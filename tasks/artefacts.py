@@ -13,8 +13,8 @@ def cache_dir(out_dir: str | Path) -> Path:
 
 
 def split_path(out_dir: str | Path, job: JobSpec) -> Path:
-    """The split file of a job's (dataset, seed, test fraction)."""
-    name = f"{job.dataset}-seed{job.seed}-test{job.test_fraction:g}.npz"
+    """The split file of a job's (dataset, seed, test fraction, validation fraction)."""
+    name = f"{job.dataset}-seed{job.seed}-test{job.test_fraction:g}-val{job.probe.validation_fraction:g}.npz"
     return cache_dir(out_dir) / "splits" / name
 
 

@@ -21,8 +21,8 @@ def load_split(job: JobSpec) -> data.SplitData:
         from ssl_models.data.user_file import load_user_file
 
         raw = load_user_file(Path(job.data_file), name=job.dataset, input_shape=job.data_shape)
-        return data.split_dataset(raw, job.seed, job.test_fraction)
-    return data.load(job.dataset, job.seed, job.test_fraction, job.dataset_options)
+        return data.split_dataset(raw, job.seed, job.test_fraction, job.probe.validation_fraction)
+    return data.load(job.dataset, job.seed, job.test_fraction, job.dataset_options, job.probe.validation_fraction)
 
 
 def split_fingerprint(split_file: str | Path) -> str:

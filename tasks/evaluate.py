@@ -13,7 +13,9 @@ from prefect import task
 from ssl_models import data
 from ssl_models.baselines import BASELINES
 from ssl_models.evaluate import EvaluationContext, embed, evaluation_signature, run_evaluators
+from ssl_models.evaluate.label_efficiency import label_efficiency_metrics, label_subset_metrics, validation_metrics
 from ssl_models.job import JobSpec
+from ssl_models.objectives import OBJECTIVES
 from ssl_models.stop import check_stop
 from ssl_models.threads import single_threaded_blas
 from tasks.artefacts import record_path
@@ -28,16 +30,26 @@ from tasks.pretrain import build_job_objective
 # diagnostics of the projector's output (projection_*); 3: dimensional collapse needs both criteria; 4: the
 # embedding's normalised std is measured around its mean, and its own flag is stored as embedding_collapsed;
 # 5: PCA keeps only directions the training data spans, linear_converged, the EYM angle on W's row space in
-# the support.
-EVALUATION_VERSION = 5
+# the support. 6: probes on the validation part (linear_acc/validation, ...) and on label subsets
+# (label_linear_acc/labels=F/...).
+EVALUATION_VERSION = 6
 
 
 def _score(
     job: JobSpec, split: data.SplitData, train: np.ndarray, test: np.ndarray, **context: Any
 ) -> dict[str, float]:
-    """Every registered evaluator on the job's train/test representations (one BLAS thread per job)."""
+    """Every registered evaluator on the job's train/test representations (one BLAS thread per job), then the
+    probes on the validation part and on label subsets; a baseline trained on a label subset is probed on that
+    subset only, and baselines whose encoder saw the labels get no validation or label-subset probes."""
     with single_threaded_blas():
-        return run_evaluators(EvaluationContext(split, job.seed, train, test, probe=job.probe, **context))
+        if job.label_fraction < 1:
+            return label_subset_metrics(train, split.y_train, test, split.y_test, job.probe, job.seed,
+                                        job.label_fraction, job.label_draw)
+        metrics = run_evaluators(EvaluationContext(split, job.seed, train, test, probe=job.probe, **context))
+        if not (job.objective_name and OBJECTIVES.get(job.objective_name).needs_labels):  # encoder saw labels
+            metrics.update(validation_metrics(train, split, job.probe, job.seed))
+            metrics.update(label_efficiency_metrics(train, split.y_train, test, split.y_test, job.probe, job.seed))
+    return metrics
 
 
 def _cached(

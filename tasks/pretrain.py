@@ -3,21 +3,25 @@ train)."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import torch
 from prefect import task
 
 from ssl_models.job import JobSpec
 from ssl_models import augment, data
+from ssl_models.configs import TrainConfig
+from ssl_models.data.label_subsets import label_subset
 from ssl_models.device import seeded_global_rng
 from ssl_models.encoders import build_encoder
 from ssl_models.files import atomic_path
-from ssl_models.stop import check_stop
 from ssl_models.objectives import OBJECTIVES, Objective, build_objective
-from ssl_models.train import pretrain
+from ssl_models.stop import check_stop
+from ssl_models.train import pretrain, total_steps
 from tasks.artefacts import checkpoint_path, record_path
 from tasks.cache import load_record, save_record
 from tasks.data import split_fingerprint
@@ -67,8 +71,8 @@ def pretrain_job(job: JobSpec, split_file: str, bank_file: str | None, out_dir: 
     seconds = samples_per_second = 0.0
     if job.trains:
         bank = augment.open_bank(Path(bank_file), expected_shape=split.x_train.shape) if bank_file else None
-        result = pretrain(objective, split.x_train, job.train, job.seed, labels=split.y_train, bank=bank,
-                          on_epoch=_epoch_reporter(job))
+        inputs, labels, bank, config = _training_rows(job, split, bank)
+        result = pretrain(objective, inputs, config, job.seed, labels=labels, bank=bank, on_epoch=_epoch_reporter(job))
         history, samples_per_second, seconds = result.history, result.samples_per_second, result.seconds
     with atomic_path(path) as temp:
         torch.save({k: v.detach().cpu() for k, v in objective.state_dict().items()}, temp)
@@ -77,6 +81,17 @@ def pretrain_job(job: JobSpec, split_file: str, bank_file: str | None, out_dir: 
               "split": fingerprint}
     save_record(record, output, files=[path])
     return {**output, "checkpoint": str(path), "cached": False, "seconds": time.perf_counter() - started}
+
+
+def _training_rows(job: JobSpec, split: data.SplitData, bank: np.ndarray | None
+                   ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, TrainConfig]:
+    """(inputs, labels, bank rows, budget) the job trains on: the whole training split, or, for the supervised
+    baseline on a label subset, that subset with the same number of optimiser steps as a run on every row."""
+    if job.label_fraction == 1:
+        return split.x_train, split.y_train, bank, job.train
+    rows = label_subset(split.y_train, job.label_fraction, job.seed, job.label_draw)
+    budget = dataclasses.replace(job.train, iterations=total_steps(job.train, split.x_train), large_set_iterations=None)
+    return split.x_train[rows], split.y_train[rows], None if bank is None else np.asarray(bank[rows]), budget
 
 
 def _epoch_reporter(job: JobSpec) -> Callable[[int, float], None]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from ssl_models.job import JobSpec
 from results.store import write_rows
+from ssl_models.evaluate.metric_names import MetricName
 
 
 @dataclass
@@ -39,8 +40,11 @@ def write_job(out_dir: str, run_id: str, outcome: JobOutcome) -> str:
     """Append the job's rows to jobs, metrics and history (one file each, named by job id: idempotent)."""
     job = outcome.job
     job_id = job.key()
+    names = {key: MetricName.parse(key) for key in outcome.metrics}
     write_rows(out_dir, "metrics", run_id, [
-        {"job_id": job_id, "metric": metric, "split": "test", "value": float(value)} for metric, value in outcome.metrics.items()
+        {"job_id": job_id, "metric": name.metric, "split": name.split, "value": float(outcome.metrics[key]),
+         "selected_on": name.selected_on, "label_fraction": name.label_fraction, "label_draw": name.label_draw}
+        for key, name in names.items()
     ], part=job_id)
     write_rows(out_dir, "history", run_id, [
         {"job_id": job_id, "epoch": epoch, "loss": float(loss)} for epoch, loss in enumerate(outcome.history, start=1)

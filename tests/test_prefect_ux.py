@@ -56,11 +56,12 @@ def test_summary_names_the_best_ssl_per_dataset_and_encoder_failures_and_collaps
     _finish_run(out, run_id, load_suite("quick"), datetime.now(timezone.utc), 6, 1)
     summary = summary_markdown(out, run_id)
     assert "6 jobs, 1 failed or diverged." in summary
-    assert "| digits | mlp | autoencoder | 0.850 | 2 |" in summary
+    assert "| digits | mlp | autoencoder | test (no validation score) | 0.850 | 2 |" in summary  # no validation rows here
     assert "- digits · mlp · simclr · s1: **failed** — ValueError: boom\n" in summary
     assert "- digits · mlp · autoencoder · s1\n" in summary and "autoencoder · s0\n" not in summary
     (row,) = leaderboard_rows(out, run_id)
-    assert row == {"dataset": "digits", "best SSL": "autoencoder · mlp", "linear": "0.850", "raw": "0.950", "pca": "0.930"}
+    assert row == {"dataset": "digits", "best SSL": "autoencoder · mlp", "selected on": "test (no validation score)",
+                   "linear": "0.850", "raw": "0.950", "pca": "0.930"}
 
 
 def test_job_seconds_are_the_sum_of_the_stages_that_finished(tiny_jobs: dict) -> None:

@@ -41,6 +41,8 @@ class Baseline:
         label_fraction: it trains on labels, so a suite's label fraction applies to it.
         in_default_suite: a suite that lists no baselines runs it.
         beside_published: the report shows it beside published figures, under the same protocol.
+        margin_reference: the report's answer table gives the best SSL entry's margin over it.
+        marker: its matplotlib marker in the report's plots.
     """
 
     title: ClassVar[str] = ""
@@ -51,6 +53,8 @@ class Baseline:
     label_fraction: ClassVar[bool] = False
     in_default_suite: ClassVar[bool] = True
     beside_published: ClassVar[bool] = False
+    margin_reference: ClassVar[bool] = False
+    marker: ClassVar[str] = "o"
 
     @classmethod
     def uses_encoder(cls) -> bool:

@@ -63,6 +63,7 @@ class PrincipalComponents(Baseline):
     reconstruction x̂ = μ + (x − μ) V_k V_kᵀ (``PCA.project``: in input coordinates, unwhitened)."""
 
     title = "PCA (SVD, top-k)"
+    marker = "D"
 
     @classmethod
     def features(cls, train: np.ndarray, test: np.ndarray, embedding_dim: int,

@@ -13,4 +13,6 @@ class RandomEncoder(Baseline):
     """f_θ₀(x): the encoder with its initial weights θ₀ (seeded), probed like a pretrained one."""
 
     title = "random encoder"
+    margin_reference = True
+    marker = "^"
     objective = "autoencoder"

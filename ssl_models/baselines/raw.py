@@ -12,6 +12,8 @@ class RawInput(Baseline):
     """The input itself, flattened: z = vec(x)."""
 
     title = "raw input"
+    margin_reference = True
+    marker = "s"
     beside_published = True
 
     @classmethod

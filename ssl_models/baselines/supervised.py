@@ -10,6 +10,8 @@ class SupervisedBound(Baseline):
     """The encoder trained by cross entropy through a linear head, same budget, then probed like the rest."""
 
     title = "supervised upper bound"
+    margin_reference = True
+    marker = "o"
     family = "supervised"
     objective = "supervised"
     trains = True

@@ -22,13 +22,15 @@ from ssl_models.data.base import MODALITIES, RawDataset, SplitData
 from ssl_models.data.registry import (DATASETS, check_loader_options, modality_of, register_dataset,
                                       register_dataset_family)
 from ssl_models.data.storage import DatasetUnavailableError, data_root
-from ssl_models.data.splits import split_dataset
+from ssl_models.data.splits import VALIDATION_FRACTION, split_dataset
 
 
-def load(name: str, seed: int, test_fraction: float = 0.2, options: Mapping[str, Any] | None = None) -> SplitData:
+def load(name: str, seed: int, test_fraction: float = 0.2, options: Mapping[str, Any] | None = None,
+         validation_fraction: float = VALIDATION_FRACTION) -> SplitData:
     """Load dataset ``name`` (with its declared loader ``options``) and split it with ``seed`` (stratified, or the
-    dataset's official split)."""
-    return split_dataset(DATASETS.get(name)(**dict(options or {})), seed=seed, test_fraction=test_fraction)
+    dataset's official split), with a validation part of ``validation_fraction`` of the training split."""
+    return split_dataset(DATASETS.get(name)(**dict(options or {})), seed=seed, test_fraction=test_fraction,
+                         validation_fraction=validation_fraction)
 
 
 __all__ = ["DATASETS", "check_loader_options", "DatasetUnavailableError", "MODALITIES", "RawDataset", "SplitData", "data_root", "load", "modality_of",

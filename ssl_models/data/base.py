@@ -1,4 +1,4 @@
-"""The data contract between stages: a labelled dataset, and its fixed train/test split."""
+"""The data contract between stages: a labelled dataset, and its fixed train/test split with a validation part."""
 
 from __future__ import annotations
 
@@ -43,7 +43,13 @@ class RawDataset:
 
 @dataclass(frozen=True)
 class SplitData:
-    """A dataset split into train and test; the indices point into the loader's full example order."""
+    """A dataset split into train and test; the indices point into the loader's full example order.
+
+    ``validation_rows`` are positions into the training rows: the validation part carved from the training split.
+    Pretraining reads every training row without labels; anything *selected* (a best configuration, a probe
+    setting) is chosen on the validation rows with a probe fitted on the other training rows (``fit_rows``),
+    and test is scored once per final configuration.
+    """
 
     name: str
     modality: str
@@ -56,6 +62,17 @@ class SplitData:
     n_classes: int
     extras: dict[str, np.ndarray] = field(default_factory=dict)
     evaluators: tuple[str, ...] = ()
+    validation_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @property
+    def fit_rows(self) -> np.ndarray:
+        """Positions of the training rows outside the validation part."""
+        return np.setdiff1d(np.arange(len(self.train_index)), self.validation_rows)
+
+    @property
+    def validation_index(self) -> np.ndarray:
+        """The validation part's positions in the loader's full example order (a subset of ``train_index``)."""
+        return self.train_index[self.validation_rows]
 
     @property
     def sample_shape(self) -> tuple[int, ...]:
@@ -76,9 +93,10 @@ class SplitData:
         return self.y_train is not None
 
     def fingerprint(self) -> str:
-        """Content hash of the split: inputs, labels and indices (used to key cached artefacts)."""
+        """Content hash of the split: inputs, labels, indices and validation rows (used to key cached artefacts)."""
         digest = hashlib.sha256()
-        for array in (self.x_train, self.y_train, self.x_test, self.y_test, self.train_index, self.test_index):
+        for array in (self.x_train, self.y_train, self.x_test, self.y_test, self.train_index, self.test_index,
+                      self.validation_rows):
             if array is not None:
                 digest.update(np.ascontiguousarray(array).tobytes())
         return digest.hexdigest()[:16]
@@ -87,7 +105,7 @@ class SplitData:
         """Write the split to one ``.npz`` file atomically (temp file, then rename)."""
         arrays = {
             "x_train": self.x_train, "x_test": self.x_test,
-            "train_index": self.train_index, "test_index": self.test_index,
+            "train_index": self.train_index, "test_index": self.test_index, "validation_rows": self.validation_rows,
             "meta": np.array([self.name, self.modality, str(self.n_classes), ",".join(self.evaluators)]),
         }
         if self.y_train is not None:
@@ -110,6 +128,8 @@ class SplitData:
                 n_classes=int(n_classes),
                 extras={k.removeprefix("extra__"): archive[k] for k in archive.files if k.startswith("extra__")},
                 evaluators=tuple(e for e in evaluators.split(",") if e),
+                validation_rows=archive["validation_rows"] if "validation_rows" in archive
+                else np.zeros(0, dtype=np.int64),
             )
 
 

@@ -1,4 +1,4 @@
-"""Fixed, seeded, stratified train/test splits."""
+"""Fixed, seeded, stratified train/test splits, each with a validation part carved from its training part."""
 
 from __future__ import annotations
 
@@ -30,10 +30,36 @@ def _check_stratifiable(raw: RawDataset, test_fraction: float) -> None:
                          f"classes; a stratified split needs at least one example of each class on each side")
 
 
-def split_dataset(raw: RawDataset, seed: int, test_fraction: float = 0.2) -> SplitData:
-    """Split ``raw`` into train/test: its official split when it has one, else stratified by label and shuffled.
+VALIDATION_FRACTION = 0.2
+VALIDATION_STREAM = 1  # the validation carve's own random stream: numpy.random.default_rng([seed, VALIDATION_STREAM])
 
-    The seed fixes the split; both index arrays are kept so a run can be reproduced from its tables.
+
+def validation_rows(labels: np.ndarray | None, n_train: int, fraction: float, seed: int) -> np.ndarray:
+    """Sorted positions (into the training rows) of the validation part: stratified, seeded by ``seed``.
+
+    Class c with n_c ≥ 2 training examples gives v_c = min(n_c − 1, max(1, round(fraction · n_c))) of them, so
+    every such class is on both sides; a class with a single training example keeps it for fitting. Without
+    labels, round(fraction · N) rows (at most N − 1) are drawn.
+    """
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"validation_fraction must be in (0, 1), got {fraction}")
+    rng = np.random.default_rng([seed, VALIDATION_STREAM])
+    if labels is None:
+        return np.sort(rng.permutation(n_train)[:min(max(n_train - 1, 0), round(fraction * n_train))])
+    rows = []
+    for label in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == label))
+        if len(members) >= 2:
+            rows.append(members[:min(len(members) - 1, max(1, round(fraction * len(members))))])
+    return np.sort(np.concatenate(rows)).astype(np.int64) if rows else np.zeros(0, dtype=np.int64)
+
+
+def split_dataset(raw: RawDataset, seed: int, test_fraction: float = 0.2,
+                  validation_fraction: float = VALIDATION_FRACTION) -> SplitData:
+    """Split ``raw`` into train/test: its official split when it has one, else stratified by label and shuffled;
+    then carve ``validation_fraction`` of the training part as its validation part (:func:`validation_rows`).
+
+    The seed fixes the split; the index arrays are kept so a run can be reproduced from its tables.
     """
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
@@ -59,4 +85,6 @@ def split_dataset(raw: RawDataset, seed: int, test_fraction: float = 0.2) -> Spl
         y_test=labels[test_index] if labels is not None else None,
         train_index=np.asarray(train_index, dtype=np.int64), test_index=np.asarray(test_index, dtype=np.int64),
         n_classes=n_classes, extras=extras, evaluators=raw.evaluators,
+        validation_rows=validation_rows(labels[train_index] if labels is not None else None, len(train_index),
+                                        validation_fraction, seed),
     )
