@@ -10,7 +10,7 @@ import torch
 from prefect import task
 
 from benchmarks.plan import JobSpec
-from ssl_models import augment, data
+from ssl_models import data
 from ssl_models.device import seeded_global_rng
 from ssl_models.encoders import build_encoder
 from ssl_models.files import atomic_path
@@ -19,7 +19,7 @@ from ssl_models.objectives import OBJECTIVES, Objective, build_objective
 from ssl_models.train import pretrain
 from tasks.artefacts import checkpoint_path, record_path
 from tasks.cache import load_record, save_record
-from tasks.data import split_fingerprint
+from tasks.data import job_view_groups, open_view_banks, split_fingerprint
 from tasks.events import emit
 from tasks.naming import run_logger, task_run_namer
 
@@ -43,7 +43,8 @@ def build_job_objective(job: JobSpec, split: data.SplitData) -> Objective:
         return build_objective(name, encoder, options)
 
 
-def pretrain_job(job: JobSpec, split_file: str, bank_file: str | None, out_dir: str, use_cache: bool = True) -> dict[str, Any]:
+def pretrain_job(job: JobSpec, split_file: str, bank_files: dict[str, str] | None, out_dir: str,
+                 use_cache: bool = True) -> dict[str, Any]:
     """Train, save the objective's weights atomically, and return history, timing and size.
 
     With ``use_cache``, a verified record of the same job (same content key) is returned instead of training.
@@ -65,9 +66,10 @@ def pretrain_job(job: JobSpec, split_file: str, bank_file: str | None, out_dir: 
     history: list[float] = []
     seconds = samples_per_second = 0.0
     if job.objective_name != "random":
-        bank = augment.open_bank(Path(bank_file), expected_shape=split.x_train.shape) if bank_file else None
-        result = pretrain(objective, split.x_train, job.train, job.seed, labels=split.y_train, bank=bank,
-                          on_epoch=_epoch_reporter(job))
+        banks = open_view_banks(job, split, bank_files)
+        n_views = {group.name: group.n_views for group in job_view_groups(job)}
+        result = pretrain(objective, split.x_train, job.train, job.seed, labels=split.y_train, bank=banks,
+                          n_views=n_views, on_epoch=_epoch_reporter(job))
         history, samples_per_second, seconds = result.history, result.samples_per_second, result.seconds
     with atomic_path(path) as temp:
         torch.save({k: v.detach().cpu() for k, v in objective.state_dict().items()}, temp)
