@@ -13,8 +13,14 @@ import torch.nn.functional as F
 
 from benchmarks.plan import make_plan
 from benchmarks.suite import suite_from_dict
-from ssl_models.augment import (ASYMMETRIC_VIEWS, DEFAULT_GROUP, ViewGroup, bank_key, build_augmentation,
-                                group_banks)
+from ssl_models.augment import (
+    ASYMMETRIC_VIEWS,
+    DEFAULT_GROUP,
+    ViewGroup,
+    bank_key,
+    build_augmentation,
+    group_banks,
+)
 from ssl_models.encoders import build_encoder
 from ssl_models.encoders.cnn import CNNEncoder
 from ssl_models.encoders.mlp import MLPEncoder
@@ -164,7 +170,9 @@ def test_dino_loss_matches_a_hand_computed_value() -> None:
     log_s = [[math.log(0.5)] * 2,
              [1 - math.log(math.e + 1), -math.log(math.e + 1)],
              [-math.log(1 + math.e ** 2), 2 - math.log(1 + math.e ** 2)]]
-    ce = lambda p, s: -(p[0] * s[0] + p[1] * s[1])  # noqa: E731
+    def ce(p: list[float], s: list[float]) -> float:
+        return -(p[0] * s[0] + p[1] * s[1])
+
     expected = (ce(p1, log_s[1]) + ce(p1, log_s[2]) + ce(p2, log_s[0]) + ce(p2, log_s[2])) / 4
     assert dino_loss(teacher, student, centre, 0.5, 1.0).item() == pytest.approx(expected, rel=1e-6)
 
@@ -191,7 +199,11 @@ def test_dino_loss_is_invariant_to_score_shifts_and_joint_permutations(batch: in
 def test_dino_sharpening_makes_the_teacher_more_confident_than_the_student() -> None:
     scores = rows(5, 6, 1, 10)
     zero = torch.zeros(10)
-    entropy = lambda t: float(-(F.softmax(scores / t, -1) * F.log_softmax(scores / t, -1)).sum(-1).mean())  # noqa: E731
+
+    def entropy(temperature: float) -> float:
+        probabilities = F.softmax(scores / temperature, -1)
+        return float(-(probabilities * F.log_softmax(scores / temperature, -1)).sum(-1).mean())
+
     assert entropy(0.04) < entropy(0.1)
     # with identical scores, the loss is H(P_t, P_s) ≥ H(P_t): cross-entropy exceeds the sharper teacher's entropy
     assert dino_loss(scores.expand(6, 2, 10), scores.expand(6, 2, 10), zero, 0.04, 0.1).item() >= entropy(0.04)

@@ -14,8 +14,9 @@ Example::
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ssl_models.augment.bank import bank_key
 from ssl_models.augment.registry import build_augmentation

@@ -27,7 +27,8 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -82,6 +83,7 @@ class DINO(MomentumSchedule, Objective):
 
     family = "non-contrastive"
     n_views = 2
+    centre: torch.Tensor
 
     def __init__(self, encoder: Encoder, n_local_views: int = N_LOCAL_VIEWS,
                  local_crop_fraction: float = LOCAL_CROP_FRACTION, n_prototypes: int = 256,
@@ -89,7 +91,7 @@ class DINO(MomentumSchedule, Objective):
                  momentum: float = 0.996, cosine_momentum: bool = True, hidden_dim: int = 512,
                  bottleneck_dim: int = 64) -> None:
         super().__init__(encoder)
-        self.view_groups(dict(n_local_views=n_local_views, local_crop_fraction=local_crop_fraction))  # validates
+        self.view_groups({"n_local_views": n_local_views, "local_crop_fraction": local_crop_fraction})  # validates
         if not 0 < teacher_temperature < student_temperature:
             raise ValueError(f"DINO sharpens the teacher: need 0 < teacher_temperature < student_temperature, got "
                              f"{teacher_temperature} and {student_temperature}")
