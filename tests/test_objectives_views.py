@@ -4,7 +4,9 @@ exact EMA and centring updates."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from benchmarks.plan import make_plan
-from benchmarks.suite import suite_from_dict
+from benchmarks.suite import load_suite, suite_from_dict, with_overrides
 from ssl_models.augment import (
     ASYMMETRIC_VIEWS,
     DEFAULT_GROUP,
@@ -20,7 +22,9 @@ from ssl_models.augment import (
     bank_key,
     build_augmentation,
     group_banks,
+    open_bank,
 )
+from ssl_models.data import SplitData
 from ssl_models.encoders import build_encoder
 from ssl_models.encoders.cnn import CNNEncoder
 from ssl_models.encoders.mlp import MLPEncoder
@@ -29,6 +33,8 @@ from ssl_models.objectives.byol import BYOL
 from ssl_models.objectives.dino import DINO, dino_loss
 from ssl_models.objectives.moco_v3 import MoCoV3, moco_contrastive_loss
 from ssl_models.train import iterate_batches
+from tasks.data import generate_views, prepare_split
+from tasks.pretrain import pretrain_job
 
 STILL = {"crop_scale": (1.0, 1.0), "crop_ratio": (1.0, 1.0), "rotation_degrees": 0.0, "translate": 0.0,
          "noise_std": 0.0, "erase_probability": 0.0}
@@ -340,3 +346,33 @@ def test_byol_and_moco_v3_declare_the_published_asymmetric_pair() -> None:
     assert (first["solarize_probability"], second["solarize_probability"]) == (0.0, 0.2)
     with pytest.raises(ValueError, match="needs the views of group 'first'"):
         BYOL(build_encoder("linear", (3,), 2))(Batch(torch.zeros(4, 3), views=torch.zeros(4, 2, 3)))
+
+
+# --- the task layer: one bank per group, cached by the group's pipeline -------------------------------------------
+
+
+def test_jobs_get_one_cached_bank_per_view_group_and_legacy_jobs_keep_their_bank(tmp_path: Path) -> None:
+    suite = with_overrides(load_suite("quick"), datasets=["digits"], encoders=["cnn"],
+                           objectives=["simclr", "byol", "dino"], epochs=1, baselines=[], seeds=[0])
+    suite = dataclasses.replace(suite, augment=dataclasses.replace(suite.augment, n_views=2),
+                                objective_options={"dino": {"n_local_views": 3}})
+    jobs = {job.objective: job for job in make_plan(suite).jobs}
+    split_file = prepare_split(jobs["simclr"], str(tmp_path))
+    split = SplitData.load(Path(split_file))
+    banks = {name: generate_views(job, split_file, str(tmp_path)) for name, job in jobs.items()}
+    assert set(banks["simclr"]) == {DEFAULT_GROUP} and set(banks["byol"]) == {"first", "second"}
+    assert set(banks["dino"]) == {"global", "local"}
+    legacy_key = bank_key(split.fingerprint(), "image", dict(jobs["simclr"].augmentation_options), 2, 0)
+    assert Path(banks["simclr"][DEFAULT_GROUP]).stem == legacy_key
+    paths = [path for groups in banks.values() for path in groups.values()]
+    assert len(set(paths)) == len(paths) == 5
+    n_train = len(split.x_train)
+    assert open_bank(Path(banks["dino"]["global"])).shape == (n_train, 3, 1, 8, 8)   # as deep as 3 local views
+    assert open_bank(Path(banks["dino"]["local"])).shape == (n_train, 3, 1, 3, 3)    # 3/7 of 8×8
+    first, second = (open_bank(Path(banks["byol"][group])) for group in ("first", "second"))
+    assert not np.array_equal(first, second)
+    mtimes = {path: Path(path).stat().st_mtime_ns for path in paths}
+    assert generate_views(jobs["dino"], split_file, str(tmp_path)) == banks["dino"]          # reused, not redrawn
+    assert all(Path(path).stat().st_mtime_ns >= mtimes[path] for path in paths)
+    trained = pretrain_job(jobs["dino"], split_file, banks["dino"], str(tmp_path))
+    assert len(trained["history"]) == 1 and math.isfinite(trained["history"][0])
