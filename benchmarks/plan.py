@@ -200,14 +200,16 @@ def make_plan(suite: Suite) -> Plan:
                 elif objective_pairs and encoder_label not in objective_pairs:
                     reason = f"objective variant {objective_label} pairs only with {', '.join(objective_pairs)}"
                 elif objective_name in OBJECTIVES:
-                    reason = OBJECTIVES.get(objective_name).incompatibility(encoder_cls, modality, objective_options)
+                    objective_cls = OBJECTIVES.get(objective_name)
+                    reason = objective_cls.incompatibility(encoder_cls, modality, objective_options)
                 if reason is None and objective_name == "supervised" and dataset in unlabelled:
                     reason = "the data has no labels"
                 if reason is not None:
                     skipped.append(Skipped(dataset, encoder_label, objective_label, reason))
                     continue
-                n_views = 0 if objective_name == "random" else max(
-                    (group.n_views for group in OBJECTIVES.get(objective_name).view_groups(objective_options)), default=0)
+                objective_cls = None if objective_name == "random" else OBJECTIVES.get(objective_name)
+                groups = objective_cls.view_groups(objective_options) if objective_cls else ()
+                n_views = max((group.n_views for group in groups), default=0)
                 if n_views and augmentation is None:
                     skipped.append(Skipped(dataset, encoder_label, objective_label, f"no augmentation for {modality} data"))
                     continue

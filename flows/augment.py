@@ -33,7 +33,7 @@ def augment_flow(suite: dict[str, Any], out_dir: str) -> list[str]:
             split = prepare_split_task(job, out_dir)
             for group, path in (generate_views_task(job, split, out_dir) or {}).items():
                 pipeline = job.augmentation if group == DEFAULT_GROUP else f"{job.augmentation} ({group})"
-                progress.console.print(f"[{index}/{len(wanted)}] {job.dataset} · seed {job.seed} · {pipeline} "
-                                       f"× {job.n_views} views → {path}")
+                progress.console.print(f"[{index}/{len(wanted)}] {job.dataset} · seed {job.seed} · "
+                                       f"{pipeline} × {job.n_views} views → {path}")
                 paths.append(path)
     return paths

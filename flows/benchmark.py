@@ -101,10 +101,11 @@ def split_group(job: JobSpec) -> tuple:
 
 
 def bank_group(job: JobSpec) -> tuple:
-    """Jobs with equal groups share their view banks (same augmentation, options, bank size and view groups)."""
-    groups = [dataclasses.asdict(group) for group in job_view_groups(job)]
-    return split_group(job) + (job.augmentation, json.dumps(job.augmentation_options, sort_keys=True), job.n_views,
-                               json.dumps(groups, sort_keys=True, default=list))
+    """Jobs with equal groups share their view banks (same augmentation, options, bank depth, view groups)."""
+    groups = json.dumps([dataclasses.asdict(group) for group in job_view_groups(job)], sort_keys=True,
+                        default=list)
+    options = json.dumps(job.augmentation_options, sort_keys=True)
+    return split_group(job) + (job.augmentation, options, job.n_views, groups)
 
 
 def _record_split(key: tuple, future: PrefectFuture, out_dir: str, run_id: str) -> None:

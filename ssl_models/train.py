@@ -76,11 +76,11 @@ def iterate_batches(
     batch_size: int,
     generator: np.random.Generator,
 ) -> Iterator[Batch]:
-    """Shuffled batches; for each example and view group, ``n_views`` distinct views are drawn from its bank row.
+    """Shuffled batches; per example and view group, ``n_views`` distinct views are drawn from its bank row.
 
     ``bank`` is one bank (DEFAULT_GROUP, ``n_views`` an int) or a bank per group name (``n_views`` per group);
-    groups draw in order. The last partial batch is dropped when the data has more than one batch (BatchNorm and
-    contrastive losses need full batches).
+    groups draw in order. The last partial batch is dropped when the data has more than one batch (BatchNorm
+    and contrastive losses need full batches).
     """
     banks = dict(bank) if isinstance(bank, Mapping) else ({} if bank is None else {DEFAULT_GROUP: bank})
     draws = dict(n_views) if isinstance(n_views, Mapping) else {DEFAULT_GROUP: n_views}
@@ -96,7 +96,7 @@ def iterate_batches(
 
 
 def _draw_views(bank: Rows, index: np.ndarray, n_views: int, generator: np.random.Generator) -> torch.Tensor:
-    """``n_views`` distinct views, uniformly at random, of each example ``index`` from its bank row: (B, V, *shape)."""
+    """``n_views`` distinct views, uniformly at random, of each example ``index`` from its bank row."""
     bank_views = bank.shape[1]
     if n_views > bank_views:
         raise ValueError(f"objective needs {n_views} views but the bank holds {bank_views}")
@@ -127,8 +127,8 @@ def pretrain(
 ) -> TrainResult:
     """Train ``objective`` (encoder and scaffolding) on ``inputs``; raise DivergedError on a non-finite loss.
 
-    ``bank`` is one bank of DEFAULT_GROUP views, or a bank per view group with ``n_views`` (views drawn per group
-    and example); ``n_views`` defaults to ``objective.n_views`` of every group.
+    ``bank`` is one bank of DEFAULT_GROUP views, or a bank per view group with ``n_views`` (views drawn per
+    group and example); ``n_views`` defaults to ``objective.n_views`` of every group.
     """
     device = device or default_device()
     generator = np.random.default_rng(seed)
@@ -151,8 +151,9 @@ def pretrain(
     done, epoch = 0, 0
     while done < steps:
         total, count = 0.0, 0
-        for batch in iterate_batches(inputs_on_device, train_labels, banks_on_device, draws, config.batch_size,
-                                     generator):
+        batches = iterate_batches(inputs_on_device, train_labels, banks_on_device, draws, config.batch_size,
+                                  generator)
+        for batch in batches:
             if done == steps:
                 break
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.precision == "bfloat16"):

@@ -65,19 +65,20 @@ def augmentation_options(job: JobSpec, split: data.SplitData) -> dict[str, objec
 
 
 def job_view_groups(job: JobSpec) -> tuple[augment.ViewGroup, ...]:
-    """The view groups the job's objective declares (one, DEFAULT_GROUP, when it declares none; none without views)."""
+    """The view groups of the job's objective (DEFAULT_GROUP when it declares none; none without views)."""
     return OBJECTIVES.get(job.objective_name).view_groups(job.objective_options) if job.n_views else ()
 
 
 def view_banks(job: JobSpec, split: data.SplitData) -> list[augment.GroupBank]:
     """The banks of the job's view groups."""
-    return augment.group_banks(job_view_groups(job), job.modality, str(job.augmentation), augmentation_options(job, split),
-                               job.n_views, job.seed)
+    return augment.group_banks(job_view_groups(job), job.modality, str(job.augmentation),
+                               augmentation_options(job, split), job.n_views, job.seed)
 
 
-def generate_views(job: JobSpec, split_file: str, out_dir: str, use_cache: bool = True) -> dict[str, str] | None:
-    """Generate (or reuse) a bank of ``job.n_views`` augmented views per training example for each of the job's
-    view groups; returns group name → bank path, or None when the job uses no views."""
+def generate_views(job: JobSpec, split_file: str, out_dir: str,
+                   use_cache: bool = True) -> dict[str, str] | None:
+    """Generate (or reuse) a bank of ``job.n_views`` augmented views per training example for each of the
+    job's view groups; returns group name → bank path, or None when the job uses no views."""
     if not job.n_views:
         return None
     split = data.SplitData.load(Path(split_file))
@@ -87,18 +88,21 @@ def generate_views(job: JobSpec, split_file: str, out_dir: str, use_cache: bool 
         if use_cache and augment.bank_is_valid(path):
             os.utime(path)
         else:
-            augment.generate_bank(split.x_train, bank.augmentation, dict(bank.options), bank.n_views, bank.seed, path)
+            augment.generate_bank(split.x_train, bank.augmentation, dict(bank.options), bank.n_views,
+                                  bank.seed, path)
         paths[bank.group] = str(path)
     return paths
 
 
-def open_view_banks(job: JobSpec, split: data.SplitData, bank_files: dict[str, str] | None) -> dict[str, np.ndarray]:
+def open_view_banks(job: JobSpec, split: data.SplitData,
+                    bank_files: dict[str, str] | None) -> dict[str, np.ndarray]:
     """The verified banks ``generate_views`` made for ``job``, by group name."""
     if not bank_files:
         return {}
     banks = {bank.group: bank for bank in view_banks(job, split)}
-    return {group: augment.open_bank(Path(path), expected_shape=(len(split.x_train),
-                                                                 *banks[group].output_shape(split.sample_shape)))
+    n_train = len(split.x_train)
+    return {group: augment.open_bank(Path(path),
+                                     expected_shape=(n_train, *banks[group].output_shape(split.sample_shape)))
             for group, path in bank_files.items()}
 
 

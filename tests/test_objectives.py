@@ -393,10 +393,10 @@ def test_every_objective_pretrains_an_epoch_with_a_finite_loss(name: str, tmp_pa
         encoder = CausalConvEncoder(inputs.shape[1:], embedding_dim=6)
     layout = "image" if inputs.ndim == 4 else "sequence"
     groups = cls.view_groups()
+    depth = max((group.n_views for group in groups), default=1)
     bank = {bank.group: generate_bank(inputs, layout, dict(bank.options), bank.n_views, bank.seed,
                                       tmp_path / f"{bank.group}.npy")
-            for bank in group_banks(groups, layout, layout, {}, bank_views=max((g.n_views for g in groups), default=1),
-                                    seed=0)}
+            for bank in group_banks(groups, layout, layout, {}, bank_views=depth, seed=0)}
     labels = rng.integers(0, 3, 64)
     objective = build_objective(name, encoder, {"n_classes": 3} if cls.needs_labels else {})
     result = pretrain(objective, inputs, TrainConfig(epochs=1, batch_size=32), seed=0, labels=labels,

@@ -1,6 +1,6 @@
-"""View groups (per-group pipelines and banks), multi-crop image views, and the objectives that declare their views:
-DINO, MoCo v3 and BYOL's asymmetric pair — hand-computed losses, invariances, no gradient to the momentum branch,
-exact EMA and centring updates."""
+"""View groups (per-group pipelines and banks), multi-crop image views, and the objectives that declare their
+views: DINO, MoCo v3 and BYOL's asymmetric pair — hand-computed losses, invariances, no gradient to the
+momentum branch, exact EMA and centring updates."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def rows(seed: int, *shape: int) -> torch.Tensor:
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
 
 
-# --- view groups and their banks --------------------------------------------------------------------------------
+# --- view groups and their banks ----------------------------------------------------------------------------
 
 
 def test_an_objective_without_declared_views_keeps_the_legacy_bank_key_and_seed() -> None:
@@ -64,7 +64,7 @@ def test_declared_groups_get_their_own_pipeline_seed_and_key() -> None:
     assert len({first.seed, second.seed, 0}) == 3
     assert first.key("fp") != second.key("fp")
     again = group_banks(ASYMMETRIC_VIEWS, "image", "image", {"noise_std": 0.2}, bank_views=4, seed=0)
-    assert again[0].key("fp") != first.key("fp")                     # the key follows every option of the pipeline
+    assert again[0].key("fp") != first.key("fp")                # the key follows every option of the pipeline
     sequence_first, _ = group_banks(ASYMMETRIC_VIEWS, "sequence", "sequence", {}, bank_views=4, seed=0)
     assert dict(sequence_first.options) == {}                            # image-only options stay off series
     with pytest.raises(ValueError, match="draws 2 views but its bank would hold only 1"):
@@ -83,8 +83,10 @@ def test_a_still_crop_at_a_fraction_of_the_size_is_bilinear_resampling(size: int
 
 def test_blur_keeps_constants_and_spreads_a_point_as_a_normalised_gaussian() -> None:
     sigma = 0.8
-    augment = build_augmentation("image", (1, 9, 9), {**STILL, "blur_probability": 1.0, "blur_sigma": (sigma, sigma)})
-    assert torch.allclose(augment(torch.full((2, 1, 9, 9), 0.3), seed=0), torch.full((2, 1, 9, 9), 0.3), atol=1e-6)
+    augment = build_augmentation("image", (1, 9, 9),
+                                 {**STILL, "blur_probability": 1.0, "blur_sigma": (sigma, sigma)})
+    constant = torch.full((2, 1, 9, 9), 0.3)
+    assert torch.allclose(augment(constant, seed=0), constant, atol=1e-6)
     point = torch.zeros(1, 1, 9, 9)
     point[0, 0, 4, 4] = 1.0
     radius = math.ceil(3 * sigma)
@@ -93,7 +95,8 @@ def test_blur_keeps_constants_and_spreads_a_point_as_a_normalised_gaussian() -> 
     blurred = augment(point, seed=0)[0, 0]
     for dy in range(-radius, radius + 1):
         for dx in range(-radius, radius + 1):
-            assert blurred[4 + dy, 4 + dx].item() == pytest.approx(weights[dy + radius] * weights[dx + radius], abs=1e-6)
+            expected = weights[dy + radius] * weights[dx + radius]
+            assert blurred[4 + dy, 4 + dx].item() == pytest.approx(expected, abs=1e-6)
     assert blurred.sum().item() == pytest.approx(1.0, abs=1e-6)
 
 
@@ -118,26 +121,30 @@ def test_group_banks_are_drawn_per_group_and_one_bank_draws_as_before() -> None:
     full = rng.random((20, 4, 1, 6, 6), dtype=np.float32)
     small = rng.random((20, 5, 1, 3, 3), dtype=np.float32)
     legacy = list(iterate_batches(inputs, None, full, 2, 8, np.random.default_rng(1)))
-    single = list(iterate_batches(inputs, None, {DEFAULT_GROUP: full}, {DEFAULT_GROUP: 2}, 8, np.random.default_rng(1)))
-    assert all(torch.equal(a.views, b.views) and torch.equal(a.inputs, b.inputs) for a, b in zip(legacy, single))
+    single = list(iterate_batches(inputs, None, {DEFAULT_GROUP: full}, {DEFAULT_GROUP: 2}, 8,
+                                  np.random.default_rng(1)))
+    assert all(torch.equal(a.views, b.views) and torch.equal(a.inputs, b.inputs)
+               for a, b in zip(legacy, single))
     for batch in iterate_batches(inputs, None, {"global": full, "local": small}, {"global": 2, "local": 3}, 8,
                                  np.random.default_rng(2)):
         assert batch.views is None and batch.group("global").shape == (8, 2, 1, 6, 6)
         local = batch.group("local")
         assert local.shape == (8, 3, 1, 3, 3)
         index = [int(np.flatnonzero((inputs == row.numpy()).all(axis=(1, 2, 3)))[0]) for row in batch.inputs]
-        for example, views in zip(index, local):                  # distinct views of the example's own bank row
-            matches = [int(np.flatnonzero((small[example] == view.numpy()).all(axis=(1, 2, 3)))[0]) for view in views]
+        for example, views in zip(index, local):              # distinct views of the example's own bank row
+            matches = [int(np.flatnonzero((small[example] == view.numpy()).all(axis=(1, 2, 3)))[0])
+                       for view in views]
             assert len(set(matches)) == 3
     with pytest.raises(ValueError, match="needs the views of group 'local'"):
         Batch(torch.zeros(1)).group("local")
 
 
-# --- planning -----------------------------------------------------------------------------------------------------
+# --- planning -----------------------------------------------------------------------------------------------
 
 
 def test_multi_crop_refuses_fixed_size_encoders_at_planning_and_sizes_every_bank() -> None:
-    suite = suite_from_dict({"datasets": ["mnist5k"], "encoders": ["mlp", "cnn"], "objectives": ["dino", "moco_v3"],
+    suite = suite_from_dict({"datasets": ["mnist5k"], "encoders": ["mlp", "cnn"],
+                             "objectives": ["dino", "moco_v3"],
                              "seeds": [0], "baselines": [], "augment": {"n_views": 4}})
     plan = make_plan(suite)
     cells = {(job.encoder, job.objective): job for job in plan.jobs}
@@ -146,8 +153,8 @@ def test_multi_crop_refuses_fixed_size_encoders_at_planning_and_sizes_every_bank
     assert (skipped.encoder, skipped.objective) == ("mlp", "dino")
     assert "local views are smaller than the examples" in skipped.reason and "MLPEncoder" in skipped.reason
     assert cells[("cnn", "dino")].n_views == 6 and cells[("cnn", "moco_v3")].n_views == 4
-    assert DINO.incompatibility(MLPEncoder, "image", {"n_local_views": 0}) is None   # no local crops, any encoder
-    assert DINO.incompatibility(MLPEncoder, "sequence") is None                      # series views keep their length
+    assert DINO.incompatibility(MLPEncoder, "image", {"n_local_views": 0}) is None  # no local crops
+    assert DINO.incompatibility(MLPEncoder, "sequence") is None                     # series keep their length
     assert DINO.incompatibility(CNNEncoder, "image") is None
 
 
@@ -162,7 +169,7 @@ def test_bad_multi_crop_options_are_refused_where_they_enter() -> None:
         DINO(build_encoder("cnn", (1, 8, 8), 4), teacher_temperature=0.1, student_temperature=0.1)
 
 
-# --- DINO --------------------------------------------------------------------------------------------------------
+# --- DINO ---------------------------------------------------------------------------------------------------
 
 
 def test_dino_loss_matches_a_hand_computed_value() -> None:
@@ -183,23 +190,25 @@ def test_dino_loss_matches_a_hand_computed_value() -> None:
     assert dino_loss(teacher, student, centre, 0.5, 1.0).item() == pytest.approx(expected, rel=1e-6)
 
 
-@pytest.mark.parametrize("batch, n_global, n_views, n_prototypes", [(4, 2, 8, 16), (3, 2, 2, 5), (1, 2, 5, 7)])
-def test_dino_loss_is_invariant_to_score_shifts_and_joint_permutations(batch: int, n_global: int, n_views: int,
-                                                                       n_prototypes: int) -> None:
+@pytest.mark.parametrize("batch, n_global, n_views, n_prototypes",
+                         [(4, 2, 8, 16), (3, 2, 2, 5), (1, 2, 5, 7)])
+def test_dino_loss_is_invariant_to_score_shifts_and_joint_permutations(
+        batch: int, n_global: int, n_views: int, n_prototypes: int) -> None:
     teacher, student = rows(batch, batch, n_global, n_prototypes), rows(n_views, batch, n_views, n_prototypes)
     centre = rows(1, n_prototypes)
     loss = dino_loss(teacher, student, centre, 0.04, 0.1)
-    shifted = dino_loss(teacher + rows(2, batch, n_global, 1), student + rows(3, batch, n_views, 1), centre, 0.04, 0.1)
+    shifted = dino_loss(teacher + rows(2, batch, n_global, 1), student + rows(3, batch, n_views, 1), centre,
+                        0.04, 0.1)
     assert shifted.item() == pytest.approx(loss.item(), rel=1e-5)       # softmax ignores a constant per view
     examples, prototypes = torch.randperm(batch), torch.randperm(n_prototypes)
-    permuted = dino_loss(teacher[examples][..., prototypes], student[examples][..., prototypes], centre[prototypes],
-                         0.04, 0.1)
+    permuted = dino_loss(teacher[examples][..., prototypes], student[examples][..., prototypes],
+                         centre[prototypes], 0.04, 0.1)
     assert permuted.item() == pytest.approx(loss.item(), rel=1e-5)
-    # the teacher's own view is never a pair: changing a global student view only changes the other global's terms
+    # the teacher's own view is never a pair: a global student view only meets the other global's teacher
     one_pair = dino_loss(teacher[:, :1], student[:, :2], centre, 0.04, 0.1)
-    assert one_pair.item() == pytest.approx(dino_loss(teacher[:, :1], torch.cat(
-        [student[:, :1] + 5.0 * rows(4, batch, 1, n_prototypes), student[:, 1:2]], 1), centre, 0.04, 0.1).item(),
-        rel=1e-5)
+    moved = torch.cat([student[:, :1] + 5.0 * rows(4, batch, 1, n_prototypes), student[:, 1:2]], 1)
+    moved_loss = dino_loss(teacher[:, :1], moved, centre, 0.04, 0.1)
+    assert one_pair.item() == pytest.approx(moved_loss.item(), rel=1e-5)
 
 
 def test_dino_sharpening_makes_the_teacher_more_confident_than_the_student() -> None:
@@ -211,8 +220,9 @@ def test_dino_sharpening_makes_the_teacher_more_confident_than_the_student() -> 
         return float(-(probabilities * F.log_softmax(scores / temperature, -1)).sum(-1).mean())
 
     assert entropy(0.04) < entropy(0.1)
-    # with identical scores, the loss is H(P_t, P_s) ≥ H(P_t): cross-entropy exceeds the sharper teacher's entropy
-    assert dino_loss(scores.expand(6, 2, 10), scores.expand(6, 2, 10), zero, 0.04, 0.1).item() >= entropy(0.04)
+    # with identical scores the loss is H(P_t, P_s) ≥ H(P_t), the sharper teacher's entropy
+    same = scores.expand(6, 2, 10)
+    assert dino_loss(same, same, zero, 0.04, 0.1).item() >= entropy(0.04)
 
 
 def dino(n_local: int = 2, seed: int = 0, **options: float) -> DINO:
@@ -226,7 +236,8 @@ def dino_batch(seed: int, batch: int = 6, n_local: int = 2) -> Batch:
     """Two 8×8 global and ``n_local`` 4×4 local views per example."""
     groups = {"global": torch.rand(batch, 2, 1, 8, 8, generator=torch.Generator().manual_seed(seed))}
     if n_local:
-        groups["local"] = torch.rand(batch, n_local, 1, 4, 4, generator=torch.Generator().manual_seed(seed + 1))
+        generator = torch.Generator().manual_seed(seed + 1)
+        groups["local"] = torch.rand(batch, n_local, 1, 4, 4, generator=generator)
     return Batch(groups["global"][:, 0], groups=groups)
 
 
@@ -262,7 +273,7 @@ def test_dino_student_reads_local_crops_of_a_smaller_size() -> None:
     assert math.isfinite(with_local.item()) and with_local.item() != pytest.approx(without_local.item())
 
 
-# --- MoCo v3 -------------------------------------------------------------------------------------------------------
+# --- MoCo v3 ------------------------------------------------------------------------------------------------
 
 
 def test_moco_v3_contrastive_loss_matches_a_hand_computed_value() -> None:
@@ -273,20 +284,23 @@ def test_moco_v3_contrastive_loss_matches_a_hand_computed_value() -> None:
     a = 1 / math.sqrt(2) / tau
     row0 = -(a - math.log(math.exp(a) + 1))
     row1 = -(2.0 - math.log(math.exp(a) + math.exp(2.0)))
-    assert moco_contrastive_loss(queries, keys, tau).item() == pytest.approx(2 * tau * (row0 + row1) / 2, rel=1e-6)
+    expected = 2 * tau * (row0 + row1) / 2
+    assert moco_contrastive_loss(queries, keys, tau).item() == pytest.approx(expected, rel=1e-6)
 
 
 @pytest.mark.parametrize("batch, dim, seed", [(8, 4, 0), (3, 16, 1), (16, 2, 2)])
-def test_moco_v3_loss_is_invariant_to_scale_rotation_and_joint_permutation(batch: int, dim: int, seed: int) -> None:
+def test_moco_v3_loss_is_invariant_to_scale_rotation_and_joint_permutation(batch: int, dim: int,
+                                                                            seed: int) -> None:
     queries, keys = rows(seed, batch, dim), rows(seed + 10, batch, dim)
     loss = moco_contrastive_loss(queries, keys, 0.2)
     scales = rows(seed + 20, batch, 1).abs() + 0.1
-    assert moco_contrastive_loss(queries * scales, keys * 3.0, 0.2).item() == pytest.approx(loss.item(), rel=1e-5)
     rotation = torch.linalg.qr(rows(seed + 30, dim, dim))[0]
-    assert moco_contrastive_loss(queries @ rotation, keys @ rotation, 0.2).item() == pytest.approx(loss.item(),
-                                                                                                   rel=1e-5)
     order = torch.randperm(batch)
-    assert moco_contrastive_loss(queries[order], keys[order], 0.2).item() == pytest.approx(loss.item(), rel=1e-5)
+    changes = [(queries * scales, keys * 3.0), (queries @ rotation, keys @ rotation),
+               (queries[order], keys[order])]
+    for changed_queries, changed_keys in changes:
+        changed = moco_contrastive_loss(changed_queries, changed_keys, 0.2)
+        assert changed.item() == pytest.approx(loss.item(), rel=1e-5)
     # the aligned optimum: keys equal to orthogonal queries give 2τ · log(1 + (B − 1) e^(−1/τ))
     eye = torch.eye(batch, batch)
     aligned = moco_contrastive_loss(eye, eye, 0.2).item()
@@ -336,7 +350,7 @@ def test_moco_v3_is_symmetric_in_its_two_views_and_scaled_by_two_tau() -> None:
     assert objective(batch).item() == pytest.approx(2 * 0.2 * unscaled.item(), rel=1e-5)
 
 
-# --- BYOL's views ------------------------------------------------------------------------------------------------
+# --- BYOL's views -------------------------------------------------------------------------------------------
 
 
 def test_byol_and_moco_v3_declare_the_published_asymmetric_pair() -> None:
@@ -348,7 +362,7 @@ def test_byol_and_moco_v3_declare_the_published_asymmetric_pair() -> None:
         BYOL(build_encoder("linear", (3,), 2))(Batch(torch.zeros(4, 3), views=torch.zeros(4, 2, 3)))
 
 
-# --- the task layer: one bank per group, cached by the group's pipeline -------------------------------------------
+# --- the task layer: one bank per group, cached by the group's pipeline -------------------------------------
 
 
 def test_jobs_get_one_cached_bank_per_view_group_and_legacy_jobs_keep_their_bank(tmp_path: Path) -> None:
@@ -367,12 +381,12 @@ def test_jobs_get_one_cached_bank_per_view_group_and_legacy_jobs_keep_their_bank
     paths = [path for groups in banks.values() for path in groups.values()]
     assert len(set(paths)) == len(paths) == 5
     n_train = len(split.x_train)
-    assert open_bank(Path(banks["dino"]["global"])).shape == (n_train, 3, 1, 8, 8)   # as deep as 3 local views
+    assert open_bank(Path(banks["dino"]["global"])).shape == (n_train, 3, 1, 8, 8)  # as deep as 3 local views
     assert open_bank(Path(banks["dino"]["local"])).shape == (n_train, 3, 1, 3, 3)    # 3/7 of 8×8
     first, second = (open_bank(Path(banks["byol"][group])) for group in ("first", "second"))
     assert not np.array_equal(first, second)
     mtimes = {path: Path(path).stat().st_mtime_ns for path in paths}
-    assert generate_views(jobs["dino"], split_file, str(tmp_path)) == banks["dino"]          # reused, not redrawn
+    assert generate_views(jobs["dino"], split_file, str(tmp_path)) == banks["dino"]      # reused, not redrawn
     assert all(Path(path).stat().st_mtime_ns >= mtimes[path] for path in paths)
     trained = pretrain_job(jobs["dino"], split_file, banks["dino"], str(tmp_path))
     assert len(trained["history"]) == 1 and math.isfinite(trained["history"][0])

@@ -47,8 +47,10 @@ def generate_bank(
     chunk_size: int = 512,
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
-    """Write a bank of shape (N, n_views, *view_shape) float32 to ``path``, chunk by chunk; ``view_shape`` is the
-    augmentation's ``output_shape`` (smaller for multi-crop's local views), else the examples' shape.
+    """Write a bank of shape (N, n_views, *view_shape) float32 to ``path``, chunk by chunk.
+
+    ``view_shape`` is the augmentation's ``output_shape`` (smaller for multi-crop's local views), else the
+    examples' shape.
 
     Chunk c of view v is augmented with seed hash(seed, v, c), so the bank does not depend on memory.
     """
@@ -58,7 +60,8 @@ def generate_bank(
     view_shape = tuple(getattr(augment, "output_shape", inputs.shape[1:]))
     n_chunks = (len(inputs) + chunk_size - 1) // chunk_size
     with atomic_path(path) as temp:
-        bank = np.lib.format.open_memmap(temp, mode="w+", dtype=np.float32, shape=(len(inputs), n_views, *view_shape))
+        shape = (len(inputs), n_views, *view_shape)
+        bank = np.lib.format.open_memmap(temp, mode="w+", dtype=np.float32, shape=shape)
         try:
             for chunk in range(n_chunks):
                 start, stop = chunk * chunk_size, min(len(inputs), (chunk + 1) * chunk_size)
@@ -67,8 +70,9 @@ def generate_bank(
                     chunk_seed = (seed * 1_000_003 + view * 10_007 + chunk) % 2**63
                     views = augment(batch, chunk_seed)
                     if tuple(views.shape) != (len(batch), *view_shape):
-                        raise ValueError(f"augmentation '{augmentation}' turned a batch of shape {tuple(batch.shape)} "
-                                         f"into {tuple(views.shape)}; it declares views of shape {view_shape}")
+                        raise ValueError(f"augmentation '{augmentation}' turned a batch of shape "
+                                         f"{tuple(batch.shape)} into {tuple(views.shape)}; it declares "
+                                         f"views of shape {view_shape}")
                     bank[start:stop, view] = views.numpy()
                 if progress is not None:
                     progress(chunk + 1, n_chunks)

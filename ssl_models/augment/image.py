@@ -1,11 +1,12 @@
 """Image augmentations, batched: random resized crop and small affine in one resampling, blur, solarisation,
 noise, erasing.
 
-The same steps as torchvision's ``RandomResizedCrop`` → ``RandomAffine`` → ``GaussianBlur`` → ``RandomSolarize``
-→ ``GaussianNoise(clip=True)`` → ``RandomErasing`` (SimCLR-style, scaled down for small grey-scale digits; blur and
-solarisation are off unless a view group asks for them, as BYOL's asymmetric views do), drawn per example but
-applied to the whole batch at once: crop and affine compose into one 2×3 matrix per image for ``F.affine_grid`` /
-``F.grid_sample`` (bilinear, zero fill), which is two orders of magnitude faster than a per-image loop.
+The same steps as torchvision's ``RandomResizedCrop`` → ``RandomAffine`` → ``GaussianBlur`` →
+``RandomSolarize`` → ``GaussianNoise(clip=True)`` → ``RandomErasing`` (SimCLR-style, scaled down for small
+grey-scale digits; blur and solarisation are off unless a view group asks for them, as BYOL's asymmetric views
+do), drawn per example but applied to the whole batch at once: crop and affine compose into one 2×3 matrix per
+image for ``F.affine_grid`` / ``F.grid_sample`` (bilinear, zero fill), which is two orders of magnitude faster
+than a per-image loop.
 
 With D = diag(W/2, H/2), rotation R(θ), translation t (pixels), crop centre c and size (w, h) (normalised
 centre c_n, scale S = diag(w/W, h/H)), an output point p ∈ [−1, 1]² samples the input at
@@ -78,7 +79,8 @@ class ImageAugmentation:
             raise ValueError(f"blur_sigma must satisfy 0 < low ≤ high, got {self.blur_sigma}")
         if not 0.0 < self.output_fraction <= 1.0 or min(self.output_shape[1:]) < 1:
             raise ValueError(f"output_fraction must be in (0, 1] and leave at least one pixel of the "
-                             f"{self.sample_shape[1]}×{self.sample_shape[2]} image, got {self.output_fraction}")
+                             f"{self.sample_shape[1]}×{self.sample_shape[2]} image, "
+                             f"got {self.output_fraction}")
         if self.translate < 0 or self.noise_std < 0:
             raise ValueError(f"translate and noise_std must be non-negative, got {self.translate}, {self.noise_std}")
 

@@ -1,9 +1,9 @@
-"""View groups: the views an objective consumes, as named groups, each with its own pipeline and its own bank.
+"""View groups: the views an objective consumes, as named groups, each with its own pipeline and bank.
 
-An objective that declares nothing consumes ``n_views`` views of one group, DEFAULT_GROUP, made by the modality's
-augmentation with the suite's options and the job's seed: the bank of earlier versions, same key and same views.
-A declared group overrides augmentation options per modality (DINO's small local crops, BYOL's blur and
-solarisation) and is drawn with its own seed, sha256(seed, name), so two groups never share random draws.
+An objective that declares nothing consumes ``n_views`` views of one group, DEFAULT_GROUP, made by the
+modality's augmentation with the suite's options and the job's seed: the bank of earlier versions, same key
+and same views. A declared group overrides augmentation options per modality (DINO's small local crops, BYOL's
+blur and solarisation) and is drawn with its own seed, sha256(seed, name): groups never share random draws.
 
 Example::
 
@@ -26,7 +26,7 @@ DEFAULT_GROUP = "views"
 
 @dataclass(frozen=True)
 class ViewGroup:
-    """``n_views`` views per example from the modality's augmentation with ``options[modality]`` overriding it."""
+    """``n_views`` views per example: the modality's augmentation, ``options[modality]`` overriding it."""
 
     name: str
     n_views: int
@@ -37,7 +37,7 @@ class ViewGroup:
             raise ValueError(f"view group '{self.name}' needs at least one view, got {self.n_views}")
 
     def options_for(self, modality: str) -> dict[str, Any]:
-        """This group's augmentation options on ``modality`` data (empty: the modality's pipeline unchanged)."""
+        """This group's augmentation options on ``modality`` data (empty: the modality's own pipeline)."""
         return dict(self.options.get(modality, {}))
 
     def resizes(self, modality: str) -> bool:
@@ -53,7 +53,7 @@ class ViewGroup:
 
 @dataclass(frozen=True)
 class GroupBank:
-    """How one group's bank is made: augmentation, its full options (the group's pipeline), views kept, seed."""
+    """How one group's bank is made: augmentation, full options (the group's pipeline), views kept, seed."""
 
     group: str
     augmentation: str
@@ -80,8 +80,8 @@ def group_banks(groups: Sequence[ViewGroup], modality: str, augmentation: str, o
         if bank_views < group.n_views:
             raise ValueError(f"view group '{group.name}' draws {group.n_views} views but its bank would hold "
                              f"only {bank_views}")
-        banks.append(GroupBank(group.name, augmentation, {**options, **group.options_for(modality)}, bank_views,
-                               group.seed(seed)))
+        pipeline = {**options, **group.options_for(modality)}
+        banks.append(GroupBank(group.name, augmentation, pipeline, bank_views, group.seed(seed)))
     return banks
 
 
@@ -89,6 +89,7 @@ ASYMMETRIC_VIEWS = (
     ViewGroup("first", 1, {"image": {"blur_probability": 1.0, "solarize_probability": 0.0}}),
     ViewGroup("second", 1, {"image": {"blur_probability": 0.1, "solarize_probability": 0.2}}),
 )
-"""BYOL's two asymmetric pipelines (Grill et al. 2020, Table 6): Gaussian blur with probability 1.0 on the first
-view and 0.1 on the second, solarisation 0.0 and 0.2; the rest (crop, affine, noise, erasing) is the modality's
-pipeline. MoCo v3 (Chen et al. 2021) uses the same pair. Off images both groups use the modality's pipeline."""
+"""BYOL's two asymmetric pipelines (Grill et al. 2020, Table 6): Gaussian blur with probability 1.0 on the
+first view and 0.1 on the second, solarisation 0.0 and 0.2; the rest (crop, affine, noise, erasing) is the
+modality's pipeline. MoCo v3 (Chen et al. 2021) uses the same pair. Off images both use the modality's
+pipeline."""

@@ -24,8 +24,8 @@ class Encoder(nn.Module):
         provides_tokens: implements ``tokens(x) -> (B, T, D)`` (masked and next-step objectives need it).
         reads_padding: after ``honour_padding()``, the embedding of a zero-padded (B, C, T) series ignores its
             padding (``ssl_models.padding``): extra trailing zeros change no embedding.
-        any_input_size: reads examples of any spatial size or length, not only ``sample_shape`` (global pooling);
-            multi-crop objectives need it for their smaller local views.
+        any_input_size: reads examples of any spatial size or length, not only ``sample_shape`` (global
+            pooling); multi-crop objectives need it for their smaller local views.
     """
 
     modalities: ClassVar[tuple[str, ...]] = ()

@@ -74,8 +74,8 @@ def cosine_momentum_schedule(base: float, step: int, total_steps: int) -> float:
 
 
 class MomentumSchedule:
-    """Mixin for objectives with an EMA target: τ rises from ``base_momentum`` to 1 on a cosine over the run's K
-    steps (``cosine_momentum``; K from ``start_training``), or stays ``base_momentum``."""
+    """Mixin for objectives with an EMA target: τ rises from ``base_momentum`` to 1 on a cosine over the
+    run's K steps (``cosine_momentum``; K from ``start_training``), or stays ``base_momentum``."""
 
     base_momentum: float
     cosine_momentum: bool

@@ -20,8 +20,8 @@ FAMILIES = ("autoencoding", "contrastive", "non-contrastive", "predictive", "sup
 
 @dataclass
 class Batch:
-    """One training batch: clean inputs (B, *shape), ``n_views`` augmented views (B, V, *shape), labels (B,), and
-    the views of every declared group by name (B, V_group, *group_shape); ``views`` is DEFAULT_GROUP's."""
+    """One training batch: clean inputs (B, *shape), ``n_views`` augmented views (B, V, *shape), labels (B,),
+    and the views of every view group by name (B, V_group, *group_shape); ``views`` is DEFAULT_GROUP's."""
 
     inputs: torch.Tensor
     views: torch.Tensor | None = None
@@ -47,8 +47,8 @@ class Objective(nn.Module):
 
     Attributes:
         family: one of FAMILIES (how the report groups objectives).
-        n_views: augmented views per example the loss consumes; 0 means it uses the clean input only. An objective
-            whose views are not ``n_views`` of the modality's augmentation declares them in ``view_groups``.
+        n_views: augmented views per example the loss consumes; 0 means it uses the clean input only. An
+            objective whose views are not ``n_views`` of the modality's augmentation declares ``view_groups``.
         needs_labels: trains with labels (only the supervised upper bound).
         requires: encoder capabilities needed, among ``{"tokens", "causal"}``.
         modalities: dataset modalities it applies to (empty: all).
@@ -67,8 +67,8 @@ class Objective(nn.Module):
 
     @classmethod
     def view_groups(cls, options: Mapping[str, Any] | None = None) -> tuple[ViewGroup, ...]:
-        """The groups of views the loss consumes with these constructor ``options``: by default ``n_views`` views
-        of DEFAULT_GROUP (the modality's augmentation), none when ``n_views`` is 0."""
+        """The groups of views the loss consumes with these constructor ``options``: by default ``n_views``
+        views of DEFAULT_GROUP (the modality's augmentation), none when ``n_views`` is 0."""
         return (ViewGroup(DEFAULT_GROUP, cls.n_views),) if cls.n_views else ()
 
     def random_generator(self, device: torch.device) -> torch.Generator:
@@ -107,11 +107,12 @@ class Objective(nn.Module):
     @classmethod
     def incompatibility(cls, encoder: type[Encoder], modality: str,
                         options: Mapping[str, Any] | None = None) -> str | None:
-        """Why this objective (with constructor ``options``) cannot train ``encoder`` on ``modality`` data, or None."""
+        """Why this objective (with ``options``) cannot train ``encoder`` on ``modality`` data, or None."""
         resized = [group.name for group in cls.view_groups(options) if group.resizes(modality)]
         if resized and not encoder.any_input_size:
-            return (f"its {', '.join(resized)} views are smaller than the examples and {encoder.__name__} reads "
-                    f"only its fixed input size (an encoder with global pooling, e.g. cnn, reads any size)")
+            return (f"its {', '.join(resized)} views are smaller than the examples and {encoder.__name__} "
+                    f"reads only its fixed input size (an encoder with global pooling, e.g. cnn, reads any "
+                    f"size)")
         if cls.modalities and modality not in cls.modalities:
             return f"{cls.__name__} applies to {', '.join(cls.modalities)} data, not {modality}"
         if "tokens" in cls.requires and not encoder.provides_tokens:

@@ -14,7 +14,8 @@ Online: q(g(f(v))) with projector g and predictor q; target: g_ξ(f_ξ(v)), an e
 ``start_training``; without it, or with ``cosine_momentum=False``, τ stays τ_base). The paper's 4096-wide
 hidden layers and 256-d projections are scaled down to the suite's small encoders. v1 and v2 come from the
 paper's two asymmetric pipelines (``ASYMMETRIC_VIEWS``: Gaussian blur with probability 1.0 / 0.1, solarisation
-0.0 / 0.2, on top of the modality's crop-and-affine pipeline; grey-scale digits get no colour jitter or flips).
+0.0 / 0.2, on top of the modality's crop-and-affine pipeline); the paper's colour jitter, grey-scale and flips
+are left out for grey-scale digits.
 
 Example::
 

@@ -1,22 +1,23 @@
-"""DINO: self-distillation with no labels; a student matches a momentum teacher's centred, sharpened prototypes.
+"""DINO: self-distillation with no labels; a student matches a momentum teacher's sharpened prototypes.
 
-Caron, Touvron, Misra, Jégou, Mairal, Bojanowski & Joulin (2021), "Emerging Properties in Self-Supervised Vision
-Transformers".
+Caron, Touvron, Misra, Jégou, Mairal, Bojanowski & Joulin (2021), "Emerging Properties in Self-Supervised
+Vision Transformers".
 
-Student h_s(f_s(·)) and teacher h_t(f_t(·)) map a view to K prototype scores; the teacher is an exponential moving
-average of the student and gets no gradient. With centre c (K,), temperatures τ_t < τ_s (sharpening), the global
-views G (2, full size) and all views V = G ∪ L (plus ``n_local_views`` smaller local crops L):
+Student h_s(f_s(·)) and teacher h_t(f_t(·)) map a view to K prototype scores; the teacher is an exponential
+moving average of the student and gets no gradient. With centre c (K,), temperatures τ_t < τ_s (sharpening),
+the global views G (2, full size) and all views V = G ∪ L (plus ``n_local_views`` smaller local crops L):
 
     P_t(x) = softmax((h_t(f_t(x)) − c) / τ_t),   P_s(x) = softmax(h_s(f_s(x)) / τ_s)
     loss   = (1 / B) Σ_i mean over pairs (g ∈ G, v ∈ V, v ≠ g) of  −Σ_k P_t(x_ig)_k log P_s(x_iv)_k
     after each step: θ_t ← m θ_t + (1 − m) θ_s (m on BYOL's cosine from ``momentum`` to 1),
                      c ← m_c c + (1 − m_c) · mean over the batch's teacher scores of the global views
 
-Head: projector MLP → bottleneck z → K scores ⟨z / ‖z‖, w_k / ‖w_k‖⟩ (the paper's weight-normalised last layer with
-its norm fixed to 1). Scaled down for small encoders: K = 256 prototypes (paper 65 536), a 512-wide head with
-BatchNorm (the paper's ResNet variant), 6 local views (paper 6–10); τ_t is fixed at 0.04 (the paper warms it up from
-0.04 to 0.07 in its first 30 epochs). Views: global crops of scale (0.4, 1) at full size, local crops of scale
-(0.05, 0.4) at 3/7 of the size (96 / 224 px in the paper); sequence views crop 20–50 % (local) of the series.
+Head: projector MLP → bottleneck z → K scores ⟨z / ‖z‖, w_k / ‖w_k‖⟩ (the paper's weight-normalised last layer
+with its norm fixed to 1). Scaled down for small encoders: K = 256 prototypes (paper 65 536), a 512-wide head
+with BatchNorm (the paper's ResNet variant), 6 local views (paper 6–10); τ_t is fixed at 0.04 (the paper warms
+it up from 0.04 to 0.07 in its first 30 epochs). Views: global crops of scale (0.4, 1) at full size, local
+crops of scale (0.05, 0.4) at 3/7 of the size (96 / 224 px in the paper); sequence views crop 20–50 % (local)
+of the series.
 
 Example::
 
@@ -42,12 +43,14 @@ from ssl_models.objectives.registry import OBJECTIVES
 
 N_LOCAL_VIEWS = 6
 LOCAL_CROP_FRACTION = 3 / 7
-GLOBAL_VIEWS = ViewGroup("global", 2, {"image": {"crop_scale": (0.4, 1.0)}, "sequence": {"crop_scale": (0.4, 1.0)}})
+GLOBAL_VIEWS = ViewGroup("global", 2, {"image": {"crop_scale": (0.4, 1.0)},
+                                       "sequence": {"crop_scale": (0.4, 1.0)}})
 
 
 def local_views(n_views: int, crop_fraction: float) -> ViewGroup:
-    """``n_views`` local crops: scale (0.05, 0.4) at ``crop_fraction`` of the image size; 20–50 % of a series."""
-    return ViewGroup("local", n_views, {"image": {"crop_scale": (0.05, 0.4), "output_fraction": crop_fraction},
+    """``n_views`` local crops: scale (0.05, 0.4) at ``crop_fraction`` of the size; 20–50 % of a series."""
+    image = {"crop_scale": (0.05, 0.4), "output_fraction": crop_fraction}
+    return ViewGroup("local", n_views, {"image": image,
                                         "sequence": {"crop_scale": (0.2, 0.5), "crop_probability": 1.0}})
 
 
@@ -55,7 +58,7 @@ def dino_loss(teacher_scores: torch.Tensor, student_scores: torch.Tensor, centre
               teacher_temperature: float, student_temperature: float) -> torch.Tensor:
     """mean over examples and pairs (g, v ≠ g) of H(P_t(g), P_s(v)).
 
-    teacher_scores: (B, G, K) of the global views; student_scores: (B, V, K) of all views, the G global ones first.
+    teacher_scores: (B, G, K) of the global views; student_scores: (B, V, K) of all views, global ones first.
     """
     n_global, n_views = teacher_scores.shape[1], student_scores.shape[1]
     teacher = F.softmax((teacher_scores - centre) / teacher_temperature, dim=-1)
@@ -79,7 +82,7 @@ class PrototypeHead(nn.Module):
 
 @OBJECTIVES.register("dino")
 class DINO(MomentumSchedule, Objective):
-    """Student encoder + prototype head distil an EMA teacher's centred, sharpened scores across multi-crop views."""
+    """Student encoder + prototype head distil an EMA teacher's centred, sharpened multi-crop scores."""
 
     family = "non-contrastive"
     n_views = 2
@@ -87,14 +90,15 @@ class DINO(MomentumSchedule, Objective):
 
     def __init__(self, encoder: Encoder, n_local_views: int = N_LOCAL_VIEWS,
                  local_crop_fraction: float = LOCAL_CROP_FRACTION, n_prototypes: int = 256,
-                 teacher_temperature: float = 0.04, student_temperature: float = 0.1, centre_momentum: float = 0.9,
-                 momentum: float = 0.996, cosine_momentum: bool = True, hidden_dim: int = 512,
-                 bottleneck_dim: int = 64) -> None:
+                 teacher_temperature: float = 0.04, student_temperature: float = 0.1,
+                 centre_momentum: float = 0.9, momentum: float = 0.996, cosine_momentum: bool = True,
+                 hidden_dim: int = 512, bottleneck_dim: int = 64) -> None:
         super().__init__(encoder)
-        self.view_groups({"n_local_views": n_local_views, "local_crop_fraction": local_crop_fraction})  # validates
+        # validates the view options
+        self.view_groups({"n_local_views": n_local_views, "local_crop_fraction": local_crop_fraction})
         if not 0 < teacher_temperature < student_temperature:
-            raise ValueError(f"DINO sharpens the teacher: need 0 < teacher_temperature < student_temperature, got "
-                             f"{teacher_temperature} and {student_temperature}")
+            raise ValueError(f"DINO sharpens the teacher: need 0 < teacher_temperature < "
+                             f"student_temperature, got {teacher_temperature} and {student_temperature}")
         if not 0.0 <= centre_momentum <= 1.0:
             raise ValueError(f"centre_momentum must be in [0, 1], got {centre_momentum}")
         self.init_momentum(momentum, cosine_momentum)
@@ -109,7 +113,7 @@ class DINO(MomentumSchedule, Objective):
 
     @classmethod
     def view_groups(cls, options: Mapping[str, Any] | None = None) -> tuple[ViewGroup, ...]:
-        """Two global views at full size, and ``n_local_views`` local crops at ``local_crop_fraction`` of it."""
+        """Two global views at full size, ``n_local_views`` local crops at ``local_crop_fraction`` of it."""
         options = options or {}
         n_local = options.get("n_local_views", N_LOCAL_VIEWS)
         fraction = options.get("local_crop_fraction", LOCAL_CROP_FRACTION)

@@ -2,17 +2,17 @@
 
 Chen, Xie & He (2021), "An Empirical Study of Training Self-Supervised Vision Transformers" (MoCo v3).
 
-Query q = p(g(f(v))) with projector g and predictor p; key k = g_ξ(f_ξ(v')) from a momentum (EMA) copy of (f, g)
-that receives no gradient. With unit vectors q̄, k̄ and the in-batch keys as negatives (no queue), as in the
-paper's Algorithm 1:
+Query q = p(g(f(v))) with projector g and predictor p; key k = g_ξ(f_ξ(v')) from a momentum (EMA) copy of
+(f, g) that receives no gradient. With unit vectors q̄, k̄ and the in-batch keys as negatives (no queue), as in
+the paper's Algorithm 1:
 
     ctr(q, k) = 2τ · (1 / B) Σ_i −log( exp(q̄_i · k̄_i / τ) / Σ_j exp(q̄_i · k̄_j / τ) )
     loss      = ctr(q(v1), k(v2)) + ctr(q(v2), k(v1))
     after each step: ξ ← m ξ + (1 − m) θ,  m on BYOL's cosine from ``momentum`` (0.99) to 1
 
-τ = 0.2 as published for ViT; the factor 2τ is the paper's pseudo-code's. The paper's 4096-wide 3-layer projector
-and 2-layer predictor (BatchNorm, a final BatchNorm without affine on the projector) with 256-d outputs are scaled
-down to 512 / 128. Views: BYOL's asymmetric pair (``ASYMMETRIC_VIEWS``), as the paper uses.
+τ = 0.2 as published for ViT; the factor 2τ is the paper's pseudo-code's. The paper's 4096-wide 3-layer
+projector and 2-layer predictor (BatchNorm, a final BatchNorm without affine on the projector) with 256-d
+outputs are scaled down to 512 / 128. Views: BYOL's asymmetric pair (``ASYMMETRIC_VIEWS``), as the paper uses.
 
 Example::
 
@@ -58,7 +58,8 @@ class MoCoV3(MomentumSchedule, Objective):
             raise ValueError(f"temperature must be positive, got {temperature}")
         self.temperature = temperature
         self.init_momentum(momentum, cosine_momentum)
-        self.projector = projector(encoder.embedding_dim, hidden_dim, projection_dim, depth=3, final_norm=True)
+        self.projector = projector(encoder.embedding_dim, hidden_dim, projection_dim, depth=3,
+                                   final_norm=True)
         self.predictor = projector(projection_dim, hidden_dim, projection_dim)
         self.momentum_encoder = frozen_copy(encoder)
         self.momentum_projector = frozen_copy(self.projector)
