@@ -142,7 +142,8 @@ def pretrain(
     )
     train_labels = to_device_once(labels if objective.needs_labels else None, device)
     banks = dict(bank) if isinstance(bank, Mapping) else ({} if bank is None else {DEFAULT_GROUP: bank})
-    banks_on_device = {name: to_device_once(group_bank, device) for name, group_bank in banks.items()}
+    banks_on_device = {name: rows for name, group_bank in banks.items()
+                       if (rows := to_device_once(group_bank, device)) is not None}
     draws = dict(n_views) if n_views is not None else {name: objective.n_views for name in banks}
     inputs_on_device = to_device_once(inputs, device)
     result = TrainResult()

@@ -32,7 +32,7 @@ class Batch:
         """The same batch on ``device``."""
         move = lambda t: None if t is None else t.to(device, non_blocking=True)  # noqa: E731
         return Batch(move(self.inputs), move(self.views), move(self.labels),
-                     {name: move(views) for name, views in self.groups.items()})
+                     {name: views.to(device, non_blocking=True) for name, views in self.groups.items()})
 
     def group(self, name: str) -> torch.Tensor:
         """The views of group ``name``, (B, V, *shape)."""
