@@ -10,7 +10,7 @@ import torch
 from prefect import task
 
 from benchmarks.plan import JobSpec
-from ssl_models import data
+from ssl_models import augment, data
 from ssl_models.device import seeded_global_rng
 from ssl_models.encoders import build_encoder
 from ssl_models.files import atomic_path
@@ -47,7 +47,8 @@ def pretrain_job(job: JobSpec, split_file: str, bank_files: dict[str, str] | Non
                  use_cache: bool = True) -> dict[str, Any]:
     """Train, save the objective's weights atomically, and return history, timing and size.
 
-    With ``use_cache``, a verified record of the same job (same content key) is returned instead of training.
+    With ``use_cache``, a verified record of the same job (same content key, split and view banks) is returned
+    instead of training.
     ``seconds`` is this call's own wall time (a cache hit costs only the lookup); ``train_seconds`` that of the
     training loop when the checkpoint was made.
     """
@@ -57,7 +58,9 @@ def pretrain_job(job: JobSpec, split_file: str, bank_files: dict[str, str] | Non
     record = record_path(out_dir, "pretrain", job)
     fingerprint = split_fingerprint(split_file)
     path = checkpoint_path(out_dir, job)
-    if use_cache and (cached := load_record(record)) is not None and cached.get("split") == fingerprint:
+    views = view_bank_keys(bank_files)
+    if (use_cache and (cached := load_record(record)) is not None and cached.get("split") == fingerprint
+            and cached.get("views", legacy_view_keys(views)) == views):
         return {**cached, "checkpoint": str(path), "cached": True, "seconds": time.perf_counter() - started}
     split = data.SplitData.load(Path(split_file))
     if job.objective_name == "supervised" and not split.labelled:
@@ -75,9 +78,20 @@ def pretrain_job(job: JobSpec, split_file: str, bank_files: dict[str, str] | Non
         torch.save({k: v.detach().cpu() for k, v in objective.state_dict().items()}, temp)
     output = {"history": history, "train_seconds": seconds,
               "samples_per_second": samples_per_second, "parameters": objective.encoder.parameter_count(),
-              "split": fingerprint}
+              "split": fingerprint, "views": views}
     save_record(record, output, files=[path])
     return {**output, "checkpoint": str(path), "cached": False, "seconds": time.perf_counter() - started}
+
+
+def view_bank_keys(bank_files: dict[str, str] | None) -> dict[str, str]:
+    """Group name → content key of the bank the job trained on (the bank file's name)."""
+    return {group: Path(path).stem for group, path in (bank_files or {}).items()}
+
+
+def legacy_view_keys(views: dict[str, str]) -> dict[str, str] | None:
+    """What a record written before view groups stands for: ``views`` when they are DEFAULT_GROUP's (such a
+    job trains on the same bank as then), None (never equal) when the objective now declares its own groups."""
+    return views if set(views) <= {augment.DEFAULT_GROUP} else None
 
 
 def _epoch_reporter(job: JobSpec) -> Callable[[int, float], None]:

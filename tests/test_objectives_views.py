@@ -34,7 +34,7 @@ from ssl_models.objectives.dino import DINO, dino_loss
 from ssl_models.objectives.moco_v3 import MoCoV3, moco_contrastive_loss
 from ssl_models.train import iterate_batches
 from tasks.data import generate_views, prepare_split
-from tasks.pretrain import pretrain_job
+from tasks.pretrain import legacy_view_keys, pretrain_job, view_bank_keys
 
 STILL = {"crop_scale": (1.0, 1.0), "crop_ratio": (1.0, 1.0), "rotation_degrees": 0.0, "translate": 0.0,
          "noise_std": 0.0, "erase_probability": 0.0}
@@ -390,3 +390,18 @@ def test_jobs_get_one_cached_bank_per_view_group_and_legacy_jobs_keep_their_bank
     assert all(Path(path).stat().st_mtime_ns >= mtimes[path] for path in paths)
     trained = pretrain_job(jobs["dino"], split_file, banks["dino"], str(tmp_path))
     assert len(trained["history"]) == 1 and math.isfinite(trained["history"][0])
+
+
+def test_a_pretrain_record_is_reused_only_for_the_same_view_banks(tmp_path: Path) -> None:
+    suite = with_overrides(load_suite("quick"), datasets=["digits"], encoders=["mlp"], objectives=["byol"],
+                           epochs=1, baselines=[], seeds=[0])
+    suite = dataclasses.replace(suite, augment=dataclasses.replace(suite.augment, n_views=1))
+    [job] = make_plan(suite).jobs
+    split_file = prepare_split(job, str(tmp_path))
+    banks = generate_views(job, split_file, str(tmp_path))
+    assert not pretrain_job(job, split_file, banks, str(tmp_path))["cached"]
+    assert pretrain_job(job, split_file, banks, str(tmp_path))["cached"]
+    swapped = {"first": banks["second"], "second": banks["first"]}      # other banks: trained again
+    assert not pretrain_job(job, split_file, swapped, str(tmp_path))["cached"]
+    assert legacy_view_keys({DEFAULT_GROUP: "abc"}) == {DEFAULT_GROUP: "abc"}  # old default-view records hold
+    assert legacy_view_keys(view_bank_keys(banks)) is None              # those of BYOL's old views do not
