@@ -111,7 +111,7 @@ def _skip_reason(encoder_label: str, encoder_name: str, encoder_pairs: tuple[str
         return f"objective variant {method.label} pairs only with {', '.join(method.pairs)}"
     if not method.trains:
         return None
-    if (reason := objective_cls.incompatibility(encoder_cls, modality)) is not None:
+    if (reason := objective_cls.incompatibility(encoder_cls, modality, method.options)) is not None:
         return reason
     return "the data has no labels" if objective_cls.needs_labels and unlabelled else None
 
@@ -172,7 +172,8 @@ def make_plan(suite: Suite) -> Plan:
                 encoder_name, encoder_options, encoder_pairs = encoders[encoder_label]
                 reason = _skip_reason(encoder_label, encoder_name, encoder_pairs, method, modality,
                                       dataset in unlabelled)
-                n_views = OBJECTIVES.get(method.objective_name).n_views if method.trains else 0
+                groups = OBJECTIVES.get(method.objective_name).view_groups(method.options) if method.trains else ()
+                n_views = max((group.n_views for group in groups), default=0)
                 if reason is None and n_views and augmentation is None:
                     reason = f"no augmentation for {modality} data"
                 if reason is not None:

@@ -15,6 +15,7 @@ from benchmarks.suite import suite_from_dict
 from flows.benchmark import bank_group
 from flows import progress
 from flows.out_lock import out_lock
+from ssl_models.augment import DEFAULT_GROUP
 from tasks.data import generate_views_task, prepare_split_task
 
 
@@ -30,7 +31,9 @@ def augment_flow(suite: dict[str, Any], out_dir: str) -> list[str]:
     with out_lock(out_dir, on_wait=progress.console.print):
         for index, job in enumerate(wanted.values(), start=1):
             split = prepare_split_task(job, out_dir)
-            path = generate_views_task(job, split, out_dir)
-            progress.console.print(f"[{index}/{len(wanted)}] {job.dataset} · seed {job.seed} · {job.augmentation} × {job.n_views} views → {path}")
-            paths.append(path)
+            for group, path in (generate_views_task(job, split, out_dir) or {}).items():
+                pipeline = job.augmentation if group == DEFAULT_GROUP else f"{job.augmentation} ({group})"
+                progress.console.print(f"[{index}/{len(wanted)}] {job.dataset} · seed {job.seed} · "
+                                       f"{pipeline} × {job.n_views} views → {path}")
+                paths.append(path)
     return paths

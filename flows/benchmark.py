@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -42,7 +43,7 @@ from ssl_models.files import file_sha256, write_text_atomic
 from ssl_models.job import JobSpec
 from ssl_models.stop import stop_requested
 from tasks.artefacts import run_marker
-from tasks.data import generate_views_task, prepare_split_task
+from tasks.data import generate_views_task, job_view_groups, prepare_split_task
 from tasks.evaluate import evaluate_baseline_task, evaluate_task
 from tasks.naming import job_tags, run_logger
 from tasks.pretrain import pretrain_task
@@ -102,8 +103,11 @@ def split_group(job: JobSpec) -> tuple:
 
 
 def bank_group(job: JobSpec) -> tuple:
-    """Jobs with equal groups share one view bank."""
-    return split_group(job) + (job.augmentation, json.dumps(job.augmentation_options, sort_keys=True), job.n_views)
+    """Jobs with equal groups share their view banks (same augmentation, options, bank depth, view groups)."""
+    groups = json.dumps([dataclasses.asdict(group) for group in job_view_groups(job)], sort_keys=True,
+                        default=list)
+    options = json.dumps(job.augmentation_options, sort_keys=True)
+    return split_group(job) + (job.augmentation, options, job.n_views, groups)
 
 
 def _record_split(key: tuple, future: PrefectFuture, out_dir: str, run_id: str) -> None:

@@ -48,7 +48,8 @@ def build() -> dict[str, Any]:
     objectives = []
     for name, cls in OBJECTIVES.items():
         needs = sorted(cls.requires) + (["labels"] if cls.needs_labels else []) + ([f"{'/'.join(cls.modalities)} data"] if cls.modalities else [])
-        objectives.append({"name": name, "family": cls.family, "views": cls.n_views, "needs": needs})
+        views = sum(group.n_views for group in cls.view_groups())
+        objectives.append({"name": name, "family": cls.family, "views": views, "needs": needs})
     pairs = {modality: {name: [modality in ENCODERS.get(encoder).modalities
                                and cls.incompatibility(ENCODERS.get(encoder), modality) is None for encoder in encoders]
                         for name, cls in OBJECTIVES.items()} for modality in MODALITIES}

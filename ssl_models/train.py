@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 
 import numpy as np
 import torch
 
+from ssl_models.augment.views import DEFAULT_GROUP
 from ssl_models.configs import TrainConfig
 from ssl_models.device import default_device
 from ssl_models.objectives.base import Batch, Objective
@@ -70,30 +71,39 @@ def _take(rows: Rows, index: np.ndarray) -> torch.Tensor:
 def iterate_batches(
     inputs: Rows,
     labels: Rows | None,
-    bank: Rows | None,
-    n_views: int,
+    bank: Rows | Mapping[str, Rows] | None,
+    n_views: int | Mapping[str, int],
     batch_size: int,
     generator: np.random.Generator,
 ) -> Iterator[Batch]:
-    """Shuffled batches; for each example ``n_views`` distinct views are drawn from its bank row.
+    """Shuffled batches; per example and view group, ``n_views`` distinct views are drawn from its bank row.
 
-    The last partial batch is dropped when the data has more than one batch (BatchNorm and contrastive
-    losses need full batches).
+    ``bank`` is one bank (DEFAULT_GROUP, ``n_views`` an int) or a bank per group name (``n_views`` per group);
+    groups draw in order. The last partial batch is dropped when the data has more than one batch (BatchNorm
+    and contrastive losses need full batches).
     """
+    banks = dict(bank) if isinstance(bank, Mapping) else ({} if bank is None else {DEFAULT_GROUP: bank})
+    draws = dict(n_views) if isinstance(n_views, Mapping) else {DEFAULT_GROUP: n_views}
     n_examples = len(inputs)
     order = generator.permutation(n_examples)
     n_batches = max(1, n_examples // batch_size)
     for start in range(0, n_batches * batch_size, batch_size):
         index = np.sort(order[start:start + batch_size])
-        views = None
-        if n_views and bank is not None:
-            bank_views = bank.shape[1]
-            if n_views > bank_views:
-                raise ValueError(f"objective needs {n_views} views but the bank holds {bank_views}")
-            choice = np.argsort(generator.random((len(index), bank_views)), axis=1)[:, :n_views]
-            rows = _take(bank, index)
-            views = torch.take_along_dim(rows, torch.from_numpy(choice).to(rows.device).reshape(*choice.shape, *([1] * (rows.ndim - 2))), dim=1)
-        yield Batch(inputs=_take(inputs, index), views=views, labels=None if labels is None else _take(labels, index))
+        groups = {name: _draw_views(group_bank, index, draws.get(name, 0), generator)
+                  for name, group_bank in banks.items() if draws.get(name, 0)}
+        yield Batch(inputs=_take(inputs, index), views=groups.get(DEFAULT_GROUP),
+                    labels=None if labels is None else _take(labels, index), groups=groups)
+
+
+def _draw_views(bank: Rows, index: np.ndarray, n_views: int, generator: np.random.Generator) -> torch.Tensor:
+    """``n_views`` distinct views, uniformly at random, of each example ``index`` from its bank row."""
+    bank_views = bank.shape[1]
+    if n_views > bank_views:
+        raise ValueError(f"objective needs {n_views} views but the bank holds {bank_views}")
+    choice = np.argsort(generator.random((len(index), bank_views)), axis=1)[:, :n_views]
+    rows = _take(bank, index)
+    picked = torch.from_numpy(choice).to(rows.device).reshape(*choice.shape, *([1] * (rows.ndim - 2)))
+    return torch.take_along_dim(rows, picked, dim=1)
 
 
 def to_device_once(array: np.ndarray | None, device: torch.device) -> Rows | None:
@@ -110,11 +120,16 @@ def pretrain(
     config: TrainConfig,
     seed: int,
     labels: np.ndarray | None = None,
-    bank: np.ndarray | None = None,
+    bank: np.ndarray | Mapping[str, np.ndarray] | None = None,
     device: torch.device | None = None,
     on_epoch: Callable[[int, float], None] | None = None,
+    n_views: Mapping[str, int] | None = None,
 ) -> TrainResult:
-    """Train ``objective`` (encoder and scaffolding) on ``inputs``; raise DivergedError on a non-finite loss."""
+    """Train ``objective`` (encoder and scaffolding) on ``inputs``; raise DivergedError on a non-finite loss.
+
+    ``bank`` is one bank of DEFAULT_GROUP views, or a bank per view group with ``n_views`` (views drawn per
+    group and example); ``n_views`` defaults to ``objective.n_views`` of every group.
+    """
     device = device or default_device()
     generator = np.random.default_rng(seed)
     objective.generator = torch.Generator(device=device).manual_seed(seed)
@@ -126,14 +141,20 @@ def pretrain(
         optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * step / steps)) if config.cosine_schedule else 1.0
     )
     train_labels = to_device_once(labels if objective.needs_labels else None, device)
-    inputs_on_device, bank_on_device = to_device_once(inputs, device), to_device_once(bank, device)
+    banks = dict(bank) if isinstance(bank, Mapping) else ({} if bank is None else {DEFAULT_GROUP: bank})
+    banks_on_device = {name: rows for name, group_bank in banks.items()
+                       if (rows := to_device_once(group_bank, device)) is not None}
+    draws = dict(n_views) if n_views is not None else {name: objective.n_views for name in banks}
+    inputs_on_device = to_device_once(inputs, device)
     result = TrainResult()
     seen = 0
     started = time.perf_counter()
     done, epoch = 0, 0
     while done < steps:
         total, count = 0.0, 0
-        for batch in iterate_batches(inputs_on_device, train_labels, bank_on_device, objective.n_views, config.batch_size, generator):
+        batches = iterate_batches(inputs_on_device, train_labels, banks_on_device, draws, config.batch_size,
+                                  generator)
+        for batch in batches:
             if done == steps:
                 break
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.precision == "bfloat16"):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 from prefect import task
 
 from ssl_models.job import JobSpec
 from ssl_models import augment, data
+from ssl_models.objectives import OBJECTIVES
 from ssl_models.stop import check_stop
 from tasks.artefacts import bank_path, split_path
 from tasks.cache import load_record, save_record
@@ -62,19 +64,46 @@ def augmentation_options(job: JobSpec, split: data.SplitData) -> dict[str, objec
     return options
 
 
-def generate_views(job: JobSpec, split_file: str, out_dir: str, use_cache: bool = True) -> str | None:
-    """Generate (or reuse) the bank of ``job.n_views`` augmented views per training example; None if unneeded."""
+def job_view_groups(job: JobSpec) -> tuple[augment.ViewGroup, ...]:
+    """The view groups of the job's objective (DEFAULT_GROUP when it declares none; none without views)."""
+    return OBJECTIVES.get(job.objective_name).view_groups(job.objective_options) if job.n_views else ()
+
+
+def view_banks(job: JobSpec, split: data.SplitData) -> list[augment.GroupBank]:
+    """The banks of the job's view groups."""
+    return augment.group_banks(job_view_groups(job), job.modality, str(job.augmentation),
+                               augmentation_options(job, split), job.n_views, job.seed)
+
+
+def generate_views(job: JobSpec, split_file: str, out_dir: str,
+                   use_cache: bool = True) -> dict[str, str] | None:
+    """Generate (or reuse) a bank of ``job.n_views`` augmented views per training example for each of the
+    job's view groups; returns group name → bank path, or None when the job uses no views."""
     if not job.n_views:
         return None
     split = data.SplitData.load(Path(split_file))
-    options = augmentation_options(job, split)
-    key = augment.bank_key(split.fingerprint(), job.augmentation, options, job.n_views, job.seed)
-    path = bank_path(out_dir, key)
-    if use_cache and augment.bank_is_valid(path):
-        os.utime(path)
-    else:
-        augment.generate_bank(split.x_train, job.augmentation, options, job.n_views, job.seed, path)
-    return str(path)
+    paths = {}
+    for bank in view_banks(job, split):
+        path = bank_path(out_dir, bank.key(split.fingerprint()))
+        if use_cache and augment.bank_is_valid(path):
+            os.utime(path)
+        else:
+            augment.generate_bank(split.x_train, bank.augmentation, dict(bank.options), bank.n_views,
+                                  bank.seed, path)
+        paths[bank.group] = str(path)
+    return paths
+
+
+def open_view_banks(job: JobSpec, split: data.SplitData,
+                    bank_files: dict[str, str] | None) -> dict[str, np.ndarray]:
+    """The verified banks ``generate_views`` made for ``job``, by group name."""
+    if not bank_files:
+        return {}
+    banks = {bank.group: bank for bank in view_banks(job, split)}
+    n_train = len(split.x_train)
+    return {group: augment.open_bank(Path(path),
+                                     expected_shape=(n_train, *banks[group].output_shape(split.sample_shape)))
+            for group, path in bank_files.items()}
 
 
 prepare_split_task = task(prepare_split, name="prepare-split", task_run_name=task_run_namer("split", split_title))

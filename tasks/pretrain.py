@@ -24,7 +24,7 @@ from ssl_models.stop import check_stop
 from ssl_models.train import pretrain, total_steps
 from tasks.artefacts import checkpoint_path, record_path
 from tasks.cache import load_record, save_record
-from tasks.data import split_fingerprint
+from tasks.data import job_view_groups, open_view_banks, split_fingerprint
 from tasks.events import emit
 from tasks.naming import run_logger, task_run_namer
 
@@ -48,10 +48,12 @@ def build_job_objective(job: JobSpec, split: data.SplitData) -> Objective:
         return build_objective(name, encoder, options)
 
 
-def pretrain_job(job: JobSpec, split_file: str, bank_file: str | None, out_dir: str, use_cache: bool = True) -> dict[str, Any]:
+def pretrain_job(job: JobSpec, split_file: str, bank_files: dict[str, str] | None, out_dir: str,
+                 use_cache: bool = True) -> dict[str, Any]:
     """Train, save the objective's weights atomically, and return history, timing and size.
 
-    With ``use_cache``, a verified record of the same job (same content key) is returned instead of training.
+    With ``use_cache``, a verified record of the same job (same content key, split and view banks) is returned
+    instead of training.
     ``seconds`` is this call's own wall time (a cache hit costs only the lookup); ``train_seconds`` that of the
     training loop when the checkpoint was made.
     """
@@ -61,7 +63,9 @@ def pretrain_job(job: JobSpec, split_file: str, bank_file: str | None, out_dir: 
     record = record_path(out_dir, "pretrain", job)
     fingerprint = split_fingerprint(split_file)
     path = checkpoint_path(out_dir, job)
-    if use_cache and (cached := load_record(record)) is not None and cached.get("split") == fingerprint:
+    views = view_bank_keys(bank_files)
+    if (use_cache and (cached := load_record(record)) is not None and cached.get("split") == fingerprint
+            and cached.get("views", legacy_view_keys(views)) == views):
         return {**cached, "checkpoint": str(path), "cached": True, "seconds": time.perf_counter() - started}
     split = data.SplitData.load(Path(split_file))
     if job.trains and OBJECTIVES.get(job.objective_name).needs_labels and not split.labelled:
@@ -70,28 +74,42 @@ def pretrain_job(job: JobSpec, split_file: str, bank_file: str | None, out_dir: 
     history: list[float] = []
     seconds = samples_per_second = 0.0
     if job.trains:
-        bank = augment.open_bank(Path(bank_file), expected_shape=split.x_train.shape) if bank_file else None
-        inputs, labels, bank, config = _training_rows(job, split, bank)
-        result = pretrain(objective, inputs, config, job.seed, labels=labels, bank=bank, on_epoch=_epoch_reporter(job))
+        banks = open_view_banks(job, split, bank_files)
+        n_views = {group.name: group.n_views for group in job_view_groups(job)}
+        inputs, labels, banks, config = _training_rows(job, split, banks)
+        result = pretrain(objective, inputs, config, job.seed, labels=labels, bank=banks, n_views=n_views,
+                          on_epoch=_epoch_reporter(job))
         history, samples_per_second, seconds = result.history, result.samples_per_second, result.seconds
     with atomic_path(path) as temp:
         torch.save({k: v.detach().cpu() for k, v in objective.state_dict().items()}, temp)
     output = {"history": history, "train_seconds": seconds,
               "samples_per_second": samples_per_second, "parameters": objective.encoder.parameter_count(),
-              "split": fingerprint}
+              "split": fingerprint, "views": views}
     save_record(record, output, files=[path])
     return {**output, "checkpoint": str(path), "cached": False, "seconds": time.perf_counter() - started}
 
 
-def _training_rows(job: JobSpec, split: data.SplitData, bank: np.ndarray | None
-                   ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, TrainConfig]:
+def _training_rows(job: JobSpec, split: data.SplitData, banks: dict[str, np.ndarray]
+                   ) -> tuple[np.ndarray, np.ndarray | None, dict[str, np.ndarray], TrainConfig]:
     """(inputs, labels, bank rows, budget) the job trains on: the whole training split, or, for the supervised
     baseline on a label subset, that subset with the same number of optimiser steps as a run on every row."""
     if job.label_fraction == 1:
-        return split.x_train, split.y_train, bank, job.train
+        return split.x_train, split.y_train, banks, job.train
     rows = label_subset(split.y_train, job.label_fraction, job.seed, job.label_draw)
     budget = dataclasses.replace(job.train, iterations=total_steps(job.train, split.x_train), large_set_iterations=None)
-    return split.x_train[rows], split.y_train[rows], None if bank is None else np.asarray(bank[rows]), budget
+    return (split.x_train[rows], split.y_train[rows], {group: np.asarray(bank[rows]) for group, bank in banks.items()},
+            budget)
+
+
+def view_bank_keys(bank_files: dict[str, str] | None) -> dict[str, str]:
+    """Group name → content key of the bank the job trained on (the bank file's name)."""
+    return {group: Path(path).stem for group, path in (bank_files or {}).items()}
+
+
+def legacy_view_keys(views: dict[str, str]) -> dict[str, str] | None:
+    """What a record written before view groups stands for: ``views`` when they are DEFAULT_GROUP's (such a
+    job trains on the same bank as then), None (never equal) when the objective now declares its own groups."""
+    return views if set(views) <= {augment.DEFAULT_GROUP} else None
 
 
 def _epoch_reporter(job: JobSpec) -> Callable[[int, float], None]:

@@ -102,6 +102,6 @@ def test_shape_changing_augmentation_fails_and_leaves_no_temp_file(tmp_path: Pat
 
     truncating = lambda inputs, seed: inputs[:, :, :-1]  # noqa: E731
     monkeypatch.setattr(bank_module, "build_augmentation", lambda name, shape, options: truncating)
-    with pytest.raises(ValueError, match="augmentations must keep the shape"):
+    with pytest.raises(ValueError, match="it declares views of shape"):
         generate_bank(sequences, "truncating", {}, n_views=1, seed=0, path=tmp_path / "bad.npy")
     assert not list(tmp_path.iterdir())

@@ -4,6 +4,7 @@ registered objective trains an encoder for an epoch."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +12,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ssl_models.augment import generate_bank, group_banks, open_bank
 from ssl_models.encoders import build_encoder
+from ssl_models.encoders.cnn import CNNEncoder
 from ssl_models.encoders.base import Encoder
 from ssl_models.encoders.mlp import MLPEncoder
 from ssl_models.evaluate import effective_rank, embed
@@ -300,7 +303,7 @@ def test_byol_target_gets_no_gradient_and_follows_the_ema_exactly() -> None:
     optimizer = torch.optim.SGD([p for p in objective.parameters() if p.requires_grad], lr=0.5)
     before = [p.detach().clone() for p in target_params]
     views = rows(16, 8, 2, 6)
-    objective(Batch(views[:, 0], views=views)).backward()
+    objective(Batch(views[:, 0], groups={"first": views[:, :1], "second": views[:, 1:]})).backward()
     assert all(not p.requires_grad and p.grad is None for p in target_params)
     assert all(p.grad is not None for p in online_params)
     optimizer.step()
@@ -376,19 +379,29 @@ SHIPPED = [name for name, cls in OBJECTIVES.items() if cls.__module__.startswith
 
 
 @pytest.mark.parametrize("name", SHIPPED)
-def test_every_objective_pretrains_an_epoch_with_a_finite_loss(name: str) -> None:
+def test_every_objective_pretrains_an_epoch_with_a_finite_loss(name: str, tmp_path: Path) -> None:
     cls = OBJECTIVES.get(name)
     rng = np.random.default_rng(0)
     if cls.incompatibility(MLPEncoder, "image") is None:
         inputs = rng.random((64, 1, 8, 8), dtype=np.float32)
         encoder: Encoder = build_encoder("mlp", inputs.shape[1:], embedding_dim=6, options={"hidden_dim": 32})
+    elif cls.incompatibility(CNNEncoder, "image") is None:
+        inputs = rng.random((64, 1, 8, 8), dtype=np.float32)
+        encoder = build_encoder("cnn", inputs.shape[1:], embedding_dim=6, options={"width": 4})
     else:
         inputs = rng.standard_normal((64, 2, 12)).astype(np.float32)
         encoder = CausalConvEncoder(inputs.shape[1:], embedding_dim=6)
-    bank = (inputs[:, None] + 0.1 * rng.standard_normal((64, 2, *inputs.shape[1:]))).astype(np.float32)
+    layout = "image" if inputs.ndim == 4 else "sequence"
+    groups = cls.view_groups()
+    depth = max((group.n_views for group in groups), default=1)
+    bank = {bank.group: generate_bank(inputs, layout, dict(bank.options), bank.n_views, bank.seed,
+                                      tmp_path / f"{bank.group}.npy")
+            for bank in group_banks(groups, layout, layout, {}, bank_views=depth, seed=0)}
     labels = rng.integers(0, 3, 64)
     objective = build_objective(name, encoder, {"n_classes": 3} if cls.needs_labels else {})
-    result = pretrain(objective, inputs, TrainConfig(epochs=1, batch_size=32), seed=0, labels=labels, bank=bank, device=CPU)
+    result = pretrain(objective, inputs, TrainConfig(epochs=1, batch_size=32), seed=0, labels=labels,
+                      bank={group: open_bank(path) for group, path in bank.items()}, device=CPU,
+                      n_views={group.name: group.n_views for group in groups})
     assert len(result.history) == 1 and math.isfinite(result.history[0])
     assert embed(objective.encoder, inputs, device=CPU).shape == (64, 6)
 

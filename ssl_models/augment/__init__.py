@@ -6,8 +6,10 @@ Adding an augmentation is one module that registers a factory, plus its import l
 from ssl_models.augment import graph, image, sequence, vector  # noqa: F401  (registration)
 from ssl_models.augment.bank import BankError, bank_is_valid, bank_key, generate_bank, open_bank
 from ssl_models.augment.registry import AUGMENTATIONS, Augmentation, build_augmentation
+from ssl_models.augment.views import ASYMMETRIC_VIEWS, DEFAULT_GROUP, GroupBank, ViewGroup, group_banks
 
 DEFAULT_AUGMENTATION = {"image": "image", "sequence": "sequence", "graph": "graph", "vector": "vector"}
 
-__all__ = ["AUGMENTATIONS", "Augmentation", "BankError", "DEFAULT_AUGMENTATION", "bank_is_valid", "bank_key",
-           "build_augmentation", "generate_bank", "open_bank"]
+__all__ = ["ASYMMETRIC_VIEWS", "AUGMENTATIONS", "Augmentation", "BankError", "DEFAULT_AUGMENTATION",
+           "DEFAULT_GROUP", "GroupBank", "ViewGroup", "bank_is_valid", "bank_key", "build_augmentation",
+           "generate_bank", "group_banks", "open_bank"]

@@ -42,16 +42,21 @@ def generate_bank(
     chunk_size: int = 512,
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
-    """Write a bank of shape (N, n_views, *sample_shape) float32 to ``path``, chunk by chunk.
+    """Write a bank of shape (N, n_views, *view_shape) float32 to ``path``, chunk by chunk.
+
+    ``view_shape`` is the augmentation's ``output_shape`` (smaller for multi-crop's local views), else the
+    examples' shape.
 
     Chunk c of view v is augmented with seed hash(seed, v, c), so the bank does not depend on memory.
     """
     if n_views < 1:
         raise ValueError(f"n_views must be at least 1, got {n_views}")
     augment = build_augmentation(augmentation, tuple(inputs.shape[1:]), options)
+    view_shape = tuple(getattr(augment, "output_shape", inputs.shape[1:]))
     n_chunks = (len(inputs) + chunk_size - 1) // chunk_size
     with atomic_path(path) as temp:
-        bank = np.lib.format.open_memmap(temp, mode="w+", dtype=np.float32, shape=(len(inputs), n_views, *inputs.shape[1:]))
+        shape = (len(inputs), n_views, *view_shape)
+        bank = np.lib.format.open_memmap(temp, mode="w+", dtype=np.float32, shape=shape)
         try:
             for chunk in range(n_chunks):
                 start, stop = chunk * chunk_size, min(len(inputs), (chunk + 1) * chunk_size)
@@ -59,9 +64,10 @@ def generate_bank(
                 for view in range(n_views):
                     chunk_seed = (seed * 1_000_003 + view * 10_007 + chunk) % 2**63
                     views = augment(batch, chunk_seed)
-                    if tuple(views.shape) != tuple(batch.shape):
-                        raise ValueError(f"augmentation '{augmentation}' turned a batch of shape {tuple(batch.shape)} "
-                                         f"into {tuple(views.shape)}; augmentations must keep the shape")
+                    if tuple(views.shape) != (len(batch), *view_shape):
+                        raise ValueError(f"augmentation '{augmentation}' turned a batch of shape "
+                                         f"{tuple(batch.shape)} into {tuple(views.shape)}; it declares "
+                                         f"views of shape {view_shape}")
                     bank[start:stop, view] = views.numpy()
                 if progress is not None:
                     progress(chunk + 1, n_chunks)
@@ -71,7 +77,7 @@ def generate_bank(
             del bank
         sha256 = file_sha256(temp)
     # The sidecar is written after its array is in place: a bank is valid only once both agree.
-    meta = {"shape": [len(inputs), n_views, *inputs.shape[1:]], "dtype": "float32", "sha256": sha256,
+    meta = {"shape": [len(inputs), n_views, *view_shape], "dtype": "float32", "sha256": sha256,
             "augmentation": augmentation, "options": options, "seed": seed, "version": BANK_FORMAT_VERSION}
     write_text_atomic(_sidecar(path), json.dumps(meta, default=str))
     return path
@@ -98,8 +104,9 @@ def _read_sidecar(path: Path) -> dict[str, Any]:
 def open_bank(path: Path, verify: bool = True, expected_shape: tuple[int, ...] | None = None) -> np.ndarray:
     """Memory-map a bank read-only after checking its shape and (with ``verify``) its SHA-256.
 
-    ``expected_shape`` is the shape of the data the bank was made from, (N, *sample_shape); the bank must then
-    be (N, V, *sample_shape). Any mismatch, truncation, foreign file or modified content raises BankError.
+    ``expected_shape`` is (N, *view_shape): the number of examples the bank was made from and the shape of one
+    view (the examples' shape unless the views are resized); the bank must then be (N, V, *view_shape).
+    Any mismatch, truncation, foreign file or modified content raises BankError.
     """
     meta = _read_sidecar(path)
     with open(path, "rb") as handle:

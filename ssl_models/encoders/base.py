@@ -24,12 +24,15 @@ class Encoder(nn.Module):
         provides_tokens: implements ``tokens(x) -> (B, T, D)`` (masked and next-step objectives need it).
         reads_padding: after ``honour_padding()``, the embedding of a zero-padded (B, C, T) series ignores its
             padding (``ssl_models.padding``): extra trailing zeros change no embedding.
+        any_input_size: reads examples of any spatial size or length, not only ``sample_shape`` (global
+            pooling); multi-crop objectives need it for their smaller local views.
     """
 
     modalities: ClassVar[tuple[str, ...]] = ()
     causal: ClassVar[bool] = False
     provides_tokens: ClassVar[bool] = False
     reads_padding: ClassVar[bool] = False
+    any_input_size: ClassVar[bool] = False
 
     def __init__(self, sample_shape: tuple[int, ...], embedding_dim: int) -> None:
         super().__init__()

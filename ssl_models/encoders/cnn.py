@@ -55,6 +55,7 @@ class CNNEncoder(Encoder):
 
     modalities = ("image", "sequence")
     reads_padding = True
+    any_input_size = True
 
     def __init__(self, sample_shape: tuple[int, ...], embedding_dim: int, width: int = 32, head: bool = True) -> None:
         super().__init__(sample_shape, embedding_dim)

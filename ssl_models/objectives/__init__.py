@@ -7,8 +7,10 @@ from ssl_models.objectives import autoencoder  # noqa: F401  (registration)
 from ssl_models.objectives import barlow_twins  # noqa: F401
 from ssl_models.objectives import byol  # noqa: F401
 from ssl_models.objectives import denoising_autoencoder  # noqa: F401
+from ssl_models.objectives import dino  # noqa: F401
 from ssl_models.objectives import infonce  # noqa: F401
 from ssl_models.objectives import masked_autoencoder  # noqa: F401
+from ssl_models.objectives import moco_v3  # noqa: F401
 from ssl_models.objectives import next_step  # noqa: F401
 from ssl_models.objectives import simsiam  # noqa: F401
 from ssl_models.objectives import sparse_autoencoder  # noqa: F401

@@ -1,7 +1,10 @@
-"""Small pieces shared by objectives: projector MLPs, decoders, view selection, off-diagonal, EMA, and the
-input layout (which entries of a native-modality example hold data)."""
+"""Small pieces shared by objectives: projector MLPs, decoders, view selection, off-diagonal, EMA and its
+momentum schedule, and the input layout (which entries of a native-modality example hold data)."""
 
 from __future__ import annotations
+
+import copy
+import math
 
 import torch
 from torch import nn
@@ -53,6 +56,49 @@ def ema_update(target: nn.Module, online: nn.Module, momentum: float) -> None:
         target_param.mul_(momentum).add_(online_param.detach(), alpha=1.0 - momentum)
     for target_buffer, online_buffer in zip(target.buffers(), online.buffers()):
         target_buffer.copy_(online_buffer)
+
+
+def frozen_copy(module: nn.Module) -> nn.Module:
+    """A deep copy of ``module`` whose parameters get no gradient (an EMA target / teacher)."""
+    target = copy.deepcopy(module)
+    for parameter in target.parameters():
+        parameter.requires_grad_(False)
+    return target
+
+
+def cosine_momentum_schedule(base: float, step: int, total_steps: int) -> float:
+    """τ_k = 1 − (1 − τ_base)(cos(π k / K) + 1) / 2: τ_base at k = 0, 1 at k = K."""
+    progress = min(step, total_steps) / total_steps
+    return 1.0 - (1.0 - base) * (math.cos(math.pi * progress) + 1.0) / 2.0
+
+
+class MomentumSchedule:
+    """Mixin for objectives with an EMA target: τ rises from ``base_momentum`` to 1 on a cosine over the
+    run's K steps (``cosine_momentum``; K from ``start_training``), or stays ``base_momentum``."""
+
+    base_momentum: float
+    cosine_momentum: bool
+    total_steps: int | None
+    step: int
+
+    def init_momentum(self, momentum: float, cosine_momentum: bool) -> None:
+        """Set τ_base and the schedule; τ_base must be in [0, 1]."""
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"momentum must be in [0, 1], got {momentum}")
+        self.base_momentum, self.cosine_momentum = momentum, cosine_momentum
+        self.total_steps, self.step = None, 0
+
+    @property
+    def momentum(self) -> float:
+        """τ for the next target update."""
+        if not self.cosine_momentum or not self.total_steps:
+            return self.base_momentum
+        return cosine_momentum_schedule(self.base_momentum, self.step, self.total_steps)
+
+    def start_training(self, total_steps: int) -> None:
+        """Start the schedule over ``total_steps`` optimiser steps."""
+        self.total_steps = total_steps
+        self.step = 0
 
 
 def infer_layout(encoder: Encoder, layout: str | None = None) -> str:

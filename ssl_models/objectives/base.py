@@ -6,28 +6,39 @@ pretraining: only ``objective.encoder`` is evaluated.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Mapping
 
 import torch
 from torch import nn
 
+from ssl_models.augment.views import DEFAULT_GROUP, ViewGroup
 from ssl_models.encoders.base import Encoder
 
 
 
 @dataclass
 class Batch:
-    """One training batch: clean inputs (B, *shape), ``n_views`` augmented views (B, V, *shape), labels (B,)."""
+    """One training batch: clean inputs (B, *shape), ``n_views`` augmented views (B, V, *shape), labels (B,),
+    and the views of every view group by name (B, V_group, *group_shape); ``views`` is DEFAULT_GROUP's."""
 
     inputs: torch.Tensor
     views: torch.Tensor | None = None
     labels: torch.Tensor | None = None
+    groups: dict[str, torch.Tensor] = field(default_factory=dict)
 
     def to(self, device: torch.device) -> "Batch":
         """The same batch on ``device``."""
         move = lambda t: None if t is None else t.to(device, non_blocking=True)  # noqa: E731
-        return Batch(move(self.inputs), move(self.views), move(self.labels))
+        return Batch(move(self.inputs), move(self.views), move(self.labels),
+                     {name: views.to(device, non_blocking=True) for name, views in self.groups.items()})
+
+    def group(self, name: str) -> torch.Tensor:
+        """The views of group ``name``, (B, V, *shape)."""
+        if name not in self.groups:
+            raise ValueError(f"this objective needs the views of group '{name}'; the batch has "
+                             f"{', '.join(self.groups) or 'no view groups'}")
+        return self.groups[name]
 
 
 class Objective(nn.Module):
@@ -35,7 +46,8 @@ class Objective(nn.Module):
 
     Attributes:
         family: one of ``ssl_models.vocabulary.FAMILIES`` (how the report groups objectives).
-        n_views: augmented views per example the loss consumes; 0 means it uses the clean input only.
+        n_views: augmented views per example the loss consumes; 0 means it uses the clean input only. An
+            objective whose views are not ``n_views`` of the modality's augmentation declares ``view_groups``.
         needs_labels: trains with labels (only the supervised upper bound).
         requires: encoder capabilities needed, among ``{"tokens", "causal"}``.
         modalities: dataset modalities it applies to (empty: all).
@@ -51,6 +63,12 @@ class Objective(nn.Module):
         super().__init__()
         self.encoder = encoder
         self.generator: torch.Generator | None = None
+
+    @classmethod
+    def view_groups(cls, options: Mapping[str, Any] | None = None) -> tuple[ViewGroup, ...]:
+        """The groups of views the loss consumes with these constructor ``options``: by default ``n_views``
+        views of DEFAULT_GROUP (the modality's augmentation), none when ``n_views`` is 0."""
+        return (ViewGroup(DEFAULT_GROUP, cls.n_views),) if cls.n_views else ()
 
     def random_generator(self, device: torch.device) -> torch.Generator:
         """The generator for the loss's own randomness (noise, masks, negatives), seeded by the trainer.
@@ -86,8 +104,14 @@ class Objective(nn.Module):
         return {name for name, _ in self.named_parameters() if getattr(_, "_no_weight_decay", False)}
 
     @classmethod
-    def incompatibility(cls, encoder: type[Encoder], modality: str) -> str | None:
-        """Why this objective cannot train ``encoder`` on ``modality`` data, or None when it can."""
+    def incompatibility(cls, encoder: type[Encoder], modality: str,
+                        options: Mapping[str, Any] | None = None) -> str | None:
+        """Why this objective (with ``options``) cannot train ``encoder`` on ``modality`` data, or None."""
+        resized = [group.name for group in cls.view_groups(options) if group.resizes(modality)]
+        if resized and not encoder.any_input_size:
+            return (f"its {', '.join(resized)} views are smaller than the examples and {encoder.__name__} "
+                    f"reads only its fixed input size (an encoder with global pooling, e.g. cnn, reads any "
+                    f"size)")
         if cls.modalities and modality not in cls.modalities:
             return f"{cls.__name__} applies to {', '.join(cls.modalities)} data, not {modality}"
         if "tokens" in cls.requires and not encoder.provides_tokens:

@@ -12,25 +12,29 @@ Online: q(g(f(v))) with projector g and predictor q; target: g_ξ(f_ξ(v)), an e
 
 τ rises from τ_base = ``momentum`` (0.996) to 1 over the run's K steps when ``cosine_momentum`` (K comes from
 ``start_training``; without it, or with ``cosine_momentum=False``, τ stays τ_base). The paper's 4096-wide
-hidden layers and 256-d projections are scaled down to the suite's small encoders.
+hidden layers and 256-d projections are scaled down to the suite's small encoders. v1 and v2 come from the
+paper's two asymmetric pipelines (``ASYMMETRIC_VIEWS``: Gaussian blur with probability 1.0 / 0.1, solarisation
+0.0 / 0.2, on top of the modality's crop-and-affine pipeline); the paper's colour jitter, grey-scale and flips
+are left out for grey-scale digits.
 
 Example::
 
     byol = BYOL(encoder, momentum=0.99)
-    loss = byol(Batch(inputs=images, views=views))   # views: (B, 2, *shape)
+    loss = byol(Batch(inputs=images, groups={"first": first, "second": second}))   # each (B, 1, *shape)
     loss.backward(); optimizer.step(); byol.after_step()
 """
 
 from __future__ import annotations
 
-import copy
-import math
+from typing import Any, Mapping
 
 import torch
 import torch.nn.functional as F
 
+from ssl_models.augment.views import ASYMMETRIC_VIEWS, ViewGroup
 from ssl_models.encoders.base import Encoder
-from ssl_models.objectives._common import ema_update, projector, two_views
+from ssl_models.objectives._common import MomentumSchedule, ema_update, frozen_copy, projector
+from ssl_models.objectives._common import cosine_momentum_schedule  # noqa: F401  (re-exported)
 from ssl_models.objectives.base import Batch, Objective
 from ssl_models.objectives.registry import OBJECTIVES
 
@@ -40,14 +44,13 @@ def byol_loss(predictions: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return 2.0 - 2.0 * F.cosine_similarity(predictions, targets, dim=1)
 
 
-def cosine_momentum_schedule(base: float, step: int, total_steps: int) -> float:
-    """τ_k = 1 − (1 − τ_base)(cos(π k / K) + 1) / 2: τ_base at k = 0, 1 at k = K."""
-    progress = min(step, total_steps) / total_steps
-    return 1.0 - (1.0 - base) * (math.cos(math.pi * progress) + 1.0) / 2.0
+def asymmetric_pair(batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+    """The view of each example from the first and from the second of ASYMMETRIC_VIEWS, each (B, *shape)."""
+    return batch.group(ASYMMETRIC_VIEWS[0].name)[:, 0], batch.group(ASYMMETRIC_VIEWS[1].name)[:, 0]
 
 
 @OBJECTIVES.register("byol")
-class BYOL(Objective):
+class BYOL(MomentumSchedule, Objective):
     """Online encoder + projector + predictor regress an EMA target's projection; ``after_step`` moves the target."""
 
     family = "non-contrastive"
@@ -56,32 +59,19 @@ class BYOL(Objective):
     def __init__(self, encoder: Encoder, momentum: float = 0.996, cosine_momentum: bool = True,
                  projection_dim: int = 128, hidden_dim: int = 512) -> None:
         super().__init__(encoder)
-        if not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"momentum must be in [0, 1], got {momentum}")
-        self.base_momentum = momentum
-        self.cosine_momentum = cosine_momentum
+        self.init_momentum(momentum, cosine_momentum)
         self.projector = projector(encoder.embedding_dim, hidden_dim, projection_dim)
         self.predictor = projector(projection_dim, hidden_dim, projection_dim)
-        self.target_encoder = copy.deepcopy(encoder)
-        self.target_projector = copy.deepcopy(self.projector)
-        for parameter in [*self.target_encoder.parameters(), *self.target_projector.parameters()]:
-            parameter.requires_grad_(False)
-        self.total_steps: int | None = None
-        self.step = 0
+        self.target_encoder = frozen_copy(encoder)
+        self.target_projector = frozen_copy(self.projector)
 
-    @property
-    def momentum(self) -> float:
-        """τ for the next target update."""
-        if not self.cosine_momentum or not self.total_steps:
-            return self.base_momentum
-        return cosine_momentum_schedule(self.base_momentum, self.step, self.total_steps)
-
-    def start_training(self, total_steps: int) -> None:
-        self.total_steps = total_steps
-        self.step = 0
+    @classmethod
+    def view_groups(cls, options: Mapping[str, Any] | None = None) -> tuple[ViewGroup, ...]:
+        """BYOL's two asymmetric pipelines, ASYMMETRIC_VIEWS (blur 1.0 / 0.1, solarisation 0.0 / 0.2)."""
+        return ASYMMETRIC_VIEWS
 
     def forward(self, batch: Batch) -> torch.Tensor:
-        first, second = two_views(batch.views)
+        first, second = asymmetric_pair(batch)
         online_first = self.predictor(self.projector(self.encoder(first)))
         online_second = self.predictor(self.projector(self.encoder(second)))
         with torch.no_grad():
