@@ -14,9 +14,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from ssl_models.baselines import baseline_names, default_baselines
-from ssl_models.configs import ProbeConfig, TrainConfig
-from ssl_models.options import Options, Range, options_model, validated
+from sslbench.ssl_models.baselines import baseline_names, default_baselines
+from sslbench.ssl_models.configs import ProbeConfig, TrainConfig
+from sslbench.ssl_models.options import Options, Range, options_model, validated
 
 BASELINES = default_baselines()  # a suite that names none runs these
 VALID_BASELINES = tuple(baseline_names())
@@ -110,18 +110,18 @@ def checked(model: type[Options], values: Any, where: str = "", given_only: bool
 def _registry(kind: str) -> Any:
     """The registry of ``kind`` components, imported on first use (torch loads with the components)."""
     if kind == "objective":
-        from ssl_models.objectives import OBJECTIVES
+        from sslbench.ssl_models.objectives import OBJECTIVES
 
         return OBJECTIVES
     if kind == "encoder":
-        from ssl_models.encoders import ENCODERS
+        from sslbench.ssl_models.encoders import ENCODERS
 
         return ENCODERS
     if kind == "augmentation":
-        from ssl_models.augment import AUGMENTATIONS
+        from sslbench.ssl_models.augment import AUGMENTATIONS
 
         return AUGMENTATIONS
-    from ssl_models.data import DATASETS
+    from sslbench.ssl_models.data import DATASETS
 
     return DATASETS
 

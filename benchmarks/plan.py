@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.suite import Suite, SuiteError
-from ssl_models.augment import DEFAULT_AUGMENTATION
-from ssl_models.baselines import BASELINES, baseline_names
-from ssl_models.data import DATASETS, modality_of
-from ssl_models.encoders import ENCODERS
-from ssl_models.job import JobSpec
-from ssl_models.objectives import OBJECTIVES
-from ssl_models.registry import UnknownNameError
+from sslbench.benchmarks.suite import Suite, SuiteError
+from sslbench.ssl_models.augment import DEFAULT_AUGMENTATION
+from sslbench.ssl_models.baselines import BASELINES, baseline_names
+from sslbench.ssl_models.data import DATASETS, modality_of
+from sslbench.ssl_models.encoders import ENCODERS
+from sslbench.ssl_models.job import JobSpec
+from sslbench.ssl_models.objectives import OBJECTIVES
+from sslbench.ssl_models.registry import UnknownNameError
 
 @dataclass(frozen=True)
 class Skipped:
@@ -138,7 +138,7 @@ def make_plan(suite: Suite) -> Plan:
                              f"its datasets: {', '.join(modalities) or '(none)'}")
     user_dataset, unlabelled = None, set()
     if suite.data_file is not None:
-        from ssl_models.data.user_file import load_user_file
+        from sslbench.ssl_models.data.user_file import load_user_file
 
         user = load_user_file(Path(suite.data_file), input_shape=suite.data_shape)
         user_dataset = user.name

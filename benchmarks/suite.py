@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.config import (
+from sslbench.benchmarks.config import (
     PROBE,
     TRAIN,
     AugmentSection,
@@ -25,8 +25,8 @@ from benchmarks.config import (
     component_options,
     variant,
 )
-from ssl_models.configs import ProbeConfig, TrainConfig
-from ssl_models.files import json_sha256
+from sslbench.ssl_models.configs import ProbeConfig, TrainConfig
+from sslbench.ssl_models.files import json_sha256
 
 SUITES_DIR = Path(__file__).parent / "suites"
 

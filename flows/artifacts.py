@@ -22,8 +22,8 @@ def artifact_key(kind: str, suite: str) -> str:
 def leaderboard_rows(out_dir: str, run_id: str) -> list[dict[str, str]]:
     """Per dataset: the best self-supervised (objective · encoder) by mean linear accuracy on validation
     (``results.selection``) with its test accuracy, beside the baselines' test accuracy."""
-    import results
-    from results.selection import SELECTED_ON_TEXT, best_configuration
+    from sslbench import results
+    from sslbench.results.selection import SELECTED_ON_TEXT, best_configuration
 
     scored = results.load(out_dir, run_id=run_id, metric="linear_acc")
     rows = []
@@ -42,7 +42,7 @@ def leaderboard_rows(out_dir: str, run_id: str) -> list[dict[str, str]]:
 
 def _reference_order(objectives: set[str]) -> list[str]:
     """Reference rows in the baselines' declared order, then the others (e.g. supervised variants) by name."""
-    from ssl_models.baselines import baseline_names
+    from sslbench.ssl_models.baselines import baseline_names
 
     return [b for b in baseline_names() if b in objectives] + sorted(objectives - set(baseline_names()))
 
@@ -50,8 +50,8 @@ def _reference_order(objectives: set[str]) -> list[str]:
 def summary_markdown(out_dir: str, run_id: str) -> str:
     """Best SSL per (dataset, encoder), selected on validation, with its mean test linear accuracy over seeds; failed
     jobs, collapsed jobs."""
-    import results
-    from results.selection import SELECTED_ON_TEXT, best_configuration
+    from sslbench import results
+    from sslbench.results.selection import SELECTED_ON_TEXT, best_configuration
 
     everything = results.load(out_dir, run_id=run_id)
     df = everything[everything["split"] == "test"] if not everything.empty else everything

@@ -10,13 +10,13 @@ from typing import Any
 from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from benchmarks.plan import make_plan
-from benchmarks.suite import suite_from_dict
-from flows.benchmark import bank_group
-from flows import progress
-from flows.out_lock import out_lock
-from ssl_models.augment import DEFAULT_GROUP
-from tasks.data import generate_views_task, prepare_split_task
+from sslbench.benchmarks.plan import make_plan
+from sslbench.benchmarks.suite import suite_from_dict
+from sslbench.flows.benchmark import bank_group
+from sslbench.flows import progress
+from sslbench.flows.out_lock import out_lock
+from sslbench.ssl_models.augment import DEFAULT_GROUP
+from sslbench.tasks.data import generate_views_task, prepare_split_task
 
 
 @flow(name="sslbench-augment", task_runner=ThreadPoolTaskRunner(max_workers=1))

@@ -29,26 +29,26 @@ from prefect.futures import PrefectFuture, as_completed
 from prefect.states import Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from benchmarks.plan import Plan, make_plan
-from benchmarks.suite import Suite, suite_from_dict
-from flows import progress
-from flows.artifacts import publish_artifacts
-from flows.out_lock import out_lock
-from flows.runtime import git_sha, package_versions
-from results.schema import SCHEMA_VERSION
-from results.store import read_table, write_rows
-from ssl_models import threads
-from ssl_models.device import default_device
-from ssl_models.files import file_sha256, write_text_atomic
-from ssl_models.job import JobSpec
-from ssl_models.stop import stop_requested
-from tasks.artefacts import run_marker
-from tasks.data import generate_views_task, job_view_groups, prepare_split_task
-from tasks.evaluate import evaluate_baseline_task, evaluate_task
-from tasks.naming import job_tags, run_logger
-from tasks.pretrain import pretrain_task
-from tasks.report import build_report_task
-from tasks.results import JobOutcome, write_job
+from sslbench.benchmarks.plan import Plan, make_plan
+from sslbench.benchmarks.suite import Suite, suite_from_dict
+from sslbench.flows import progress
+from sslbench.flows.artifacts import publish_artifacts
+from sslbench.flows.out_lock import out_lock
+from sslbench.flows.runtime import git_sha, package_versions
+from sslbench.results.schema import SCHEMA_VERSION
+from sslbench.results.store import read_table, write_rows
+from sslbench.ssl_models import threads
+from sslbench.ssl_models.device import default_device
+from sslbench.ssl_models.files import file_sha256, write_text_atomic
+from sslbench.ssl_models.job import JobSpec
+from sslbench.ssl_models.stop import stop_requested
+from sslbench.tasks.artefacts import run_marker
+from sslbench.tasks.data import generate_views_task, job_view_groups, prepare_split_task
+from sslbench.tasks.evaluate import evaluate_baseline_task, evaluate_task
+from sslbench.tasks.naming import job_tags, run_logger
+from sslbench.tasks.pretrain import pretrain_task
+from sslbench.tasks.report import build_report_task
+from sslbench.tasks.results import JobOutcome, write_job
 
 STATUS_OF_ERROR = {"DivergedError": "diverged", "Interrupted": "interrupted"}
 
@@ -112,7 +112,7 @@ def bank_group(job: JobSpec) -> tuple:
 
 def _record_split(key: tuple, future: PrefectFuture, out_dir: str, run_id: str) -> None:
     """Store a split's indices and fingerprint with the run (so it can be reproduced from the tables)."""
-    from ssl_models.data import SplitData
+    from sslbench.ssl_models.data import SplitData
 
     dataset, seed, test_fraction, validation_fraction = key
     try:
@@ -345,7 +345,7 @@ def api_shared_with_workers() -> Iterator[None]:
     """
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from flows.tied_server import tied_server
+    from sslbench.flows.tied_server import tied_server
 
     if PREFECT_API_URL.value():
         yield

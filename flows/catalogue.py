@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ssl_models.files import write_text_atomic
+from sslbench.ssl_models.files import write_text_atomic
 
 ROOTS = (Path(__file__).resolve().parent.parent / "ssl_models", Path(__file__).resolve().parent.parent / "benchmarks")
 
@@ -38,11 +38,11 @@ def source_hash() -> str:
 def build() -> dict[str, Any]:
     """The catalogue from the registries: datasets, encoders, objectives, compatible pairs per modality, suites, and
     the UCR/UEA sets bundled with aeon."""
-    from benchmarks.suite import available_suites
-    from ssl_models.data import DATASETS, MODALITIES, modality_of
-    from ssl_models.data.ucr import SHORT_NAMES, bundled_sets
-    from ssl_models.encoders import ENCODERS
-    from ssl_models.objectives import OBJECTIVES
+    from sslbench.benchmarks.suite import available_suites
+    from sslbench.ssl_models.data import DATASETS, MODALITIES, modality_of
+    from sslbench.ssl_models.data.ucr import SHORT_NAMES, bundled_sets
+    from sslbench.ssl_models.encoders import ENCODERS
+    from sslbench.ssl_models.objectives import OBJECTIVES
 
     encoders = ENCODERS.names()
     objectives = []

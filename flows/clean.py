@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from results.store import read_table
-from tasks.artefacts import cache_dir
+from sslbench.results.store import read_table
+from sslbench.tasks.artefacts import cache_dir
 
 # Every folder under OUT/cache holds cached artefacts (splits, banks, checkpoints, pretrain and evaluate-vN
 # records) except the markers of runs in progress.

@@ -18,8 +18,8 @@ import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Sequence  # noqa: E402
 
-from flows import runtime  # noqa: E402
-from flows.completion import SHELLS, completion_script  # noqa: E402
+from sslbench.flows import runtime  # noqa: E402
+from sslbench.flows.completion import SHELLS, completion_script  # noqa: E402
 
 EXIT_OK, EXIT_JOBS_FAILED, EXIT_USAGE, EXIT_SIGINT, EXIT_SIGTERM = 0, 1, 2, 130, 143
 
@@ -166,7 +166,7 @@ def _known_run(out: str, run_id: str | None) -> str | None:
     """``run_id`` if it names a run in ``out``'s tables (None stays None); else a UsageError listing the runs."""
     if run_id is None:
         return None
-    from results.store import read_table
+    from sslbench.results.store import read_table
 
     known = set(read_table(out, "runs").column("run_id").to_pylist())
     if run_id not in known:
@@ -176,16 +176,16 @@ def _known_run(out: str, run_id: str | None) -> str | None:
 
 
 def cmd_list() -> int:
-    from flows.catalogue import catalogue
-    from flows.listing import print_listing
-    from flows.progress import console
+    from sslbench.flows.catalogue import catalogue
+    from sslbench.flows.listing import print_listing
+    from sslbench.flows.progress import console
 
     print_listing(catalogue(), console)
     return EXIT_OK
 
 
 def _validated_suite(args: argparse.Namespace):
-    from benchmarks.suite import load_suite, with_overrides
+    from sslbench.benchmarks.suite import load_suite, with_overrides
 
     if args.suite is None and args.data is None:
         raise UsageError("name a suite (see `sslbench list`) or pass --data FILE")
@@ -194,15 +194,15 @@ def _validated_suite(args: argparse.Namespace):
     suite = with_overrides(load_suite(args.suite or "byod"), datasets=args.datasets, encoders=args.encoders,
                            objectives=args.objectives, seeds=args.seeds, epochs=args.epochs,
                            data_file=args.data, data_shape=args.input_shape)
-    from benchmarks.plan import make_plan  # the registries: torch and scikit-learn load only past the checks above
+    from sslbench.benchmarks.plan import make_plan  # the registries: torch and scikit-learn load only past the checks above
 
     plan = make_plan(suite)
     return suite, plan
 
 
 def _leaderboard(out_dir: str, run_id: str) -> None:
-    from flows.artifacts import leaderboard_rows
-    from flows.progress import leaderboard_table
+    from sslbench.flows.artifacts import leaderboard_rows
+    from sslbench.flows.progress import leaderboard_table
 
     leaderboard_table(leaderboard_rows(out_dir, run_id))
 
@@ -211,10 +211,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     suite, plan = _validated_suite(args)
     _writable_out(args.out)
     runner_kind = "dask" if args.dask_address else args.task_runner
-    from flows.benchmark import api_shared_with_workers, benchmark_flow, resolve_run_id, run_benchmark, task_runner
-    from flows.interrupt import stop_on_signals
-    from flows.out_lock import out_lock
-    from flows.progress import console
+    from sslbench.flows.benchmark import api_shared_with_workers, benchmark_flow, resolve_run_id, run_benchmark, task_runner
+    from sslbench.flows.interrupt import stop_on_signals
+    from sslbench.flows.out_lock import out_lock
+    from sslbench.flows.progress import console
 
     runner = task_runner(runner_kind, args.workers, args.dask_address)
     with stop_on_signals() as received, out_lock(args.out, on_wait=console.print):
@@ -241,12 +241,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from results.report import build_report
+    from sslbench.results.report import build_report
 
     if not (Path(args.out) / "tables").exists():
         raise UsageError(f"no tables in {args.out}; run `sslbench run` first or pass --out")
     if args.strict:
-        from results.store import table_files
+        from sslbench.results.store import table_files
 
         for table in ("runs", "jobs", "metrics", "history"):
             table_files(args.out, table, strict=True)
@@ -256,9 +256,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from flows.out_lock import out_lock
-    from results.integrity import verify_store
-    from results.schema import TABLES
+    from sslbench.flows.out_lock import out_lock
+    from sslbench.results.integrity import verify_store
+    from sslbench.results.schema import TABLES
 
     if not (Path(args.out) / "tables").exists():
         raise UsageError(f"no tables in {args.out}; pass --out with a folder sslbench wrote")
@@ -272,13 +272,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_augment(args: argparse.Namespace) -> int:
-    from benchmarks.plan import make_plan
-    from benchmarks.suite import load_suite, with_overrides
+    from sslbench.benchmarks.plan import make_plan
+    from sslbench.benchmarks.suite import load_suite, with_overrides
 
     suite = with_overrides(load_suite(args.suite), datasets=args.datasets, seeds=args.seeds)
     make_plan(suite)
     _writable_out(args.out)
-    from flows.augment import augment_flow
+    from sslbench.flows.augment import augment_flow
 
     paths = augment_flow(suite=suite.to_dict(), out_dir=str(args.out))
     print(f"{len(paths)} view banks ready under {Path(args.out) / 'cache' / 'banks'}")
@@ -286,12 +286,12 @@ def cmd_augment(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from flows.serve import validate_cron
+    from sslbench.flows.serve import validate_cron
 
     suite, _ = _validated_suite(args)
     validate_cron(args.cron)
-    from flows.progress import console
-    from flows.serve import prefect_api, serve_suite
+    from sslbench.flows.progress import console
+    from sslbench.flows.serve import prefect_api, serve_suite
 
     out = str(Path(args.out).resolve())
     with prefect_api(Path(out) / "prefect-server.log") as (api_url, started_here):
@@ -304,8 +304,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from flows.progress import console
-    from flows.reproduce import reproduce
+    from sslbench.flows.progress import console
+    from sslbench.flows.reproduce import reproduce
 
     if not (Path(args.out) / "tables").exists():
         raise UsageError(f"no tables in {args.out}; pass --out with the folder of the run")
@@ -321,7 +321,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
-    from flows.clean import clean_cache
+    from sslbench.flows.clean import clean_cache
 
     removed, freed = clean_cache(args.out, args.run_id, dry_run=args.dry_run)
     verb = "would remove" if args.dry_run else "removed"
@@ -330,7 +330,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
 
 
 def cmd_completion(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from benchmarks.suite import available_suites
+    from sslbench.benchmarks.suite import available_suites
 
     print(completion_script(parser, args.shell, {"suite": available_suites()}), end="")
     return EXIT_OK

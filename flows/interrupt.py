@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType
 
-from flows.progress import console
-from ssl_models.stop import clear_stop, request_stop, stop_requested
+from sslbench.flows.progress import console
+from sslbench.ssl_models.stop import clear_stop, request_stop, stop_requested
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

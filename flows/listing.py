@@ -86,7 +86,7 @@ def print_listing(listing: dict[str, Any], console: Console) -> None:
 
 def _baseline_list() -> str:
     """``name (title)`` of every baseline; those a suite runs only when it lists them are marked."""
-    from ssl_models.baselines import BASELINES, baseline_names
+    from sslbench.ssl_models.baselines import BASELINES, baseline_names
 
     marks = {name: "" if BASELINES.get(name).in_default_suite else ", on request" for name in baseline_names()}
     return ", ".join(f"{name} ({BASELINES.get(name).title}{mark})" for name, mark in marks.items())

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ssl_models.stop import stop_requested
+from sslbench.ssl_models.stop import stop_requested
 
 LOCK_NAME = ".sslbench.lock"
 POLL_SECONDS = 0.2

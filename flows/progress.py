@@ -13,11 +13,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from tasks import events
-from tasks.naming import job_title
+from sslbench.tasks import events
+from sslbench.tasks.naming import job_title
 
 if TYPE_CHECKING:
-    from ssl_models.job import JobSpec
+    from sslbench.ssl_models.job import JobSpec
 
 console = Console(highlight=False, soft_wrap=True)
 

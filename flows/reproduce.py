@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from benchmarks.suite import suite_from_dict
-from results.store import read_table
+from sslbench.benchmarks.suite import suite_from_dict
+from sslbench.results.store import read_table
 
 
 @dataclass
@@ -64,7 +64,7 @@ def _splits_match(out_dir: str, run_id: str, into: str, new_run_id: str) -> bool
 
 def reproduce(out_dir: str, run_id: str, into: str | None = None, tolerance: float = 0.0) -> Reproduction:
     """Re-run ``run_id`` of ``out_dir`` into ``into`` (default: a temporary folder) and compare."""
-    from flows.benchmark import run_benchmark
+    from sslbench.flows.benchmark import run_benchmark
 
     stored = _stored_run(out_dir, run_id)
     suite = suite_from_dict(json.loads(stored["config"]))

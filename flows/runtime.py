@@ -15,7 +15,7 @@ import subprocess
 import sys
 from importlib import metadata
 
-from ssl_models import threads
+from sslbench.ssl_models import threads
 
 DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from benchmarks.suite import Suite
+from sslbench.benchmarks.suite import Suite
 
 DEFAULT_PORT = 4200
 STARTUP_TIMEOUT_SECONDS = 180
@@ -38,7 +38,7 @@ def validate_cron(cron: str) -> None:
 
 def deployment_for(suite: Suite, cron: str, out_dir: str):  # -> prefect RunnerDeployment
     """The deployment object (validated cron, suite and output folder as parameters)."""
-    from flows.benchmark import benchmark_flow
+    from sslbench.flows.benchmark import benchmark_flow
 
     validate_cron(cron)
     return benchmark_flow.to_deployment(

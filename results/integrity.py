@@ -22,8 +22,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from results.schema import REQUIRED_COLUMNS
-from ssl_models.files import TEMP_SUFFIX, atomic_path, file_sha256, write_text_atomic
+from sslbench.results.schema import REQUIRED_COLUMNS
+from sslbench.ssl_models.files import TEMP_SUFFIX, atomic_path, file_sha256, write_text_atomic
 
 MANIFEST = "_manifest.json"
 QUARANTINE = "quarantine"

@@ -8,9 +8,9 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from results.schema import TABLES
-from results.store import read_table
-from ssl_models.vocabulary import REFERENCE_FAMILIES
+from sslbench.results.schema import TABLES
+from sslbench.results.store import read_table
+from sslbench.ssl_models.vocabulary import REFERENCE_FAMILIES
 
 GROUP = ("dataset", "encoder", "objective")
 

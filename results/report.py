@@ -20,17 +20,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from results import report_labels, report_plots, report_tables
-from results.report_answer import answer_table
-from results.query import load
-from results.report_render import Section, html_page, markdown
-from results.report_stats import SAME_AS_BEST_RULE, nemenyi_critical_difference
-from results.run_changes import config_changes
-from results.selection import VALIDATION
-from results.store import read_table
-from ssl_models.baselines import BASELINES, baseline_names, encoder_free_baselines
-from ssl_models.evaluate.registry import metric_tables, report_sections
-from ssl_models.files import write_text_atomic
+from sslbench.results import report_labels, report_plots, report_tables
+from sslbench.results.report_answer import answer_table
+from sslbench.results.query import load
+from sslbench.results.report_render import Section, html_page, markdown
+from sslbench.results.report_stats import SAME_AS_BEST_RULE, nemenyi_critical_difference
+from sslbench.results.run_changes import config_changes
+from sslbench.results.selection import VALIDATION
+from sslbench.results.store import read_table
+from sslbench.ssl_models.baselines import BASELINES, baseline_names, encoder_free_baselines
+from sslbench.ssl_models.evaluate.registry import metric_tables, report_sections
+from sslbench.ssl_models.files import write_text_atomic
 
 __all__ = ["Section", "build_report"]
 
@@ -123,7 +123,7 @@ def _summary_sections(root: Path, df: pd.DataFrame, validation: pd.DataFrame, ru
         if (published := report_tables.published_comparison(df, validation)) is not None:
             sections.append(published)
     if "svm_acc" in set(df["metric"]):
-        from ssl_models.data.ucr import archive_sets
+        from sslbench.ssl_models.data.ucr import archive_sets
 
         if (averages := report_tables.archive_average_table(df, archive_sets())) is not None:
             sections.append(averages)

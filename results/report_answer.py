@@ -12,11 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from results.report_labels import FULL, curve_frame, fraction_text
-from results.report_render import Section
-from results.report_stats import ALPHA, welch_p
-from results.selection import SELECTED_ON_TEXT, best_configuration
-from ssl_models.baselines import BASELINES, baseline_names
+from sslbench.results.report_labels import FULL, curve_frame, fraction_text
+from sslbench.results.report_render import Section
+from sslbench.results.report_stats import ALPHA, welch_p
+from sslbench.results.selection import SELECTED_ON_TEXT, best_configuration
+from sslbench.ssl_models.baselines import BASELINES, baseline_names
 
 NOT_ENOUGH_SEEDS = "not enough seeds"
 

@@ -19,9 +19,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ssl_models.vocabulary import REFERENCE_FAMILIES  # noqa: E402
-from results.report_render import Section  # noqa: E402
-from ssl_models.baselines import BASELINES  # noqa: E402
+from sslbench.ssl_models.vocabulary import REFERENCE_FAMILIES  # noqa: E402
+from sslbench.results.report_render import Section  # noqa: E402
+from sslbench.ssl_models.baselines import BASELINES  # noqa: E402
 
 PROBES = {"linear": "Linear probe", "knn": "kNN"}
 # Baselines are dashed and grey, each with its own marker; the supervised baseline is black.
@@ -125,11 +125,12 @@ def label_curves(df: pd.DataFrame, dataset: str, path: Path, probe: str = "linea
         shown = curves[(curves["encoder"] == encoder) | (curves["encoder"] == "")]
         for i, ((objective, _), line) in enumerate(shown.groupby(["objective", "encoder"], sort=True)):
             summary = line.groupby("label_fraction")["value"].agg(["mean", "std"]).fillna(0.0)
+            declared = BASELINES.get(objective) if objective in BASELINES else None
             baseline = line["family"].iloc[0] in REFERENCE_FAMILIES
             style = dict(
-                color="black" if objective == "supervised" else "#888888" if baseline else colours[i % 20],
+                color="black" if declared and declared.label_fraction else "#888888" if baseline else colours[i % 20],
                 linestyle="--" if baseline else "-",
-                marker=BASELINES.get(objective).marker if baseline and objective in BASELINES else "o",
+                marker=declared.marker if declared else "o",
                 markersize=3,
                 capsize=2,
                 linewidth=1.2,

@@ -13,8 +13,8 @@ import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ssl_models.baselines import BASELINES  # noqa: E402
-from ssl_models.vocabulary import FAMILY_ORDER  # noqa: E402
+from sslbench.ssl_models.baselines import BASELINES  # noqa: E402
+from sslbench.ssl_models.vocabulary import FAMILY_ORDER  # noqa: E402
 
 FAMILY_COLOURS = dict(zip(FAMILY_ORDER, ("#d1495b", "#3b6ea5", "#66a182", "#edae49", "#8d6a9f", "#999999")))
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from results.query import self_supervised
-from results.references import ARCHIVE_AVERAGES, archive_coverage, references_for
-from results.report_render import Section
-from results.report_stats import (ALPHA, METRIC_RANGES, SAME_AS_BEST_NOTE, SAME_MARK, TREND_RULE, average_ranks,
+from sslbench.results.query import self_supervised
+from sslbench.results.references import ARCHIVE_AVERAGES, archive_coverage, references_for
+from sslbench.results.report_render import Section
+from sslbench.results.report_stats import (ALPHA, METRIC_RANGES, SAME_AS_BEST_NOTE, SAME_MARK, TREND_RULE, average_ranks,
                                   block_ranks, interval, same_as_best, trend_verdict, welch_p)
-from results.selection import SELECTED_ON_TEXT, best_configuration
-from ssl_models.baselines import BASELINES, baseline_names, encoder_free_baselines
-from ssl_models.evaluate.registry import Column, ReportSection, metric_tables
-from ssl_models.vocabulary import FAMILY_ORDER, REFERENCE_FAMILIES
+from sslbench.results.selection import SELECTED_ON_TEXT, best_configuration
+from sslbench.ssl_models.baselines import BASELINES, baseline_names, encoder_free_baselines
+from sslbench.ssl_models.evaluate.registry import Column, ReportSection, metric_tables
+from sslbench.ssl_models.vocabulary import FAMILY_ORDER, REFERENCE_FAMILIES
 
 # An archive average is compared when a configuration covers at least this share of the sets behind it.
 ARCHIVE_COVERAGE = 0.9

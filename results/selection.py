@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from results.query import self_supervised
+from sslbench.results.query import self_supervised
 
 VALIDATION, TEST = "validation", "test"
 SELECTED_ON_TEXT = {VALIDATION: "validation", TEST: "test (no validation score)"}

@@ -18,8 +18,8 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from results.integrity import CorruptFileError, check_file, listed_write, quarantine
-from results.schema import PARTITION, TABLES, file_schema
+from sslbench.results.integrity import CorruptFileError, check_file, listed_write, quarantine
+from sslbench.results.schema import PARTITION, TABLES, file_schema
 
 
 

@@ -2,11 +2,11 @@
 
 Importing it never imports Prefect; everything here is usable from a notebook::
 
-    from ssl_models import data, encoders, objectives
+    from sslbench.ssl_models import data, encoders, objectives
     split = data.load("digits", seed=0)
     encoder = encoders.build("mlp", split.sample_shape, embedding_dim=32)
 """
 
-from ssl_models.registry import Registry, UnknownNameError
+from sslbench.ssl_models.registry import Registry, UnknownNameError
 
 __all__ = ["Registry", "UnknownNameError"]

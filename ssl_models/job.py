@@ -7,9 +7,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ssl_models.baselines import BASELINES
-from ssl_models.configs import ProbeConfig, TrainConfig
-from ssl_models.files import json_sha256
+from sslbench.ssl_models.baselines import BASELINES
+from sslbench.ssl_models.configs import ProbeConfig, TrainConfig
+from sslbench.ssl_models.files import json_sha256
 
 # Bump when a job's code changes its results, so that equal configurations stop sharing cached artefacts.
 CODE_VERSION = "1"

@@ -15,11 +15,11 @@ from typing import Callable, Iterator, Mapping
 import numpy as np
 import torch
 
-from ssl_models.augment.views import DEFAULT_GROUP
-from ssl_models.configs import TrainConfig
-from ssl_models.device import default_device
-from ssl_models.objectives.base import Batch, Objective
-from ssl_models.stop import check_stop
+from sslbench.ssl_models.augment.views import DEFAULT_GROUP
+from sslbench.ssl_models.configs import TrainConfig
+from sslbench.ssl_models.device import default_device
+from sslbench.ssl_models.objectives.base import Batch, Objective
+from sslbench.ssl_models.stop import check_stop
 
 
 LARGE_SET_VALUES = 100_000

@@ -2,6 +2,6 @@
 
 import sys
 
-from flows.cli import main
+from sslbench.flows.cli import main
 
 sys.exit(main())

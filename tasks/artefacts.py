@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ssl_models.job import JobSpec
+from sslbench.ssl_models.job import JobSpec
 
 
 def cache_dir(out_dir: str | Path) -> Path:

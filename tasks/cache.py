@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ssl_models.files import file_sha256, json_sha256, write_text_atomic
+from sslbench.ssl_models.files import file_sha256, json_sha256, write_text_atomic
 
 
 

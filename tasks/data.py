@@ -8,19 +8,19 @@ from pathlib import Path
 import numpy as np
 from prefect import task
 
-from ssl_models.job import JobSpec
-from ssl_models import augment, data
-from ssl_models.objectives import OBJECTIVES
-from ssl_models.stop import check_stop
-from tasks.artefacts import bank_path, split_path
-from tasks.cache import load_record, save_record
-from tasks.naming import split_title, task_run_namer
+from sslbench.ssl_models.job import JobSpec
+from sslbench.ssl_models import augment, data
+from sslbench.ssl_models.objectives import OBJECTIVES
+from sslbench.ssl_models.stop import check_stop
+from sslbench.tasks.artefacts import bank_path, split_path
+from sslbench.tasks.cache import load_record, save_record
+from sslbench.tasks.naming import split_title, task_run_namer
 
 
 def load_split(job: JobSpec) -> data.SplitData:
     """The split of the job's dataset (a registered dataset, or the user's data file)."""
     if job.data_file is not None:
-        from ssl_models.data.user_file import load_user_file
+        from sslbench.ssl_models.data.user_file import load_user_file
 
         raw = load_user_file(Path(job.data_file), name=job.dataset, input_shape=job.data_shape)
         return data.split_dataset(raw, job.seed, job.test_fraction, job.probe.validation_fraction)

@@ -10,20 +10,20 @@ import numpy as np
 import torch
 from prefect import task
 
-from ssl_models import data
-from ssl_models.baselines import BASELINES
-from ssl_models.evaluate import EvaluationContext, embed, evaluation_signature, run_evaluators
-from ssl_models.evaluate.label_efficiency import label_efficiency_metrics, label_subset_metrics, validation_metrics
-from ssl_models.job import JobSpec
-from ssl_models.objectives import OBJECTIVES
-from ssl_models.stop import check_stop
-from ssl_models.threads import single_threaded_blas
-from tasks.artefacts import record_path
-from tasks.cache import load_record, save_record
-from tasks.data import split_fingerprint
-from tasks.events import emit
-from tasks.naming import task_run_namer
-from tasks.pretrain import build_job_objective
+from sslbench.ssl_models import data
+from sslbench.ssl_models.baselines import BASELINES
+from sslbench.ssl_models.evaluate import EvaluationContext, embed, evaluation_signature, run_evaluators
+from sslbench.ssl_models.evaluate.label_efficiency import label_efficiency_metrics, label_subset_metrics, validation_metrics
+from sslbench.ssl_models.job import JobSpec
+from sslbench.ssl_models.objectives import OBJECTIVES
+from sslbench.ssl_models.stop import check_stop
+from sslbench.ssl_models.threads import single_threaded_blas
+from sslbench.tasks.artefacts import record_path
+from sslbench.tasks.cache import load_record, save_record
+from sslbench.tasks.data import split_fingerprint
+from sslbench.tasks.events import emit
+from sslbench.tasks.naming import task_run_namer
+from sslbench.tasks.pretrain import build_job_objective
 
 # Bump when the evaluate stage itself changes its metrics, so that cached evaluations are recomputed
 # (checkpoints are kept); an evaluator's own changes are tracked by ``evaluation_signature``. 2: collapse

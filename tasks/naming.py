@@ -11,7 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
-    from ssl_models.job import JobSpec
+    from sslbench.ssl_models.job import JobSpec
 
 
 def job_title(job: JobSpec) -> str:

@@ -12,21 +12,21 @@ import numpy as np
 import torch
 from prefect import task
 
-from ssl_models.job import JobSpec
-from ssl_models import augment, data
-from ssl_models.configs import TrainConfig
-from ssl_models.data.label_subsets import label_subset
-from ssl_models.device import seeded_global_rng
-from ssl_models.encoders import build_encoder
-from ssl_models.files import atomic_path
-from ssl_models.objectives import OBJECTIVES, Objective, build_objective
-from ssl_models.stop import check_stop
-from ssl_models.train import pretrain, total_steps
-from tasks.artefacts import checkpoint_path, record_path
-from tasks.cache import load_record, save_record
-from tasks.data import job_view_groups, open_view_banks, split_fingerprint
-from tasks.events import emit
-from tasks.naming import run_logger, task_run_namer
+from sslbench.ssl_models.job import JobSpec
+from sslbench.ssl_models import augment, data
+from sslbench.ssl_models.configs import TrainConfig
+from sslbench.ssl_models.data.label_subsets import label_subset
+from sslbench.ssl_models.device import seeded_global_rng
+from sslbench.ssl_models.encoders import build_encoder
+from sslbench.ssl_models.files import atomic_path
+from sslbench.ssl_models.objectives import OBJECTIVES, Objective, build_objective
+from sslbench.ssl_models.stop import check_stop
+from sslbench.ssl_models.train import pretrain, total_steps
+from sslbench.tasks.artefacts import checkpoint_path, record_path
+from sslbench.tasks.cache import load_record, save_record
+from sslbench.tasks.data import job_view_groups, open_view_banks, split_fingerprint
+from sslbench.tasks.events import emit
+from sslbench.tasks.naming import run_logger, task_run_namer
 
 
 def build_job_objective(job: JobSpec, split: data.SplitData) -> Objective:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import task
 
-from results.report import build_report
+from sslbench.results.report import build_report
 
 
 def build_run_report(out_dir: str, run_id: str) -> str:

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from ssl_models.job import JobSpec
-from results.store import write_rows
-from ssl_models.evaluate.metric_names import MetricName
+from sslbench.ssl_models.job import JobSpec
+from sslbench.results.store import write_rows
+from sslbench.ssl_models.evaluate.metric_names import MetricName
 
 
 @dataclass

@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 from typing import Iterator
 
-from flows import runtime
+from sslbench.flows import runtime
 
 runtime.configure()  # the thread policy, before torch is imported
 
@@ -64,7 +64,7 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     """One real ``prefect server start`` on 127.0.0.1 (a free port) for the whole session; yields the environment
     of processes that report to it (its own PREFECT_HOME, PREFECT_API_URL set). Every `sslbench` subprocess and
     in-process flow of the session reports to it instead of starting a temporary server of its own (~12 s each)."""
-    from flows.serve import free_port, local_prefect_server
+    from sslbench.flows.serve import free_port, local_prefect_server
 
     home = tmp_path_factory.mktemp("prefect-server-home")
     env = dict(os.environ, PREFECT_HOME=str(home), PYTHONUNBUFFERED="1")

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ssl_models import data
-from ssl_models.augment import BankError, bank_is_valid, generate_bank, open_bank
+from sslbench.ssl_models import data
+from sslbench.ssl_models.augment import BankError, bank_is_valid, generate_bank, open_bank
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,7 @@ def test_missing_sidecar_or_bank_is_refused(bank: Path) -> None:
 
 def test_shape_changing_augmentation_fails_and_leaves_no_temp_file(tmp_path: Path, sequences: np.ndarray,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    import ssl_models.augment.bank as bank_module
+    import sslbench.ssl_models.augment.bank as bank_module
 
     truncating = lambda inputs, seed: inputs[:, :, :-1]  # noqa: E731
     monkeypatch.setattr(bank_module, "build_augmentation", lambda name, shape, options: truncating)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.perf.augment_bank import OnTheFlyViews, main
+from sslbench.benchmarks.perf.augment_bank import OnTheFlyViews, main
 
 
 def test_on_the_fly_views_look_like_a_bank_row_and_change_every_draw() -> None:

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from ssl_models import data
-from ssl_models.augment import AUGMENTATIONS, DEFAULT_AUGMENTATION, build_augmentation
-from ssl_models.augment.graph import GraphAugmentation
+from sslbench.ssl_models import data
+from sslbench.ssl_models.augment import AUGMENTATIONS, DEFAULT_AUGMENTATION, build_augmentation
+from sslbench.ssl_models.augment.graph import GraphAugmentation
 
 OFF = {"subgraph_keep_ratio": 1.0, "node_drop_ratio": 0.0, "edge_drop_ratio": 0.0, "feature_mask_ratio": 0.0,
        "edge_add_ratio": 0.0}
@@ -99,7 +99,7 @@ def test_ego_graph_centre_survives_node_removal() -> None:
 
 
 def test_weighted_superpixel_graphs_stay_valid_and_weights_are_kept() -> None:
-    from ssl_models.data.mnist5k_superpixels import images_to_graphs
+    from sslbench.ssl_models.data.mnist5k_superpixels import images_to_graphs
 
     images = data.DATASETS.get("mnist5k")().inputs[:4]
     graphs = torch.from_numpy(images_to_graphs(images))

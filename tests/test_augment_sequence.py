@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ssl_models.augment import AUGMENTATIONS, DEFAULT_AUGMENTATION, build_augmentation
-from ssl_models.augment.sequence import SequenceAugmentation, resample
+from sslbench.ssl_models.augment import AUGMENTATIONS, DEFAULT_AUGMENTATION, build_augmentation
+from sslbench.ssl_models.augment.sequence import SequenceAugmentation, resample
 
 STEPS = ("crop", "time_warp", "permutation", "scaling", "jitter", "time_mask")
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ssl_models.baselines import BASELINES, baseline_names, default_baselines, encoder_free_baselines
-from ssl_models.baselines.random_features import random_projection
+from sslbench.ssl_models.baselines import BASELINES, baseline_names, default_baselines, encoder_free_baselines
+from sslbench.ssl_models.baselines.random_features import random_projection
 
 
 def test_random_features_are_a_fixed_seeded_linear_map_of_the_input() -> None:
@@ -52,8 +52,8 @@ def test_traits_tell_encoder_free_trained_and_labelled_baselines_apart() -> None
 
 
 def test_a_listed_baseline_is_planned_from_its_traits_alone() -> None:
-    from benchmarks.plan import make_plan
-    from benchmarks.suite import suite_from_dict
+    from sslbench.benchmarks.plan import make_plan
+    from sslbench.benchmarks.suite import suite_from_dict
 
     suite = suite_from_dict(
         {

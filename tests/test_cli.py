@@ -10,9 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import results
-
-CLI = [sys.executable, "-m", "flows.cli"]
+from sslbench import results
+CLI = [sys.executable, "-m", "sslbench"]
 
 
 def sslbench(*args: str, env: dict[str, str] | None = None, timeout: int = 300) -> subprocess.CompletedProcess[str]:
@@ -21,7 +20,7 @@ def sslbench(*args: str, env: dict[str, str] | None = None, timeout: int = 300) 
 
 def sslbench_here(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
     """`sslbench ARGS` called in this process (no interpreter start, no second import of torch)."""
-    from flows.cli import main
+    from sslbench.flows.cli import main
 
     try:
         code = main(list(args))

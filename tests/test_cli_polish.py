@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.catalogue import catalogue
-from flows.cli import build_parser, main
-from flows.completion import bash_script, completion_script
+from sslbench.flows.catalogue import catalogue
+from sslbench.flows.cli import build_parser, main
+from sslbench.flows.completion import bash_script, completion_script
 
 
 def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:

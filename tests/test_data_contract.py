@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ssl_models import data
-from ssl_models.augment import DEFAULT_AUGMENTATION, generate_bank, open_bank
-from ssl_models.baselines import PCA, raw_features
-from ssl_models.evaluate import ProbeConfig, evaluate_embeddings
+from sslbench.ssl_models import data
+from sslbench.ssl_models.augment import DEFAULT_AUGMENTATION, generate_bank, open_bank
+from sslbench.ssl_models.baselines import PCA, raw_features
+from sslbench.ssl_models.evaluate import ProbeConfig, evaluate_embeddings
 
 RANGES = {"linear_acc": (0, 1), "knn_acc": (0, 1), "kmeans_nmi": (0, 1), "kmeans_ari": (-1, 1), "linear_converged": (0, 1),
           "collapsed": (0, 1), "embedding_collapsed": (0, 1), "kmeans_silhouette": (-1, 1)}

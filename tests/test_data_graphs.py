@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from ssl_models import data
-from ssl_models.data import DatasetUnavailableError, RawDataset
-from ssl_models.data import mnist5k_superpixels as superpixels
-from ssl_models.data.graph_format import to_dense, to_sparse
+from sslbench.ssl_models import data
+from sslbench.ssl_models.data import DatasetUnavailableError, RawDataset
+from sslbench.ssl_models.data import mnist5k_superpixels as superpixels
+from sslbench.ssl_models.data.graph_format import to_dense, to_sparse
 
 
 def assert_valid_dense_graphs(graphs: np.ndarray, n_features: int) -> None:
@@ -94,7 +94,7 @@ def test_karate_club_nodes_are_ego_graphs_with_the_centre_first() -> None:
 
 
 def test_karate_club_degree_features() -> None:
-    from ssl_models.data.karate_club import load_karate_club
+    from sslbench.ssl_models.data.karate_club import load_karate_club
 
     raw = load_karate_club(hops=1, features="degree")
     assert raw.inputs.shape == (34, 34, 1 + 1 + 34)
@@ -142,7 +142,7 @@ def test_tu_loader_reads_the_tu_text_format_through_pyg(tmp_path: Path, monkeypa
 
 def test_tu_loader_drops_graphs_over_the_node_cap_with_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                   caplog: pytest.LogCaptureFixture) -> None:
-    from ssl_models.data.tu_graphs import load_tu
+    from sslbench.ssl_models.data.tu_graphs import load_tu
 
     write_tu_folder(tmp_path / "TUDataset" / "TINY" / "raw", "TINY")
     monkeypatch.setenv("SSLBENCH_DATA", str(tmp_path))

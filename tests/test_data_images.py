@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ssl_models import data
-from ssl_models.data import DatasetUnavailableError
+from sslbench.ssl_models import data
+from sslbench.ssl_models.data import DatasetUnavailableError
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import pytest
 import torch
 from torch import nn
 
-from ssl_models import data
-from ssl_models.evaluate.registry import EVALUATORS, EvaluationContext
-from ssl_models.lds.dataset import lds_systems, load_lds
-from ssl_models.lds.system import LinearGaussianSystem, kalman_filter, random_stable_system, simulate
+from sslbench.ssl_models import data
+from sslbench.ssl_models.evaluate.registry import EVALUATORS, EvaluationContext
+from sslbench.ssl_models.lds.dataset import lds_systems, load_lds
+from sslbench.ssl_models.lds.system import LinearGaussianSystem, kalman_filter, random_stable_system, simulate
 
 
 def test_lds_dataset_shapes_labels_and_hidden_states_follow_the_split() -> None:
@@ -159,7 +159,7 @@ def test_an_oracle_scores_exactly_the_kalman_optimum_for_any_systems(state_dim: 
     assert metrics["next_step_mse_ratio"] == pytest.approx(1.0, abs=1e-6)
     filtered = np.stack([kalman_filter(system, split.x_test[row:row + 1].astype(np.float64))[0][0]
                          for row, system in enumerate(systems)])
-    from ssl_models.lds.evaluate import lds_state_r2, systemwise_r2
+    from sslbench.ssl_models.lds.evaluate import lds_state_r2, systemwise_r2
 
     r2 = lds_state_r2(EvaluationContext(split, 0, np.zeros(1), np.zeros(1), encoder=LaggedEncoder()))
     assert r2["kalman_state_r2"] == pytest.approx(systemwise_r2(split.extra_test("states"), filtered, split.y_test), abs=1e-9)
@@ -167,7 +167,7 @@ def test_an_oracle_scores_exactly_the_kalman_optimum_for_any_systems(state_dim: 
 
 
 def test_lds_family_refuses_unknown_keys_and_values() -> None:
-    from ssl_models.registry import UnknownNameError
+    from sslbench.ssl_models.registry import UnknownNameError
 
     with pytest.raises(UnknownNameError, match="keys sequences_per_system, length, seed, state_dim"):
         data.DATASETS.get("lds:state=6")

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ssl_models import data
-from ssl_models.data import DatasetUnavailableError
-from ssl_models.data.ucr import UnequalLengthError, label_order, load_aeon
-from ssl_models.registry import UnknownNameError
+from sslbench.ssl_models import data
+from sslbench.ssl_models.data import DatasetUnavailableError
+from sslbench.ssl_models.data.ucr import UnequalLengthError, label_order, load_aeon
+from sslbench.ssl_models.registry import UnknownNameError
 
 
 @pytest.mark.parametrize("name, shape, n_train, n_classes", [
@@ -113,7 +113,7 @@ def test_normalisation_is_a_declared_option_whose_statistics_never_see_the_test_
         flat = stored.transpose(1, 0, 2).reshape(6, -1)
         expected = (stored - flat.mean(axis=1)[None, :, None]) / flat.std(axis=1)[None, :, None]
         assert np.allclose(train, expected, atol=1e-4)
-    from ssl_models.data.ucr import normalise
+    from sslbench.ssl_models.data.ucr import normalise
 
     series = [np.asarray(example, dtype=np.float64) for example in stored] * 2
     scrambled = series[:40] + [100 * example + 7 for example in series[40:]]
@@ -122,7 +122,7 @@ def test_normalisation_is_a_declared_option_whose_statistics_never_see_the_test_
 
 
 def test_dataset_options_are_checked_against_the_loader_before_anything_loads() -> None:
-    from ssl_models.data import check_loader_options
+    from sslbench.ssl_models.data import check_loader_options
 
     check_loader_options("gunpoint", {"normalisation": "none"})
     with pytest.raises(ValueError, match=r"dataset_options.gunpoint.normalisation: 'zscore' is not a valid choice; "

@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 import torch
 
-from ssl_models.data.graph_format import pack_graph
-from ssl_models.encoders import ENCODERS, build_encoder
-from ssl_models.encoders.base import Encoder
-from ssl_models.encoders.gnn import grid_edge_index
-from ssl_models.encoders.selective_ssm import SelectiveSSMBlock, selective_scan
-from ssl_models.encoders.ssm import DIRECT_MAX_STEPS, S4DLayer
-from ssl_models.objectives import build_objective
-from ssl_models.train import TrainConfig, _optimizer, pretrain
+from sslbench.ssl_models.data.graph_format import pack_graph
+from sslbench.ssl_models.encoders import ENCODERS, build_encoder
+from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.encoders.gnn import grid_edge_index
+from sslbench.ssl_models.encoders.selective_ssm import SelectiveSSMBlock, selective_scan
+from sslbench.ssl_models.encoders.ssm import DIRECT_MAX_STEPS, S4DLayer
+from sslbench.ssl_models.objectives import build_objective
+from sslbench.ssl_models.train import TrainConfig, _optimizer, pretrain
 
 CPU = torch.device("cpu")
 EMBEDDING_DIM = 8

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.perf import pretrain_step
+from sslbench.benchmarks.perf import pretrain_step
 
 
 def test_pretrain_step_benchmark_reports_both_loops_and_their_ratio(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,9 +7,9 @@ import pytest
 import torch
 from sklearn.decomposition import PCA as SklearnPCA
 
-from ssl_models import data
-from ssl_models.baselines import PCA
-from ssl_models.evaluate import ProbeConfig, effective_rank, evaluate_embeddings, normalised_std
+from sslbench.ssl_models import data
+from sslbench.ssl_models.baselines import PCA
+from sslbench.ssl_models.evaluate import ProbeConfig, effective_rank, evaluate_embeddings, normalised_std
 
 
 def test_effective_rank_of_isotropic_and_collapsed_embeddings() -> None:
@@ -65,7 +65,7 @@ def test_split_is_stratified_seeded_and_disjoint() -> None:
 
 def test_a_collapsed_projector_flags_the_job_even_when_the_encoder_is_healthy() -> None:
     """SimSiam without stop-gradient collapses in the projector's output first; the job's flag must show it."""
-    from ssl_models.evaluate.collapse import projection_collapse
+    from sslbench.ssl_models.evaluate.collapse import projection_collapse
 
     torch.manual_seed(0)
     inputs = np.random.default_rng(0).standard_normal((200, 6)).astype(np.float32)
@@ -84,7 +84,7 @@ def test_a_collapsed_projector_flags_the_job_even_when_the_encoder_is_healthy() 
 
 def test_a_projector_that_squeezes_the_embedding_into_one_direction_is_a_dimensional_collapse() -> None:
     """Output in a 2-d subspace plus tiny noise: no complete collapse (rank ≈ 2), but a third of the input's ≈ 6."""
-    from ssl_models.evaluate.collapse import projection_collapse
+    from sslbench.ssl_models.evaluate.collapse import projection_collapse
 
     torch.manual_seed(0)
     inputs = np.random.default_rng(1).standard_normal((300, 6)).astype(np.float32)
@@ -99,7 +99,7 @@ def test_a_projector_that_squeezes_the_embedding_into_one_direction_is_a_dimensi
 
 def test_a_narrow_projector_on_a_rich_embedding_is_not_a_dimensional_collapse() -> None:
     """A 4-d projector cannot keep 6 effective dimensions, but filling its own 4 is healthy."""
-    from ssl_models.evaluate.collapse import projection_collapse
+    from sslbench.ssl_models.evaluate.collapse import projection_collapse
 
     torch.manual_seed(0)
     inputs = np.random.default_rng(2).standard_normal((300, 24)).astype(np.float32)
@@ -109,8 +109,8 @@ def test_a_narrow_projector_on_a_rich_embedding_is_not_a_dimensional_collapse() 
 
 
 def test_objectives_with_a_projector_expose_it_and_reconstruction_objectives_do_not() -> None:
-    from ssl_models.encoders import build_encoder
-    from ssl_models.objectives import build_objective
+    from sslbench.ssl_models.encoders import build_encoder
+    from sslbench.ssl_models.objectives import build_objective
 
     for name, has_head in [("simsiam", True), ("simclr", True), ("vicreg", True), ("autoencoder", False)]:
         objective = build_objective(name, build_encoder("mlp", (6,), 4))

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from results.report import build_report
-from results.store import write_rows
-from ssl_models.data import RawDataset, split_dataset
-from ssl_models.evaluate import EvaluationContext, evaluation_signature, run_evaluators
-from ssl_models.evaluate.registry import EVALUATORS, Column, Evaluator, ReportSection, report_sections
-from ssl_models.evaluate.uniformity import class_alignment, uniformity
+from sslbench.results.report import build_report
+from sslbench.results.store import write_rows
+from sslbench.ssl_models.data import RawDataset, split_dataset
+from sslbench.ssl_models.evaluate import EvaluationContext, evaluation_signature, run_evaluators
+from sslbench.ssl_models.evaluate.registry import EVALUATORS, Column, Evaluator, ReportSection, report_sections
+from sslbench.ssl_models.evaluate.uniformity import class_alignment, uniformity
 
 
 def test_uniformity_and_alignment_match_hand_computed_values() -> None:

@@ -10,17 +10,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchmarks.plan import make_plan
-from benchmarks.suite import SuiteError, suite_from_dict
-from ssl_models import data
-from ssl_models.baselines import raw_features
-from ssl_models.configs import ProbeConfig, TrainConfig
-from ssl_models.data.base import RawDataset
-from ssl_models.data.label_subsets import label_subset, nested_label_subsets
-from ssl_models.data.splits import validation_rows
-from ssl_models.evaluate import evaluate_embeddings
-from ssl_models.evaluate.label_efficiency import label_efficiency_metrics, validation_metrics
-from ssl_models.evaluate.metric_names import MetricName
+from sslbench.benchmarks.plan import make_plan
+from sslbench.benchmarks.suite import SuiteError, suite_from_dict
+from sslbench.ssl_models import data
+from sslbench.ssl_models.baselines import raw_features
+from sslbench.ssl_models.configs import ProbeConfig, TrainConfig
+from sslbench.ssl_models.data.base import RawDataset
+from sslbench.ssl_models.data.label_subsets import label_subset, nested_label_subsets
+from sslbench.ssl_models.data.splits import validation_rows
+from sslbench.ssl_models.evaluate import evaluate_embeddings
+from sslbench.ssl_models.evaluate.label_efficiency import label_efficiency_metrics, validation_metrics
+from sslbench.ssl_models.evaluate.metric_names import MetricName
 
 FRACTIONS = (0.01, 0.1, 1.0)
 
@@ -183,7 +183,7 @@ def test_bad_label_settings_are_refused_in_one_line(probe: dict, message: str) -
 
 
 def test_supervised_baseline_on_a_subset_trains_on_those_labels_with_the_full_step_budget() -> None:
-    from tasks.pretrain import _training_rows
+    from sslbench.tasks.pretrain import _training_rows
 
     plan = make_plan(suite_from_dict(_suite(label_fractions=[0.1, 1.0])))
     job = next(j for j in plan.jobs if j.objective == "supervised" and j.label_fraction == 0.1)
@@ -212,8 +212,8 @@ def test_permuting_test_labels_leaves_the_selected_best_configuration_unchanged(
     the report selects, with every chosen C, is the same whether or not the test labels are shuffled."""
     import pandas as pd
 
-    from results.selection import best_configuration
-    from ssl_models.baselines import PCA
+    from sslbench.results.selection import best_configuration
+    from sslbench.ssl_models.baselines import PCA
 
     split = data.load("digits", seed=2)
     config = ProbeConfig(label_fractions=(0.1, 1.0))

@@ -5,10 +5,11 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from ssl_models.baselines import baseline_names
+from sslbench.ssl_models.baselines import baseline_names
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("ssl_models", "tasks", "flows", "benchmarks", "results")
+NAMESPACE = "sslbench."  # every folder is imported as sslbench.<folder>
 # What each layer must not import (flows → tasks → ssl_models; results reads tables; the planner sits under
 # flows).
 FORBIDDEN = {
@@ -37,7 +38,7 @@ def _imports(path: Path) -> set[str]:
             names |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
-    return names
+    return {name.removeprefix(NAMESPACE) for name in names}
 
 
 def _graph() -> dict[str, set[str]]:

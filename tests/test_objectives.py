@@ -12,24 +12,24 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ssl_models.augment import generate_bank, group_banks, open_bank
-from ssl_models.encoders import build_encoder
-from ssl_models.encoders.cnn import CNNEncoder
-from ssl_models.encoders.base import Encoder
-from ssl_models.encoders.mlp import MLPEncoder
-from ssl_models.evaluate import effective_rank, embed
-from ssl_models.objectives import OBJECTIVES, Batch, build_objective
-from ssl_models.objectives.barlow_twins import BarlowTwinsLoss
-from ssl_models.objectives.byol import BYOL, cosine_momentum_schedule
-from ssl_models.objectives.infonce import NTXentLoss
-from ssl_models.objectives.masked_autoencoder import MaskedAutoencoder
-from ssl_models.objectives.next_step import NextStep
-from ssl_models.objectives.simsiam import SimSiam
-from ssl_models.objectives.sparse_autoencoder import SparseAutoencoder
-from ssl_models.objectives.spectral_contrastive import SpectralContrastiveLoss
-from ssl_models.objectives.triplet import TripletLoss
-from ssl_models.objectives.vicreg import VICRegLoss
-from ssl_models.train import TrainConfig, pretrain
+from sslbench.ssl_models.augment import generate_bank, group_banks, open_bank
+from sslbench.ssl_models.encoders import build_encoder
+from sslbench.ssl_models.encoders.cnn import CNNEncoder
+from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.encoders.mlp import MLPEncoder
+from sslbench.ssl_models.evaluate import effective_rank, embed
+from sslbench.ssl_models.objectives import OBJECTIVES, Batch, build_objective
+from sslbench.ssl_models.objectives.barlow_twins import BarlowTwinsLoss
+from sslbench.ssl_models.objectives.byol import BYOL, cosine_momentum_schedule
+from sslbench.ssl_models.objectives.infonce import NTXentLoss
+from sslbench.ssl_models.objectives.masked_autoencoder import MaskedAutoencoder
+from sslbench.ssl_models.objectives.next_step import NextStep
+from sslbench.ssl_models.objectives.simsiam import SimSiam
+from sslbench.ssl_models.objectives.sparse_autoencoder import SparseAutoencoder
+from sslbench.ssl_models.objectives.spectral_contrastive import SpectralContrastiveLoss
+from sslbench.ssl_models.objectives.triplet import TripletLoss
+from sslbench.ssl_models.objectives.vicreg import VICRegLoss
+from sslbench.ssl_models.train import TrainConfig, pretrain
 
 CPU = torch.device("cpu")
 
@@ -375,7 +375,7 @@ def test_next_step_predicts_each_step_from_the_past_only() -> None:
 # --- every objective trains -----------------------------------------------------------------------------------
 
 
-SHIPPED = [name for name, cls in OBJECTIVES.items() if cls.__module__.startswith("ssl_models.objectives.")]
+SHIPPED = [name for name, cls in OBJECTIVES.items() if cls.__module__.startswith("sslbench.ssl_models.objectives.")]
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -13,9 +13,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from benchmarks.plan import make_plan
-from benchmarks.suite import load_suite, suite_from_dict, with_overrides
-from ssl_models.augment import (
+from sslbench.benchmarks.plan import make_plan
+from sslbench.benchmarks.suite import load_suite, suite_from_dict, with_overrides
+from sslbench.ssl_models.augment import (
     ASYMMETRIC_VIEWS,
     DEFAULT_GROUP,
     ViewGroup,
@@ -24,17 +24,17 @@ from ssl_models.augment import (
     group_banks,
     open_bank,
 )
-from ssl_models.data import SplitData
-from ssl_models.encoders import build_encoder
-from ssl_models.encoders.cnn import CNNEncoder
-from ssl_models.encoders.mlp import MLPEncoder
-from ssl_models.objectives import OBJECTIVES, Batch
-from ssl_models.objectives.byol import BYOL
-from ssl_models.objectives.dino import DINO, dino_loss
-from ssl_models.objectives.moco_v3 import MoCoV3, moco_contrastive_loss
-from ssl_models.train import iterate_batches
-from tasks.data import generate_views, prepare_split
-from tasks.pretrain import legacy_view_keys, pretrain_job, view_bank_keys
+from sslbench.ssl_models.data import SplitData
+from sslbench.ssl_models.encoders import build_encoder
+from sslbench.ssl_models.encoders.cnn import CNNEncoder
+from sslbench.ssl_models.encoders.mlp import MLPEncoder
+from sslbench.ssl_models.objectives import OBJECTIVES, Batch
+from sslbench.ssl_models.objectives.byol import BYOL
+from sslbench.ssl_models.objectives.dino import DINO, dino_loss
+from sslbench.ssl_models.objectives.moco_v3 import MoCoV3, moco_contrastive_loss
+from sslbench.ssl_models.train import iterate_batches
+from sslbench.tasks.data import generate_views, prepare_split
+from sslbench.tasks.pretrain import legacy_view_keys, pretrain_job, view_bank_keys
 
 STILL = {"crop_scale": (1.0, 1.0), "crop_ratio": (1.0, 1.0), "rotation_degrees": 0.0, "translate": 0.0,
          "noise_std": 0.0, "erase_probability": 0.0}

@@ -14,12 +14,12 @@ import pandas as pd
 import pytest
 import torch
 
-import results
-from benchmarks.suite import load_suite, with_overrides
-from ssl_models.objectives.base import Batch, Objective
-from ssl_models.objectives.registry import OBJECTIVES
+from sslbench import results
+from sslbench.benchmarks.suite import load_suite, with_overrides
+from sslbench.ssl_models.objectives.base import Batch, Objective
+from sslbench.ssl_models.objectives.registry import OBJECTIVES
 
-CLI = [sys.executable, "-m", "flows.cli"]
+CLI = [sys.executable, "-m", "sslbench"]
 pytestmark = pytest.mark.slow
 
 
@@ -89,7 +89,7 @@ class NaNObjective(Objective):
 
 
 def test_nan_job_is_recorded_as_diverged_and_the_rest_finish(tmp_path: Path, tiny_suite: Path, prefect_api: None) -> None:
-    from flows.benchmark import benchmark_flow
+    from sslbench.flows.benchmark import benchmark_flow
 
     suite = with_overrides(load_suite(str(tiny_suite)), objectives=["test_nan", "autoencoder"])
     state = benchmark_flow(suite=suite.to_dict(), out_dir=str(tmp_path), run_id="nan-run", return_state=True)
@@ -108,7 +108,7 @@ def test_nan_job_is_recorded_as_diverged_and_the_rest_finish(tmp_path: Path, tin
 def test_job_seconds_are_each_stage_measured_inside_it(tmp_path: Path, tiny_suite: Path, prefect_api: None) -> None:
     """With two workers the old clock (time since the previous job finished) gave a baseline that ran beside a
     training job almost no time; each stage's own clock gives it its evaluation time."""
-    from flows.benchmark import benchmark_flow, run_benchmark, task_runner
+    from sslbench.flows.benchmark import benchmark_flow, run_benchmark, task_runner
 
     started = time.perf_counter()
     run_benchmark(benchmark_flow.with_options(task_runner=task_runner("thread", workers=2)),
@@ -126,7 +126,7 @@ def test_job_seconds_are_each_stage_measured_inside_it(tmp_path: Path, tiny_suit
 
 
 def test_dask_local_cluster_gives_the_thread_runner_results(tmp_path: Path, tiny_suite: Path, prefect_api: None) -> None:
-    from flows.benchmark import benchmark_flow, run_benchmark, task_runner
+    from sslbench.flows.benchmark import benchmark_flow, run_benchmark, task_runner
 
     suite = load_suite(str(tiny_suite)).to_dict()
     # Two single-threaded workers on both sides: the same torch thread count gives bit-identical numbers.
@@ -161,7 +161,7 @@ def test_worker_processes_get_the_address_of_the_runs_temporary_server(prefect_e
 def test_the_local_dask_scheduler_serves_http_only_on_a_free_loopback_port() -> None:
     from distributed import LocalCluster
 
-    from flows.benchmark import LOCAL_DASK_HTTP
+    from sslbench.flows.benchmark import LOCAL_DASK_HTTP
 
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, **LOCAL_DASK_HTTP) as cluster:
         server = cluster.scheduler.http_server

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-from ssl_models import data
-from ssl_models.augment import build_augmentation
-from ssl_models.baselines import PCA, raw_features
-from ssl_models.encoders import build_encoder
-from ssl_models.evaluate import ProbeConfig, embed, evaluate_embeddings
-from ssl_models.padding import step_mask, valid_lengths
+from sslbench.ssl_models import data
+from sslbench.ssl_models.augment import build_augmentation
+from sslbench.ssl_models.baselines import PCA, raw_features
+from sslbench.ssl_models.encoders import build_encoder
+from sslbench.ssl_models.evaluate import ProbeConfig, embed, evaluate_embeddings
+from sslbench.ssl_models.padding import step_mask, valid_lengths
 
 LENGTH, EXTRA, CHANNELS = 20, 13, 3
 
@@ -112,8 +112,8 @@ def test_extra_padding_changes_no_baseline_metric() -> None:
 ])
 def test_reconstruction_losses_ignore_the_padding(objective: str, options: dict) -> None:
     """A decoder that reconstructs every real step exactly has zero loss, whatever it outputs on the padding."""
-    from ssl_models.objectives import build_objective
-    from ssl_models.objectives.base import Batch
+    from sslbench.ssl_models.objectives import build_objective
+    from sslbench.ssl_models.objectives.base import Batch
 
     batch = torch.from_numpy(padded_batch(4))
     torch.manual_seed(0)

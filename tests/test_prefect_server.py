@@ -17,11 +17,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
-import results
-from flows.artifacts import ARTIFACT_KINDS, artifact_key
-from flows.serve import free_port
+from sslbench import results
+from sslbench.flows.artifacts import ARTIFACT_KINDS, artifact_key
+from sslbench.flows.serve import free_port
 
-CLI = [sys.executable, "-m", "flows.cli"]
+CLI = [sys.executable, "-m", "sslbench"]
 DEPLOYMENT = "sslbench-run/sslbench-tiny"
 pytestmark = pytest.mark.slow
 

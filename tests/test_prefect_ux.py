@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.plan import make_plan
-from benchmarks.suite import load_suite
-from flows.artifacts import artifact_key, leaderboard_rows, summary_markdown
-from flows.progress import LiveGrid
-from tasks import events
-from tasks.naming import job_tags, job_title
-from tasks.results import JobOutcome, write_job
+from sslbench.benchmarks.plan import make_plan
+from sslbench.benchmarks.suite import load_suite
+from sslbench.flows.artifacts import artifact_key, leaderboard_rows, summary_markdown
+from sslbench.flows.progress import LiveGrid
+from sslbench.tasks import events
+from sslbench.tasks.naming import job_tags, job_title
+from sslbench.tasks.results import JobOutcome, write_job
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def _outcome(job, status: str, linear: float, collapsed: float = 0.0, error: str
 
 
 def test_summary_names_the_best_ssl_per_dataset_and_encoder_failures_and_collapse(tmp_path: Path, tiny_jobs: dict) -> None:
-    from flows.benchmark import _finish_run
+    from sslbench.flows.benchmark import _finish_run
 
     out, run_id = str(tmp_path), "r1"
     ae, simclr, raw, pca = (tiny_jobs[name] for name in ("autoencoder", "simclr", "raw", "pca"))
@@ -93,7 +93,7 @@ def test_live_grid_shows_running_jobs_with_their_epoch_and_advances_the_grid(tin
 def test_process_defaults_switch_client_telemetry_off_and_send_run_logs_to_the_api() -> None:
     from prefect._internal.analytics.enabled import is_telemetry_enabled
 
-    from flows import runtime
+    from sslbench.flows import runtime
 
     runtime.configure()
     assert os.environ["DO_NOT_TRACK"] == "1" and not is_telemetry_enabled()

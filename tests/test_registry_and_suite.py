@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.plan import make_plan
-from benchmarks.suite import SuiteError, load_suite, suite_from_dict, with_overrides
-from ssl_models.registry import Registry, UnknownNameError
+from sslbench.benchmarks.plan import make_plan
+from sslbench.benchmarks.suite import SuiteError, load_suite, suite_from_dict, with_overrides
+from sslbench.ssl_models.registry import Registry, UnknownNameError
 
 
 def test_unknown_name_error_lists_valid_choices() -> None:
@@ -97,7 +97,7 @@ def test_empty_grid_is_an_error() -> None:
 
 
 def test_every_shipped_suite_plans() -> None:
-    from benchmarks.suite import available_suites, load_suite
+    from sslbench.benchmarks.suite import available_suites, load_suite
 
     for name in available_suites():
         if name == "byod":
@@ -107,7 +107,7 @@ def test_every_shipped_suite_plans() -> None:
 
 def test_standard_suite_compares_simclr_with_supervised_at_the_same_longer_budget() -> None:
     """The long-budget CNN variant trains SimCLR, the supervised upper bound and nothing else, with one budget."""
-    from benchmarks.suite import load_suite
+    from sslbench.benchmarks.suite import load_suite
 
     plan = make_plan(load_suite("standard"))
     long_jobs = [j for j in plan.jobs if j.encoder == "cnn_long" and j.seed == 0]

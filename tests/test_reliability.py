@@ -19,17 +19,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import results
-from benchmarks.suite import SuiteError, load_suite, suite_from_dict
-from flows.benchmark import _outcome, find_resumable_run, new_run_id
-from flows.cli import main
-from flows.out_lock import OutputBusyError, out_lock
-from results.integrity import verify_store
-from results.store import write_rows
-from ssl_models.data.user_file import UserDataError, load_user_file
-from ssl_models.files import atomic_path, temp_path_for
-from tasks.artefacts import run_marker
-from tasks.cache import load_record, save_record
+from sslbench import results
+from sslbench.benchmarks.suite import SuiteError, load_suite, suite_from_dict
+from sslbench.flows.benchmark import _outcome, find_resumable_run, new_run_id
+from sslbench.flows.cli import main
+from sslbench.flows.out_lock import OutputBusyError, out_lock
+from sslbench.results.integrity import verify_store
+from sslbench.results.store import write_rows
+from sslbench.ssl_models.data.user_file import UserDataError, load_user_file
+from sslbench.ssl_models.files import atomic_path, temp_path_for
+from sslbench.tasks.artefacts import run_marker
+from sslbench.tasks.cache import load_record, save_record
 
 TINY = {"name": "t", "datasets": ["digits"], "encoders": ["mlp"], "objectives": ["simclr"]}
 
@@ -39,7 +39,7 @@ def test_a_changed_data_file_starts_a_new_run_instead_of_resuming(tmp_path: Path
     data_file = tmp_path / "mine.npz"
     np.savez(data_file, inputs=np.random.default_rng(0).normal(size=(20, 4)), labels=np.arange(20) % 2)
     suite = suite_from_dict({**TINY, "datasets": [], "data_file": str(data_file)})
-    from flows.benchmark import data_fingerprint
+    from sslbench.flows.benchmark import data_fingerprint
 
     marker = run_marker(tmp_path, "old-run")
     marker.parent.mkdir(parents=True)
@@ -55,7 +55,7 @@ def test_a_changed_data_file_starts_a_new_run_instead_of_resuming(tmp_path: Path
 def test_a_second_writer_is_refused_naming_the_holders_pid(tmp_path: Path) -> None:
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys, time
-        from flows.out_lock import out_lock
+        from sslbench.flows.out_lock import out_lock
         with out_lock({str(tmp_path)!r}):
             print("held", flush=True)
             time.sleep(60)
@@ -149,7 +149,7 @@ class _Stage:
 def test_a_failed_split_records_its_own_error_not_the_downstream_pending_state() -> None:
     from prefect.exceptions import UnfinishedRun
 
-    from benchmarks.plan import make_plan
+    from sslbench.benchmarks.plan import make_plan
 
     job = make_plan(suite_from_dict(TINY)).jobs[-1]
     stages = [_Stage(ValueError("class '3' has one example")), _Stage(None), _Stage(UnfinishedRun("Run is in PENDING state"))]
@@ -286,7 +286,7 @@ def test_ctrl_c_stops_training_records_interrupted_and_keeps_the_run_resumable(t
         kmeans_restarts = 1
     """))
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "flows.cli", "run", str(suite), "--out", str(out)]
+    command = [sys.executable, "-m", "sslbench", "run", str(suite), "--out", str(out)]
     run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=prefect_env)
     lines = []
     for line in run.stdout:
@@ -311,9 +311,9 @@ def test_ctrl_c_stops_training_records_interrupted_and_keeps_the_run_resumable(t
 def test_the_temporary_server_dies_with_its_parent_even_on_kill_9(prefect_env: dict[str, str]) -> None:
     code = textwrap.dedent("""
         import time
-        from flows import runtime; runtime.configure()
+        from sslbench.flows import runtime; runtime.configure()
         from prefect.server.api.server import SubprocessASGIServer
-        from flows.tied_server import tied_server
+        from sslbench.flows.tied_server import tied_server
         with tied_server():
             print(SubprocessASGIServer().server_process.pid, flush=True)
             time.sleep(300)

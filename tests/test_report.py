@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from results.report import build_report
-from results.report_stats import average_ranks, block_ranks, same_as_best, trend_verdict, welch_p
-from results.report_tables import rank_frame, trend_frame
-from results.store import write_rows
+from sslbench.results.report import build_report
+from sslbench.results.report_stats import average_ranks, block_ranks, same_as_best, trend_verdict, welch_p
+from sslbench.results.report_tables import rank_frame, trend_frame
+from sslbench.results.store import write_rows
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SEED_OFFSETS = (-0.002, 0.0, 0.002)
@@ -222,8 +222,7 @@ def test_report_ranks_every_objective_and_answers_the_family_question(report: Pa
 
 
 def test_trend_flags_a_constructed_change_and_not_noise(store: Path, report: Path) -> None:
-    import results
-
+    from sslbench import results
     trend = trend_frame(results.load(store, run_id="r-old"), results.load(store, run_id="r-new")).set_index(
         ["dataset", "encoder", "objective"])["verdict"]
     assert trend[REGRESSION] == "regression" and trend[IMPROVEMENT] == "improvement"
@@ -296,8 +295,8 @@ def test_welch_p_matches_scipy_and_is_silent_when_a_side_has_no_spread() -> None
 
 
 def test_kalman_section_averages_seeds_and_leaves_missing_metrics_blank() -> None:
-    from results.report_tables import declared_table
-    from ssl_models.lds.evaluate import KALMAN_SECTION
+    from sslbench.results.report_tables import declared_table
+    from sslbench.ssl_models.lds.evaluate import KALMAN_SECTION
 
     def kalman_table(frame: pd.DataFrame):  # noqa: ANN202
         return declared_table(frame, KALMAN_SECTION)
@@ -315,7 +314,7 @@ def test_kalman_section_averages_seeds_and_leaves_missing_metrics_blank() -> Non
 
 
 def test_archive_average_is_compared_only_when_a_configuration_covers_the_archive() -> None:
-    from results.report_tables import archive_average_table
+    from sslbench.results.report_tables import archive_average_table
 
     archive = [f"Set{i}" for i in range(125)]
     rows = [{"dataset": f"ucr:{name}", "objective": "ts2vec", "encoder": "ts2vec", "family": "contrastive",
@@ -330,7 +329,7 @@ def test_archive_average_is_compared_only_when_a_configuration_covers_the_archiv
 
 
 def test_markdown_shows_hostile_html_in_names_as_text() -> None:
-    from results.report_render import Section, markdown
+    from sslbench.results.report_render import Section, markdown
 
     name = '<script>alert(1)</script><img src=x onerror=alert(2)>'
     text = markdown([Section(title=name, text=f"best on {name}", header=["dataset"], rows=[[name]], notes=[name])])

@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from results.report import build_report
-from results.report_answer import margin_text
-from results.report_stats import interval
-from results.report_tables import interval_table, metric_table
-from results.run_changes import config_changes
-from results.selection import best_configuration
-from results.store import write_rows
+from sslbench.results.report import build_report
+from sslbench.results.report_answer import margin_text
+from sslbench.results.report_stats import interval
+from sslbench.results.report_tables import interval_table, metric_table
+from sslbench.results.run_changes import config_changes
+from sslbench.results.selection import best_configuration
+from sslbench.results.store import write_rows
 
 START = datetime(2026, 11, 1, tzinfo=timezone.utc)
 FAMILIES = {
@@ -157,8 +157,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _frame(store: Path) -> pd.DataFrame:
-    import results
-
+    from sslbench import results
     return results.load(store, run_id="r-1")
 
 
@@ -259,7 +258,7 @@ def test_trend_only_between_identical_suite_content(tmp_path: Path) -> None:
 
 
 def test_unknown_run_is_refused_listing_the_known_ones(store: Path, capsys: pytest.CaptureFixture) -> None:
-    from flows.cli import main
+    from sslbench.flows.cli import main
 
     with pytest.raises(ValueError, match="unknown run 'nope'.*known runs: r-1"):
         build_report(store, "nope")
@@ -268,7 +267,7 @@ def test_unknown_run_is_refused_listing_the_known_ones(store: Path, capsys: pyte
 
 
 def test_loss_curves_leave_out_the_supervised_label_subset_jobs() -> None:
-    from results.report_labels import full_label_jobs
+    from sslbench.results.report_labels import full_label_jobs
 
     jobs = pd.DataFrame(
         {

@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import results
-from results.store import CorruptFileError, read_table, write_rows
+from sslbench import results
+from sslbench.results.store import CorruptFileError, read_table, write_rows
 
 
 def _write_job(root: Path, run_id: str, job_id: str, dataset: str, objective: str, seed: int, value: float) -> None:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.suite import load_suite
-from flows.serve import deployment_for
+from sslbench.benchmarks.suite import load_suite
+from sslbench.flows.serve import deployment_for
 
-CLI = [sys.executable, "-m", "flows.cli"]
+CLI = [sys.executable, "-m", "sslbench"]
 
 
 def test_deployment_carries_the_cron_schedule_and_suite(tmp_path: Path) -> None:

@@ -10,12 +10,12 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 
-from benchmarks.perf import encoder_efficiency
-from flows import runtime
-from ssl_models import threads
-from ssl_models.encoders import build_encoder
-from ssl_models.objectives import build_objective
-from ssl_models.train import TrainConfig, iterate_batches, pretrain
+from sslbench.benchmarks.perf import encoder_efficiency
+from sslbench.flows import runtime
+from sslbench.ssl_models import threads
+from sslbench.ssl_models.encoders import build_encoder
+from sslbench.ssl_models.objectives import build_objective
+from sslbench.ssl_models.train import TrainConfig, iterate_batches, pretrain
 
 
 def test_policy_is_in_the_environment_and_the_users_settings_win(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from ssl_models import data
-from ssl_models.encoders import build_encoder
-from ssl_models.evaluate.subspace import linear_autoencoder_vs_pca, principal_angles
-from ssl_models.objectives import build_objective
-from ssl_models.train import TrainConfig, pretrain
+from sslbench.ssl_models import data
+from sslbench.ssl_models.encoders import build_encoder
+from sslbench.ssl_models.evaluate.subspace import linear_autoencoder_vs_pca, principal_angles
+from sslbench.ssl_models.objectives import build_objective
+from sslbench.ssl_models.train import TrainConfig, pretrain
 
 
 def test_principal_angles_of_known_subspaces() -> None:
@@ -65,7 +65,7 @@ class _Affine(torch.nn.Module):
 def test_subspace_angle_reads_a_known_tilt(dataset: str, k: int, tilt: float) -> None:
     """Rows of W tilted by θ from the top-k principal directions towards lower-variance ones read exactly θ,
     and a component along a direction without variance (absorbed by the decoder's bias) changes nothing."""
-    from ssl_models.baselines import PCA
+    from sslbench.ssl_models.baselines import PCA
 
     inputs = data.load(dataset, seed=1).x_train
     pca = PCA(inputs[0].size).fit(inputs)

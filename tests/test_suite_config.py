@@ -16,12 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import Field
 
-from benchmarks.config import MAX_SEED, component_model
-from benchmarks.suite import SuiteError, load_suite, suite_from_dict
-from flows.cli import main
-from ssl_models.encoders.base import Encoder
-from ssl_models.objectives import OBJECTIVES, Objective
-from ssl_models.options import Range, options_model, validated
+from sslbench.benchmarks.config import MAX_SEED, component_model
+from sslbench.benchmarks.suite import SuiteError, load_suite, suite_from_dict
+from sslbench.flows.cli import main
+from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.objectives import OBJECTIVES, Objective
+from sslbench.ssl_models.options import Range, options_model, validated
 
 TINY = {"name": "t", "datasets": ["digits"], "encoders": ["mlp"], "objectives": ["simclr"]}
 SUITE = 'datasets = ["digits"]\nencoders = ["mlp", "cnn"]\nobjectives = ["simclr"]\n'

@@ -14,17 +14,17 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 
-from benchmarks.plan import make_plan
-from benchmarks.suite import load_suite, with_overrides
-from ssl_models import data
-from ssl_models.data.user_file import UserDataError, load_user_file
-from ssl_models.encoders import build_encoder
-from ssl_models.evaluate import ProbeConfig, embed, evaluate_embeddings
-from ssl_models.evaluate.probes import fit_linear_probe
-from tasks.data import prepare_split
-from tasks.pretrain import pretrain_job
+from sslbench.benchmarks.plan import make_plan
+from sslbench.benchmarks.suite import load_suite, with_overrides
+from sslbench.ssl_models import data
+from sslbench.ssl_models.data.user_file import UserDataError, load_user_file
+from sslbench.ssl_models.encoders import build_encoder
+from sslbench.ssl_models.evaluate import ProbeConfig, embed, evaluate_embeddings
+from sslbench.ssl_models.evaluate.probes import fit_linear_probe
+from sslbench.tasks.data import prepare_split
+from sslbench.tasks.pretrain import pretrain_job
 
-CLI = [sys.executable, "-m", "flows.cli"]
+CLI = [sys.executable, "-m", "sslbench"]
 
 
 def test_evaluation_leaves_weights_and_batchnorm_statistics_unchanged() -> None:
@@ -170,8 +170,8 @@ def test_user_data_file_runs_end_to_end(tmp_path: Path, prefect_env: dict[str, s
 def test_report_says_why_probes_are_absent_for_unlabelled_data(tmp_path: Path) -> None:
     from datetime import datetime, timezone
 
-    from results.report import build_report
-    from results.store import write_rows
+    from sslbench.results.report import build_report
+    from sslbench.results.store import write_rows
 
     for job_id, objective, value in [("a", "simclr", 0.4), ("b", "raw", 0.2)]:
         write_rows(tmp_path, "metrics", "r", [{"job_id": job_id, "metric": "kmeans_silhouette", "split": "test", "value": value}], part=job_id)
@@ -185,7 +185,8 @@ def test_report_says_why_probes_are_absent_for_unlabelled_data(tmp_path: Path) -
 
 def test_a_dataset_whose_content_changed_gets_a_new_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A split cached under the same name is not reused once the loader returns other data (e.g. a new version)."""
-    import tasks.data
+    import sslbench.tasks.data
+    from sslbench import tasks
 
     job, split = _tiny_job(tmp_path)
     original = data.SplitData.load(Path(split))
@@ -196,7 +197,7 @@ def test_a_dataset_whose_content_changed_gets_a_new_split(tmp_path: Path, monkey
 
 
 def test_trained_and_evaluated_results_are_not_reused_for_a_changed_split(tmp_path: Path) -> None:
-    from tasks.evaluate import evaluate_baseline
+    from sslbench.tasks.evaluate import evaluate_baseline
 
     job, split = _tiny_job(tmp_path)
     baseline = dataclasses.replace(job, encoder="", encoder_name="", objective="raw", objective_name="",

@@ -11,15 +11,15 @@ import pytest
 import torch
 from torch import nn
 
-from ssl_models import data
-from ssl_models.encoders import build_encoder
-from ssl_models.encoders.base import Encoder
-from ssl_models.evaluate.svm_protocol import fit_svm, searches_c, svm_protocol_scores
-from ssl_models.objectives import Batch, build_objective
-from ssl_models.objectives import ts2vec as ts2vec_module
-from ssl_models.objectives.ts2vec import (CropPair, draw_crops, hierarchical_contrastive_loss, instance_contrastive_loss,
+from sslbench.ssl_models import data
+from sslbench.ssl_models.encoders import build_encoder
+from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.evaluate.svm_protocol import fit_svm, searches_c, svm_protocol_scores
+from sslbench.ssl_models.objectives import Batch, build_objective
+from sslbench.ssl_models.objectives import ts2vec as ts2vec_module
+from sslbench.ssl_models.objectives.ts2vec import (CropPair, draw_crops, hierarchical_contrastive_loss, instance_contrastive_loss,
                                           take_per_row, temporal_contrastive_loss)
-from ssl_models.train import LARGE_SET_VALUES, TrainConfig, pretrain, total_steps
+from sslbench.ssl_models.train import LARGE_SET_VALUES, TrainConfig, pretrain, total_steps
 
 CPU = torch.device("cpu")
 
@@ -51,7 +51,7 @@ def test_each_step_sees_exactly_the_dilated_receptive_field() -> None:
 
 @pytest.mark.parametrize("steps", [3, 8, 9, 20])
 def test_a_dilation_beyond_the_length_is_computed_as_the_centre_tap(steps: int) -> None:
-    from ssl_models.encoders.ts2vec import SamePadConv
+    from sslbench.ssl_models.encoders.ts2vec import SamePadConv
 
     torch.manual_seed(0)
     conv = SamePadConv(4, 5, 3, dilation=8)
@@ -218,8 +218,8 @@ def test_evaluated_encoder_is_the_mean_of_the_iterates() -> None:
 
 
 def test_ts2vec_trains_other_token_encoders_and_refuses_encoders_without_tokens() -> None:
-    from ssl_models.encoders.cnn import CNNEncoder
-    from ssl_models.objectives.ts2vec import TS2Vec
+    from sslbench.ssl_models.encoders.cnn import CNNEncoder
+    from sslbench.ssl_models.objectives.ts2vec import TS2Vec
 
     assert TS2Vec.incompatibility(CNNEncoder, "sequence") == "needs an encoder with per-token features"
     assert "applies to sequence data" in TS2Vec.incompatibility(CNNEncoder, "image")

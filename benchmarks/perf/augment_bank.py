@@ -14,7 +14,7 @@
 Timings are wall-clock; the 1-minute load average at start and end is recorded, since other work on the
 machine slows every number.
 
-    python -m benchmarks.perf.augment_bank --out augment_bank.json [--quick] [--memory-base-mb 32]
+    python -m sslbench.benchmarks.perf.augment_bank --out augment_bank.json [--quick] [--memory-base-mb 32]
 """
 
 from __future__ import annotations
@@ -34,12 +34,12 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ssl_models import data
-from ssl_models.augment import build_augmentation, generate_bank, open_bank
-from ssl_models.device import seed_everything
-from ssl_models.encoders import build_encoder
-from ssl_models.objectives import build_objective
-from ssl_models.train import TrainConfig, iterate_batches, pretrain
+from sslbench.ssl_models import data
+from sslbench.ssl_models.augment import build_augmentation, generate_bank, open_bank
+from sslbench.ssl_models.device import seed_everything
+from sslbench.ssl_models.encoders import build_encoder
+from sslbench.ssl_models.objectives import build_objective
+from sslbench.ssl_models.train import TrainConfig, iterate_batches, pretrain
 
 GENERATION_SETS = {"image": "mnist5k", "sequence": "lds", "graph": "graph_families"}
 PRETRAIN_SETS = {"image": "mnist5k", "sequence": "lds"}
@@ -159,7 +159,7 @@ def memory_comparison(base_mb: float, batch_size: int, scratch: Path) -> dict[st
         del inputs
         modes = (False, True) if factor == 8 else (False,)
         for in_memory in modes:
-            command = [sys.executable, "-m", "benchmarks.perf.augment_bank", "--memory-child", str(bank_path),
+            command = [sys.executable, "-m", "sslbench.benchmarks.perf.augment_bank", "--memory-child", str(bank_path),
                        str(inputs_path), "--batch-size", str(batch_size), "--threads", str(torch.get_num_threads())]
             command += ["--in-memory"] if in_memory else []
             output = subprocess.run(command, check=True, capture_output=True, text=True).stdout

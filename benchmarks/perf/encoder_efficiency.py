@@ -14,13 +14,13 @@
 
 Everything runs under the flow's thread policy (``ssl_models.threads``: passive OpenMP, one torch thread).
 
-    python -m benchmarks.perf.encoder_efficiency --out perf-out [--families mlp,cnn] [--examples 512]
+    python -m sslbench.benchmarks.perf.encoder_efficiency --out perf-out [--families mlp,cnn] [--examples 512]
         [--repeats 3] [--suite quick] [--datasets digits] [--skip-stages]
 """
 
 from __future__ import annotations
 
-from flows import runtime
+from sslbench.flows import runtime
 
 runtime.configure()  # the thread policy, before torch is imported
 
@@ -40,11 +40,11 @@ import pyarrow.parquet as pq  # noqa: E402
 import torch  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
-from benchmarks.perf.pretrain_step import make_objective, plain_loop, suite_loop  # noqa: E402
-from ssl_models import data, threads  # noqa: E402
-from ssl_models.augment import DEFAULT_AUGMENTATION, generate_bank, open_bank  # noqa: E402
-from ssl_models.objectives import Objective  # noqa: E402
-from ssl_models.train import TrainConfig, iterate_batches  # noqa: E402
+from sslbench.benchmarks.perf.pretrain_step import make_objective, plain_loop, suite_loop  # noqa: E402
+from sslbench.ssl_models import data, threads  # noqa: E402
+from sslbench.ssl_models.augment import DEFAULT_AUGMENTATION, generate_bank, open_bank  # noqa: E402
+from sslbench.ssl_models.objectives import Objective  # noqa: E402
+from sslbench.ssl_models.train import TrainConfig, iterate_batches  # noqa: E402
 
 FAMILIES = ("mlp", "cnn", "gnn", "ssm", "selective_ssm", "gru", "transformer")
 GOAL_LOOP_RATIO = 0.9
@@ -107,16 +107,17 @@ def measure_family(family: str, args: argparse.Namespace, inputs: np.ndarray, ba
 @contextlib.contextmanager
 def stage_clocks() -> Iterator[dict[str, float]]:
     """Seconds spent in each stage's work during the block, summed over jobs, by timing the functions the tasks call."""
-    import ssl_models.augment
-    import tasks.data
-    import tasks.evaluate
-    import tasks.pretrain
-    import tasks.report
-
+    import sslbench.ssl_models.augment
+    import sslbench.tasks.data
+    import sslbench.tasks.evaluate
+    import sslbench.tasks.pretrain
+    import sslbench.tasks.report
+    from sslbench import ssl_models, tasks
     seconds = dict.fromkeys(STAGES, 0.0)
     targets = [(tasks.data, "load_split", "split"), (ssl_models.augment, "generate_bank", "bank"),
                (tasks.pretrain, "pretrain", "pretrain"), (tasks.evaluate, "embed", "embed"),
-               (tasks.evaluate, "evaluate_embeddings", "probe"), (tasks.evaluate, "run_extra_evaluators", "probe"),
+               (tasks.evaluate, "run_evaluators", "probe"),
+               (tasks.evaluate, "validation_metrics", "probe"), (tasks.evaluate, "label_efficiency_metrics", "probe"),
                (tasks.report, "build_report", "report")]
     originals = [(module, name, getattr(module, name)) for module, name, _ in targets]
 
@@ -140,8 +141,8 @@ def stage_clocks() -> Iterator[dict[str, float]]:
 
 def measure_stages(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Run a suite through the flow (thread runner, the CLI's defaults) from an empty folder; each stage's share."""
-    from benchmarks.suite import load_suite, with_overrides
-    from flows.benchmark import api_shared_with_workers, benchmark_flow, new_run_id, task_runner
+    from sslbench.benchmarks.suite import load_suite, with_overrides
+    from sslbench.flows.benchmark import api_shared_with_workers, benchmark_flow, new_run_id, task_runner
 
     suite = with_overrides(load_suite(args.suite), datasets=args.datasets.split(",") if args.datasets else None)
     with tempfile.TemporaryDirectory() as scratch, api_shared_with_workers(), stage_clocks() as seconds:

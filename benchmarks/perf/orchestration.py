@@ -5,7 +5,7 @@
 (b) Re-run of the finished suite (everything cached) vs its first run (goal ≤ 0.05).
 (c) A grid of small jobs on a local Dask cluster with 2 single-threaded workers vs 1 (goal speed-up ≥ 1.4).
 
-    python -m benchmarks.perf.orchestration --out orchestration.json [--suite quick] [--datasets digits]
+    python -m sslbench.benchmarks.perf.orchestration --out orchestration.json [--suite quick] [--datasets digits]
 """
 
 from __future__ import annotations
@@ -18,18 +18,18 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from flows import runtime
+from sslbench.flows import runtime
 
 runtime.configure()
 
 from prefect import flow  # noqa: E402
 
-from benchmarks.plan import make_plan  # noqa: E402
-from benchmarks.suite import Suite, load_suite, with_overrides  # noqa: E402
-from flows.benchmark import benchmark_flow, run_benchmark, task_runner  # noqa: E402
-from tasks.data import generate_views, prepare_split  # noqa: E402
-from tasks.evaluate import evaluate_baseline, evaluate_job  # noqa: E402
-from tasks.pretrain import pretrain_job  # noqa: E402
+from sslbench.benchmarks.plan import make_plan  # noqa: E402
+from sslbench.benchmarks.suite import Suite, load_suite, with_overrides  # noqa: E402
+from sslbench.flows.benchmark import benchmark_flow, run_benchmark, task_runner  # noqa: E402
+from sslbench.tasks.data import generate_views, prepare_split  # noqa: E402
+from sslbench.tasks.evaluate import evaluate_baseline, evaluate_job  # noqa: E402
+from sslbench.tasks.pretrain import pretrain_job  # noqa: E402
 
 
 @flow(name="sslbench-warm-up")

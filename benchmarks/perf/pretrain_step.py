@@ -12,7 +12,7 @@ same ratio from process CPU time (``cpu ratio``) is steadier when other processe
 one intra-op thread by default: with more, OpenMP threads spin-wait on cores other processes hold, and
 throughput swings by 10× between runs on a shared machine (``--threads N`` to measure that regime).
 
-    python -m benchmarks.perf.pretrain_step --out pretrain_step.json [--encoders mlp,cnn,ssm]
+    python -m sslbench.benchmarks.perf.pretrain_step --out pretrain_step.json [--encoders mlp,cnn,ssm]
         [--objective simclr] [--repeats 3] [--epochs 1] [--batch-size 256] [--examples 4000] [--threads 1]
 """
 
@@ -30,11 +30,11 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
-from ssl_models import data
-from ssl_models.augment import DEFAULT_AUGMENTATION, generate_bank, open_bank
-from ssl_models.encoders import build_encoder
-from ssl_models.objectives import Batch, Objective, build_objective
-from ssl_models.train import TrainConfig, pretrain
+from sslbench.ssl_models import data
+from sslbench.ssl_models.augment import DEFAULT_AUGMENTATION, generate_bank, open_bank
+from sslbench.ssl_models.encoders import build_encoder
+from sslbench.ssl_models.objectives import Batch, Objective, build_objective
+from sslbench.ssl_models.train import TrainConfig, pretrain
 
 GOAL_RATIO = 0.9
 CPU = torch.device("cpu")

@@ -1,6 +1,6 @@
 """The S4D convolution two ways, per sequence length: the Toeplitz product against the FFT (forward + backward).
 
-    python -m benchmarks.perf.ssm_convolution [--lengths 28,64,128,256] [--batch 256] [--d-model 64]
+    python -m sslbench.benchmarks.perf.ssm_convolution [--lengths 28,64,128,256] [--batch 256] [--d-model 64]
 
 CPU-seconds of this process (one torch thread, the flow's policy), medians of interleaved repeats; the ratio
 FFT ÷ Toeplitz > 1 where the product is faster. ``ssl_models.encoders.ssm.DIRECT_MAX_STEPS`` comes from it.
@@ -8,7 +8,7 @@ FFT ÷ Toeplitz > 1 where the product is faster. ``ssl_models.encoders.ssm.DIREC
 
 from __future__ import annotations
 
-from flows import runtime
+from sslbench.flows import runtime
 
 runtime.configure()  # the thread policy, before torch is imported
 
@@ -18,7 +18,7 @@ import time  # noqa: E402
 
 import torch  # noqa: E402
 
-from ssl_models.encoders.ssm import S4DLayer, causal_toeplitz  # noqa: E402
+from sslbench.ssl_models.encoders.ssm import S4DLayer, causal_toeplitz  # noqa: E402
 
 
 def toeplitz_convolve(layer: S4DLayer, inputs: torch.Tensor) -> torch.Tensor:

@@ -1,6 +1,6 @@
 """Start two overlapping grids on one ``--out`` at the same instant, N times; count failures and lost rows.
 
-    python -m benchmarks.reliability.concurrent_starts --trials 20 --work /tmp/trials
+    python -m sslbench.benchmarks.reliability.concurrent_starts --trials 20 --work /tmp/trials
 
 Each trial uses a fresh output folder, so the two runs race to create the same split and cache files. A trial
 is clean when both runs exit 0, every planned job of each run has an ``ok`` row with its metrics, and the job
@@ -16,8 +16,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-import results
-
+from sslbench import results
 GRID = textwrap.dedent("""
     name = "{name}"
     datasets = ["digits"]
@@ -45,7 +44,7 @@ def trial(work: Path, index: int) -> dict[str, object]:
     for name, objectives in GRIDS.items():
         suite = work / f"{name}.toml"
         suite.write_text(GRID.format(name=name, objectives=objectives))
-        procs[name] = subprocess.Popen([sys.executable, "-m", "flows.cli", "run", str(suite), "--out", str(out)],
+        procs[name] = subprocess.Popen([sys.executable, "-m", "sslbench", "run", str(suite), "--out", str(out)],
                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     codes = {name: proc.wait() for name, proc in procs.items()}
     outputs = {name: proc.stdout.read() for name, proc in procs.items()}

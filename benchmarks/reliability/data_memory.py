@@ -1,6 +1,6 @@
 """Peak memory of a ``sslbench run --data FILE`` run, as a multiple of the file's size.
 
-    python -m benchmarks.reliability.data_memory --work /tmp/memory --rows 12000 --features 1000
+    python -m sslbench.benchmarks.reliability.data_memory --work /tmp/memory --rows 12000 --features 1000
 
 Two runs of the same command differ only in the file: a large one (rows × features float32) and a small one (a
 tenth of a percent of its rows). The small run's peak is the interpreter's fixed cost (torch, Prefect, the
@@ -69,7 +69,7 @@ def main() -> None:
     for name, rows in (("small", max(20, args.rows // 1000)), ("large", args.rows)):
         data = work / f"{name}.npz"
         size = write_file(data, rows, args.features)
-        command = [sys.executable, "-m", "flows.cli", "run", "--data", str(data), "--out", str(work / f"out-{name}"),
+        command = [sys.executable, "-m", "sslbench", "run", "--data", str(data), "--out", str(work / f"out-{name}"),
                    "--epochs", str(args.epochs), "--seeds", "0"]
         code, peak = peak_rss(command)
         figures[name] = {"rows": rows, "file_bytes": size, "exit": code, "peak_rss_bytes": peak}

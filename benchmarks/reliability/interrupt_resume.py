@@ -1,6 +1,6 @@
 """Ctrl-C a live run after T seconds, time its exit, resume it, and compare its metrics with an uninterrupted run.
 
-    python -m benchmarks.reliability.interrupt_resume --work /tmp/interrupt --after 45
+    python -m sslbench.benchmarks.reliability.interrupt_resume --work /tmp/interrupt --after 45
 
 The signal goes to the run's whole process group, as a terminal's Ctrl-C does. The run passes when it exits 130
 within the stated seconds, the same command then resumes the same run id to completion (exit 0), and every metric
@@ -21,8 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-import results
-
+from sslbench import results
 SUITE = textwrap.dedent("""
     name = "interrupt"
     datasets = ["digits"]
@@ -40,7 +39,7 @@ SUITE = textwrap.dedent("""
 
 
 def _command(suite: Path, out: Path) -> list[str]:
-    return [sys.executable, "-m", "flows.cli", "run", str(suite), "--out", str(out)]
+    return [sys.executable, "-m", "sslbench", "run", str(suite), "--out", str(out)]
 
 
 def _metrics(out: Path) -> pd.Series:

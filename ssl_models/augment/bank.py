@@ -14,9 +14,9 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from ssl_models.augment.registry import build_augmentation
-from ssl_models.files import atomic_path, file_sha256, json_sha256, write_text_atomic
-from ssl_models.stop import check_stop
+from sslbench.ssl_models.augment.registry import build_augmentation
+from sslbench.ssl_models.files import atomic_path, file_sha256, json_sha256, write_text_atomic
+from sslbench.ssl_models.stop import check_stop
 
 BANK_FORMAT_VERSION = 2  # bumped whenever the views stored under the same key change (2: batched image views)
 NPY_MAGIC = b"\x93NUMPY"

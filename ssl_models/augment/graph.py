@@ -28,9 +28,9 @@ from dataclasses import dataclass
 
 import torch
 
-from ssl_models.augment.registry import AUGMENTATIONS
-from ssl_models.data.graph_format import node_feature_count, to_dense, to_sparse
-from ssl_models.pyg import pyg
+from sslbench.ssl_models.augment.registry import AUGMENTATIONS
+from sslbench.ssl_models.data.graph_format import node_feature_count, to_dense, to_sparse
+from sslbench.ssl_models.pyg import pyg
 
 FEATURE_MASK_MODES = ("all", "row", "col")
 

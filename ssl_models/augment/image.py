@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ssl_models.augment.registry import AUGMENTATIONS
+from sslbench.ssl_models.augment.registry import AUGMENTATIONS
 
 ERASE_SCALE = (0.02, 0.1)
 ERASE_RATIO = (0.3, 3.3)

@@ -6,7 +6,7 @@ from typing import Any, Callable, Protocol
 
 import torch
 
-from ssl_models.registry import Registry
+from sslbench.ssl_models.registry import Registry
 
 
 class Augmentation(Protocol):

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ssl_models.augment.registry import AUGMENTATIONS
-from ssl_models.padding import valid_lengths
+from sslbench.ssl_models.augment.registry import AUGMENTATIONS
+from sslbench.ssl_models.padding import valid_lengths
 
 
 def resample(inputs: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:

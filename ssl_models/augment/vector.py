@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ssl_models.augment.registry import AUGMENTATIONS
+from sslbench.ssl_models.augment.registry import AUGMENTATIONS
 
 
 @dataclass

@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ssl_models.augment.bank import bank_key
-from ssl_models.augment.registry import build_augmentation
+from sslbench.ssl_models.augment.bank import bank_key
+from sslbench.ssl_models.augment.registry import build_augmentation
 
 DEFAULT_GROUP = "views"
 

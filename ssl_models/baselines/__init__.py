@@ -3,7 +3,7 @@
 Adding one is one module here plus its import line below; the import order is the order the report lists them.
 """
 
-from ssl_models.baselines.base import (
+from sslbench.ssl_models.baselines.base import (
     BASELINES,
     Baseline,
     baseline_names,
@@ -11,12 +11,12 @@ from ssl_models.baselines.base import (
     encoder_free_baselines,
     raw_features,
 )
-from ssl_models.baselines import raw  # noqa: F401  (registration)
-from ssl_models.baselines import pca  # noqa: F401
-from ssl_models.baselines import random_features  # noqa: F401
-from ssl_models.baselines import random_encoder  # noqa: F401
-from ssl_models.baselines import supervised  # noqa: F401
-from ssl_models.baselines.pca import PCA
+from sslbench.ssl_models.baselines import raw  # noqa: F401  (registration)
+from sslbench.ssl_models.baselines import pca  # noqa: F401
+from sslbench.ssl_models.baselines import random_features  # noqa: F401
+from sslbench.ssl_models.baselines import random_encoder  # noqa: F401
+from sslbench.ssl_models.baselines import supervised  # noqa: F401
+from sslbench.ssl_models.baselines.pca import PCA
 
 __all__ = [
     "BASELINES",

@@ -19,8 +19,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from ssl_models.registry import Registry
-from ssl_models.vocabulary import BASELINE_FAMILY
+from sslbench.ssl_models.registry import Registry
+from sslbench.ssl_models.vocabulary import BASELINE_FAMILY
 
 
 def raw_features(inputs: np.ndarray) -> np.ndarray:

@@ -5,7 +5,7 @@ It is built inside an autoencoder only so that every checkpoint has the same for
 
 from __future__ import annotations
 
-from ssl_models.baselines.base import BASELINES, Baseline
+from sslbench.ssl_models.baselines.base import BASELINES, Baseline
 
 
 @BASELINES.register("random")

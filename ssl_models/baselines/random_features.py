@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ssl_models.baselines.base import BASELINES, Baseline, raw_features
+from sslbench.ssl_models.baselines.base import BASELINES, Baseline, raw_features
 
 
 def random_projection(n_features: int, embedding_dim: int, seed: int) -> np.ndarray:

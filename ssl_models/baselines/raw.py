@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ssl_models.baselines.base import BASELINES, Baseline, raw_features
+from sslbench.ssl_models.baselines.base import BASELINES, Baseline, raw_features
 
 
 @BASELINES.register("raw")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ssl_models.baselines.base import BASELINES, Baseline
+from sslbench.ssl_models.baselines.base import BASELINES, Baseline
 
 
 @BASELINES.register("supervised")

@@ -10,19 +10,19 @@ cannot download raises DatasetUnavailableError, one line saying where the files 
 
 from typing import Any, Mapping
 
-from ssl_models.data import digits, mnist5k  # noqa: F401  (registration)
-from ssl_models.data import torchvision_images  # noqa: F401  (registration)
-from ssl_models.data import ucr  # noqa: F401  (registration)
-from ssl_models.data import mnist5k_superpixels  # noqa: F401  (registration)
-from ssl_models.data import karate_club  # noqa: F401  (registration)
-from ssl_models.data import graph_families  # noqa: F401  (registration)
-from ssl_models.data import tu_graphs  # noqa: F401  (registration)
-from ssl_models.lds import dataset as _lds_dataset  # noqa: F401  (registration)
-from ssl_models.data.base import MODALITIES, RawDataset, SplitData
-from ssl_models.data.registry import (DATASETS, check_loader_options, modality_of, register_dataset,
+from sslbench.ssl_models.data import digits, mnist5k  # noqa: F401  (registration)
+from sslbench.ssl_models.data import torchvision_images  # noqa: F401  (registration)
+from sslbench.ssl_models.data import ucr  # noqa: F401  (registration)
+from sslbench.ssl_models.data import mnist5k_superpixels  # noqa: F401  (registration)
+from sslbench.ssl_models.data import karate_club  # noqa: F401  (registration)
+from sslbench.ssl_models.data import graph_families  # noqa: F401  (registration)
+from sslbench.ssl_models.data import tu_graphs  # noqa: F401  (registration)
+from sslbench.ssl_models.lds import dataset as _lds_dataset  # noqa: F401  (registration)
+from sslbench.ssl_models.data.base import MODALITIES, RawDataset, SplitData
+from sslbench.ssl_models.data.registry import (DATASETS, check_loader_options, modality_of, register_dataset,
                                       register_dataset_family)
-from ssl_models.data.storage import DatasetUnavailableError, data_root
-from ssl_models.data.splits import VALIDATION_FRACTION, split_dataset
+from sslbench.ssl_models.data.storage import DatasetUnavailableError, data_root
+from sslbench.ssl_models.data.splits import VALIDATION_FRACTION, split_dataset
 
 
 def load(name: str, seed: int, test_fraction: float = 0.2, options: Mapping[str, Any] | None = None,

@@ -9,8 +9,8 @@ from typing import Callable
 
 import numpy as np
 
-from ssl_models.files import atomic_path
-from ssl_models.vocabulary import MODALITIES
+from sslbench.ssl_models.files import atomic_path
+from sslbench.ssl_models.vocabulary import MODALITIES
 
 
 

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ssl_models.data.base import RawDataset
-from ssl_models.data.graph_format import pack_graph
-from ssl_models.data.registry import register_dataset
+from sslbench.ssl_models.data.base import RawDataset
+from sslbench.ssl_models.data.graph_format import pack_graph
+from sslbench.ssl_models.data.registry import register_dataset
 
 if TYPE_CHECKING:
     import networkx

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ssl_models.pyg import pyg
+from sslbench.ssl_models.pyg import pyg
 
 
 def node_feature_count(sample_shape: tuple[int, ...]) -> int:

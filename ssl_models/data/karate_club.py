@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ssl_models.data.base import RawDataset
-from ssl_models.data.graph_format import pack_graph
-from ssl_models.data.registry import register_dataset
-from ssl_models.pyg import pyg
+from sslbench.ssl_models.data.base import RawDataset
+from sslbench.ssl_models.data.graph_format import pack_graph
+from sslbench.ssl_models.data.registry import register_dataset
+from sslbench.ssl_models.pyg import pyg
 
 FEATURE_KINDS = ("one_hot", "degree")
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from ssl_models.data.base import RawDataset
-from ssl_models.data.registry import register_dataset
+from sslbench.ssl_models.data.base import RawDataset
+from sslbench.ssl_models.data.registry import register_dataset
 
 
 @register_dataset("mnist5k", modality="image")

@@ -18,12 +18,12 @@ import json
 
 import numpy as np
 
-from ssl_models.data.base import RawDataset
-from ssl_models.data.graph_format import pack_graph
-from ssl_models.data.mnist5k import load_mnist5k
-from ssl_models.data.registry import register_dataset
-from ssl_models.data.storage import data_root
-from ssl_models.files import atomic_path
+from sslbench.ssl_models.data.base import RawDataset
+from sslbench.ssl_models.data.graph_format import pack_graph
+from sslbench.ssl_models.data.mnist5k import load_mnist5k
+from sslbench.ssl_models.data.registry import register_dataset
+from sslbench.ssl_models.data.storage import data_root
+from sslbench.ssl_models.files import atomic_path
 
 MAX_SUPERPIXELS = 75
 N_NEIGHBOURS = 8

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ssl_models.data.base import MODALITIES, DatasetLoader
-from ssl_models.options import options_model, validated
-from ssl_models.registry import Registry, UnknownNameError
+from sslbench.ssl_models.data.base import MODALITIES, DatasetLoader
+from sslbench.ssl_models.options import options_model, validated
+from sslbench.ssl_models.registry import Registry, UnknownNameError
 
 LoaderFactory = Callable[[str], DatasetLoader]
 

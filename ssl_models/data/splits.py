@@ -7,7 +7,7 @@ import math
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from ssl_models.data.base import RawDataset, SplitData
+from sslbench.ssl_models.data.base import RawDataset, SplitData
 
 
 def _check_stratifiable(raw: RawDataset, test_fraction: float) -> None:

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from ssl_models.data.base import RawDataset
-from ssl_models.data.registry import register_dataset
-from ssl_models.data.storage import DatasetUnavailableError, data_root, first_line
+from sslbench.ssl_models.data.base import RawDataset
+from sslbench.ssl_models.data.registry import register_dataset
+from sslbench.ssl_models.data.storage import DatasetUnavailableError, data_root, first_line
 
 
 def open_torchvision(dataset_class: type, name: str, train: bool, expected_files: str) -> Any:

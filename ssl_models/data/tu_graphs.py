@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ssl_models.data.base import RawDataset
-from ssl_models.data.graph_format import pack_graph
-from ssl_models.data.registry import register_dataset
-from ssl_models.data.storage import DatasetUnavailableError, data_root, first_line
-from ssl_models.pyg import pyg
+from sslbench.ssl_models.data.base import RawDataset
+from sslbench.ssl_models.data.graph_format import pack_graph
+from sslbench.ssl_models.data.registry import register_dataset
+from sslbench.ssl_models.data.storage import DatasetUnavailableError, data_root, first_line
+from sslbench.ssl_models.pyg import pyg
 
 if TYPE_CHECKING:
     from torch_geometric.datasets import TUDataset

@@ -27,10 +27,10 @@ from typing import Literal, Sequence, get_args
 
 import numpy as np
 
-from ssl_models.data.base import DatasetLoader, RawDataset
-from ssl_models.data.registry import register_dataset, register_dataset_family
-from ssl_models.data.storage import DatasetUnavailableError, data_root, first_line
-from ssl_models.registry import UnknownNameError
+from sslbench.ssl_models.data.base import DatasetLoader, RawDataset
+from sslbench.ssl_models.data.registry import register_dataset, register_dataset_family
+from sslbench.ssl_models.data.storage import DatasetUnavailableError, data_root, first_line
+from sslbench.ssl_models.registry import UnknownNameError
 
 
 # Evaluators every archive set names: TS2Vec's RBF-SVM protocol (ssl_models.evaluate.svm_protocol), beside the probes.

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ssl_models.data.base import RawDataset
+from sslbench.ssl_models.data.base import RawDataset
 
 SHAPE_MODALITY = {1: "vector", 2: "sequence", 3: "image"}
 SPLIT_VALUES = ("train", "test")

@@ -14,8 +14,8 @@ from typing import Callable
 import torch
 from torch import nn
 
-from ssl_models.encoders.base import Encoder
-from ssl_models.padding import step_mask
+from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.padding import step_mask
 
 POOLINGS = ("last", "mean")
 

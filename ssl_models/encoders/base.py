@@ -12,7 +12,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from ssl_models.padding import valid_lengths
+from sslbench.ssl_models.padding import valid_lengths
 
 
 class Encoder(nn.Module):

@@ -17,9 +17,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ssl_models.encoders.base import Encoder
-from ssl_models.encoders.registry import ENCODERS
-from ssl_models.padding import step_mask
+from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.encoders.registry import ENCODERS
+from sslbench.ssl_models.padding import step_mask
 
 # Layer types per number of spatial dimensions: 1 for sequences (B, C, T), 2 for images (B, C, H, W).
 _LAYERS = {

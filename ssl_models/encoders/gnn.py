@@ -26,10 +26,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ssl_models.data.graph_format import node_feature_count, to_sparse
-from ssl_models.encoders.base import Encoder
-from ssl_models.encoders.registry import ENCODERS
-from ssl_models.pyg import pyg
+from sslbench.ssl_models.data.graph_format import node_feature_count, to_sparse
+from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.encoders.registry import ENCODERS
+from sslbench.ssl_models.pyg import pyg
 
 LAYERS = ("gin", "gcn")
 READOUTS = ("mean", "sum", "max", "center")

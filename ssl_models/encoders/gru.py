@@ -17,9 +17,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ssl_models.encoders._common import as_sequence, check_pooling, pool_tokens, sequence_dims
-from ssl_models.encoders.base import Encoder
-from ssl_models.encoders.registry import ENCODERS
+from sslbench.ssl_models.encoders._common import as_sequence, check_pooling, pool_tokens, sequence_dims
+from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.encoders.registry import ENCODERS
 
 
 @ENCODERS.register("gru")

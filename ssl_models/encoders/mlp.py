@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ssl_models.encoders.base import Encoder
-from ssl_models.encoders.registry import ENCODERS
+from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.encoders.registry import ENCODERS
 
 
 @ENCODERS.register("mlp")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ssl_models.encoders.base import Encoder
-from ssl_models.registry import Registry
+from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.registry import Registry
 
 ENCODERS: Registry[type[Encoder]] = Registry("encoder")
 

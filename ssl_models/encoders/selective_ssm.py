@@ -26,8 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ssl_models.encoders._common import ResidualSequenceEncoder
-from ssl_models.encoders.registry import ENCODERS
+from sslbench.ssl_models.encoders._common import ResidualSequenceEncoder
+from sslbench.ssl_models.encoders.registry import ENCODERS
 
 
 def selective_scan(inputs: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.Tensor,

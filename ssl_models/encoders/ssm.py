@@ -33,12 +33,12 @@ import math
 import torch
 from torch import nn
 
-from ssl_models.encoders._common import ResidualSequenceEncoder
-from ssl_models.encoders.registry import ENCODERS
+from sslbench.ssl_models.encoders._common import ResidualSequenceEncoder
+from sslbench.ssl_models.encoders.registry import ENCODERS
 
 # Longest sequence convolved by the Toeplitz product rather than FFT. Measured (CPU-seconds of forward + backward,
 # batch 256, d_model 64, one thread, interleaved): the product is 1.96× faster at 28 steps, 1.63× at 64, 1.14× at
-# 128, and slower beyond; ``python -m benchmarks.perf.ssm_convolution`` repeats the measurement.
+# 128, and slower beyond; ``python -m sslbench.benchmarks.perf.ssm_convolution`` repeats the measurement.
 DIRECT_MAX_STEPS = 128
 
 

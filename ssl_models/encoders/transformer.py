@@ -23,11 +23,11 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from ssl_models.encoders._common import pool_tokens
-from ssl_models.encoders.base import Encoder
-from ssl_models.encoders.registry import ENCODERS
-from ssl_models.padding import step_mask
-from ssl_models.vocabulary import default_patch_size
+from sslbench.ssl_models.encoders._common import pool_tokens
+from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.encoders.registry import ENCODERS
+from sslbench.ssl_models.padding import step_mask
+from sslbench.ssl_models.vocabulary import default_patch_size
 
 
 def _initialise(module: nn.Module) -> None:

@@ -23,10 +23,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ssl_models.encoders._common import as_sequence, sequence_dims
-from ssl_models.encoders.base import Encoder
-from ssl_models.encoders.registry import ENCODERS
-from ssl_models.padding import step_mask
+from sslbench.ssl_models.encoders._common import as_sequence, sequence_dims
+from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.encoders.registry import ENCODERS
+from sslbench.ssl_models.padding import step_mask
 
 
 class SamePadConv(nn.Module):

@@ -2,23 +2,23 @@
 shows its metrics. Adding one is one module plus its import line below; import order is the report's order.
 """
 
-from ssl_models.evaluate import collapse  # noqa: F401  (registration: embedding and projector collapse)
-from ssl_models.evaluate import standard  # noqa: F401  (registration: probes and clustering)
-from ssl_models.evaluate import svm_protocol  # noqa: F401  (registration: TS2Vec's SVM protocol)
-from ssl_models.evaluate import subspace  # noqa: F401  (registration: linear autoencoder vs PCA)
-from ssl_models.lds import evaluate as _lds_evaluate  # noqa: F401  (registration: against the Kalman filter)
-from ssl_models.evaluate import uniformity  # noqa: F401  (registration: alignment and uniformity)
-from ssl_models.evaluate.collapse import collapse_diagnostics, effective_rank, is_collapsed, normalised_std
-from ssl_models.evaluate.embed import embed
-from ssl_models.evaluate.probes import (
+from sslbench.ssl_models.evaluate import collapse  # noqa: F401  (registration: embedding and projector collapse)
+from sslbench.ssl_models.evaluate import standard  # noqa: F401  (registration: probes and clustering)
+from sslbench.ssl_models.evaluate import svm_protocol  # noqa: F401  (registration: TS2Vec's SVM protocol)
+from sslbench.ssl_models.evaluate import subspace  # noqa: F401  (registration: linear autoencoder vs PCA)
+from sslbench.ssl_models.lds import evaluate as _lds_evaluate  # noqa: F401  (registration: against the Kalman filter)
+from sslbench.ssl_models.evaluate import uniformity  # noqa: F401  (registration: alignment and uniformity)
+from sslbench.ssl_models.evaluate.collapse import collapse_diagnostics, effective_rank, is_collapsed, normalised_std
+from sslbench.ssl_models.evaluate.embed import embed
+from sslbench.ssl_models.evaluate.probes import (
     ProbeConfig,
     kmeans_scores,
     kmeans_silhouette,
     knn_accuracy,
     linear_probe,
 )
-from ssl_models.evaluate.registry import EvaluationContext, evaluation_signature, run_evaluators
-from ssl_models.evaluate.standard import evaluate_embeddings
+from sslbench.ssl_models.evaluate.registry import EvaluationContext, evaluation_signature, run_evaluators
+from sslbench.ssl_models.evaluate.standard import evaluate_embeddings
 
 __all__ = [
     "EvaluationContext",

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
-from ssl_models.evaluate.embed import embed
-from ssl_models.evaluate.registry import Column, EvaluationContext, ReportSection, evaluator
+from sslbench.ssl_models.evaluate.embed import embed
+from sslbench.ssl_models.evaluate.registry import Column, EvaluationContext, ReportSection, evaluator
 
 # Dimensional collapse of the projector: its output keeps under half the effective rank of its input AND fills
 # under a tenth of its own dimensions. Measured in the standard suite (MNIST-5k, 3 seeds): SimSiam without

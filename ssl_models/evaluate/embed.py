@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ssl_models.device import default_device
+from sslbench.ssl_models.device import default_device
 
 
 @torch.no_grad()

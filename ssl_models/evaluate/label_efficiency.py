@@ -19,11 +19,11 @@ import dataclasses
 
 import numpy as np
 
-from ssl_models.configs import ProbeConfig
-from ssl_models.data.base import SplitData
-from ssl_models.data.label_subsets import label_subset
-from ssl_models.evaluate.metric_names import MetricName
-from ssl_models.evaluate.probes import knn_accuracy, linear_probe
+from sslbench.ssl_models.configs import ProbeConfig
+from sslbench.ssl_models.data.base import SplitData
+from sslbench.ssl_models.data.label_subsets import label_subset
+from sslbench.ssl_models.evaluate.metric_names import MetricName
+from sslbench.ssl_models.evaluate.probes import knn_accuracy, linear_probe
 
 
 def _probes(

@@ -22,7 +22,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ssl_models.configs import ProbeConfig
+from sslbench.ssl_models.configs import ProbeConfig
 
 
 def fit_linear_probe(train: np.ndarray, y_train: np.ndarray, config: ProbeConfig, seed: int) -> tuple[Pipeline, float]:

@@ -21,12 +21,12 @@ from typing import Literal
 
 import numpy as np
 
-from ssl_models.configs import ProbeConfig
-from ssl_models.data.base import SplitData
-from ssl_models.encoders.base import Encoder
-from ssl_models.files import json_sha256
-from ssl_models.objectives.base import Objective
-from ssl_models.registry import Registry
+from sslbench.ssl_models.configs import ProbeConfig
+from sslbench.ssl_models.data.base import SplitData
+from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.files import json_sha256
+from sslbench.ssl_models.objectives.base import Objective
+from sslbench.ssl_models.registry import Registry
 
 
 @dataclass

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ssl_models.configs import ProbeConfig
-from ssl_models.evaluate.collapse import embedding_diagnostics
-from ssl_models.evaluate.probes import kmeans_scores, kmeans_silhouette, knn_accuracy, linear_probe
-from ssl_models.evaluate.registry import EvaluationContext, ReportSection, evaluator
+from sslbench.ssl_models.configs import ProbeConfig
+from sslbench.ssl_models.evaluate.collapse import embedding_diagnostics
+from sslbench.ssl_models.evaluate.probes import kmeans_scores, kmeans_silhouette, knn_accuracy, linear_probe
+from sslbench.ssl_models.evaluate.registry import EvaluationContext, ReportSection, evaluator
 
 DEFAULT_PROBE = ProbeConfig()
 TABLES = {

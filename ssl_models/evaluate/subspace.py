@@ -19,11 +19,11 @@ from __future__ import annotations
 import numpy as np
 from torch import nn
 
-from ssl_models.baselines import PCA, raw_features
-from ssl_models.encoders.mlp import LinearEncoder
-from ssl_models.evaluate.embed import embed
-from ssl_models.evaluate.registry import Column, EvaluationContext, ReportSection, evaluator
-from ssl_models.objectives.autoencoder import Autoencoder
+from sslbench.ssl_models.baselines import PCA, raw_features
+from sslbench.ssl_models.encoders.mlp import LinearEncoder
+from sslbench.ssl_models.evaluate.embed import embed
+from sslbench.ssl_models.evaluate.registry import Column, EvaluationContext, ReportSection, evaluator
+from sslbench.ssl_models.objectives.autoencoder import Autoencoder
 
 # Principal directions with variance at most this fraction of the largest are outside the data's support.
 SUPPORT_TOLERANCE = 1e-4

@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.model_selection import GridSearchCV
 from sklearn.svm import SVC
 
-from ssl_models.evaluate.registry import EvaluationContext, evaluator
+from sslbench.ssl_models.evaluate.registry import EvaluationContext, evaluator
 
 C_GRID = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3, 1e4, math.inf)
 MIN_PER_CLASS_FOR_SEARCH = 5

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ssl_models.evaluate.registry import Column, EvaluationContext, ReportSection, evaluator
+from sslbench.ssl_models.evaluate.registry import Column, EvaluationContext, ReportSection, evaluator
 
 TEMPERATURE = 2.0
 MAX_POINTS = 2000

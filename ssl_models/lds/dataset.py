@@ -20,10 +20,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from ssl_models.data.base import RawDataset
-from ssl_models.data.registry import register_dataset, register_dataset_family
-from ssl_models.lds.system import LinearGaussianSystem, random_stable_system, simulate
-from ssl_models.registry import UnknownNameError
+from sslbench.ssl_models.data.base import RawDataset
+from sslbench.ssl_models.data.registry import register_dataset, register_dataset_family
+from sslbench.ssl_models.lds.system import LinearGaussianSystem, random_stable_system, simulate
+from sslbench.ssl_models.registry import UnknownNameError
 
 N_SYSTEMS = 4
 STATE_DIM = 4

@@ -31,10 +31,10 @@ from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ssl_models.data.base import SplitData
-from ssl_models.evaluate.registry import Column, EvaluationContext, ReportSection, evaluator
-from ssl_models.lds.dataset import SYSTEM_EXTRAS, systems_of_rows
-from ssl_models.lds.system import LinearGaussianSystem, kalman_filter
+from sslbench.ssl_models.data.base import SplitData
+from sslbench.ssl_models.evaluate.registry import Column, EvaluationContext, ReportSection, evaluator
+from sslbench.ssl_models.lds.dataset import SYSTEM_EXTRAS, systems_of_rows
+from sslbench.ssl_models.lds.system import LinearGaussianSystem, kalman_filter
 
 log = logging.getLogger(__name__)
 RIDGE_ALPHA = 1.0

@@ -9,9 +9,9 @@ import math
 import torch
 from torch import nn
 
-from ssl_models.encoders.base import Encoder
-from ssl_models.padding import step_mask, valid_lengths
-from ssl_models.vocabulary import MODALITIES as LAYOUTS
+from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.padding import step_mask, valid_lengths
+from sslbench.ssl_models.vocabulary import MODALITIES as LAYOUTS
 
 
 def projector(in_dim: int, hidden_dim: int, out_dim: int, depth: int = 2, final_norm: bool = False) -> nn.Sequential:

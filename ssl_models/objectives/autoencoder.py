@@ -20,10 +20,10 @@ import math
 
 import torch
 
-from ssl_models.encoders.base import Encoder
-from ssl_models.objectives._common import make_decoder, reconstruction_error
-from ssl_models.objectives.base import Batch, Objective
-from ssl_models.objectives.registry import OBJECTIVES
+from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.objectives._common import make_decoder, reconstruction_error
+from sslbench.ssl_models.objectives.base import Batch, Objective
+from sslbench.ssl_models.objectives.registry import OBJECTIVES
 
 
 @OBJECTIVES.register("autoencoder")

@@ -19,10 +19,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ssl_models.encoders.base import Encoder
-from ssl_models.objectives._common import off_diagonal, projector, two_views
-from ssl_models.objectives.base import Batch, Objective
-from ssl_models.objectives.registry import OBJECTIVES
+from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.objectives._common import off_diagonal, projector, two_views
+from sslbench.ssl_models.objectives.base import Batch, Objective
+from sslbench.ssl_models.objectives.registry import OBJECTIVES
 
 
 def standardise(projections: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:

@@ -12,8 +12,8 @@ from typing import Any, ClassVar, Mapping
 import torch
 from torch import nn
 
-from ssl_models.augment.views import DEFAULT_GROUP, ViewGroup
-from ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.augment.views import DEFAULT_GROUP, ViewGroup
+from sslbench.ssl_models.encoders.base import Encoder
 
 
 

@@ -31,12 +31,12 @@ from typing import Any, Mapping
 import torch
 import torch.nn.functional as F
 
-from ssl_models.augment.views import ASYMMETRIC_VIEWS, ViewGroup
-from ssl_models.encoders.base import Encoder
-from ssl_models.objectives._common import MomentumSchedule, ema_update, frozen_copy, projector
-from ssl_models.objectives._common import cosine_momentum_schedule  # noqa: F401  (re-exported)
-from ssl_models.objectives.base import Batch, Objective
-from ssl_models.objectives.registry import OBJECTIVES
+from sslbench.ssl_models.augment.views import ASYMMETRIC_VIEWS, ViewGroup
+from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.objectives._common import MomentumSchedule, ema_update, frozen_copy, projector
+from sslbench.ssl_models.objectives._common import cosine_momentum_schedule  # noqa: F401  (re-exported)
+from sslbench.ssl_models.objectives.base import Batch, Objective
+from sslbench.ssl_models.objectives.registry import OBJECTIVES
 
 
 def byol_loss(predictions: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

@@ -25,10 +25,10 @@ import math
 
 import torch
 
-from ssl_models.encoders.base import Encoder
-from ssl_models.objectives._common import data_entries, infer_layout, make_decoder
-from ssl_models.objectives.base import Batch, Objective
-from ssl_models.objectives.registry import OBJECTIVES
+from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.objectives._common import data_entries, infer_layout, make_decoder
+from sslbench.ssl_models.objectives.base import Batch, Objective
+from sslbench.ssl_models.objectives.registry import OBJECTIVES
 
 NOISES = ("masking", "gaussian")
 

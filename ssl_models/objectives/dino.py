@@ -35,11 +35,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ssl_models.augment.views import ViewGroup
-from ssl_models.encoders.base import Encoder
-from ssl_models.objectives._common import MomentumSchedule, ema_update, frozen_copy, projector
-from ssl_models.objectives.base import Batch, Objective
-from ssl_models.objectives.registry import OBJECTIVES
+from sslbench.ssl_models.augment.views import ViewGroup
+from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.objectives._common import MomentumSchedule, ema_update, frozen_copy, projector
+from sslbench.ssl_models.objectives.base import Batch, Objective
+from sslbench.ssl_models.objectives.registry import OBJECTIVES
 
 N_LOCAL_VIEWS = 6
 LOCAL_CROP_FRACTION = 3 / 7

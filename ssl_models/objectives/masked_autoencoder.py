@@ -35,11 +35,11 @@ import math
 import torch
 from torch import nn
 
-from ssl_models.encoders.base import Encoder
-from ssl_models.objectives._common import data_entries, graph_feature_count, infer_layout, make_decoder
-from ssl_models.objectives.base import Batch, Objective
-from ssl_models.objectives.registry import OBJECTIVES
-from ssl_models.vocabulary import default_patch_size
+from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.objectives._common import data_entries, graph_feature_count, infer_layout, make_decoder
+from sslbench.ssl_models.objectives.base import Batch, Objective
+from sslbench.ssl_models.objectives.registry import OBJECTIVES
+from sslbench.ssl_models.vocabulary import default_patch_size
 
 LOSS_ON = ("all", "masked")
 

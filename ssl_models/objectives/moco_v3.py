@@ -29,12 +29,12 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from ssl_models.augment.views import ASYMMETRIC_VIEWS, ViewGroup
-from ssl_models.encoders.base import Encoder
-from ssl_models.objectives._common import MomentumSchedule, ema_update, frozen_copy, projector
-from ssl_models.objectives.base import Batch, Objective
-from ssl_models.objectives.byol import asymmetric_pair
-from ssl_models.objectives.registry import OBJECTIVES
+from sslbench.ssl_models.augment.views import ASYMMETRIC_VIEWS, ViewGroup
+from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.objectives._common import MomentumSchedule, ema_update, frozen_copy, projector
+from sslbench.ssl_models.objectives.base import Batch, Objective
+from sslbench.ssl_models.objectives.byol import asymmetric_pair
+from sslbench.ssl_models.objectives.registry import OBJECTIVES
 
 
 def moco_contrastive_loss(queries: torch.Tensor, keys: torch.Tensor, temperature: float) -> torch.Tensor:

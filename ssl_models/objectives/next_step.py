@@ -26,10 +26,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ssl_models.encoders.base import Encoder
-from ssl_models.objectives._common import reconstruction_error
-from ssl_models.objectives.base import Batch, Objective
-from ssl_models.objectives.registry import OBJECTIVES
+from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.objectives._common import reconstruction_error
+from sslbench.ssl_models.objectives.base import Batch, Objective
+from sslbench.ssl_models.objectives.registry import OBJECTIVES
 
 
 @OBJECTIVES.register("next_step")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ssl_models.encoders.base import Encoder
-from ssl_models.objectives.base import Objective
-from ssl_models.registry import Registry
+from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.objectives.base import Objective
+from sslbench.ssl_models.registry import Registry
 
 OBJECTIVES: Registry[type[Objective]] = Registry("objective")
 

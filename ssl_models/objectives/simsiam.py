@@ -22,10 +22,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ssl_models.encoders.base import Encoder
-from ssl_models.objectives._common import projector, two_views
-from ssl_models.objectives.base import Batch, Objective
-from ssl_models.objectives.registry import OBJECTIVES
+from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.objectives._common import projector, two_views
+from sslbench.ssl_models.objectives.base import Batch, Objective
+from sslbench.ssl_models.objectives.registry import OBJECTIVES
 
 
 def negative_cosine(predictions: torch.Tensor, targets: torch.Tensor, stop_gradient: bool = True) -> torch.Tensor:

@@ -30,9 +30,9 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
-from ssl_models.encoders.base import Encoder
-from ssl_models.objectives.base import Batch, Objective
-from ssl_models.objectives.registry import OBJECTIVES
+from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.objectives.base import Batch, Objective
+from sslbench.ssl_models.objectives.registry import OBJECTIVES
 
 
 def _pairwise_contrast(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
