@@ -19,8 +19,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/sslbench run $(SUITE) --out $(OUT)
 
+# Lint, format and type checks, then the tests on two worker processes (one torch thread each).
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m ruff format --check .
+	$(BIN)/python -m mypy
+	$(BIN)/python -m pytest -n 2
 
 clean-venv:
 	rm -rf $(VENV)

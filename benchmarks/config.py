@@ -13,7 +13,6 @@ from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
-
 from sslbench.ssl_models.baselines import baseline_names, default_baselines
 from sslbench.ssl_models.configs import ProbeConfig, TrainConfig
 from sslbench.ssl_models.options import Options, Range, options_model, validated
@@ -162,7 +161,8 @@ def variant(label: str, entry: Table) -> tuple[str, str, Table, tuple[str, ...]]
     target = entry[kind]
     if not isinstance(target, str):
         raise SuiteError(f"{where}.{kind}: must be a string, got {target!r}")
-    model = _variant_model(kind, component_model(kind, target, f"{where}.{kind}"))
+    options = component_model(kind, target, f"{where}.{kind}")
+    model = _variant_model(kind, options)  # type: ignore[arg-type]  # Options is Any to mypy; type[Any] is not Hashable
     values = checked(model, entry, where)
     values.pop(kind)
     pairs = tuple(values.pop("pairs_with", ()))
@@ -174,10 +174,11 @@ def _variant_model(kind: str, options: type[Options]) -> type[Options]:
     """The component's options model plus the keys every variant has."""
     from pydantic import create_model
 
+    target: dict[str, Any] = {kind: (str, ...)}
     return create_model(
         f"{kind} variant",
         __base__=options,
-        **{kind: (str, ...)},
+        **target,
         pairs_with=(list[str], []),
         embedding_dim=(_ranged("embedding_dim", int), None),
         train=(TRAIN, None),

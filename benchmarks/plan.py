@@ -21,6 +21,7 @@ from sslbench.ssl_models.job import JobSpec
 from sslbench.ssl_models.objectives import OBJECTIVES
 from sslbench.ssl_models.registry import UnknownNameError
 
+
 @dataclass(frozen=True)
 class Skipped:
     """A grid cell the planner left out, and why."""
@@ -59,7 +60,9 @@ def _resolve(suite: Suite, label: str, kind: str) -> tuple[str, dict[str, Any], 
     return name, {**defaults, **options}, pairs
 
 
-def _job_settings(common: dict[str, Any], encoder_options: dict[str, Any], objective_options: dict[str, Any]) -> dict[str, Any]:
+def _job_settings(
+    common: dict[str, Any], encoder_options: dict[str, Any], objective_options: dict[str, Any]
+) -> dict[str, Any]:
     """Job fields from the suite-wide ones, with a variant's own ``embedding_dim`` and ``train`` overrides applied.
 
     E.g. the linear autoencoder of the Eckart–Young–Mirsky check gets a k = 16 code and a longer budget.
@@ -99,8 +102,14 @@ def _baseline_method(name: str) -> _Method:
     return _Method(name, str(baseline.objective), {}, (), baseline.family, baseline.trains, baseline=name)
 
 
-def _skip_reason(encoder_label: str, encoder_name: str, encoder_pairs: tuple[str, ...], method: _Method,
-                 modality: str, unlabelled: bool) -> str | None:
+def _skip_reason(
+    encoder_label: str,
+    encoder_name: str,
+    encoder_pairs: tuple[str, ...],
+    method: _Method,
+    modality: str,
+    unlabelled: bool,
+) -> str | None:
     """Why a cell cannot run (the encoder's modalities, a variant's pairs, the objective's needs), or None."""
     encoder_cls, objective_cls = ENCODERS.get(encoder_name), OBJECTIVES.get(method.objective_name)
     if modality not in encoder_cls.modalities:
@@ -118,8 +127,11 @@ def _skip_reason(encoder_label: str, encoder_name: str, encoder_pairs: tuple[str
 
 def label_subset_jobs(supervised: JobSpec) -> list[JobSpec]:
     """The supervised baseline again on each label fraction below 1 and draw of its probe settings."""
-    return [dataclasses.replace(supervised, label_fraction=fraction, label_draw=draw)
-            for fraction in supervised.probe.scarce_fractions for draw in range(supervised.probe.label_draws)]
+    return [
+        dataclasses.replace(supervised, label_fraction=fraction, label_draw=draw)
+        for fraction in supervised.probe.scarce_fractions
+        for draw in range(supervised.probe.label_draws)
+    ]
 
 
 def make_plan(suite: Suite) -> Plan:
@@ -134,8 +146,10 @@ def make_plan(suite: Suite) -> Plan:
         modalities[dataset] = modality_of(dataset)
     for dataset in suite.dataset_options:  # their options are typed by the suite already
         if dataset not in modalities:
-            raise SuiteError(f"dataset_options.{dataset}: names a dataset the suite does not run; "
-                             f"its datasets: {', '.join(modalities) or '(none)'}")
+            raise SuiteError(
+                f"dataset_options.{dataset}: names a dataset the suite does not run; "
+                f"its datasets: {', '.join(modalities) or '(none)'}"
+            )
     user_dataset, unlabelled = None, set()
     if suite.data_file is not None:
         from sslbench.ssl_models.data.user_file import load_user_file
@@ -149,8 +163,7 @@ def make_plan(suite: Suite) -> Plan:
     baselines = [name for name in baseline_names() if name in suite.baselines]
     free = [name for name in baselines if not BASELINES.get(name).uses_encoder()]
     with_encoder = [_baseline_method(name) for name in baselines if BASELINES.get(name).uses_encoder()]
-    objectives = [_objective_method(label, *_resolve(suite, label, "objective"))
-                  for label in suite.objectives]
+    objectives = [_objective_method(label, *_resolve(suite, label, "objective")) for label in suite.objectives]
     cells = [(e, m) for e in encoders for m in with_encoder] + [(e, m) for e in encoders for m in objectives]
     jobs: list[JobSpec] = []
     skipped: list[Skipped] = []
@@ -158,20 +171,38 @@ def make_plan(suite: Suite) -> Plan:
         augmentation = DEFAULT_AUGMENTATION.get(modality)
         for seed in suite.seeds:
             user = dataset == user_dataset
-            common = dict(dataset=dataset, modality=modality, seed=seed, embedding_dim=suite.embedding_dim,
-                          train=suite.train_for(dataset), probe=suite.probe, test_fraction=suite.test_fraction,
-                          data_file=suite.data_file if user else None, data_shape=suite.data_shape if user else None,
-                          dataset_options=dict(suite.dataset_options.get(dataset, {})))
+            common = dict(
+                dataset=dataset,
+                modality=modality,
+                seed=seed,
+                embedding_dim=suite.embedding_dim,
+                train=suite.train_for(dataset),
+                probe=suite.probe,
+                test_fraction=suite.test_fraction,
+                data_file=suite.data_file if user else None,
+                data_shape=suite.data_shape if user else None,
+                dataset_options=dict(suite.dataset_options.get(dataset, {})),
+            )
             for baseline in free:
                 if BASELINES.get(baseline).needs_labels and dataset in unlabelled:
                     skipped.append(Skipped(dataset, "", baseline, "the data has no labels"))
                     continue
-                jobs.append(JobSpec(encoder="", encoder_name="", objective=baseline, objective_name="",
-                                    family=BASELINES.get(baseline).family, baseline=baseline, **common))
+                jobs.append(
+                    JobSpec(
+                        encoder="",
+                        encoder_name="",
+                        objective=baseline,
+                        objective_name="",
+                        family=BASELINES.get(baseline).family,
+                        baseline=baseline,
+                        **common,
+                    )
+                )
             for encoder_label, method in cells:
                 encoder_name, encoder_options, encoder_pairs = encoders[encoder_label]
-                reason = _skip_reason(encoder_label, encoder_name, encoder_pairs, method, modality,
-                                      dataset in unlabelled)
+                reason = _skip_reason(
+                    encoder_label, encoder_name, encoder_pairs, method, modality, dataset in unlabelled
+                )
                 groups = OBJECTIVES.get(method.objective_name).view_groups(method.options) if method.trains else ()
                 n_views = max((group.n_views for group in groups), default=0)
                 if reason is None and n_views and augmentation is None:
@@ -180,18 +211,24 @@ def make_plan(suite: Suite) -> Plan:
                     skipped.append(Skipped(dataset, encoder_label, method.label, reason))
                     continue
                 job = JobSpec(
-                    encoder=encoder_label, encoder_name=encoder_name, objective=method.label,
-                    objective_name=method.objective_name, family=method.family,
+                    encoder=encoder_label,
+                    encoder_name=encoder_name,
+                    objective=method.label,
+                    objective_name=method.objective_name,
+                    family=method.family,
                     augmentation=augmentation if n_views else None,
                     augmentation_options=suite.augment.options.get(augmentation, {}) if n_views else {},
-                    n_views=max(n_views, suite.augment.n_views) if n_views else 0, baseline=method.baseline,
+                    n_views=max(n_views, suite.augment.n_views) if n_views else 0,
+                    baseline=method.baseline,
                     **_job_settings(common, encoder_options, method.options),
                 )
                 jobs.append(job)
                 if method.baseline and BASELINES.get(method.baseline).label_fraction:
                     jobs += label_subset_jobs(job)
     if not jobs:
-        raise SuiteError("the grid is empty: no dataset × encoder × objective combination is compatible"
-                         + (f" ({skipped[0].reason})" if skipped else ""))
+        raise SuiteError(
+            "the grid is empty: no dataset × encoder × objective combination is compatible"
+            + (f" ({skipped[0].reason})" if skipped else "")
+        )
     skipped = list(dict.fromkeys(skipped))
     return Plan(jobs, skipped)

@@ -103,8 +103,9 @@ def suite_from_dict(raw: Mapping[str, Any]) -> Suite:
     if top["datasets"] is None and top["data_file"] is None:
         raise SuiteError("datasets: is required (a list of dataset names) unless data_file names your data")
     train = _train_config("train", TrainConfig(), checked(TRAIN, top["train"], "train"))
-    dataset_train = {name: checked(TRAIN, values, f"dataset_train.{name}")
-                     for name, values in top["dataset_train"].items()}
+    dataset_train = {
+        name: checked(TRAIN, values, f"dataset_train.{name}") for name, values in top["dataset_train"].items()
+    }
     for name, values in dataset_train.items():
         _train_config(f"dataset_train.{name}", train, values)
     augment = checked(AugmentSection, top["augment"], "augment", given_only=False)
@@ -121,9 +122,10 @@ def suite_from_dict(raw: Mapping[str, Any]) -> Suite:
         train=train,
         dataset_train=dataset_train,
         dataset_options=component_options("dataset", top["dataset_options"], "dataset_options"),
-        augment=AugmentConfig(augment["n_views"],
-                              component_options("augmentation", augment["options"], "augment.options")),
-        probe=ProbeConfig(**checked(PROBE, top["probe"], "probe")),
+        augment=AugmentConfig(
+            augment["n_views"], component_options("augmentation", augment["options"], "augment.options")
+        ),
+        probe=_probe_config(checked(PROBE, top["probe"], "probe")),
         objective_options=component_options("objective", top["objective_options"], "objective_options"),
         encoder_options=component_options("encoder", top["encoder_options"], "encoder_options"),
         variants={label: Variant(label, *variant(label, entry)) for label, entry in top["variants"].items()},
@@ -141,6 +143,14 @@ def _train_config(where: str, base: TrainConfig, changes: Mapping[str, Any]) -> 
         raise SuiteError(f"{where}.{str(error).removeprefix('train.')}") from None
 
 
+def _probe_config(values: Mapping[str, Any]) -> ProbeConfig:
+    """The probe settings; a combination ProbeConfig refuses (e.g. a repeated label fraction) is a SuiteError."""
+    try:
+        return ProbeConfig(**values)
+    except ValueError as error:
+        raise SuiteError(str(error)) from None
+
+
 def available_suites() -> list[str]:
     """Names of the suites shipped in ``benchmarks/suites``."""
     return sorted(p.stem for p in SUITES_DIR.glob("*.toml"))
@@ -152,8 +162,9 @@ def load_suite(name_or_path: str) -> Suite:
     if not path.suffix:
         path = SUITES_DIR / f"{name_or_path}.toml"
         if not path.exists():
-            raise SuiteError(f"unknown suite '{name_or_path}'; valid suites: {', '.join(available_suites())} "
-                             "(or a .toml path)")
+            raise SuiteError(
+                f"unknown suite '{name_or_path}'; valid suites: {', '.join(available_suites())} (or a .toml path)"
+            )
     elif not path.exists():
         raise SuiteError(f"suite file {path} does not exist")
     try:
@@ -177,8 +188,10 @@ def with_overrides(suite: Suite, **overrides: Any) -> Suite:
         if overrides["epochs"] < 1:
             raise SuiteError(f"--epochs must be at least 1, got {overrides['epochs']}")
         changes["train"] = dataclasses.replace(suite.train, epochs=overrides["epochs"])
-        changes["dataset_train"] = {name: {key: value for key, value in train.items() if key != "epochs"}
-                                    for name, train in suite.dataset_train.items()}
+        changes["dataset_train"] = {
+            name: {key: value for key, value in train.items() if key != "epochs"}
+            for name, train in suite.dataset_train.items()
+        }
     if overrides.get("data_file") is not None:
         changes["data_file"] = str(Path(overrides["data_file"]).resolve())
         changes.setdefault("datasets", ())

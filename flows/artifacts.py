@@ -22,8 +22,9 @@ def artifact_key(kind: str, suite: str) -> str:
 def leaderboard_rows(out_dir: str, run_id: str) -> list[dict[str, str]]:
     """Per dataset: the best self-supervised (objective · encoder) by mean linear accuracy on validation
     (``results.selection``) with its test accuracy, beside the baselines' test accuracy."""
-    from sslbench import results
     from sslbench.results.selection import SELECTED_ON_TEXT, best_configuration
+
+    from sslbench import results
 
     scored = results.load(out_dir, run_id=run_id, metric="linear_acc")
     rows = []
@@ -31,8 +32,13 @@ def leaderboard_rows(out_dir: str, run_id: str) -> list[dict[str, str]]:
         means = data.groupby(["objective", "encoder"])["value"].mean()
         row: dict[str, str] = {"dataset": str(dataset)}
         if (best := best_configuration(scored[scored["dataset"] == dataset], "linear_acc")) is not None:
-            row.update({"best SSL": f"{best.objective} · {best.encoder}", "selected on": SELECTED_ON_TEXT[best.selected_on],
-                        "linear": f"{means[(best.objective, best.encoder)]:.3f}"})
+            row.update(
+                {
+                    "best SSL": f"{best.objective} · {best.encoder}",
+                    "selected on": SELECTED_ON_TEXT[best.selected_on],
+                    "linear": f"{means[(best.objective, best.encoder)]:.3f}",
+                }
+            )
         references = data[~data.index.isin(results.self_supervised(data).index)]
         for objective in _reference_order(set(references["objective"])):
             row[objective] = f"{means[objective].max():.3f}"
@@ -50,28 +56,44 @@ def _reference_order(objectives: set[str]) -> list[str]:
 def summary_markdown(out_dir: str, run_id: str) -> str:
     """Best SSL per (dataset, encoder), selected on validation, with its mean test linear accuracy over seeds; failed
     jobs, collapsed jobs."""
-    from sslbench import results
     from sslbench.results.selection import SELECTED_ON_TEXT, best_configuration
+
+    from sslbench import results
 
     everything = results.load(out_dir, run_id=run_id)
     df = everything[everything["split"] == "test"] if not everything.empty else everything
     jobs = results.read_table(out_dir, "jobs", {"run_id": run_id}).to_pandas()
-    lines = [f"# sslbench run `{run_id}`", "", f"{len(jobs)} jobs, {int((jobs['status'] != 'ok').sum())} failed or diverged.", ""]
+    lines = [
+        f"# sslbench run `{run_id}`",
+        "",
+        f"{len(jobs)} jobs, {int((jobs['status'] != 'ok').sum())} failed or diverged.",
+        "",
+    ]
     ssl = results.self_supervised(df[df["metric"] == "linear_acc"]) if not df.empty else df
     if not ssl.empty:
-        lines += ["## Best self-supervised objective per dataset and encoder (linear probe, mean over seeds on test)", "",
-                  "| dataset | encoder | objective | selected on | linear acc | seeds |", "|---|---|---|---|---|---|"]
+        lines += [
+            "## Best self-supervised objective per dataset and encoder (linear probe, mean over seeds on test)",
+            "",
+            "| dataset | encoder | objective | selected on | linear acc | seeds |",
+            "|---|---|---|---|---|---|",
+        ]
         for (dataset, encoder), _ in ssl.groupby(["dataset", "encoder"]):
             cell = everything[(everything["dataset"] == dataset) & (everything["encoder"] == encoder)]
             best = best_configuration(cell, "linear_acc")
-            values = ssl[(ssl["dataset"] == dataset) & (ssl["encoder"] == encoder) & (ssl["objective"] == best.objective)]
-            lines.append(f"| {dataset} | {encoder} | {best.objective} | {SELECTED_ON_TEXT[best.selected_on]} | "
-                         f"{values['value'].mean():.3f} | {len(values)} |")
+            values = ssl[
+                (ssl["dataset"] == dataset) & (ssl["encoder"] == encoder) & (ssl["objective"] == best.objective)
+            ]
+            lines.append(
+                f"| {dataset} | {encoder} | {best.objective} | {SELECTED_ON_TEXT[best.selected_on]} | "
+                f"{values['value'].mean():.3f} | {len(values)} |"
+            )
         lines.append("")
     failed = jobs[jobs["status"] != "ok"]
     lines += ["## Failed or diverged jobs", ""]
-    lines += [f"- {_title(row)}: **{row.status}** — {str(row.error).splitlines()[0][:200] if row.error else ''}"
-              for row in failed.itertuples()] or ["none"]
+    lines += [
+        f"- {_title(row)}: **{row.status}** — {str(row.error).splitlines()[0][:200] if row.error else ''}"
+        for row in failed.itertuples()
+    ] or ["none"]
     collapsed = df[(df["metric"] == "collapsed") & (df["value"] >= 1)] if not df.empty else df
     lines += ["", "## Collapsed representations", ""]
     lines += [f"- {_title(row)}" for row in collapsed.itertuples()] or ["none"]
@@ -89,11 +111,19 @@ def publish_artifacts(out_dir: str, run_id: str, suite: str, report_folder: str 
 
     keys = {kind: artifact_key(kind, suite) for kind in ARTIFACT_KINDS}
     rows = leaderboard_rows(out_dir, run_id)
-    create_table_artifact(key=keys["leaderboard"], table=pd.DataFrame(rows).fillna("—").to_dict("records"),
-                          description=f"Leaderboard of run {run_id}: linear probe accuracy on the test split")
-    create_markdown_artifact(key=keys["summary"], markdown=summary_markdown(out_dir, run_id),
-                             description=f"Summary of run {run_id}")
+    create_table_artifact(
+        key=keys["leaderboard"],
+        table=pd.DataFrame(rows).fillna("—").to_dict("records"),
+        description=f"Leaderboard of run {run_id}: linear probe accuracy on the test split",
+    )
+    create_markdown_artifact(
+        key=keys["summary"], markdown=summary_markdown(out_dir, run_id), description=f"Summary of run {run_id}"
+    )
     index = (Path(report_folder) / "index.html").resolve()
-    create_link_artifact(key=keys["report"], link=index.as_uri(), link_text=f"HTML report of run {run_id}",
-                         description=f"Report of run {run_id} ({index})")
+    create_link_artifact(
+        key=keys["report"],
+        link=index.as_uri(),
+        link_text=f"HTML report of run {run_id}",
+        description=f"Report of run {run_id} ({index})",
+    )
     return keys

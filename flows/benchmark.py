@@ -20,15 +20,14 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from prefect import flow, tags
 from prefect.futures import PrefectFuture, as_completed
-from prefect.states import Failed
+from prefect.states import Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
-
 from sslbench.benchmarks.plan import Plan, make_plan
 from sslbench.benchmarks.suite import Suite, suite_from_dict
 from sslbench.flows import progress
@@ -67,7 +66,7 @@ class JobsFailed(Exception):
 def new_run_id(suite: Suite) -> str:
     """``YYYYmmdd-HHMMSS-<suite hash>-<8 random hex>``: sortable by time, traceable to the suite, unique (two ids
     drawn in one second collide with probability 2⁻³²)."""
-    return f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{suite.content_hash()[:6]}-{secrets.token_hex(4)}"
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{suite.content_hash()[:6]}-{secrets.token_hex(4)}"
 
 
 def data_fingerprint(suite: Suite) -> str:
@@ -104,8 +103,7 @@ def split_group(job: JobSpec) -> tuple:
 
 def bank_group(job: JobSpec) -> tuple:
     """Jobs with equal groups share their view banks (same augmentation, options, bank depth, view groups)."""
-    groups = json.dumps([dataclasses.asdict(group) for group in job_view_groups(job)], sort_keys=True,
-                        default=list)
+    groups = json.dumps([dataclasses.asdict(group) for group in job_view_groups(job)], sort_keys=True, default=list)
     options = json.dumps(job.augmentation_options, sort_keys=True)
     return split_group(job) + (job.augmentation, options, job.n_views, groups)
 
@@ -119,15 +117,29 @@ def _record_split(key: tuple, future: PrefectFuture, out_dir: str, run_id: str) 
         split = SplitData.load(Path(future.result()))
     except Exception:  # the jobs of this split record the error
         return
-    write_rows(out_dir, "splits", run_id, [{
-        "dataset": dataset, "seed": seed, "test_fraction": test_fraction, "fingerprint": split.fingerprint(),
-        "train_index": split.train_index.tolist(), "test_index": split.test_index.tolist(),
-        "validation_fraction": validation_fraction, "validation_index": split.validation_index.tolist(),
-    }], part=f"{dataset}-seed{seed}-test{test_fraction:g}-val{validation_fraction:g}")
+    write_rows(
+        out_dir,
+        "splits",
+        run_id,
+        [
+            {
+                "dataset": dataset,
+                "seed": seed,
+                "test_fraction": test_fraction,
+                "fingerprint": split.fingerprint(),
+                "train_index": split.train_index.tolist(),
+                "test_index": split.test_index.tolist(),
+                "validation_fraction": validation_fraction,
+                "validation_index": split.validation_index.tolist(),
+            }
+        ],
+        part=f"{dataset}-seed{seed}-test{test_fraction:g}-val{validation_fraction:g}",
+    )
 
 
-def _submit(plan: Plan, out_dir: str, use_cache: bool, suite: str) -> tuple[dict[PrefectFuture, tuple[JobSpec, list[PrefectFuture]]],
-                                                                            dict[tuple, PrefectFuture]]:
+def _submit(
+    plan: Plan, out_dir: str, use_cache: bool, suite: str
+) -> tuple[dict[PrefectFuture, tuple[JobSpec, list[PrefectFuture]]], dict[tuple, PrefectFuture]]:
     """Submit every stage of every job, each task run tagged with its job's content; returns the final future of
     each job → (job, its stages' futures in order), and the split future of each split group. Nothing here waits:
     a task runner need not run tasks in submission order."""
@@ -167,8 +179,17 @@ def _outcome(job: JobSpec, stages: list[PrefectFuture]) -> JobOutcome:
     train_output = stages[-2].result() if job.uses_encoder else {}
     evaluation = stages[-1].result()
     cached = evaluation["cached"] and train_output.get("cached", True)
-    return JobOutcome(job, "ok", "", train_output.get("seconds"), evaluation["seconds"], evaluation["metrics"],
-                      list(train_output.get("history", [])), dict(train_output), cached=cached)
+    return JobOutcome(
+        job,
+        "ok",
+        "",
+        train_output.get("seconds"),
+        evaluation["seconds"],
+        evaluation["metrics"],
+        list(train_output.get("history", [])),
+        dict(train_output),
+        cached=cached,
+    )
 
 
 def _pretrain_seconds(job: JobSpec, stages: list[PrefectFuture]) -> float | None:
@@ -206,25 +227,50 @@ def run_plan(plan: Plan, out_dir: str, run_id: str, suite: str, use_cache: bool 
             outcome = _outcome(job, stages)
             write_job(out_dir, run_id, outcome)
             live.finished(job)
-            progress.job_line(index, len(plan.jobs), job, "cached" if outcome.cached else outcome.status,
-                              outcome.seconds, outcome.metrics, outcome.error, logger)
+            progress.job_line(
+                index,
+                len(plan.jobs),
+                job,
+                "cached" if outcome.cached else outcome.status,
+                outcome.seconds,
+                outcome.metrics,
+                outcome.error,
+                logger,
+            )
             outcomes.append(outcome)
     return outcomes
 
 
 def _finish_run(out_dir: str, run_id: str, suite: Suite, started: datetime, n_jobs: int, n_failed: int) -> None:
-    write_rows(out_dir, "runs", run_id, [{
-        "suite": suite.name, "suite_hash": suite.content_hash(),
-        "status": "ok" if not n_failed else "partial", "started": started, "finished": datetime.now(timezone.utc),
-        "git_sha": git_sha(), "package_versions": json.dumps(package_versions()), "host": platform.node(),
-        "device": str(default_device()), "config": json.dumps(suite.to_dict(), sort_keys=True),
-        "n_jobs": n_jobs, "n_failed": n_failed, "schema_version": SCHEMA_VERSION,
-    }], part="run")
+    write_rows(
+        out_dir,
+        "runs",
+        run_id,
+        [
+            {
+                "suite": suite.name,
+                "suite_hash": suite.content_hash(),
+                "status": "ok" if not n_failed else "partial",
+                "started": started,
+                "finished": datetime.now(UTC),
+                "git_sha": git_sha(),
+                "package_versions": json.dumps(package_versions()),
+                "host": platform.node(),
+                "device": str(default_device()),
+                "config": json.dumps(suite.to_dict(), sort_keys=True),
+                "n_jobs": n_jobs,
+                "n_failed": n_failed,
+                "schema_version": SCHEMA_VERSION,
+            }
+        ],
+        part="run",
+    )
     run_marker(out_dir, run_id).unlink(missing_ok=True)
 
 
-def resolve_run_id(suite: Suite, out_dir: str | Path, use_cache: bool = True,
-                   notify: Callable[[str], None] | None = None) -> str:
+def resolve_run_id(
+    suite: Suite, out_dir: str | Path, use_cache: bool = True, notify: Callable[[str], None] | None = None
+) -> str:
     """The run id a call without one gets: the latest unfinished run of the same suite and data (resume), else new."""
     return (find_resumable_run(out_dir, suite, notify) if use_cache else None) or new_run_id(suite)
 
@@ -234,8 +280,9 @@ def flow_run_name() -> str:
     from prefect.runtime import flow_run
 
     parameters = flow_run.parameters
-    return parameters.get("run_id") or resolve_run_id(suite_from_dict(parameters["suite"]), parameters["out_dir"],
-                                                      parameters.get("use_cache", True))
+    return parameters.get("run_id") or resolve_run_id(
+        suite_from_dict(parameters["suite"]), parameters["out_dir"], parameters.get("use_cache", True)
+    )
 
 
 def _current_run_name() -> str | None:
@@ -245,7 +292,7 @@ def _current_run_name() -> str | None:
     return context.flow_run.name if context is not None and context.flow_run is not None else None
 
 
-@flow(name="sslbench-run", flow_run_name=flow_run_name, task_runner=ThreadPoolTaskRunner(max_workers=1))
+@flow(name="sslbench-run", flow_run_name=flow_run_name, task_runner=ThreadPoolTaskRunner(max_workers=1))  # type: ignore[arg-type]  # Prefect's TaskRunner generics
 def benchmark_flow(suite: dict[str, Any], out_dir: str, run_id: str | None = None, use_cache: bool = True) -> Any:
     """Run a suite (``Suite.to_dict()``) into ``out_dir``; returns run id, report path, counts and time.
 
@@ -262,15 +309,28 @@ def benchmark_flow(suite: dict[str, Any], out_dir: str, run_id: str | None = Non
         if marker.exists():
             started = datetime.fromisoformat(json.loads(marker.read_text())["started"])
         else:
-            started = datetime.now(timezone.utc)
-            write_text_atomic(marker, json.dumps({"suite_hash": validated.content_hash(), "started": started.isoformat(),
-                                                  "data_sha256": data_fingerprint(validated)}))
+            started = datetime.now(UTC)
+            write_text_atomic(
+                marker,
+                json.dumps(
+                    {
+                        "suite_hash": validated.content_hash(),
+                        "started": started.isoformat(),
+                        "data_sha256": data_fingerprint(validated),
+                    }
+                ),
+            )
         clock = time.perf_counter()
         run_plan(plan, out_dir, run_id, validated.name, use_cache)
         statuses = read_table(out_dir, "jobs", {"run_id": run_id}).column("status").to_pylist()
         n_failed = sum(status != "ok" for status in statuses)
-        summary = {"run_id": run_id, "n_jobs": len(statuses), "n_failed": n_failed, "interrupted": stop_requested(),
-                   "skipped": [f"{s.dataset} · {s.encoder} · {s.objective}: {s.reason}" for s in plan.skipped]}
+        summary = {
+            "run_id": run_id,
+            "n_jobs": len(statuses),
+            "n_failed": n_failed,
+            "interrupted": stop_requested(),
+            "skipped": [f"{s.dataset} · {s.encoder} · {s.objective}: {s.reason}" for s in plan.skipped],
+        }
         if summary["interrupted"]:  # the marker stays: the run resumes where it stopped
             return {**summary, "report": None, "seconds": time.perf_counter() - clock}
         _finish_run(out_dir, run_id, validated, started, len(statuses), n_failed)
@@ -285,7 +345,7 @@ def benchmark_flow(suite: dict[str, Any], out_dir: str, run_id: str | None = Non
 
 def run_benchmark(flow_: Any = None, **parameters: Any) -> dict[str, Any]:
     """Call the benchmark flow (or a ``with_options`` copy) and return its summary, also when it ends Failed."""
-    state = (flow_ or benchmark_flow)(**parameters, return_state=True)
+    state = cast("State[Any]", (flow_ or benchmark_flow)(**parameters, return_state=True))  # a sync flow's State
     result = state.result(raise_on_failure=False)
     if isinstance(result, JobsFailed):
         return result.summary
@@ -322,9 +382,10 @@ def task_runner(kind: str = "thread", workers: int | None = None, dask_address: 
 
         if dask_address:
             return DaskTaskRunner(address=dask_address)
-        return DaskTaskRunner(cluster_class="distributed.LocalCluster",
-                              cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True,
-                                              **LOCAL_DASK_HTTP})
+        return DaskTaskRunner(
+            cluster_class="distributed.LocalCluster",
+            cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True, **LOCAL_DASK_HTTP},
+        )
     raise ValueError(f"unknown task runner '{kind}'; valid task runners: thread, process, dask")
 
 
@@ -344,7 +405,6 @@ def api_shared_with_workers() -> Iterator[None]:
     first and its address put into the settings, so every worker reports to it. With an address set: no change.
     """
     from prefect.settings import PREFECT_API_URL, temporary_settings
-
     from sslbench.flows.tied_server import tied_server
 
     if PREFECT_API_URL.value():

@@ -47,19 +47,41 @@ def build() -> dict[str, Any]:
     encoders = ENCODERS.names()
     objectives = []
     for name, cls in OBJECTIVES.items():
-        needs = sorted(cls.requires) + (["labels"] if cls.needs_labels else []) + ([f"{'/'.join(cls.modalities)} data"] if cls.modalities else [])
+        needs = (
+            sorted(cls.requires)
+            + (["labels"] if cls.needs_labels else [])
+            + ([f"{'/'.join(cls.modalities)} data"] if cls.modalities else [])
+        )
         views = sum(group.n_views for group in cls.view_groups())
         objectives.append({"name": name, "family": cls.family, "views": views, "needs": needs})
-    pairs = {modality: {name: [modality in ENCODERS.get(encoder).modalities
-                               and cls.incompatibility(ENCODERS.get(encoder), modality) is None for encoder in encoders]
-                        for name, cls in OBJECTIVES.items()} for modality in MODALITIES}
+    pairs = {
+        modality: {
+            name: [
+                modality in ENCODERS.get(encoder).modalities
+                and cls.incompatibility(ENCODERS.get(encoder), modality) is None
+                for encoder in encoders
+            ]
+            for name, cls in OBJECTIVES.items()
+        }
+        for modality in MODALITIES
+    }
     return {
         "datasets": [{"name": name, "modality": modality_of(name)} for name, _ in DATASETS.items()],
-        "encoders": [{"name": name, "reads": list(cls.modalities), "causal": bool(cls.causal),
-                      "tokens": bool(cls.provides_tokens)} for name, cls in ENCODERS.items()],
-        "objectives": objectives, "pairs": pairs, "suites": available_suites(),
-        "archives": [{"name": name, "equal_length": equal, "alias": SHORT_NAMES.get(name, "")}
-                     for name, equal in bundled_sets()],
+        "encoders": [
+            {
+                "name": name,
+                "reads": list(cls.modalities),
+                "causal": bool(cls.causal),
+                "tokens": bool(cls.provides_tokens),
+            }
+            for name, cls in ENCODERS.items()
+        ],
+        "objectives": objectives,
+        "pairs": pairs,
+        "suites": available_suites(),
+        "archives": [
+            {"name": name, "equal_length": equal, "alias": SHORT_NAMES.get(name, "")} for name, equal in bundled_sets()
+        ],
     }
 
 

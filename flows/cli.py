@@ -15,8 +15,8 @@ import functools  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
 import warnings  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Sequence  # noqa: E402
 
 from sslbench.flows import runtime  # noqa: E402
 from sslbench.flows.completion import SHELLS, completion_script  # noqa: E402
@@ -73,8 +73,11 @@ class OneLineParser(argparse.ArgumentParser):
 
 def _add_grid_options(command: argparse.ArgumentParser) -> None:
     """The suite and the options that override its grid (shared by ``run`` and ``serve``)."""
-    command.add_argument("suite", nargs="?", help="suite name (quick, standard, ...) or path to a suite .toml "
-                         "(default with --data: byod)")
+    command.add_argument(
+        "suite",
+        nargs="?",
+        help="suite name (quick, standard, ...) or path to a suite .toml (default with --data: byod)",
+    )
     command.add_argument("--data", help="your own data: a .npz/.npy/.parquet file (see README, 'Bring your own data')")
     command.add_argument("--input-shape", type=_shape, help="shape of one example in --data, e.g. 1,28,28")
     command.add_argument("--datasets", type=_names, help="comma-separated dataset names (overrides the suite)")
@@ -87,8 +90,7 @@ def _add_grid_options(command: argparse.ArgumentParser) -> None:
 def _global_options(parser: argparse.ArgumentParser, default: object) -> None:
     """Options valid before and after the subcommand; on subcommands ``default`` is SUPPRESS, so that an
     option given before the subcommand is not reset by the subcommand's default."""
-    parser.add_argument("--verbose", action="store_true", default=default,
-                        help="show Prefect's own INFO logs")
+    parser.add_argument("--verbose", action="store_true", default=default, help="show Prefect's own INFO logs")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -107,12 +109,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = add("run", help="run a suite (a shipped name or a .toml file) as a Prefect flow")
     _add_grid_options(run)
-    run.add_argument("--out", default="sslbench-out", help="output folder (tables/, reports/, cache/); default sslbench-out")
+    run.add_argument(
+        "--out", default="sslbench-out", help="output folder (tables/, reports/, cache/); default sslbench-out"
+    )
     run.add_argument("--no-cache", action="store_true", help="recompute every stage and start a new run (no resume)")
-    run.add_argument("--task-runner", choices=("thread", "process", "dask"), default="thread",
-                     help="where tasks run: threads (default), processes, or a Dask cluster")
-    run.add_argument("--workers", type=_positive, help="parallel workers (default: one per core; each job uses one torch thread)")
-    run.add_argument("--dask-address", help="tcp://HOST:PORT of an existing Dask scheduler (implies --task-runner dask)")
+    run.add_argument(
+        "--task-runner",
+        choices=("thread", "process", "dask"),
+        default="thread",
+        help="where tasks run: threads (default), processes, or a Dask cluster",
+    )
+    run.add_argument(
+        "--workers", type=_positive, help="parallel workers (default: one per core; each job uses one torch thread)"
+    )
+    run.add_argument(
+        "--dask-address", help="tcp://HOST:PORT of an existing Dask scheduler (implies --task-runner dask)"
+    )
 
     augment = add("augment", help="generate the augmented-view banks of a suite, without training")
     augment.add_argument("suite", help="suite name or .toml path")
@@ -120,8 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     augment.add_argument("--seeds", type=_seeds, help="comma-separated seeds")
     augment.add_argument("--out", default="sslbench-out", help="output folder (banks go to cache/banks)")
 
-    serve = add("serve", help="serve a suite as a scheduled Prefect deployment (uses PREFECT_API_URL, "
-                                "else starts a local Prefect server)")
+    serve = add(
+        "serve",
+        help="serve a suite as a scheduled Prefect deployment (uses PREFECT_API_URL, "
+        "else starts a local Prefect server)",
+    )
     _add_grid_options(serve)
     serve.add_argument("--cron", required=True, help='cron schedule, e.g. "0 3 * * *" (03:00 every day)')
     serve.add_argument("--out", default="sslbench-out", help="output folder every scheduled run appends to")
@@ -145,8 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify = add("verify", help="check every table file (checksums, SHA-256 manifest), quarantine bad ones")
     verify.add_argument("--out", default="sslbench-out", help="output folder holding tables/")
 
-    completion = add("completion",
-                     help="print a shell completion script: eval \"$(sslbench completion bash)\"")
+    completion = add("completion", help='print a shell completion script: eval "$(sslbench completion bash)"')
     completion.add_argument("shell", choices=SHELLS, help="the shell to complete in")
     return parser
 
@@ -158,7 +172,9 @@ def _writable_out(out: str) -> str:
     if path.exists() and not path.is_dir():
         raise UsageError(f"--out {out} is a file, not a folder; pass a folder")
     if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {out} is not writable (no write permission in {existing}); pass a folder you can write")
+        raise UsageError(
+            f"--out {out} is not writable (no write permission in {existing}); pass a folder you can write"
+        )
     return out
 
 
@@ -191,10 +207,19 @@ def _validated_suite(args: argparse.Namespace):
         raise UsageError("name a suite (see `sslbench list`) or pass --data FILE")
     if args.input_shape is not None and args.data is None:
         raise UsageError("--input-shape describes --data; pass --data FILE too")
-    suite = with_overrides(load_suite(args.suite or "byod"), datasets=args.datasets, encoders=args.encoders,
-                           objectives=args.objectives, seeds=args.seeds, epochs=args.epochs,
-                           data_file=args.data, data_shape=args.input_shape)
-    from sslbench.benchmarks.plan import make_plan  # the registries: torch and scikit-learn load only past the checks above
+    suite = with_overrides(
+        load_suite(args.suite or "byod"),
+        datasets=args.datasets,
+        encoders=args.encoders,
+        objectives=args.objectives,
+        seeds=args.seeds,
+        epochs=args.epochs,
+        data_file=args.data,
+        data_shape=args.input_shape,
+    )
+    from sslbench.benchmarks.plan import (
+        make_plan,  # the registries: torch and scikit-learn load only past the checks above
+    )
 
     plan = make_plan(suite)
     return suite, plan
@@ -211,7 +236,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     suite, plan = _validated_suite(args)
     _writable_out(args.out)
     runner_kind = "dask" if args.dask_address else args.task_runner
-    from sslbench.flows.benchmark import api_shared_with_workers, benchmark_flow, resolve_run_id, run_benchmark, task_runner
+    from sslbench.flows.benchmark import (
+        api_shared_with_workers,
+        benchmark_flow,
+        resolve_run_id,
+        run_benchmark,
+        task_runner,
+    )
     from sslbench.flows.interrupt import stop_on_signals
     from sslbench.flows.out_lock import out_lock
     from sslbench.flows.progress import console
@@ -219,24 +250,35 @@ def cmd_run(args: argparse.Namespace) -> int:
     runner = task_runner(runner_kind, args.workers, args.dask_address)
     with stop_on_signals() as received, out_lock(args.out, on_wait=console.print):
         run_id = resolve_run_id(suite, args.out, not args.no_cache, console.print)
-        console.print(f"sslbench: suite [bold]{suite.name}[/bold], {len(plan.jobs)} jobs"
-                      f" ({len(plan.skipped)} incompatible pairs skipped), run {run_id} → {args.out}")
+        console.print(
+            f"sslbench: suite [bold]{suite.name}[/bold], {len(plan.jobs)} jobs"
+            f" ({len(plan.skipped)} incompatible pairs skipped), run {run_id} → {args.out}"
+        )
         for skipped in plan.skipped:
             console.print(f"  skipped {skipped.dataset} · {skipped.encoder} · {skipped.objective}: {skipped.reason}")
         with api_shared_with_workers():
-            summary = run_benchmark(benchmark_flow.with_options(task_runner=runner), suite=suite.to_dict(),
-                                    out_dir=str(args.out), run_id=run_id, use_cache=not args.no_cache)
+            summary = run_benchmark(
+                benchmark_flow.with_options(task_runner=runner),
+                suite=suite.to_dict(),
+                out_dir=str(args.out),
+                run_id=run_id,
+                use_cache=not args.no_cache,
+            )
     if summary["interrupted"]:
-        console.print(f"run {run_id} interrupted: {summary['n_jobs'] - summary['n_failed']} jobs done and kept; "
-                      "run the same command again to resume")
+        console.print(
+            f"run {run_id} interrupted: {summary['n_jobs'] - summary['n_failed']} jobs done and kept; "
+            "run the same command again to resume"
+        )
         return received.exit_code
     _leaderboard(args.out, run_id)
     out = Path(args.out)
     console.print(f"tables:  {out / 'tables'}  (runs, jobs, metrics, history)")
     console.print(f"report:  {Path(summary['report']) / 'index.html'}")
     total = time.perf_counter() - STARTED
-    console.print(f"{summary['n_jobs']} jobs, {summary['n_failed']} failed, {total:.0f} s "
-                  f"({summary['seconds']:.0f} s running jobs, {total - summary['seconds']:.0f} s start-up and Prefect)")
+    console.print(
+        f"{summary['n_jobs']} jobs, {summary['n_failed']} failed, {total:.0f} s "
+        f"({summary['seconds']:.0f} s running jobs, {total - summary['seconds']:.0f} s start-up and Prefect)"
+    )
     return EXIT_JOBS_FAILED if summary["n_failed"] else EXIT_OK
 
 
@@ -266,8 +308,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         found = verify_store(Path(args.out), tuple(TABLES))
     for problem in found.quarantined:
         print(f"quarantined: {problem}")
-    print(f"{found.sound} table files sound, {len(found.quarantined)} quarantined to {Path(args.out) / 'quarantine'}, "
-          f"{found.temp_removed} leftover temp files removed")
+    print(
+        f"{found.sound} table files sound, {len(found.quarantined)} quarantined to {Path(args.out) / 'quarantine'}, "
+        f"{found.temp_removed} leftover temp files removed"
+    )
     return EXIT_JOBS_FAILED if found.quarantined else EXIT_OK
 
 
@@ -296,8 +340,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     out = str(Path(args.out).resolve())
     with prefect_api(Path(out) / "prefect-server.log") as (api_url, started_here):
         where = "a local Prefect server started by this command (stops with it)" if started_here else "PREFECT_API_URL"
-        console.print(f"sslbench: serving suite [bold]{suite.name}[/bold] as deployment sslbench-{suite.name} "
-                      f"on '{args.cron}' → {out}")
+        console.print(
+            f"sslbench: serving suite [bold]{suite.name}[/bold] as deployment sslbench-{suite.name} "
+            f"on '{args.cron}' → {out}"
+        )
         console.print(f"Prefect UI: {api_url.removesuffix('/api')}  (API {api_url}, {where}); Ctrl-C stops serving")
         serve_suite(suite, args.cron, out)
     return EXIT_OK
@@ -312,10 +358,14 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     result = reproduce(args.out, args.run_id, args.into, args.tolerance)
     table = result.comparison
     for row in table[~table["match"]].itertuples():
-        console.print(f"  differs: {row.dataset} · {row.encoder or '-'} · {row.objective} · seed {row.seed} · {row.metric}: "
-                      f"{row.original} → {row.reproduced}")
-    console.print(f"splits: {'identical' if result.splits_match else 'DIFFERENT'}; metrics: "
-                  f"{int(table['match'].sum())} of {len(table)} match (tolerance {args.tolerance})")
+        console.print(
+            f"  differs: {row.dataset} · {row.encoder or '-'} · {row.objective} · seed {row.seed} · {row.metric}: "
+            f"{row.original} → {row.reproduced}"
+        )
+    console.print(
+        f"splits: {'identical' if result.splits_match else 'DIFFERENT'}; metrics: "
+        f"{int(table['match'].sum())} of {len(table)} match (tolerance {args.tolerance})"
+    )
     console.print(f"run {args.run_id} {'reproduced' if result.matches else 'NOT reproduced'}")
     return EXIT_OK if result.matches else EXIT_JOBS_FAILED
 
@@ -352,10 +402,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     runtime.configure(verbose=args.verbose)
     warnings.showwarning = _one_line_warning
-    handlers = {"list": cmd_list, "run": lambda: cmd_run(args), "report": lambda: cmd_report(args),
-                "serve": lambda: cmd_serve(args), "clean": lambda: cmd_clean(args),
-                "reproduce": lambda: cmd_reproduce(args), "augment": lambda: cmd_augment(args),
-                "verify": lambda: cmd_verify(args), "completion": lambda: cmd_completion(args, parser)}
+    handlers = {
+        "list": cmd_list,
+        "run": lambda: cmd_run(args),
+        "report": lambda: cmd_report(args),
+        "serve": lambda: cmd_serve(args),
+        "clean": lambda: cmd_clean(args),
+        "reproduce": lambda: cmd_reproduce(args),
+        "augment": lambda: cmd_augment(args),
+        "verify": lambda: cmd_verify(args),
+        "completion": lambda: cmd_completion(args, parser),
+    }
     try:
         code = handlers[args.command]()
     except ValueError as error:  # SuiteError, UnknownNameError, UsageError, bad values

@@ -37,8 +37,10 @@ def stop_on_signals() -> Iterator[Received]:
             raise KeyboardInterrupt
         received.signum = signum
         request_stop()
-        console.print(f"sslbench: {signal.Signals(signum).name} received; stopping the running job "
-                      "(finished jobs are kept; run the same command again to resume)")
+        console.print(
+            f"sslbench: {signal.Signals(signum).name} received; stopping the running job "
+            "(finished jobs are kept; run the same command again to resume)"
+        )
 
     clear_stop()
     previous = {signum: signal.signal(signum, handle) for signum in SIGNALS}

@@ -10,9 +10,16 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
-
 from sslbench.tasks import events
 from sslbench.tasks.naming import job_title
 
@@ -22,8 +29,16 @@ if TYPE_CHECKING:
 console = Console(highlight=False, soft_wrap=True)
 
 
-def job_line(index: int, total: int, job: JobSpec, status: str, seconds: float, metrics: dict[str, float],
-             error: str = "", logger: logging.Logger | logging.LoggerAdapter | None = None) -> None:
+def job_line(
+    index: int,
+    total: int,
+    job: JobSpec,
+    status: str,
+    seconds: float,
+    metrics: dict[str, float],
+    error: str = "",
+    logger: logging.Logger | logging.LoggerAdapter | None = None,
+) -> None:
     """One line per finished job (position, label, status, headline metrics, its own time), also sent to ``logger``:
     INFO when it succeeded, ERROR when it failed or diverged."""
     width = len(str(total))
@@ -34,7 +49,9 @@ def job_line(index: int, total: int, job: JobSpec, status: str, seconds: float, 
     headline = "  ".join(f"{label} {metrics[name]:.3f}" for name, label in shown.items() if name in metrics)
     detail = headline if status in ("ok", "cached") else error.splitlines()[0][:120] if error else ""
     position = f"[{index:>{width}}/{total}]"
-    console.print(f"{escape(position)} {job.label():<46} [{colour}]{status:<8}[/{colour}] {escape(detail)}  ({seconds:.1f} s)")
+    console.print(
+        f"{escape(position)} {job.label():<46} [{colour}]{status:<8}[/{colour}] {escape(detail)}  ({seconds:.1f} s)"
+    )
     if logger is not None:
         level = logging.INFO if status in ("ok", "cached") else logging.ERROR
         logger.log(level, "%s %s %s %s (%.1f s)", position, job.label(), status, error if error else detail, seconds)
@@ -47,9 +64,16 @@ class LiveGrid:
 
     def __init__(self, jobs: list[JobSpec], done: int = 0) -> None:
         self.jobs = {job.key(): job for job in jobs}
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True,
-                                 speed_estimate_period=24 * 3600)
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+            speed_estimate_period=24 * 3600,
+        )
         self.grid = self.progress.add_task("grid", total=len(jobs) + done, completed=done)
         self.running: dict[str, TaskID] = {}
 
@@ -61,11 +85,17 @@ class LiveGrid:
         stage = "evaluate" if kind == "evaluate" else "pretrain"
         description = f"  {job_title(job)} · {stage}"
         if job_key not in self.running:
-            self.running[job_key] = self.progress.add_task(description, total=job.train.epochs if job.uses_encoder else 1)
+            self.running[job_key] = self.progress.add_task(
+                description, total=job.train.epochs if job.uses_encoder else 1
+            )
         row = self.running[job_key]
         if kind == "epoch":
-            self.progress.update(row, description=f"{description} epoch {data['epoch']}/{data['epochs']}",
-                                 completed=data["epoch"], total=data["epochs"])
+            self.progress.update(
+                row,
+                description=f"{description} epoch {data['epoch']}/{data['epochs']}",
+                completed=data["epoch"],
+                total=data["epochs"],
+            )
         else:
             self.progress.update(row, description=description)
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
 from sslbench.benchmarks.suite import suite_from_dict
 from sslbench.results.store import read_table
 
@@ -47,7 +46,9 @@ VALUE_KEY = ["job_id", "metric", "split", "label_fraction", "label_draw"]
 def _metrics(out_dir: str, run_id: str) -> pd.DataFrame:
     metrics = read_table(out_dir, "metrics", {"run_id": run_id}).to_pandas()
     metrics[["label_fraction", "label_draw"]] = metrics[["label_fraction", "label_draw"]].fillna(-1)
-    jobs = read_table(out_dir, "jobs", {"run_id": run_id}).to_pandas()[["job_id", "dataset", "encoder", "objective", "seed"]]
+    jobs = read_table(out_dir, "jobs", {"run_id": run_id}).to_pandas()[
+        ["job_id", "dataset", "encoder", "objective", "seed"]
+    ]
     return metrics.merge(jobs, on="job_id")[["dataset", "encoder", "objective", "seed", *VALUE_KEY, "value"]]
 
 
@@ -57,9 +58,12 @@ def _splits_match(out_dir: str, run_id: str, into: str, new_run_id: str) -> bool
     new = read_table(into, "splits", {"run_id": new_run_id}).to_pandas().set_index(key).sort_index()
     if list(old.index) != list(new.index):
         return False
-    return all(np.array_equal(old.loc[i, column], new.loc[i, column])
-               for i in old.index for column in ("train_index", "test_index", "validation_index")
-               if not (column == "validation_index" and old.loc[i, column] is None))
+    return all(
+        np.array_equal(old.loc[i, column], new.loc[i, column])
+        for i in old.index
+        for column in ("train_index", "test_index", "validation_index")
+        if not (column == "validation_index" and old.loc[i, column] is None)
+    )
 
 
 def reproduce(out_dir: str, run_id: str, into: str | None = None, tolerance: float = 0.0) -> Reproduction:
@@ -79,5 +83,6 @@ def reproduce(out_dir: str, run_id: str, into: str | None = None, tolerance: flo
     both = comparison["original"].notna() & comparison["reproduced"].notna()
     difference = (comparison["original"] - comparison["reproduced"]).abs()
     comparison["match"] = both & (difference <= tolerance)
-    return Reproduction(run_id, new_run_id, comparison.sort_values(["dataset", "encoder", "objective", "seed", "metric"]),
-                        splits_ok)
+    return Reproduction(
+        run_id, new_run_id, comparison.sort_values(["dataset", "encoder", "objective", "seed", "metric"]), splits_ok
+    )

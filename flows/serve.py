@@ -32,8 +32,10 @@ def validate_cron(cron: str) -> None:
     try:
         construct_schedule(cron=cron)
     except ValueError:
-        raise ValueError(f"invalid cron schedule '{cron}': expected five fields (minute hour day-of-month month "
-                         "day-of-week), e.g. \"0 3 * * *\" for 03:00 every day") from None
+        raise ValueError(
+            f"invalid cron schedule '{cron}': expected five fields (minute hour day-of-month month "
+            'day-of-week), e.g. "0 3 * * *" for 03:00 every day'
+        ) from None
 
 
 def deployment_for(suite: Suite, cron: str, out_dir: str):  # -> prefect RunnerDeployment
@@ -42,7 +44,8 @@ def deployment_for(suite: Suite, cron: str, out_dir: str):  # -> prefect RunnerD
 
     validate_cron(cron)
     return benchmark_flow.to_deployment(
-        name=f"sslbench-{suite.name}", cron=cron,
+        name=f"sslbench-{suite.name}",
+        cron=cron,
         parameters={"suite": suite.to_dict(), "out_dir": out_dir, "run_id": None, "use_cache": True},
         description=f"Scheduled sslbench suite '{suite.name}' writing to {out_dir}",
     )
@@ -60,7 +63,9 @@ def free_port(preferred: int = DEFAULT_PORT) -> int:
     raise OSError("no free port on 127.0.0.1")
 
 
-def wait_for_api(api_url: str, process: subprocess.Popen | None = None, timeout: float = STARTUP_TIMEOUT_SECONDS) -> None:
+def wait_for_api(
+    api_url: str, process: subprocess.Popen | None = None, timeout: float = STARTUP_TIMEOUT_SECONDS
+) -> None:
     """Block until ``GET <api_url>/health`` answers; raise if ``process`` exits or ``timeout`` passes first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -87,9 +92,13 @@ def local_prefect_server(log_file: Path, port: int | None = None, env: dict[str,
     env = dict(os.environ if env is None else env, PREFECT_UI_API_URL=api_url)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "ab") as log:
-        process = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                                    "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   env=env)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
     try:
         wait_for_api(api_url, process)
         yield api_url

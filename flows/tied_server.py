@@ -49,10 +49,12 @@ def tied_server() -> Iterator[str]:
             server.start()
         except Exception as error:  # noqa: BLE001 - Prefect lets httpx timeouts through while polling /health
             server.stop()
-            raise ServerStartError(f"the temporary Prefect server did not start ({type(error).__name__}: "
-                                   f"{str(error).splitlines()[0] if str(error) else 'no detail'}); on a busy machine "
-                                   "raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS or start `prefect server start` "
-                                   "and set PREFECT_API_URL") from None
+            raise ServerStartError(
+                f"the temporary Prefect server did not start ({type(error).__name__}: "
+                f"{str(error).splitlines()[0] if str(error) else 'no detail'}); on a busy machine "
+                "raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS or start `prefect server start` "
+                "and set PREFECT_API_URL"
+            ) from None
     try:
         yield server.api_url
     finally:

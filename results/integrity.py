@@ -2,7 +2,8 @@
 
 Each ``tables/<table>/run_id=<run>/`` folder holds ``_manifest.json`` = {file name: [SHA-256, ...]} (Parquet
 discovery ignores ``_`` files). A writer lists the new file's hash beside the old one before renaming it into
-place and drops the old one after, so a reader in another process never sees a sound file as unlisted. A file is sound when its bytes match the manifest (or,
+place and drops the old one after, so a reader in another process never sees a sound file as unlisted. A file is
+sound when its bytes match the manifest (or,
 for a file the manifest does not list, when it reads whole with Parquet page checksums verified) and its columns
 are the table's. An unsound file is moved to ``OUT/quarantine/`` (same relative path) and recorded in
 ``OUT/quarantine/log.jsonl``, so the documented ``pd.read_parquet(OUT/tables/<table>)`` keeps working.
@@ -16,12 +17,11 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-
 from sslbench.results.schema import REQUIRED_COLUMNS
 from sslbench.ssl_models.files import TEMP_SUFFIX, atomic_path, file_sha256, write_text_atomic
 
@@ -86,11 +86,15 @@ def quarantine(root: Path, path: Path, reason: str) -> Path:
     target = root / QUARANTINE / path.relative_to(root)
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
-        target = target.with_name(f"{target.name}.{datetime.now(timezone.utc):%Y%m%d%H%M%S%f}")
+        target = target.with_name(f"{target.name}.{datetime.now(UTC):%Y%m%d%H%M%S%f}")
     os.replace(path, target)
     _update_manifest(path.parent, path.name, lambda old: [])
-    entry = {"file": str(path.relative_to(root)), "moved_to": str(target.relative_to(root)), "reason": reason,
-             "time": datetime.now(timezone.utc).isoformat()}
+    entry = {
+        "file": str(path.relative_to(root)),
+        "moved_to": str(target.relative_to(root)),
+        "reason": reason,
+        "time": datetime.now(UTC).isoformat(),
+    }
     with open(root / QUARANTINE / "log.jsonl", "a", encoding="utf-8") as log:
         log.write(json.dumps(entry) + "\n")
     return target

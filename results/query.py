@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
-
 from sslbench.results.schema import TABLES
 from sslbench.results.store import read_table
 from sslbench.ssl_models.vocabulary import REFERENCE_FAMILIES
@@ -60,10 +60,12 @@ def summarise(values: pd.Series) -> pd.Series:
     return pd.Series({"mean": float(values.mean()), "std": std, "n": n, "ci95": half})
 
 
-def leaderboard(df: pd.DataFrame, metric: str = "linear_acc", by: Iterable[str] = GROUP, split: str = "test") -> pd.DataFrame:
+def leaderboard(
+    df: pd.DataFrame, metric: str = "linear_acc", by: Iterable[str] = GROUP, split: str = "test"
+) -> pd.DataFrame:
     """Mean ± std (and 95 % interval) of ``metric`` over seeds per group, best first::
 
-        results.leaderboard(results.load("out"), "knn_acc", by=["dataset", "objective"])
+    results.leaderboard(results.load("out"), "knn_acc", by=["dataset", "objective"])
     """
     by = list(by)
     chosen = df[(df["metric"] == metric) & (df["split"] == split)]
@@ -78,9 +80,10 @@ def leaderboard(df: pd.DataFrame, metric: str = "linear_acc", by: Iterable[str] 
 def compare_runs(root: str | Path, run_a: str, run_b: str, metric: str | None = None) -> pd.DataFrame:
     """Per (dataset, encoder, objective, metric): mean in run A, mean in run B, and B − A::
 
-        results.compare_runs("out", "20261129-010203-ab12", "20261130-010203-cd34", metric="linear_acc")
+    results.compare_runs("out", "20261129-010203-ab12", "20261130-010203-cd34", metric="linear_acc")
     """
-    df = load(root, run_id=[run_a, run_b], **({"metric": metric} if metric else {}))
+    filters: dict[str, Any] = {"metric": metric} if metric else {}
+    df = load(root, run_id=[run_a, run_b], **filters)
     missing = {run_a, run_b} - set(df["run_id"].unique())
     if missing:
         raise ValueError(f"no results for run {', '.join(sorted(missing))} in {root}")

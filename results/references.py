@@ -41,34 +41,51 @@ class Reference(NamedTuple):
     source: str
 
 
-_UCR_ARCHIVE = "UCR Time Series Archive 2018, DataSummary.csv (Dau et al. 2019, IEEE/CAA J. Autom. Sinica 6(6):1293–1305)"
+_UCR_ARCHIVE = (
+    "UCR Time Series Archive 2018, DataSummary.csv (Dau et al. 2019, IEEE/CAA J. Autom. Sinica 6(6):1293–1305)"
+)
 
 
 def _ucr_one_nn(euclidean_error: float, full_dtw_error: float) -> list[Reference]:
     return [
-        Reference("1-NN Euclidean, raw series", round(1 - euclidean_error, 4),
-                  f"{_UCR_ARCHIVE}: ED (w=0) error {euclidean_error}"),
-        Reference("1-NN DTW, full window, raw series", round(1 - full_dtw_error, 4),
-                  f"{_UCR_ARCHIVE}: DTW (w=100) error {full_dtw_error}"),
+        Reference(
+            "1-NN Euclidean, raw series",
+            round(1 - euclidean_error, 4),
+            f"{_UCR_ARCHIVE}: ED (w=0) error {euclidean_error}",
+        ),
+        Reference(
+            "1-NN DTW, full window, raw series",
+            round(1 - full_dtw_error, 4),
+            f"{_UCR_ARCHIVE}: DTW (w=100) error {full_dtw_error}",
+        ),
     ]
 
 
-_TS2VEC = ("Yue et al. 2022, TS2Vec (AAAI), appendix table of full UCR results, column TS2Vec; copied from two "
-           "concordant copies (Sun et al. 2024, TEST (ICLR), Appendix Table 14, column headed 'TCN'; a TS2Vec code "
-           "fork's table of the paper's results), not read from the paper itself")
+_TS2VEC = (
+    "Yue et al. 2022, TS2Vec (AAAI), appendix table of full UCR results, column TS2Vec; copied from two "
+    "concordant copies (Sun et al. 2024, TEST (ICLR), Appendix Table 14, column headed 'TCN'; a TS2Vec code "
+    "fork's table of the paper's results), not read from the paper itself"
+)
 
 
 def _ts2vec(accuracy: float) -> list[Reference]:
     return [Reference("TS2Vec, RBF SVM on frozen representations (via copies)", accuracy, _TS2VEC)]
 
 
-_T_LOSS = ("Franceschi et al. 2019, Unsupervised Scalable Representation Learning for Multivariate Time Series "
-           "(NeurIPS), authors' repository White-Link/UnsupervisedScalableRepresentationLearningTimeSeries")
+_T_LOSS = (
+    "Franceschi et al. 2019, Unsupervised Scalable Representation Learning for Multivariate Time Series "
+    "(NeurIPS), authors' repository White-Link/UnsupervisedScalableRepresentationLearningTimeSeries"
+)
 
 
 def _t_loss(accuracy: float, archive: str) -> list[Reference]:
-    return [Reference("T-Loss (K=10), RBF SVM on frozen representations", accuracy,
-                      f"{_T_LOSS}, results_{archive}.csv, column 'Ours (10)'")]
+    return [
+        Reference(
+            "T-Loss (K=10), RBF SVM on frozen representations",
+            accuracy,
+            f"{_T_LOSS}, results_{archive}.csv, column 'Ours (10)'",
+        )
+    ]
 
 
 def _dtw(accuracy: float, archive: str) -> list[Reference]:
@@ -112,7 +129,10 @@ ARCHIVE_AVERAGES = (
 def archive_coverage(datasets: list[str], archive_sets: dict[str, list[str]]) -> dict[str, list[str]]:
     """Per archive of ``archive_sets`` (archive → its set names), the run's datasets (as named in the run) in it."""
     members = {archive: {canonical_dataset(name) for name in names} for archive, names in archive_sets.items()}
-    return {archive: [name for name in datasets if canonical_dataset(name) in canonical] for archive, canonical in members.items()}
+    return {
+        archive: [name for name in datasets if canonical_dataset(name) in canonical]
+        for archive, canonical in members.items()
+    }
 
 
 def canonical_dataset(name: str) -> str:

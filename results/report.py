@@ -19,10 +19,9 @@ import json
 from pathlib import Path
 
 import pandas as pd
-
 from sslbench.results import report_labels, report_plots, report_tables
-from sslbench.results.report_answer import answer_table
 from sslbench.results.query import load
+from sslbench.results.report_answer import answer_table
 from sslbench.results.report_render import Section, html_page, markdown
 from sslbench.results.report_stats import SAME_AS_BEST_RULE, nemenyi_critical_difference
 from sslbench.results.run_changes import config_changes
@@ -45,10 +44,15 @@ def _run_header(run_id: str, run: pd.Series | None) -> Section:
         return Section(f"Run {run_id}", "The run has not finished (no runs row yet).", level=1)
     versions = json.loads(_text(run["package_versions"]) or "{}")
     counts = [int(run[c]) if pd.notna(run[c]) else 0 for c in ("n_jobs", "n_failed")]
-    return Section(f"Run {run_id}", (
-        f"Suite **{run['suite']}**, {counts[0]} jobs, {counts[1]} failed; started {run['started']}, finished "
-        f"{run['finished']}; device {_text(run['device']) or 'n/a'}; git {_text(run['git_sha'])[:10] or 'n/a'}"
-        + "".join(f", {k} {v}" for k, v in versions.items())), level=1)
+    return Section(
+        f"Run {run_id}",
+        (
+            f"Suite **{run['suite']}**, {counts[0]} jobs, {counts[1]} failed; started {run['started']}, finished "
+            f"{run['finished']}; device {_text(run['device']) or 'n/a'}; git {_text(run['git_sha'])[:10] or 'n/a'}"
+            + "".join(f", {k} {v}" for k, v in versions.items())
+        ),
+        level=1,
+    )
 
 
 def _reading_guide(df: pd.DataFrame) -> Section:
@@ -57,23 +61,32 @@ def _reading_guide(df: pd.DataFrame) -> Section:
     if not most:
         seeds_text = "No job of this run produced metrics; see Failures."
     elif most == 1:
-        seeds_text = ("Every entry has a single seed, so no test is possible: differences between entries are not "
-                      "tested and no interval is given. Run with several seeds (e.g. --seeds 0,1,2) for both.")
+        seeds_text = (
+            "Every entry has a single seed, so no test is possible: differences between entries are not "
+            "tested and no interval is given. Run with several seeds (e.g. --seeds 0,1,2) for both."
+        )
     else:
         least = int(seeds.min())
         seeds_text = f"Entries have {least if least == most else f'{least} to {most}'} seeds. {SAME_AS_BEST_RULE}"
-    return Section("How to read this report", (
-        "Tables give the mean ± std over seeds on the test split; rows are objectives, columns encoders. The best "
-        f"self-supervised entry of each column is **bold**; baselines ({', '.join(_baseline_titles(df))}) are rows "
-        f"marked (baseline), never bold, and the encoder-free ones ({', '.join(_present(df, encoder_free_baselines()))}) "
-        "fill every column. Rows marked (published) are figures from the literature, not measured here, with their "
-        "source.\n\n"
-        "What each number was selected on: every best configuration and every bold entry is chosen on the validation "
-        "part carved from the training split (probes fitted on the rest of the training split), never on test, "
-        "unless a table says otherwise (a metric without a validation score); each probe's C is chosen by "
-        "cross-validation inside the training labels it is fitted on; kNN, k-means and the diagnostics select "
-        "nothing. Test is scored once per final configuration. The metrics table's selected_on column says the same "
-        f"for every stored value.\n\n{seeds_text}"))
+    return Section(
+        "How to read this report",
+        (
+            "Tables give the mean ± std over seeds on the test split; rows are objectives, columns encoders. The best "
+            f"self-supervised entry of each column is **bold**; baselines ({', '.join(_baseline_titles(df))}) are rows "
+            f"marked (baseline), never bold, and the encoder-free ones "
+            f"({', '.join(_present(df, encoder_free_baselines()))}) "
+            "fill every column. Rows marked (published) are figures from the literature, not measured here, with their "
+            "source.\n\n"
+            "What each number was selected on: every best configuration and every bold entry is chosen on the "
+            "validation "
+            "part carved from the training split (probes fitted on the rest of the training split), never on test, "
+            "unless a table says otherwise (a metric without a validation score); each probe's C is chosen by "
+            "cross-validation inside the training labels it is fitted on; kNN, k-means and the diagnostics select "
+            "nothing. Test is scored once per final configuration. The metrics table's selected_on column says "
+            "the same "
+            f"for every stored value.\n\n{seeds_text}"
+        ),
+    )
 
 
 def _present(df: pd.DataFrame, names: list[str]) -> list[str]:
@@ -91,7 +104,9 @@ def _previous_run(runs: pd.DataFrame, run: pd.Series) -> tuple[str | None, pd.Se
 
     Runs without a stored content hash (written before it existed) count as identical only to each other by name.
     """
-    earlier = runs[(runs["suite"] == run["suite"]) & (runs["started"] < run["started"]) & (runs["run_id"] != run["run_id"])]
+    earlier = runs[
+        (runs["suite"] == run["suite"]) & (runs["started"] < run["started"]) & (runs["run_id"] != run["run_id"])
+    ]
     earlier = earlier.sort_values("started")
     identical = earlier[earlier["suite_hash"].fillna("") == _text(run["suite_hash"])]
     same_name = earlier.iloc[-1] if len(earlier) else None
@@ -103,16 +118,25 @@ def _trend_section(root: Path, df: pd.DataFrame, runs: pd.DataFrame, run: pd.Ser
     previous, same_name = _previous_run(runs, run)
     if previous is None and same_name is not None:
         changes = config_changes(_text(same_name["config"]), _text(run["config"]))
-        return Section("Trend against the previous run", (
-            f"No earlier run of identical suite content, so no trend is computed. The previous run of suite "
-            f"**{run['suite']}**, {same_name['run_id']}, differs in: {'; '.join(changes) or 'its stored configuration'}."))
-    trend = (report_tables.trend_frame(load(root, run_id=previous, metric="linear_acc", split="test"), df)
-             if previous else pd.DataFrame())
+        return Section(
+            "Trend against the previous run",
+            (
+                f"No earlier run of identical suite content, so no trend is computed. The previous run of suite "
+                f"**{run['suite']}**, {same_name['run_id']}, differs in: "
+                f"{'; '.join(changes) or 'its stored configuration'}."
+            ),
+        )
+    trend = (
+        report_tables.trend_frame(load(root, run_id=previous, metric="linear_acc", split="test"), df)
+        if previous
+        else pd.DataFrame()
+    )
     return report_tables.trend_table(trend, str(run["suite"]), previous, str(run["run_id"]))
 
 
-def _summary_sections(root: Path, df: pd.DataFrame, validation: pd.DataFrame, runs: pd.DataFrame,
-                      run: pd.Series | None, folder: Path) -> list[Section]:
+def _summary_sections(
+    root: Path, df: pd.DataFrame, validation: pd.DataFrame, runs: pd.DataFrame, run: pd.Series | None, folder: Path
+) -> list[Section]:
     sections = []
     if "linear_acc" in set(df["metric"]):
         ranks = report_tables.rank_frame(df)
@@ -142,22 +166,34 @@ def _label_sections(df: pd.DataFrame, validation: pd.DataFrame, dataset: str, fo
     if report_labels.has_label_fractions(df[df["dataset"] == dataset]):
         sections += [s for p in report_labels.PROBES if (s := report_labels.label_table(df, dataset, p)) is not None]
         if report_labels.label_curves(df, dataset, folder / f"labels_{dataset}.png"):
-            sections.append(Section("Linear probe accuracy against label fraction", image=f"labels_{dataset}.png",
-                                    level=3))
+            sections.append(
+                Section("Linear probe accuracy against label fraction", image=f"labels_{dataset}.png", level=3)
+            )
     return sections
 
 
-def _dataset_sections(df: pd.DataFrame, validation: pd.DataFrame, jobs: pd.DataFrame, history: pd.DataFrame,
-                      folder: Path) -> list[Section]:
+def _dataset_sections(
+    df: pd.DataFrame, validation: pd.DataFrame, jobs: pd.DataFrame, history: pd.DataFrame, folder: Path
+) -> list[Section]:
     sections = []
     for dataset in sorted(df["dataset"].unique()):
         data = df[df["dataset"] == dataset]
         present = set(data["metric"])
         unlabelled = "linear_acc" not in present and "kmeans_silhouette" in present
-        sections.append(Section(f"Dataset {dataset}", (
-            "This dataset has no labels, so the linear probe, kNN accuracy and k-means NMI/ARI (which all compare "
-            "with labels) are absent; the label-free k-means silhouette and the collapse diagnostics are reported, "
-            "and the baselines that need labels were skipped.") if unlabelled else ""))
+        sections.append(
+            Section(
+                f"Dataset {dataset}",
+                (
+                    "This dataset has no labels, so the linear probe, kNN accuracy and k-means NMI/ARI (which "
+                    "all compare "
+                    "with labels) are absent; the label-free k-means silhouette and the collapse diagnostics "
+                    "are reported, "
+                    "and the baselines that need labels were skipped."
+                )
+                if unlabelled
+                else "",
+            )
+        )
         for metric in metric_tables():
             if metric not in present:
                 continue
@@ -169,8 +205,12 @@ def _dataset_sections(df: pd.DataFrame, validation: pd.DataFrame, jobs: pd.DataF
         sections += [s for s in declared if s is not None]
         if "linear_acc" in present:
             report_plots.linear_probe_bars(data, dataset, folder / f"linear_acc_{dataset}.png")
-            sections.append(Section("Linear probe by objective and encoder", image=f"linear_acc_{dataset}.png", level=3))
-        if report_plots.loss_curves(history, report_labels.full_label_jobs(jobs), dataset, folder / f"loss_{dataset}.png"):
+            sections.append(
+                Section("Linear probe by objective and encoder", image=f"linear_acc_{dataset}.png", level=3)
+            )
+        if report_plots.loss_curves(
+            history, report_labels.full_label_jobs(jobs), dataset, folder / f"loss_{dataset}.png"
+        ):
             sections.append(Section("Training loss", image=f"loss_{dataset}.png", level=3))
     return sections
 
@@ -183,10 +223,13 @@ def _sections(root: Path, run_id: str, folder: Path) -> list[Section]:
     history = read_table(root, "history", {"run_id": run_id}).to_pandas()
     everything = load(root, run_id=run_id)
     df, validation = everything[everything["split"] != VALIDATION], everything[everything["split"] == VALIDATION]
-    return ([_run_header(run_id, run), _reading_guide(df)] + _summary_sections(root, df, validation, runs, run, folder)
-            + _dataset_sections(df, validation, jobs, history, folder)
-            + [s for s in (report_tables.declared_table(df, d) for d in report_sections("run")) if s]
-            + [report_tables.failures_table(jobs)])
+    return (
+        [_run_header(run_id, run), _reading_guide(df)]
+        + _summary_sections(root, df, validation, runs, run, folder)
+        + _dataset_sections(df, validation, jobs, history, folder)
+        + [s for s in (report_tables.declared_table(df, d) for d in report_sections("run")) if s]
+        + [report_tables.failures_table(jobs)]
+    )
 
 
 def build_report(root: str | Path, run_id: str | None = None) -> Path:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
 from sslbench.results.report_labels import FULL, curve_frame, fraction_text
 from sslbench.results.report_render import Section
 from sslbench.results.report_stats import ALPHA, welch_p
@@ -105,5 +104,6 @@ def answer_table(df: pd.DataFrame, validation: pd.DataFrame, dataset: str) -> Se
 
 def margin_references() -> list[tuple[str, bool]]:
     """(baseline, has an encoder) of every baseline declaring ``margin_reference``, in the registry's order."""
-    return [(name, BASELINES.get(name).uses_encoder()) for name in baseline_names()
-            if BASELINES.get(name).margin_reference]
+    return [
+        (name, BASELINES.get(name).uses_encoder()) for name in baseline_names() if BASELINES.get(name).margin_reference
+    ]

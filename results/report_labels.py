@@ -18,10 +18,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-
-from sslbench.ssl_models.vocabulary import REFERENCE_FAMILIES  # noqa: E402
 from sslbench.results.report_render import Section  # noqa: E402
 from sslbench.ssl_models.baselines import BASELINES  # noqa: E402
+from sslbench.ssl_models.vocabulary import REFERENCE_FAMILIES  # noqa: E402
 
 PROBES = {"linear": "Linear probe", "knn": "kNN"}
 # Baselines are dashed and grey, each with its own marker; the supervised baseline is black.
@@ -70,9 +69,7 @@ def _row_order(curves: pd.DataFrame) -> list[tuple[str, str]]:
     keys = curves[["objective", "encoder", "family"]].drop_duplicates()
     ssl = keys[~keys["family"].isin(REFERENCE_FAMILIES)]
     baselines = keys[keys["family"].isin(REFERENCE_FAMILIES)]
-    return [
-        tuple(k) for k in ssl.sort_values(["objective", "encoder"])[["objective", "encoder"]].to_numpy()
-    ] + [
+    return [tuple(k) for k in ssl.sort_values(["objective", "encoder"])[["objective", "encoder"]].to_numpy()] + [
         tuple(k) for k in baselines.sort_values(["objective", "encoder"])[["objective", "encoder"]].to_numpy()
     ]
 
@@ -120,7 +117,7 @@ def label_curves(df: pd.DataFrame, dataset: str, path: Path, probe: str = "linea
     encoders = sorted(e for e in curves["encoder"].unique() if e) or [""]
     width = max(6.0, 4.2 * len(encoders))
     fig, axes = plt.subplots(1, len(encoders), figsize=(width, 3.8), squeeze=False, sharey=True)
-    colours = plt.get_cmap("tab20").colors
+    colours = plt.get_cmap("tab20").colors  # type: ignore[attr-defined]  # tab20 is a ListedColormap
     for ax, encoder in zip(axes[0], encoders):
         shown = curves[(curves["encoder"] == encoder) | (curves["encoder"] == "")]
         for i, ((objective, _), line) in enumerate(shown.groupby(["objective", "encoder"], sort=True)):

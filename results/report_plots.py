@@ -10,9 +10,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
 import pandas as pd  # noqa: E402
-
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 from sslbench.ssl_models.baselines import BASELINES  # noqa: E402
 from sslbench.ssl_models.vocabulary import FAMILY_ORDER  # noqa: E402
 
@@ -43,14 +42,17 @@ def linear_probe_bars(df: pd.DataFrame, dataset: str, path: Path) -> None:
 
 
 def loss_curves(history: pd.DataFrame, jobs: pd.DataFrame, dataset: str, path: Path) -> bool:
-    """Training loss per epoch, one panel per objective, one colour per encoder (a line per seed); False if no history."""
-    merged = history.merge(jobs[["run_id", "job_id", "dataset", "encoder", "objective", "seed"]], on=["run_id", "job_id"])
+    """Training loss per epoch, one panel per objective, one colour per encoder (a line per seed); False if no
+    history."""
+    merged = history.merge(
+        jobs[["run_id", "job_id", "dataset", "encoder", "objective", "seed"]], on=["run_id", "job_id"]
+    )
     merged = merged[merged["dataset"] == dataset]
     if merged.empty:
         return False
     objectives = sorted(merged["objective"].unique())
     encoders = sorted(merged["encoder"].unique())
-    colours = dict(zip(encoders, plt.get_cmap("tab10").colors))
+    colours = dict(zip(encoders, plt.get_cmap("tab10").colors))  # type: ignore[attr-defined]  # tab10 is a ListedColormap
     n_columns = min(4, len(objectives))
     n_rows = math.ceil(len(objectives) / n_columns)
     fig, axes = plt.subplots(n_rows, n_columns, figsize=(3.3 * n_columns, 2.8 * n_rows), squeeze=False)
@@ -58,15 +60,20 @@ def loss_curves(history: pd.DataFrame, jobs: pd.DataFrame, dataset: str, path: P
         labelled = set()
         for (encoder, _seed), curve in merged[merged["objective"] == objective].groupby(["encoder", "seed"]):
             curve = curve.sort_values("epoch")
-            ax.plot(curve["epoch"], curve["loss"], color=colours[encoder], alpha=0.8,
-                    label=None if encoder in labelled else (encoder or "—"))
+            ax.plot(
+                curve["epoch"],
+                curve["loss"],
+                color=colours[encoder],
+                alpha=0.8,
+                label=None if encoder in labelled else (encoder or "—"),
+            )
             labelled.add(encoder)
         ax.set_title(objective, fontsize=9)
         ax.set_xlabel("epoch", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(fontsize=6)
-    for ax in axes.flat[len(objectives):]:
+    for ax in axes.flat[len(objectives) :]:
         ax.set_visible(False)
     for row in axes:
         row[0].set_ylabel("training loss", fontsize=8)
@@ -75,7 +82,8 @@ def loss_curves(history: pd.DataFrame, jobs: pd.DataFrame, dataset: str, path: P
 
 
 def rank_intervals(ranks: pd.DataFrame, path: Path, critical_difference: float | None = None) -> None:
-    """Average rank of each objective (best at the top) with its 95 % interval, coloured by family; a CD bar if given."""
+    """Average rank of each objective (best at the top) with its 95 % interval, coloured by family; a CD bar if
+    given."""
     ordered = ranks.sort_values("average_rank", ascending=False)
     fig, ax = plt.subplots(figsize=(7, 0.9 + 0.32 * len(ordered)))
     y = np.arange(len(ordered))
@@ -90,8 +98,13 @@ def rank_intervals(ranks: pd.DataFrame, path: Path, critical_difference: float |
         top = len(ordered) - 0.3
         start = float(ordered["average_rank"].min())
         ax.plot([start, start + critical_difference], [top, top], color="black", linewidth=3)
-        ax.annotate(f"Nemenyi CD = {critical_difference:.2f}", (start, top), xytext=(0, 5), textcoords="offset points",
-                    fontsize=8)
+        ax.annotate(
+            f"Nemenyi CD = {critical_difference:.2f}",
+            (start, top),
+            xytext=(0, 5),
+            textcoords="offset points",
+            fontsize=8,
+        )
         ax.set_ylim(-0.7, len(ordered) + 0.3)
     ax.set_xlim(0.5, ranks.attrs.get("worst", float(ordered["high"].max())) + 0.5)
     ax.grid(axis="x", alpha=0.3)

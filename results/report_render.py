@@ -88,8 +88,10 @@ def _table(section: Section) -> str:
     rows = []
     for r, row in enumerate(section.rows):
         kind = section.row_kinds.get(r)
-        cells = "".join(f"<td><b>{html.escape(c)}</b></td>" if (r, i) in section.bold else f"<td>{html.escape(c)}</td>"
-                        for i, c in enumerate(row))
+        cells = "".join(
+            f"<td><b>{html.escape(c)}</b></td>" if (r, i) in section.bold else f"<td>{html.escape(c)}</td>"
+            for i, c in enumerate(row)
+        )
         rows.append(f'<tr class="{kind}">{cells}</tr>' if kind else f"<tr>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
@@ -125,5 +127,7 @@ def html_page(sections: list[Section], title: str) -> str:
         blocks.append("\n".join(block))
     if contents:
         blocks.insert(min(1, len(blocks)), f"<nav>{' '.join(contents)}</nav>")
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            f"<style>{STYLE}</style></head><body>\n" + "\n".join(blocks) + "\n</body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{STYLE}</style></head><body>\n" + "\n".join(blocks) + "\n</body></html>\n"
+    )

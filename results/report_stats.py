@@ -5,7 +5,7 @@ Every rule the report states in words is one function here, so the words and the
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -16,23 +16,37 @@ SMALL_N = 3
 TREND_MIN_DELTA = 0.02
 SAME_MARK = "≈"
 
-SAME_AS_BEST_RULE = (f"{SAME_MARK} marks an entry not distinguishable from its column's best (bold): a Welch t-test over seeds "
-                     f"gives p ≥ {ALPHA} when both have ≥ {SMALL_N} seeds; with 2 seeds on either side, their 95 % "
-                     f"Student-t intervals overlap. Entries with a single seed are not tested.")
-SAME_AS_BEST_NOTE = (f"{SAME_MARK}: not distinguishable from the column's best (Welch t-test p ≥ {ALPHA}, or overlapping "
-                     f"95 % intervals with 2 seeds).")
-TREND_RULE = (f"A change counts as a regression or an improvement when it is beyond noise: Welch t-test p < {ALPHA} "
-              f"when both runs have ≥ 2 seeds, otherwise |Δ| > {TREND_MIN_DELTA}.")
+SAME_AS_BEST_RULE = (
+    f"{SAME_MARK} marks an entry not distinguishable from its column's best (bold): a Welch t-test over seeds "
+    f"gives p ≥ {ALPHA} when both have ≥ {SMALL_N} seeds; with 2 seeds on either side, their 95 % "
+    f"Student-t intervals overlap. Entries with a single seed are not tested."
+)
+SAME_AS_BEST_NOTE = (
+    f"{SAME_MARK}: not distinguishable from the column's best (Welch t-test p ≥ {ALPHA}, or overlapping "
+    f"95 % intervals with 2 seeds)."
+)
+TREND_RULE = (
+    f"A change counts as a regression or an improvement when it is beyond noise: Welch t-test p < {ALPHA} "
+    f"when both runs have ≥ 2 seeds, otherwise |Δ| > {TREND_MIN_DELTA}."
+)
 
 
 # The range each reported metric can take; intervals are clipped to it (an accuracy interval never passes 1).
 METRIC_RANGES: dict[str, tuple[float, float]] = {
-    "linear_acc": (0.0, 1.0), "knn_acc": (0.0, 1.0), "svm_acc": (0.0, 1.0), "label_linear_acc": (0.0, 1.0),
-    "label_knn_acc": (0.0, 1.0), "kmeans_nmi": (0.0, 1.0), "kmeans_ari": (-0.5, 1.0), "kmeans_silhouette": (-1.0, 1.0),
+    "linear_acc": (0.0, 1.0),
+    "knn_acc": (0.0, 1.0),
+    "svm_acc": (0.0, 1.0),
+    "label_linear_acc": (0.0, 1.0),
+    "label_knn_acc": (0.0, 1.0),
+    "kmeans_nmi": (0.0, 1.0),
+    "kmeans_ari": (-0.5, 1.0),
+    "kmeans_silhouette": (-1.0, 1.0),
 }
 
 
-def interval(values: Sequence[float], bounds: tuple[float, float] = (-np.inf, np.inf)) -> tuple[float, float]:
+def interval(
+    values: Sequence[float] | np.ndarray, bounds: tuple[float, float] = (-np.inf, np.inf)
+) -> tuple[float, float]:
     """95 % Student-t interval of the mean, mean ± t₀.₉₇₅(n−1)·s/√n, clipped to ``bounds`` (the metric's range);
     (nan, nan) for fewer than 2 values."""
     values = np.asarray(values, dtype=float)
@@ -42,7 +56,7 @@ def interval(values: Sequence[float], bounds: tuple[float, float] = (-np.inf, np
     return float(max(values.mean() - half, bounds[0])), float(min(values.mean() + half, bounds[1]))
 
 
-def welch_p(a: Sequence[float], b: Sequence[float]) -> float:
+def welch_p(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray) -> float:
     """Two-sided Welch t-test p-value of mean(a) = mean(b); with no spread on either side, 1 if equal else 0.
 
     t = (ā − b̄) / √(s²_a/n_a + s²_b/n_b), Welch–Satterthwaite degrees of freedom. Computed here rather than by
@@ -58,7 +72,7 @@ def welch_p(a: Sequence[float], b: Sequence[float]) -> float:
     if var_a == 0 and var_b == 0:
         return 1.0 if np.isclose(a.mean(), b.mean()) else 0.0
     t = (a.mean() - b.mean()) / np.sqrt(var_a + var_b)
-    dof = (var_a + var_b) ** 2 / (var_a ** 2 / (len(a) - 1) + var_b ** 2 / (len(b) - 1))
+    dof = (var_a + var_b) ** 2 / (var_a**2 / (len(a) - 1) + var_b**2 / (len(b) - 1))
     return float(2 * stats.t.sf(abs(t), dof))
 
 
@@ -74,7 +88,9 @@ def same_as_best(best: Sequence[float], other: Sequence[float]) -> bool | None:
 
 
 def trend_verdict(previous: Sequence[float], current: Sequence[float]) -> tuple[str, float]:
-    """('regression' | 'improvement' | 'within noise', p-value or nan) of ``current`` against ``previous`` by TREND_RULE."""
+    """('regression' | 'improvement' | 'within noise', p-value or nan) of ``current`` against ``previous`` by
+    TREND_RULE.
+    """
     delta = float(np.mean(current) - np.mean(previous))
     if len(previous) >= 2 and len(current) >= 2:
         p_value = welch_p(previous, current)
@@ -87,7 +103,9 @@ def trend_verdict(previous: Sequence[float], current: Sequence[float]) -> tuple[
 
 
 def block_ranks(means: pd.DataFrame, block: Sequence[str], score: str = "mean") -> pd.DataFrame:
-    """Rank the rows by ``score`` within each ``block`` (1 = highest; ties share the average rank); adds column ``rank``."""
+    """Rank the rows by ``score`` within each ``block`` (1 = highest; ties share the average rank); adds column
+    ``rank``.
+    """
     ranked = means.copy()
     ranked["rank"] = ranked.groupby(list(block), observed=True)[score].rank(ascending=False, method="average")
     return ranked
@@ -100,15 +118,24 @@ def average_ranks(ranked: pd.DataFrame, block: Sequence[str], item: str = "objec
     rows = []
     for name, group in ranked.groupby(item, observed=True):
         low, high = interval(group["rank"].to_numpy())
-        rows.append({item: name, "average_rank": float(group["rank"].mean()), "low": max(low, 1.0), "high": min(high, worst),
-                     "blocks": len(group), "firsts": int((group["rank"] == 1).sum())})
+        rows.append(
+            {
+                item: name,
+                "average_rank": float(group["rank"].mean()),
+                "low": max(low, 1.0),
+                "high": min(high, worst),
+                "blocks": len(group),
+                "firsts": int((group["rank"] == 1).sum()),
+            }
+        )
     averages = pd.DataFrame(rows).sort_values(["average_rank", item]).reset_index(drop=True)
     averages.attrs["worst"] = worst
     return averages
 
 
 def nemenyi_critical_difference(n_items: int, n_blocks: int) -> float:
-    """Nemenyi critical difference of average ranks (Demšar 2006): CD = q_α √(k(k+1) / 6N), q_α = studentized range/√2."""
+    """Nemenyi critical difference of average ranks (Demšar 2006): CD = q_α √(k(k+1) / 6N), q_α = studentized
+    range/√2."""
     if n_items < 2 or n_blocks < 2:
         raise ValueError(f"the critical difference needs ≥ 2 items and ≥ 2 blocks, got {n_items} and {n_blocks}")
     q_alpha = stats.studentized_range.ppf(1 - ALPHA, n_items, np.inf) / np.sqrt(2)

@@ -8,12 +8,22 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
 from sslbench.results.query import self_supervised
 from sslbench.results.references import ARCHIVE_AVERAGES, archive_coverage, references_for
 from sslbench.results.report_render import Section
-from sslbench.results.report_stats import (ALPHA, METRIC_RANGES, SAME_AS_BEST_NOTE, SAME_MARK, TREND_RULE, average_ranks,
-                                  block_ranks, interval, same_as_best, trend_verdict, welch_p)
+from sslbench.results.report_stats import (
+    ALPHA,
+    METRIC_RANGES,
+    SAME_AS_BEST_NOTE,
+    SAME_MARK,
+    TREND_RULE,
+    average_ranks,
+    block_ranks,
+    interval,
+    same_as_best,
+    trend_verdict,
+    welch_p,
+)
 from sslbench.results.selection import SELECTED_ON_TEXT, best_configuration
 from sslbench.ssl_models.baselines import BASELINES, baseline_names, encoder_free_baselines
 from sslbench.ssl_models.evaluate.registry import Column, ReportSection, metric_tables
@@ -33,7 +43,7 @@ def _label(objective: str) -> str:
     return f"{objective} (baseline)" if objective in BASELINES else objective
 
 
-def _baseline_rows(objectives: "pd.Series | list[str]") -> dict[int, str]:
+def _baseline_rows(objectives: pd.Series | list[str]) -> dict[int, str]:
     """Row kinds that shade the baselines' rows."""
     return {r: "baseline" for r, o in enumerate(objectives) if o in BASELINES}
 
@@ -48,14 +58,21 @@ def _encoders(chosen: pd.DataFrame) -> list[str]:
 
 
 def _grid(chosen: pd.DataFrame) -> tuple[list[str], list[str], list[list[np.ndarray]]]:
-    """Objectives (rows), encoders (columns) and the per-seed values of each cell; encoder-free rows fill every column."""
+    """Objectives (rows), encoders (columns) and the per-seed values of each cell; encoder-free rows fill every
+    column."""
     objectives, encoders = _objectives(chosen), _encoders(chosen)
     grid = []
     for objective in objectives:
         subset = chosen[chosen["objective"] == objective]
         free = (subset["encoder"] == "").all()
-        grid.append([subset["value"].to_numpy(dtype=float) if free or encoder == NO_ENCODER
-                     else subset.loc[subset["encoder"] == encoder, "value"].to_numpy(dtype=float) for encoder in encoders])
+        grid.append(
+            [
+                subset["value"].to_numpy(dtype=float)
+                if free or encoder == NO_ENCODER
+                else subset.loc[subset["encoder"] == encoder, "value"].to_numpy(dtype=float)
+                for encoder in encoders
+            ]
+        )
     return objectives, encoders, grid
 
 
@@ -80,8 +97,13 @@ def metric_table(df: pd.DataFrame, metric: str, validation: pd.DataFrame | None 
     for column, encoder in enumerate(encoders):
         cells = [grid[r][column] for r in range(len(objectives))]
         choice = best_configuration(scored[scored["encoder"] == encoder], metric) if encoder != NO_ENCODER else None
-        best = objectives.index(choice.objective) if choice is not None and len(cells[objectives.index(choice.objective)]) else None
+        best = (
+            objectives.index(choice.objective)
+            if choice is not None and len(cells[objectives.index(choice.objective)])
+            else None
+        )
         if best is not None:
+            assert choice is not None  # best is only set from a choice
             selected_on.add(SELECTED_ON_TEXT[choice.selected_on])
         for r, values in enumerate(cells):
             if not len(values):
@@ -95,15 +117,26 @@ def metric_table(df: pd.DataFrame, metric: str, validation: pd.DataFrame | None 
                 tested = tested or same is not None
                 text += f" {SAME_MARK}" if same else ""
             rows[r].append(text)
-    notes = [f"Test split. **Bold**: the best self-supervised entry of each column, selected on "
-             f"{' / '.join(sorted(selected_on)) or 'nothing (no self-supervised entry)'}; baselines are never bold."]
+    notes = [
+        f"Test split. **Bold**: the best self-supervised entry of each column, selected on "
+        f"{' / '.join(sorted(selected_on)) or 'nothing (no self-supervised entry)'}; baselines are never bold."
+    ]
     notes.append(SAME_AS_BEST_NOTE if tested else "One seed per entry: no test against the column's best is possible.")
-    return Section(metric_title(metric), header=["objective"] + encoders, rows=rows, bold=bold, notes=notes,
-                   level=3, row_kinds=_baseline_rows(objectives))
+    return Section(
+        metric_title(metric),
+        header=["objective"] + encoders,
+        rows=rows,
+        bold=bold,
+        notes=notes,
+        level=3,
+        row_kinds=_baseline_rows(objectives),
+    )
 
 
 def interval_table(df: pd.DataFrame, metric: str = "linear_acc") -> Section | None:
-    """The 95 % Student-t interval of each entry of ``metric_table`` ('—' with one seed); None when every entry has one."""
+    """The 95 % Student-t interval of each entry of ``metric_table`` ('—' with one seed); None when every entry has
+    one.
+    """
     objectives, encoders, grid = _grid(df[df["metric"] == metric])
     if all(len(values) < 2 for cells in grid for values in cells):
         return None
@@ -114,11 +147,17 @@ def interval_table(df: pd.DataFrame, metric: str = "linear_acc") -> Section | No
             low, high = interval(values, METRIC_RANGES.get(metric, (-np.inf, np.inf)))
             row.append(f"[{low:.3f}, {high:.3f}]" if np.isfinite(low) else "—")
         rows.append(row)
-    return Section(f"{metric_title(metric)}: 95 % intervals", header=["objective"] + encoders, rows=rows,
-                   level=4,
-                   notes=["mean ± t₀.₉₇₅(n−1)·s/√n over seeds, clipped to the metric's range; — where a single seed "
-                          "allows no interval."],
-                   row_kinds=_baseline_rows(objectives))
+    return Section(
+        f"{metric_title(metric)}: 95 % intervals",
+        header=["objective"] + encoders,
+        rows=rows,
+        level=4,
+        notes=[
+            "mean ± t₀.₉₇₅(n−1)·s/√n over seeds, clipped to the metric's range; — where a single seed "
+            "allows no interval."
+        ],
+        row_kinds=_baseline_rows(objectives),
+    )
 
 
 def reference_table(dataset: str, metric: str) -> Section | None:
@@ -126,11 +165,14 @@ def reference_table(dataset: str, metric: str) -> Section | None:
     references = references_for(dataset, metric)
     if not references:
         return None
-    return Section(f"{metric_title(metric)}: published reference figures", level=4,
-                   header=["reference", "value", "source"],
-                   rows=[[f"{ref.label} (published)", f"{ref.value:.3f}", ref.source] for ref in references],
-                   row_kinds={r: "reference" for r in range(len(references))},
-                   notes=["Taken from the publication, not measured here; the protocol may differ from this benchmark's."])
+    return Section(
+        f"{metric_title(metric)}: published reference figures",
+        level=4,
+        header=["reference", "value", "source"],
+        rows=[[f"{ref.label} (published)", f"{ref.value:.3f}", ref.source] for ref in references],
+        row_kinds={r: "reference" for r in range(len(references))},
+        notes=["Taken from the publication, not measured here; the protocol may differ from this benchmark's."],
+    )
 
 
 # Metrics of the side-by-side comparison with published figures: the best self-supervised configuration under
@@ -147,8 +189,9 @@ def _baseline_mean(chosen: pd.DataFrame, baseline: str) -> str:
     return f"{values.mean():.3f}" if len(values) else "—"
 
 
-def _best_configuration(df: pd.DataFrame, dataset: str, metric: str,
-                        validation: pd.DataFrame | None = None) -> list[str] | None:
+def _best_configuration(
+    df: pd.DataFrame, dataset: str, metric: str, validation: pd.DataFrame | None = None
+) -> list[str] | None:
     """[mean ± std on test, objective · encoder, selected on, seeds, each beside-published baseline] of the best
     self-supervised configuration, chosen on ``validation`` (``results.selection``)."""
     chosen = df[(df["dataset"] == dataset) & (df["metric"] == metric)]
@@ -159,8 +202,12 @@ def _best_configuration(df: pd.DataFrame, dataset: str, metric: str,
         return None
     best = ssl[(ssl["objective"] == choice.objective) & (ssl["encoder"] == choice.encoder)]["value"]
     best = best.to_numpy(dtype=float)
-    return ([_mean_std(best), f"{choice.objective} · {choice.encoder}", SELECTED_ON_TEXT[choice.selected_on],
-             str(len(best))] + [_baseline_mean(chosen, baseline) for baseline in _beside_published()])
+    return [
+        _mean_std(best),
+        f"{choice.objective} · {choice.encoder}",
+        SELECTED_ON_TEXT[choice.selected_on],
+        str(len(best)),
+    ] + [_baseline_mean(chosen, baseline) for baseline in _beside_published()]
 
 
 def published_comparison(df: pd.DataFrame, validation: pd.DataFrame | None = None) -> Section | None:
@@ -174,8 +221,11 @@ def published_comparison(df: pd.DataFrame, validation: pd.DataFrame | None = Non
     present = [metric for metric in COMPARED_METRICS if metric in set(df["metric"])]
     rows, labels = [], []
     for dataset in sorted(df["dataset"].unique()):
-        published = {f"{ref.label} (published)": ref.value for metric in ("linear_acc", "knn_acc", "svm_acc")
-                     for ref in references_for(dataset, metric)}
+        published = {
+            f"{ref.label} (published)": ref.value
+            for metric in ("linear_acc", "knn_acc", "svm_acc")
+            for ref in references_for(dataset, metric)
+        }
         bests = {metric: _best_configuration(df, dataset, metric, validation) for metric in present}
         if not published or all(best is None for best in bests.values()):
             continue
@@ -191,16 +241,20 @@ def published_comparison(df: pd.DataFrame, validation: pd.DataFrame | None = Non
         name = COMPARED_METRICS[metric]
         header += [f"best SSL, {name}", "objective · encoder", "selected on", "seeds"]
         header += [f"{b}, {name}" for b in _beside_published()]
-    return Section("Best self-supervised result beside published figures",
-                   "The best self-supervised result of each dataset under each protocol (mean ± std over seeds on "
-                   "test of the configuration with the highest mean on the split named under 'selected on': the "
-                   "validation part wherever the run has one), the raw input measured here under the same protocol (and "
-                   "kNN with the suite's k, cosine), and the published figures for the same dataset and split. "
-                   "Published figures are taken from the literature, not measured here; their sources are in the "
-                   "dataset's own section.",
-                   header=header + [f"{b}, kNN" for b in _beside_published()] + labels,
-                   rows=[[dataset] + cells + [f"{published[label]:.3f}" if label in published else "—" for label in labels]
-                         for dataset, cells, published in rows])
+    return Section(
+        "Best self-supervised result beside published figures",
+        "The best self-supervised result of each dataset under each protocol (mean ± std over seeds on "
+        "test of the configuration with the highest mean on the split named under 'selected on': the "
+        "validation part wherever the run has one), the raw input measured here under the same protocol (and "
+        "kNN with the suite's k, cosine), and the published figures for the same dataset and split. "
+        "Published figures are taken from the literature, not measured here; their sources are in the "
+        "dataset's own section.",
+        header=header + [f"{b}, kNN" for b in _beside_published()] + labels,
+        rows=[
+            [dataset] + cells + [f"{published[label]:.3f}" if label in published else "—" for label in labels]
+            for dataset, cells, published in rows
+        ],
+    )
 
 
 def archive_average_table(df: pd.DataFrame, archives: dict[str, list[str]]) -> Section | None:
@@ -215,15 +269,25 @@ def archive_average_table(df: pd.DataFrame, archives: dict[str, list[str]]) -> S
             per_set = group.groupby("dataset")["value"].mean()
             if len(per_set) < ARCHIVE_COVERAGE * average.n_sets:
                 continue
-            rows.append([average.archive, f"{objective} · {encoder}", str(len(per_set)), f"{per_set.mean():.3f}",
-                         f"{average.reference.value:.3f} ({average.n_sets} sets)", average.reference.source])
+            rows.append(
+                [
+                    average.archive,
+                    f"{objective} · {encoder}",
+                    str(len(per_set)),
+                    f"{per_set.mean():.3f}",
+                    f"{average.reference.value:.3f} ({average.n_sets} sets)",
+                    average.reference.source,
+                ]
+            )
     if not rows:
         return None
-    return Section("Archive averages beside the published ones",
-                   "Mean test accuracy under TS2Vec's SVM protocol over the archive's sets this run covers (each set's "
-                   "mean over seeds), beside TS2Vec's published archive mean. The sets differ where the counts do.",
-                   header=["archive", "objective · encoder", "sets", "mean svm_acc", "published mean", "source"],
-                   rows=rows)
+    return Section(
+        "Archive averages beside the published ones",
+        "Mean test accuracy under TS2Vec's SVM protocol over the archive's sets this run covers (each set's "
+        "mean over seeds), beside TS2Vec's published archive mean. The sets differ where the counts do.",
+        header=["archive", "objective · encoder", "sets", "mean svm_acc", "published mean", "source"],
+        rows=rows,
+    )
 
 
 def _families(df: pd.DataFrame) -> pd.Series:
@@ -252,25 +316,40 @@ def contrastive_vs_autoencoding(means: pd.DataFrame, df: pd.DataFrame | None = N
     if not {"contrastive", "autoencoding"} <= set(means.columns):
         return f"{question} This run cannot say: it lacks contrastive or autoencoding jobs with k-means scores."
     both = means.dropna(subset=["contrastive", "autoencoding"])
-    nmi = both.xs("kmeans_nmi", level="metric") if "kmeans_nmi" in both.index.get_level_values("metric") else both.iloc[:0]
-    ari = both.xs("kmeans_ari", level="metric") if "kmeans_ari" in both.index.get_level_values("metric") else both.iloc[:0]
+    nmi = (
+        both.xs("kmeans_nmi", level="metric")
+        if "kmeans_nmi" in both.index.get_level_values("metric")
+        else both.iloc[:0]
+    )
+    ari = (
+        both.xs("kmeans_ari", level="metric")
+        if "kmeans_ari" in both.index.get_level_values("metric")
+        else both.iloc[:0]
+    )
     if nmi.empty:
         return f"{question} This run cannot say: no dataset has k-means NMI for both families."
     wins = int((nmi["contrastive"] > nmi["autoencoding"]).sum())
     detail = "; ".join(f"{d} {row.contrastive:.3f} vs {row.autoencoding:.3f}" for d, row in nmi.iterrows())
     ari_wins = int((ari["contrastive"] > ari["autoencoding"]).sum())
-    counts = (f"contrastive objectives have the higher mean k-means NMI on {wins} of {len(nmi)} "
-              f"dataset{'s' if len(nmi) != 1 else ''} ({detail}), and the higher ARI on {ari_wins} of {len(ari)}")
-    samples = [(_family_seed_values(df, d, "contrastive"), _family_seed_values(df, d, "autoencoding"))
-               for d in nmi.index] if df is not None else []
+    counts = (
+        f"contrastive objectives have the higher mean k-means NMI on {wins} of {len(nmi)} "
+        f"dataset{'s' if len(nmi) != 1 else ''} ({detail}), and the higher ARI on {ari_wins} of {len(ari)}"
+    )
+    samples = (
+        [(_family_seed_values(df, d, "contrastive"), _family_seed_values(df, d, "autoencoding")) for d in nmi.index]
+        if df is not None
+        else []
+    )
     if not samples or min(min(len(a), len(b)) for a, b in samples) < 2:
         return f"{question} Not enough seeds for a verdict (a test needs ≥ 2 per family and dataset): {counts}."
     directions = {np.sign(a.mean() - b.mean()) if welch_p(a, b) < ALPHA else 0.0 for a, b in samples}
     if directions == {1.0} or directions == {-1.0}:
         answer = "Yes" if directions == {1.0} else "No"
-        return (f"{question} **{answer}**: {counts}; on every dataset a Welch t-test over seeds gives p < {ALPHA}.")
-    return (f"{question} Not shown: {counts}, but the difference is not significant in the same direction on every "
-            f"dataset (Welch t-test over seeds, p < {ALPHA}).")
+        return f"{question} **{answer}**: {counts}; on every dataset a Welch t-test over seeds gives p < {ALPHA}."
+    return (
+        f"{question} Not shown: {counts}, but the difference is not significant in the same direction on every "
+        f"dataset (Welch t-test over seeds, p < {ALPHA})."
+    )
 
 
 def family_table(df: pd.DataFrame) -> Section:
@@ -287,10 +366,17 @@ def family_table(df: pd.DataFrame) -> Section:
         ssl_families = [f for f in families if f not in REFERENCE_FAMILIES]
         best = row[ssl_families].max() if ssl_families else np.nan
         bold |= {(r, c + 2) for c, f in enumerate(families) if f in ssl_families and row[f] == best}
-    return Section("Clustering by objective family", contrastive_vs_autoencoding(means, df),
-                   header=["dataset", "metric"] + families, rows=rows, bold=bold,
-                   notes=["Means over every job of the family (all encoders, objectives and seeds); differences "
-                          "between families are not tested. Families come from the jobs table's family column."])
+    return Section(
+        "Clustering by objective family",
+        contrastive_vs_autoencoding(means, df),
+        header=["dataset", "metric"] + families,
+        rows=rows,
+        bold=bold,
+        notes=[
+            "Means over every job of the family (all encoders, objectives and seeds); differences "
+            "between families are not tested. Families come from the jobs table's family column."
+        ],
+    )
 
 
 def rank_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -327,26 +413,46 @@ def rank_table(ranks: pd.DataFrame, image: str | None = None, critical_differenc
     intervals."""
     n_blocks = ranks.attrs.get("n_blocks", 0)
     first_ssl = [r for r, family in enumerate(ranks["family"]) if family not in REFERENCE_FAMILIES]
-    rows = [[_label(r.objective), r.family, f"{r.average_rank:.2f}",
-             f"[{r.low:.2f}, {r.high:.2f}]" if np.isfinite(r.low) else "—", str(r.blocks), str(r.firsts)]
-            for r in ranks.itertuples()]
-    text = (f"Objectives ranked by mean linear probe accuracy within each (dataset, encoder) block ({n_blocks} "
-            f"block{'s' if n_blocks != 1 else ''}; 1 = best, ties share the average rank); SSL objectives and baselines "
-            f"alike, the encoder-free baselines ({', '.join(_free_in(ranks))}) in every block of "
-            "their dataset.")
-    notes = ["Interval: 95 % Student-t interval of the mean rank over the blocks the objective appears in, clipped to the "
-             "possible ranks; — with a single block."]
+    rows = [
+        [
+            _label(r.objective),
+            r.family,
+            f"{r.average_rank:.2f}",
+            f"[{r.low:.2f}, {r.high:.2f}]" if np.isfinite(r.low) else "—",
+            str(r.blocks),
+            str(r.firsts),
+        ]
+        for r in ranks.itertuples()
+    ]
+    text = (
+        f"Objectives ranked by mean linear probe accuracy within each (dataset, encoder) block ({n_blocks} "
+        f"block{'s' if n_blocks != 1 else ''}; 1 = best, ties share the average rank); SSL objectives and baselines "
+        f"alike, the encoder-free baselines ({', '.join(_free_in(ranks))}) in every block of "
+        "their dataset."
+    )
+    notes = [
+        "Interval: 95 % Student-t interval of the mean rank over the blocks the objective appears in, clipped to the "
+        "possible ranks; — with a single block."
+    ]
     if critical_difference is not None:
-        notes.append(f"Nemenyi critical difference (α = 0.05, Demšar 2006): {critical_difference:.2f}; two objectives "
-                     f"whose average ranks differ by less are not significantly different.")
+        notes.append(
+            f"Nemenyi critical difference (α = 0.05, Demšar 2006): {critical_difference:.2f}; two objectives "
+            f"whose average ranks differ by less are not significantly different."
+        )
     elif n_blocks < 2:
         notes.append("A single block: ranks cannot be compared across datasets or encoders.")
     else:
         notes.append("Not every objective appears in every block, so no Nemenyi critical difference is drawn.")
-    return Section("Average rank across datasets and encoders", text, header=[
-        "objective", "family", "average rank", "95 % interval", "blocks", "ranked first"], rows=rows,
-        bold={(r, 2) for r in first_ssl[:1]}, notes=notes, image=image,
-        row_kinds=_baseline_rows(list(ranks["objective"])))
+    return Section(
+        "Average rank across datasets and encoders",
+        text,
+        header=["objective", "family", "average rank", "95 % interval", "blocks", "ranked first"],
+        rows=rows,
+        bold={(r, 2) for r in first_ssl[:1]},
+        notes=notes,
+        image=image,
+        row_kinds=_baseline_rows(list(ranks["objective"])),
+    )
 
 
 def _reports(section: ReportSection, metrics: set[str]) -> bool:
@@ -399,12 +505,25 @@ def trend_frame(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for key in before.index.intersection(now.index):
         verdict, p_value = trend_verdict(before[key], now[key])
-        rows.append(dict(zip(keys, key), previous=float(np.mean(before[key])), n_previous=len(before[key]),
-                         current=float(np.mean(now[key])), n_current=len(now[key]),
-                         delta=float(np.mean(now[key]) - np.mean(before[key])), p_value=p_value, verdict=verdict))
+        rows.append(
+            dict(
+                zip(keys, key),
+                previous=float(np.mean(before[key])),
+                n_previous=len(before[key]),
+                current=float(np.mean(now[key])),
+                n_current=len(now[key]),
+                delta=float(np.mean(now[key]) - np.mean(before[key])),
+                p_value=p_value,
+                verdict=verdict,
+            )
+        )
     order = {"regression": 0, "improvement": 1, "within noise": 2}
-    frame = pd.DataFrame(rows, columns=keys + ["previous", "n_previous", "current", "n_current", "delta", "p_value", "verdict"])
-    return frame.sort_values(keys).sort_values("verdict", key=lambda v: v.map(order), kind="stable").reset_index(drop=True)
+    frame = pd.DataFrame(
+        rows, columns=keys + ["previous", "n_previous", "current", "n_current", "delta", "p_value", "verdict"]
+    )
+    return (
+        frame.sort_values(keys).sort_values("verdict", key=lambda v: v.map(order), kind="stable").reset_index(drop=True)
+    )
 
 
 def trend_table(trend: pd.DataFrame, suite: str, previous_run: str | None, run_id: str) -> Section:
@@ -413,21 +532,42 @@ def trend_table(trend: pd.DataFrame, suite: str, previous_run: str | None, run_i
     if previous_run is None:
         return Section(title, f"No earlier run of suite **{suite}** in these tables.")
     if trend.empty:
-        return Section(title, f"The previous run of suite **{suite}**, {previous_run}, shares no (dataset, encoder, "
-                       "objective) with linear probe accuracy with this run.")
+        return Section(
+            title,
+            f"The previous run of suite **{suite}**, {previous_run}, shares no (dataset, encoder, "
+            "objective) with linear probe accuracy with this run.",
+        )
     counts = trend["verdict"].value_counts()
     flagged = trend[trend["verdict"] != "within noise"]
-    text = (f"Mean linear probe accuracy against the previous run of suite **{suite}**, {previous_run}, over "
-            f"{len(trend)} shared (dataset, encoder, objective): {counts.get('regression', 0)} regression(s), "
-            f"{counts.get('improvement', 0)} improvement(s), {counts.get('within noise', 0)} within noise."
-            + ("" if len(flagged) else " No change is beyond noise."))
-    rows = [[r.dataset, r.encoder or "—", r.objective, f"{r.previous:.3f} (n={r.n_previous})",
-             f"{r.current:.3f} (n={r.n_current})", f"{r.delta:+.3f}", f"{r.p_value:.3g}" if np.isfinite(r.p_value) else "—",
-             r.verdict] for r in flagged.itertuples()]
+    text = (
+        f"Mean linear probe accuracy against the previous run of suite **{suite}**, {previous_run}, over "
+        f"{len(trend)} shared (dataset, encoder, objective): {counts.get('regression', 0)} regression(s), "
+        f"{counts.get('improvement', 0)} improvement(s), {counts.get('within noise', 0)} within noise."
+        + ("" if len(flagged) else " No change is beyond noise.")
+    )
+    rows = [
+        [
+            r.dataset,
+            r.encoder or "—",
+            r.objective,
+            f"{r.previous:.3f} (n={r.n_previous})",
+            f"{r.current:.3f} (n={r.n_current})",
+            f"{r.delta:+.3f}",
+            f"{r.p_value:.3g}" if np.isfinite(r.p_value) else "—",
+            r.verdict,
+        ]
+        for r in flagged.itertuples()
+    ]
     notes = [TREND_RULE, f"Every delta: results.compare_runs(OUT, '{previous_run}', '{run_id}', metric='linear_acc')."]
-    return Section(title, text, rows=rows, notes=notes,
-                   header=["dataset", "encoder", "objective", "previous", "this run", "Δ", "p", "verdict"] if rows else [],
-                   bold={(r, 7) for r in range(len(rows))}, row_kinds=dict(enumerate(flagged["verdict"])))
+    return Section(
+        title,
+        text,
+        rows=rows,
+        notes=notes,
+        header=["dataset", "encoder", "objective", "previous", "this run", "Δ", "p", "verdict"] if rows else [],
+        bold={(r, 7) for r in range(len(rows))},
+        row_kinds=dict(enumerate(flagged["verdict"])),
+    )
 
 
 def failures_table(jobs: pd.DataFrame) -> Section:
@@ -435,7 +575,12 @@ def failures_table(jobs: pd.DataFrame) -> Section:
     failed = jobs[jobs["status"] != "ok"]
     if failed.empty:
         return Section("Failures", "Every job finished.")
-    return Section("Failures", f"{len(failed)} job(s) did not finish; their rows carry no metrics.",
-                   header=["dataset", "encoder", "objective", "seed", "status", "error"],
-                   rows=[[r.dataset, r.encoder or "—", r.objective, str(r.seed), r.status, (r.error or "")[:200]]
-                         for r in failed.itertuples()])
+    return Section(
+        "Failures",
+        f"{len(failed)} job(s) did not finish; their rows carry no metrics.",
+        header=["dataset", "encoder", "objective", "seed", "status", "error"],
+        rows=[
+            [r.dataset, r.encoder or "—", r.objective, str(r.seed), r.status, (r.error or "")[:200]]
+            for r in failed.itertuples()
+        ],
+    )

@@ -1,4 +1,5 @@
-"""The results schema: append-only Parquet tables (runs, jobs, metrics, history, splits), partitioned by run (``run_id=...`` folders).
+"""The results schema: append-only Parquet tables (runs, jobs, metrics, history, splits), partitioned by run
+(``run_id=...`` folders).
 
 Every column, its type and meaning is documented in ``results/README.md``. ``SCHEMA_VERSION`` is bumped
 when a column is added; readers pass the current schema, so a column added later reads as null in old runs.
@@ -11,70 +12,80 @@ import pyarrow as pa
 SCHEMA_VERSION = 3
 
 TABLES: dict[str, pa.Schema] = {
-    "runs": pa.schema([
-        ("run_id", pa.string()),
-        ("suite", pa.string()),
-        ("suite_hash", pa.string()),
-        ("status", pa.string()),
-        ("started", pa.timestamp("us", tz="UTC")),
-        ("finished", pa.timestamp("us", tz="UTC")),
-        ("git_sha", pa.string()),
-        ("package_versions", pa.string()),
-        ("host", pa.string()),
-        ("device", pa.string()),
-        ("config", pa.string()),
-        ("n_jobs", pa.int64()),
-        ("n_failed", pa.int64()),
-        ("schema_version", pa.int32()),
-    ]),
-    "jobs": pa.schema([
-        ("run_id", pa.string()),
-        ("job_id", pa.string()),
-        ("job_key", pa.string()),
-        ("dataset", pa.string()),
-        ("modality", pa.string()),
-        ("encoder", pa.string()),
-        ("objective", pa.string()),
-        ("family", pa.string()),
-        ("seed", pa.int64()),
-        ("config", pa.string()),
-        ("status", pa.string()),
-        ("error", pa.string()),
-        ("seconds", pa.float64()),
-        ("pretrain_seconds", pa.float64()),
-        ("evaluate_seconds", pa.float64()),
-        ("parameters", pa.int64()),
-        ("samples_per_second", pa.float64()),
-        ("checkpoint", pa.string()),
-        ("finished", pa.timestamp("us", tz="UTC")),
-    ]),
-    "metrics": pa.schema([
-        ("run_id", pa.string()),
-        ("job_id", pa.string()),
-        ("metric", pa.string()),
-        ("split", pa.string()),
-        ("value", pa.float64()),
-        ("selected_on", pa.string()),
-        ("label_fraction", pa.float64()),
-        ("label_draw", pa.int64()),
-    ]),
-    "splits": pa.schema([
-        ("run_id", pa.string()),
-        ("dataset", pa.string()),
-        ("seed", pa.int64()),
-        ("test_fraction", pa.float64()),
-        ("fingerprint", pa.string()),
-        ("train_index", pa.list_(pa.int64())),
-        ("test_index", pa.list_(pa.int64())),
-        ("validation_fraction", pa.float64()),
-        ("validation_index", pa.list_(pa.int64())),
-    ]),
-    "history": pa.schema([
-        ("run_id", pa.string()),
-        ("job_id", pa.string()),
-        ("epoch", pa.int32()),
-        ("loss", pa.float64()),
-    ]),
+    "runs": pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("suite", pa.string()),
+            ("suite_hash", pa.string()),
+            ("status", pa.string()),
+            ("started", pa.timestamp("us", tz="UTC")),
+            ("finished", pa.timestamp("us", tz="UTC")),
+            ("git_sha", pa.string()),
+            ("package_versions", pa.string()),
+            ("host", pa.string()),
+            ("device", pa.string()),
+            ("config", pa.string()),
+            ("n_jobs", pa.int64()),
+            ("n_failed", pa.int64()),
+            ("schema_version", pa.int32()),
+        ]
+    ),
+    "jobs": pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("job_id", pa.string()),
+            ("job_key", pa.string()),
+            ("dataset", pa.string()),
+            ("modality", pa.string()),
+            ("encoder", pa.string()),
+            ("objective", pa.string()),
+            ("family", pa.string()),
+            ("seed", pa.int64()),
+            ("config", pa.string()),
+            ("status", pa.string()),
+            ("error", pa.string()),
+            ("seconds", pa.float64()),
+            ("pretrain_seconds", pa.float64()),
+            ("evaluate_seconds", pa.float64()),
+            ("parameters", pa.int64()),
+            ("samples_per_second", pa.float64()),
+            ("checkpoint", pa.string()),
+            ("finished", pa.timestamp("us", tz="UTC")),
+        ]
+    ),
+    "metrics": pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("job_id", pa.string()),
+            ("metric", pa.string()),
+            ("split", pa.string()),
+            ("value", pa.float64()),
+            ("selected_on", pa.string()),
+            ("label_fraction", pa.float64()),
+            ("label_draw", pa.int64()),
+        ]
+    ),
+    "splits": pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("dataset", pa.string()),
+            ("seed", pa.int64()),
+            ("test_fraction", pa.float64()),
+            ("fingerprint", pa.string()),
+            ("train_index", pa.list_(pa.int64())),
+            ("test_index", pa.list_(pa.int64())),
+            ("validation_fraction", pa.float64()),
+            ("validation_index", pa.list_(pa.int64())),
+        ]
+    ),
+    "history": pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("job_id", pa.string()),
+            ("epoch", pa.int32()),
+            ("loss", pa.float64()),
+        ]
+    ),
 }
 
 PARTITION = "run_id"

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import pandas as pd
-
 from sslbench.results.query import self_supervised
 
 VALIDATION, TEST = "validation", "test"

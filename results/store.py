@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import uuid
 import warnings
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
-
 from sslbench.results.integrity import CorruptFileError, check_file, listed_write, quarantine
 from sslbench.results.schema import PARTITION, TABLES, file_schema
-
 
 
 class QuarantinedFileWarning(UserWarning):
@@ -79,14 +78,22 @@ def read_table(root: Path, table: str, filters: Mapping[str, Any] | None = None,
     files = table_files(root, table, strict=strict, run_ids=run_ids)
     if not files:
         return schema.empty_table()
-    parquet = ds.ParquetFileFormat(default_fragment_scan_options=ds.ParquetFragmentScanOptions(page_checksum_verification=True))
-    dataset = ds.dataset([str(f) for f in files], schema=schema, format=parquet,
-                         partitioning=ds.partitioning(pa.schema([(PARTITION, pa.string())]), flavor="hive"),
-                         partition_base_dir=str(table_dir(root, table)))
+    parquet = ds.ParquetFileFormat(
+        default_fragment_scan_options=ds.ParquetFragmentScanOptions(page_checksum_verification=True)
+    )
+    dataset = ds.dataset(
+        [str(f) for f in files],
+        schema=schema,
+        format=parquet,
+        partitioning=ds.partitioning(pa.schema([(PARTITION, pa.string())]), flavor="hive"),
+        partition_base_dir=str(table_dir(root, table)),
+    )
     expression = None
     for column, value in filters.items():
         if column not in schema.names:
-            raise ValueError(f"cannot filter '{table}' on unknown column '{column}'; columns: {', '.join(schema.names)}")
+            raise ValueError(
+                f"cannot filter '{table}' on unknown column '{column}'; columns: {', '.join(schema.names)}"
+            )
         values = value if isinstance(value, (list, tuple, set)) else [value]
         term = ds.field(column).isin(list(values))
         expression = term if expression is None else expression & term

@@ -60,13 +60,22 @@ class ProbeConfig:
 
     def __post_init__(self) -> None:
         fractions = self.label_fractions
-        if not isinstance(fractions, tuple) or not fractions or not all(
-                isinstance(f, (int, float)) and not isinstance(f, bool) and 0 < f <= 1 for f in fractions):
-            raise ValueError(f"probe.label_fractions must be a non-empty list of numbers in (0, 1] (1 = every "
-                             f"training label), e.g. [0.01, 0.1, 1.0]; got {fractions!r}")
+        if (
+            not isinstance(fractions, tuple)
+            or not fractions
+            or not all(isinstance(f, (int, float)) and not isinstance(f, bool) and 0 < f <= 1 for f in fractions)
+        ):
+            raise ValueError(
+                f"probe.label_fractions must be a non-empty list of numbers in (0, 1] (1 = every "
+                f"training label), e.g. [0.01, 0.1, 1.0]; got {fractions!r}"
+            )
         if len(set(fractions)) != len(fractions):
             raise ValueError(f"probe.label_fractions must not repeat a fraction, got {list(fractions)}")
-        if not isinstance(self.label_draws, int) or isinstance(self.label_draws, bool) or not 1 <= self.label_draws <= 100:
+        if (
+            not isinstance(self.label_draws, int)
+            or isinstance(self.label_draws, bool)
+            or not 1 <= self.label_draws <= 100
+        ):
             raise ValueError(f"probe.label_draws must be an integer from 1 to 100, got {self.label_draws!r}")
         fraction = self.validation_fraction
         if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction < 1:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from sslbench.ssl_models.baselines import BASELINES
 from sslbench.ssl_models.configs import ProbeConfig, TrainConfig
@@ -69,9 +70,7 @@ class JobSpec:
 
     def label(self) -> str:
         """Short human-readable name, e.g. ``mnist5k · cnn · simclr · seed 0``."""
-        parts = (
-            [self.dataset] + ([self.encoder] if self.encoder else []) + [self.objective, f"seed {self.seed}"]
-        )
+        parts = [self.dataset] + ([self.encoder] if self.encoder else []) + [self.objective, f"seed {self.seed}"]
         if self.label_fraction < 1:
             parts.append(f"{self.label_fraction:.0%} labels, draw {self.label_draw}")
         return " · ".join(parts)

@@ -36,9 +36,7 @@ class Options(BaseModel):
     """Base of every options model: strict types, unknown names forbidden, finite numbers only."""
 
     model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
-    noun: ClassVar[str] = (
-        "option"  # what an unknown name is called in errors ("unknown option", "unknown key")
-    )
+    noun: ClassVar[str] = "option"  # what an unknown name is called in errors ("unknown option", "unknown key")
 
 
 @dataclass(frozen=True)
@@ -70,8 +68,8 @@ class Range:
         """``annotation`` with these bounds; a ``tuple[X, ...]`` or ``list[X]``: on each item, non-empty."""
         origin, args = get_origin(annotation), get_args(annotation)
         if origin in (tuple, list) and args:
-            item = Annotated[args[0], AfterValidator(self.check)]
-            sequence = tuple[item, ...] if origin is tuple else list[item]  # type: ignore[valid-type]
+            item: Any = Annotated[args[0], AfterValidator(self.check)]
+            sequence = tuple[item, ...] if origin is tuple else list[item]
             return Annotated[sequence, Field(min_length=1)]
         return Annotated[annotation, AfterValidator(self.check)]
 
@@ -81,9 +79,7 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() and abs(value) < 1e12 else f"{value:g}"
 
 
-def declared_parameters(
-    component: Callable[..., Any], given: tuple[str, ...] = ()
-) -> list[inspect.Parameter]:
+def declared_parameters(component: Callable[..., Any], given: tuple[str, ...] = ()) -> list[inspect.Parameter]:
     """Keyword parameters of ``component`` other than ``given``; a factory taking ``**options`` contributes
     of the class its return annotation names."""
     signature = inspect.signature(component, eval_str=True)
@@ -95,9 +91,7 @@ def declared_parameters(
     forwards = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
     if forwards and inspect.isclass(signature.return_annotation):
         known = {p.name for p in parameters}
-        parameters += [
-            p for p in declared_parameters(signature.return_annotation, given) if p.name not in known
-        ]
+        parameters += [p for p in declared_parameters(signature.return_annotation, given) if p.name not in known]
     return parameters
 
 
@@ -179,11 +173,7 @@ def _resolve(model: type[BaseModel], loc: tuple[str | int, ...]) -> tuple[list[s
             current = get_args(current)[1]
         elif get_origin(current) in (list, tuple) and isinstance(part, int):
             args = get_args(current)
-            current = (
-                args[0]
-                if args[-1] is Ellipsis or get_origin(current) is list
-                else args[min(part, len(args) - 1)]
-            )
+            current = args[0] if args[-1] is Ellipsis or get_origin(current) is list else args[min(part, len(args) - 1)]
         elif path and isinstance(part, str) and _is_union(current):
             return path, True, owner, current  # pydantic tags each member's error with the member's name
         path.append(part)

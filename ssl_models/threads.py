@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 ENVIRONMENT = {
     "OMP_WAIT_POLICY": "PASSIVE",

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Mapping
 
 import numpy as np
 import torch
-
 from sslbench.ssl_models.augment.views import DEFAULT_GROUP
 from sslbench.ssl_models.configs import TrainConfig
 from sslbench.ssl_models.device import default_device
 from sslbench.ssl_models.objectives.base import Batch, Objective
 from sslbench.ssl_models.stop import check_stop
-
 
 LARGE_SET_VALUES = 100_000
 
@@ -88,11 +86,18 @@ def iterate_batches(
     order = generator.permutation(n_examples)
     n_batches = max(1, n_examples // batch_size)
     for start in range(0, n_batches * batch_size, batch_size):
-        index = np.sort(order[start:start + batch_size])
-        groups = {name: _draw_views(group_bank, index, draws.get(name, 0), generator)
-                  for name, group_bank in banks.items() if draws.get(name, 0)}
-        yield Batch(inputs=_take(inputs, index), views=groups.get(DEFAULT_GROUP),
-                    labels=None if labels is None else _take(labels, index), groups=groups)
+        index = np.sort(order[start : start + batch_size])
+        groups = {
+            name: _draw_views(group_bank, index, draws.get(name, 0), generator)
+            for name, group_bank in banks.items()
+            if draws.get(name, 0)
+        }
+        yield Batch(
+            inputs=_take(inputs, index),
+            views=groups.get(DEFAULT_GROUP),
+            labels=None if labels is None else _take(labels, index),
+            groups=groups,
+        )
 
 
 def _draw_views(bank: Rows, index: np.ndarray, n_views: int, generator: np.random.Generator) -> torch.Tensor:
@@ -107,7 +112,9 @@ def _draw_views(bank: Rows, index: np.ndarray, n_views: int, generator: np.rando
 
 
 def to_device_once(array: np.ndarray | None, device: torch.device) -> Rows | None:
-    """On an accelerator, the whole array copied to ``device`` once (from pinned memory on CUDA); on the CPU, unchanged."""
+    """On an accelerator, the whole array copied to ``device`` once (from pinned memory on CUDA); on the CPU,
+    unchanged.
+    """
     if array is None or device.type == "cpu":
         return array
     host = torch.from_numpy(np.ascontiguousarray(array))
@@ -142,18 +149,19 @@ def pretrain(
     )
     train_labels = to_device_once(labels if objective.needs_labels else None, device)
     banks = dict(bank) if isinstance(bank, Mapping) else ({} if bank is None else {DEFAULT_GROUP: bank})
-    banks_on_device = {name: rows for name, group_bank in banks.items()
-                       if (rows := to_device_once(group_bank, device)) is not None}
+    banks_on_device = {
+        name: rows for name, group_bank in banks.items() if (rows := to_device_once(group_bank, device)) is not None
+    }
     draws = dict(n_views) if n_views is not None else {name: objective.n_views for name in banks}
     inputs_on_device = to_device_once(inputs, device)
+    assert inputs_on_device is not None  # inputs is an array, never None
     result = TrainResult()
     seen = 0
     started = time.perf_counter()
     done, epoch = 0, 0
     while done < steps:
         total, count = 0.0, 0
-        batches = iterate_batches(inputs_on_device, train_labels, banks_on_device, draws, config.batch_size,
-                                  generator)
+        batches = iterate_batches(inputs_on_device, train_labels, banks_on_device, draws, config.batch_size, generator)
         for batch in batches:
             if done == steps:
                 break
@@ -179,5 +187,3 @@ def pretrain(
     result.samples_per_second = seen / result.seconds if result.seconds > 0 else 0.0
     objective.eval()
     return result
-
-

@@ -18,7 +18,6 @@ from typing import Any
 from sslbench.ssl_models.files import file_sha256, json_sha256, write_text_atomic
 
 
-
 def save_record(path: Path, payload: dict[str, Any], files: Sequence[str | Path] = ()) -> None:
     """Write a verified record atomically; ``files`` are hashed now and re-checked on every load.
 

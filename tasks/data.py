@@ -7,9 +7,8 @@ from pathlib import Path
 
 import numpy as np
 from prefect import task
-
-from sslbench.ssl_models.job import JobSpec
 from sslbench.ssl_models import augment, data
+from sslbench.ssl_models.job import JobSpec
 from sslbench.ssl_models.objectives import OBJECTIVES
 from sslbench.ssl_models.stop import check_stop
 from sslbench.tasks.artefacts import bank_path, split_path
@@ -71,12 +70,17 @@ def job_view_groups(job: JobSpec) -> tuple[augment.ViewGroup, ...]:
 
 def view_banks(job: JobSpec, split: data.SplitData) -> list[augment.GroupBank]:
     """The banks of the job's view groups."""
-    return augment.group_banks(job_view_groups(job), job.modality, str(job.augmentation),
-                               augmentation_options(job, split), job.n_views, job.seed)
+    return augment.group_banks(
+        job_view_groups(job),
+        job.modality,
+        str(job.augmentation),
+        augmentation_options(job, split),
+        job.n_views,
+        job.seed,
+    )
 
 
-def generate_views(job: JobSpec, split_file: str, out_dir: str,
-                   use_cache: bool = True) -> dict[str, str] | None:
+def generate_views(job: JobSpec, split_file: str, out_dir: str, use_cache: bool = True) -> dict[str, str] | None:
     """Generate (or reuse) a bank of ``job.n_views`` augmented views per training example for each of the
     job's view groups; returns group name → bank path, or None when the job uses no views."""
     if not job.n_views:
@@ -88,23 +92,26 @@ def generate_views(job: JobSpec, split_file: str, out_dir: str,
         if use_cache and augment.bank_is_valid(path):
             os.utime(path)
         else:
-            augment.generate_bank(split.x_train, bank.augmentation, dict(bank.options), bank.n_views,
-                                  bank.seed, path)
+            augment.generate_bank(split.x_train, bank.augmentation, dict(bank.options), bank.n_views, bank.seed, path)
         paths[bank.group] = str(path)
     return paths
 
 
-def open_view_banks(job: JobSpec, split: data.SplitData,
-                    bank_files: dict[str, str] | None) -> dict[str, np.ndarray]:
+def open_view_banks(job: JobSpec, split: data.SplitData, bank_files: dict[str, str] | None) -> dict[str, np.ndarray]:
     """The verified banks ``generate_views`` made for ``job``, by group name."""
     if not bank_files:
         return {}
     banks = {bank.group: bank for bank in view_banks(job, split)}
     n_train = len(split.x_train)
-    return {group: augment.open_bank(Path(path),
-                                     expected_shape=(n_train, *banks[group].output_shape(split.sample_shape)))
-            for group, path in bank_files.items()}
+    return {
+        group: augment.open_bank(Path(path), expected_shape=(n_train, *banks[group].output_shape(split.sample_shape)))
+        for group, path in bank_files.items()
+    }
 
 
-prepare_split_task = task(prepare_split, name="prepare-split", task_run_name=task_run_namer("split", split_title))
-generate_views_task = task(generate_views, name="generate-views", task_run_name=task_run_namer("views", split_title))
+prepare_split_task = task(  # type: ignore[call-overload]  # Prefect's overloads reject task(fn, **options)
+    prepare_split, name="prepare-split", task_run_name=task_run_namer("split", split_title)
+)
+generate_views_task = task(  # type: ignore[call-overload]  # Prefect's overloads reject task(fn, **options)
+    generate_views, name="generate-views", task_run_name=task_run_namer("views", split_title)
+)

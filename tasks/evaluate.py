@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
 from prefect import task
-
 from sslbench.ssl_models import data
 from sslbench.ssl_models.baselines import BASELINES
 from sslbench.ssl_models.evaluate import EvaluationContext, embed, evaluation_signature, run_evaluators
-from sslbench.ssl_models.evaluate.label_efficiency import label_efficiency_metrics, label_subset_metrics, validation_metrics
+from sslbench.ssl_models.evaluate.label_efficiency import (
+    label_efficiency_metrics,
+    label_subset_metrics,
+    validation_metrics,
+)
 from sslbench.ssl_models.job import JobSpec
 from sslbench.ssl_models.objectives import OBJECTIVES
 from sslbench.ssl_models.stop import check_stop
@@ -43,8 +47,9 @@ def _score(
     subset only, and baselines whose encoder saw the labels get no validation or label-subset probes."""
     with single_threaded_blas():
         if job.label_fraction < 1:
-            return label_subset_metrics(train, split.y_train, test, split.y_test, job.probe, job.seed,
-                                        job.label_fraction, job.label_draw)
+            return label_subset_metrics(
+                train, split.y_train, test, split.y_test, job.probe, job.seed, job.label_fraction, job.label_draw
+            )
         metrics = run_evaluators(EvaluationContext(split, job.seed, train, test, probe=job.probe, **context))
         if not (job.objective_name and OBJECTIVES.get(job.objective_name).needs_labels):  # encoder saw labels
             metrics.update(validation_metrics(train, split, job.probe, job.seed))
@@ -113,13 +118,11 @@ def _evaluate_baseline(job: JobSpec, split_file: str) -> dict[str, float]:
     """The baseline's own features of both splits (fitted on train), scored like an embedding, plus its
     metrics."""
     split = data.SplitData.load(Path(split_file))
-    train, test, extra = BASELINES.get(job.baseline).features(
-        split.x_train, split.x_test, job.embedding_dim, job.seed
-    )
+    train, test, extra = BASELINES.get(job.baseline).features(split.x_train, split.x_test, job.embedding_dim, job.seed)
     return {**_score(job, split, train, test), **extra}
 
 
-evaluate_task = task(evaluate_job, name="evaluate", task_run_name=task_run_namer("evaluate"))
-evaluate_baseline_task = task(
+evaluate_task = task(evaluate_job, name="evaluate", task_run_name=task_run_namer("evaluate"))  # type: ignore[call-overload]  # Prefect's overloads reject task(fn, **options)
+evaluate_baseline_task = task(  # type: ignore[call-overload]  # Prefect's overloads reject task(fn, **options)
     evaluate_baseline, name="evaluate-baseline", task_run_name=task_run_namer("evaluate")
 )

@@ -8,7 +8,8 @@ simclr · s0``), so the UI's task list reads like the grid; its tags (``dataset:
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sslbench.ssl_models.job import JobSpec

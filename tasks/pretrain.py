@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
 from prefect import task
-
-from sslbench.ssl_models.job import JobSpec
 from sslbench.ssl_models import augment, data
 from sslbench.ssl_models.configs import TrainConfig
 from sslbench.ssl_models.data.label_subsets import label_subset
 from sslbench.ssl_models.device import seeded_global_rng
 from sslbench.ssl_models.encoders import build_encoder
 from sslbench.ssl_models.files import atomic_path
+from sslbench.ssl_models.job import JobSpec
 from sslbench.ssl_models.objectives import OBJECTIVES, Objective, build_objective
 from sslbench.ssl_models.stop import check_stop
 from sslbench.ssl_models.train import pretrain, total_steps
@@ -48,8 +48,9 @@ def build_job_objective(job: JobSpec, split: data.SplitData) -> Objective:
         return build_objective(name, encoder, options)
 
 
-def pretrain_job(job: JobSpec, split_file: str, bank_files: dict[str, str] | None, out_dir: str,
-                 use_cache: bool = True) -> dict[str, Any]:
+def pretrain_job(
+    job: JobSpec, split_file: str, bank_files: dict[str, str] | None, out_dir: str, use_cache: bool = True
+) -> dict[str, Any]:
     """Train, save the objective's weights atomically, and return history, timing and size.
 
     With ``use_cache``, a verified record of the same job (same content key, split and view banks) is returned
@@ -64,8 +65,12 @@ def pretrain_job(job: JobSpec, split_file: str, bank_files: dict[str, str] | Non
     fingerprint = split_fingerprint(split_file)
     path = checkpoint_path(out_dir, job)
     views = view_bank_keys(bank_files)
-    if (use_cache and (cached := load_record(record)) is not None and cached.get("split") == fingerprint
-            and cached.get("views", legacy_view_keys(views)) == views):
+    if (
+        use_cache
+        and (cached := load_record(record)) is not None
+        and cached.get("split") == fingerprint
+        and cached.get("views", legacy_view_keys(views)) == views
+    ):
         return {**cached, "checkpoint": str(path), "cached": True, "seconds": time.perf_counter() - started}
     split = data.SplitData.load(Path(split_file))
     if job.trains and OBJECTIVES.get(job.objective_name).needs_labels and not split.labelled:
@@ -77,28 +82,46 @@ def pretrain_job(job: JobSpec, split_file: str, bank_files: dict[str, str] | Non
         banks = open_view_banks(job, split, bank_files)
         n_views = {group.name: group.n_views for group in job_view_groups(job)}
         inputs, labels, banks, config = _training_rows(job, split, banks)
-        result = pretrain(objective, inputs, config, job.seed, labels=labels, bank=banks, n_views=n_views,
-                          on_epoch=_epoch_reporter(job))
+        result = pretrain(
+            objective,
+            inputs,
+            config,
+            job.seed,
+            labels=labels,
+            bank=banks,
+            n_views=n_views,
+            on_epoch=_epoch_reporter(job),
+        )
         history, samples_per_second, seconds = result.history, result.samples_per_second, result.seconds
     with atomic_path(path) as temp:
         torch.save({k: v.detach().cpu() for k, v in objective.state_dict().items()}, temp)
-    output = {"history": history, "train_seconds": seconds,
-              "samples_per_second": samples_per_second, "parameters": objective.encoder.parameter_count(),
-              "split": fingerprint, "views": views}
+    output = {
+        "history": history,
+        "train_seconds": seconds,
+        "samples_per_second": samples_per_second,
+        "parameters": objective.encoder.parameter_count(),
+        "split": fingerprint,
+        "views": views,
+    }
     save_record(record, output, files=[path])
     return {**output, "checkpoint": str(path), "cached": False, "seconds": time.perf_counter() - started}
 
 
-def _training_rows(job: JobSpec, split: data.SplitData, banks: dict[str, np.ndarray]
-                   ) -> tuple[np.ndarray, np.ndarray | None, dict[str, np.ndarray], TrainConfig]:
+def _training_rows(
+    job: JobSpec, split: data.SplitData, banks: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray | None, dict[str, np.ndarray], TrainConfig]:
     """(inputs, labels, bank rows, budget) the job trains on: the whole training split, or, for the supervised
     baseline on a label subset, that subset with the same number of optimiser steps as a run on every row."""
     if job.label_fraction == 1:
         return split.x_train, split.y_train, banks, job.train
     rows = label_subset(split.y_train, job.label_fraction, job.seed, job.label_draw)
     budget = dataclasses.replace(job.train, iterations=total_steps(job.train, split.x_train), large_set_iterations=None)
-    return (split.x_train[rows], split.y_train[rows], {group: np.asarray(bank[rows]) for group, bank in banks.items()},
-            budget)
+    return (
+        split.x_train[rows],
+        split.y_train[rows],
+        {group: np.asarray(bank[rows]) for group, bank in banks.items()},
+        budget,
+    )
 
 
 def view_bank_keys(bank_files: dict[str, str] | None) -> dict[str, str]:
@@ -123,4 +146,4 @@ def _epoch_reporter(job: JobSpec) -> Callable[[int, float], None]:
     return report
 
 
-pretrain_task = task(pretrain_job, name="pretrain", task_run_name=task_run_namer("pretrain"))
+pretrain_task = task(pretrain_job, name="pretrain", task_run_name=task_run_namer("pretrain"))  # type: ignore[call-overload]  # Prefect's overloads reject task(fn, **options)

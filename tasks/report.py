@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from prefect import task
-
 from sslbench.results.report import build_report
 
 
@@ -12,4 +11,4 @@ def build_run_report(out_dir: str, run_id: str) -> str:
     return str(build_report(out_dir, run_id))
 
 
-build_report_task = task(build_run_report, name="build-report", task_run_name="report {run_id}")
+build_report_task = task(build_run_report, name="build-report", task_run_name="report {run_id}")  # type: ignore[call-overload]  # Prefect's overloads reject task(fn, **options)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from sslbench.ssl_models.job import JobSpec
 from sslbench.results.store import write_rows
 from sslbench.ssl_models.evaluate.metric_names import MetricName
+from sslbench.ssl_models.job import JobSpec
 
 
 @dataclass
@@ -41,22 +41,60 @@ def write_job(out_dir: str, run_id: str, outcome: JobOutcome) -> str:
     job = outcome.job
     job_id = job.key()
     names = {key: MetricName.parse(key) for key in outcome.metrics}
-    write_rows(out_dir, "metrics", run_id, [
-        {"job_id": job_id, "metric": name.metric, "split": name.split, "value": float(outcome.metrics[key]),
-         "selected_on": name.selected_on, "label_fraction": name.label_fraction, "label_draw": name.label_draw}
-        for key, name in names.items()
-    ], part=job_id)
-    write_rows(out_dir, "history", run_id, [
-        {"job_id": job_id, "epoch": epoch, "loss": float(loss)} for epoch, loss in enumerate(outcome.history, start=1)
-    ], part=job_id)
-    write_rows(out_dir, "jobs", run_id, [{
-        "job_id": job_id, "job_key": job_id, "dataset": job.dataset, "modality": job.modality,
-        "encoder": job.encoder, "objective": job.objective, "family": job.family, "seed": job.seed,
-        "config": json.dumps(job.config(), sort_keys=True), "status": outcome.status, "error": outcome.error,
-        "seconds": outcome.seconds, "pretrain_seconds": outcome.pretrain_seconds,
-        "evaluate_seconds": outcome.evaluate_seconds, "parameters": outcome.trained.get("parameters"),
-        "samples_per_second": outcome.trained.get("samples_per_second"),
-        "checkpoint": outcome.trained.get("checkpoint"), "finished": datetime.now(timezone.utc),
-    }], part=job_id)
+    write_rows(
+        out_dir,
+        "metrics",
+        run_id,
+        [
+            {
+                "job_id": job_id,
+                "metric": name.metric,
+                "split": name.split,
+                "value": float(outcome.metrics[key]),
+                "selected_on": name.selected_on,
+                "label_fraction": name.label_fraction,
+                "label_draw": name.label_draw,
+            }
+            for key, name in names.items()
+        ],
+        part=job_id,
+    )
+    write_rows(
+        out_dir,
+        "history",
+        run_id,
+        [
+            {"job_id": job_id, "epoch": epoch, "loss": float(loss)}
+            for epoch, loss in enumerate(outcome.history, start=1)
+        ],
+        part=job_id,
+    )
+    write_rows(
+        out_dir,
+        "jobs",
+        run_id,
+        [
+            {
+                "job_id": job_id,
+                "job_key": job_id,
+                "dataset": job.dataset,
+                "modality": job.modality,
+                "encoder": job.encoder,
+                "objective": job.objective,
+                "family": job.family,
+                "seed": job.seed,
+                "config": json.dumps(job.config(), sort_keys=True),
+                "status": outcome.status,
+                "error": outcome.error,
+                "seconds": outcome.seconds,
+                "pretrain_seconds": outcome.pretrain_seconds,
+                "evaluate_seconds": outcome.evaluate_seconds,
+                "parameters": outcome.trained.get("parameters"),
+                "samples_per_second": outcome.trained.get("samples_per_second"),
+                "checkpoint": outcome.trained.get("checkpoint"),
+                "finished": datetime.now(UTC),
+            }
+        ],
+        part=job_id,
+    )
     return job_id
-

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from sslbench.flows import runtime
 
@@ -39,7 +39,8 @@ def prefect_api(prefect_server: dict[str, str]) -> Iterator[None]:
 def tiny_suite(tmp_path: Path) -> Path:
     """A suite file small enough for a test: digits, MLP, autoencoder + SimCLR, one epoch, two baselines."""
     path = tmp_path / "tiny.toml"
-    path.write_text(textwrap.dedent("""
+    path.write_text(
+        textwrap.dedent("""
         name = "tiny"
         datasets = ["digits"]
         encoders = ["mlp"]
@@ -55,7 +56,8 @@ def tiny_suite(tmp_path: Path) -> Path:
         [probe]
         linear_c_grid = [1.0]
         kmeans_restarts = 2
-    """))
+    """)
+    )
     return path
 
 

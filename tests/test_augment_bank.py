@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from sslbench.ssl_models import data
 from sslbench.ssl_models.augment import BankError, bank_is_valid, generate_bank, open_bank
 
@@ -28,8 +27,9 @@ def bank(tmp_path: Path, sequences: np.ndarray) -> Path:
 
 
 @pytest.mark.parametrize("modality", ["sequence", "graph"])
-def test_banks_of_each_modality_are_reproducible_memory_maps(tmp_path: Path, sequences: np.ndarray,
-                                                             graphs: np.ndarray, modality: str) -> None:
+def test_banks_of_each_modality_are_reproducible_memory_maps(
+    tmp_path: Path, sequences: np.ndarray, graphs: np.ndarray, modality: str
+) -> None:
     inputs = sequences if modality == "sequence" else graphs
     first = generate_bank(inputs, modality, {}, n_views=3, seed=1, path=tmp_path / "a.npy", chunk_size=16)
     again = generate_bank(inputs, modality, {}, n_views=3, seed=1, path=tmp_path / "b.npy", chunk_size=16)
@@ -96,8 +96,9 @@ def test_missing_sidecar_or_bank_is_refused(bank: Path) -> None:
         open_bank(bank.with_name("absent.npy"))
 
 
-def test_shape_changing_augmentation_fails_and_leaves_no_temp_file(tmp_path: Path, sequences: np.ndarray,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shape_changing_augmentation_fails_and_leaves_no_temp_file(
+    tmp_path: Path, sequences: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import sslbench.ssl_models.augment.bank as bank_module
 
     truncating = lambda inputs, seed: inputs[:, :, :-1]  # noqa: E731

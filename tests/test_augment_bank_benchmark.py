@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from sslbench.benchmarks.perf.augment_bank import OnTheFlyViews, main
 
 

@@ -6,13 +6,17 @@ import networkx as nx
 import numpy as np
 import pytest
 import torch
-
 from sslbench.ssl_models import data
 from sslbench.ssl_models.augment import AUGMENTATIONS, DEFAULT_AUGMENTATION, build_augmentation
 from sslbench.ssl_models.augment.graph import GraphAugmentation
 
-OFF = {"subgraph_keep_ratio": 1.0, "node_drop_ratio": 0.0, "edge_drop_ratio": 0.0, "feature_mask_ratio": 0.0,
-       "edge_add_ratio": 0.0}
+OFF = {
+    "subgraph_keep_ratio": 1.0,
+    "node_drop_ratio": 0.0,
+    "edge_drop_ratio": 0.0,
+    "feature_mask_ratio": 0.0,
+    "edge_add_ratio": 0.0,
+}
 
 
 def assert_valid(views: torch.Tensor, n_features: int) -> None:
@@ -21,7 +25,7 @@ def assert_valid(views: torch.Tensor, n_features: int) -> None:
     counts = mask.sum(dim=1).long()
     expected = (torch.arange(views.shape[1])[None, :] < counts[:, None]).float()
     assert torch.equal(mask, expected)
-    adjacency = views[..., 1 + n_features:]
+    adjacency = views[..., 1 + n_features :]
     assert torch.equal(adjacency, adjacency.transpose(1, 2))
     assert not adjacency.diagonal(dim1=1, dim2=2).any()
     padding = mask == 0
@@ -29,7 +33,7 @@ def assert_valid(views: torch.Tensor, n_features: int) -> None:
 
 
 def edge_count(views: torch.Tensor, n_features: int) -> int:
-    return int((views[..., 1 + n_features:] != 0).sum())
+    return int((views[..., 1 + n_features :] != 0).sum())
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +53,16 @@ def test_default_graph_augmentation_is_registered_and_keeps_the_format(families:
     assert views[..., 0].sum() < families[..., 0].sum()
 
 
-@pytest.mark.parametrize("option, value", [("subgraph_keep_ratio", 0.5), ("node_drop_ratio", 0.3),
-                                           ("edge_drop_ratio", 0.3), ("feature_mask_ratio", 0.5),
-                                           ("edge_add_ratio", 0.3)])
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        ("subgraph_keep_ratio", 0.5),
+        ("node_drop_ratio", 0.3),
+        ("edge_drop_ratio", 0.3),
+        ("feature_mask_ratio", 0.5),
+        ("edge_add_ratio", 0.3),
+    ],
+)
 def test_each_augmentation_alone_is_seeded_and_valid(families: torch.Tensor, option: str, value: float) -> None:
     augment = GraphAugmentation(tuple(families.shape[1:]), **{**OFF, option: value})
     views = augment(families, seed=3)
@@ -74,14 +85,15 @@ def test_everything_off_is_the_identity(families: torch.Tensor) -> None:
 
 
 def test_subgraph_keeps_the_requested_share_of_nodes_connected(families: torch.Tensor) -> None:
-    views = GraphAugmentation(tuple(families.shape[1:]), **{**OFF, "subgraph_keep_ratio": 0.5,
-                                                           "keep_first_node": False})(families, seed=0)
+    views = GraphAugmentation(
+        tuple(families.shape[1:]), **{**OFF, "subgraph_keep_ratio": 0.5, "keep_first_node": False}
+    )(families, seed=0)
     kept, total = views[..., 0].sum(dim=1), families[..., 0].sum(dim=1)
     assert torch.equal(kept, torch.ceil(0.5 * total))
 
     def as_graph(dense: torch.Tensor) -> nx.Graph:
         n_nodes = int(dense[:, 0].sum())
-        return nx.from_numpy_array(dense[:n_nodes, 3:3 + n_nodes].numpy())
+        return nx.from_numpy_array(dense[:n_nodes, 3 : 3 + n_nodes].numpy())
 
     connected = [index for index in range(len(families)) if nx.is_connected(as_graph(families[index]))]
     assert len(connected) > 32

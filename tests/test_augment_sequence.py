@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from sslbench.ssl_models.augment import AUGMENTATIONS, DEFAULT_AUGMENTATION, build_augmentation
 from sslbench.ssl_models.augment.sequence import SequenceAugmentation, resample
 
@@ -95,11 +94,14 @@ def test_jitter_noise_scales_with_each_series_spread(series: torch.Tensor) -> No
     assert 0.05 < (noise.std(dim=2) / loud.std(dim=2)).mean() < 0.15
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"crop_probability": 1.5}, "crop_probability must be in"),
-    ({"crop_scale": (0.0, 1.0)}, "crop_scale"),
-    ({"max_segments": 1}, "max_segments"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"crop_probability": 1.5}, "crop_probability must be in"),
+        ({"crop_scale": (0.0, 1.0)}, "crop_scale"),
+        ({"max_segments": 1}, "max_segments"),
+    ],
+)
 def test_bad_options_are_refused_where_they_enter(options: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         build_augmentation("sequence", (3, 64), options)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from sslbench.ssl_models.baselines import BASELINES, baseline_names, default_baselines, encoder_free_baselines
 from sslbench.ssl_models.baselines.random_features import random_projection
 
@@ -75,12 +74,5 @@ def test_a_listed_baseline_is_planned_from_its_traits_alone() -> None:
     )
     assert not features.uses_encoder and not features.trains
     random, supervised = jobs[(0, "random")], jobs[(0, "supervised")]
-    assert (
-        random.uses_encoder
-        and not random.trains
-        and random.objective_name == "autoencoder"
-        and random.n_views == 0
-    )
-    assert (
-        supervised.trains and supervised.objective_name == "supervised" and supervised.family == "supervised"
-    )
+    assert random.uses_encoder and not random.trains and random.objective_name == "autoencoder" and random.n_views == 0
+    assert supervised.trains and supervised.objective_name == "supervised" and supervised.family == "supervised"

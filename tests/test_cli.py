@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from sslbench import results
+
 CLI = [sys.executable, "-m", "sslbench"]
 
 
@@ -30,21 +31,28 @@ def sslbench_here(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.
     return subprocess.CompletedProcess(["sslbench", *args], code, captured.out, captured.err)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["run", "no_such_suite"], "valid suites: .*quick"),
-    (["run", "quick", "--encoders", "mlp,transformerz"], "unknown encoder 'transformerz'; valid encoders: .*mlp"),
-    (["run", "quick", "--objectives", "simclr2"], "unknown objective 'simclr2'; valid objectives: .*simclr"),
-    (["run", "quick", "--datasets", "imagenet"], "unknown dataset 'imagenet'; valid datasets: .*mnist5k"),
-    (["run", "quick", "--seeds", "0,x"], "seeds must be comma-separated non-negative integers"),
-    (["run", "quick", "--epochs", "0"], "expected a positive integer"),
-    (["run", "quick", "--datasets", ","], "expected a comma-separated list"),
-    (["frobnicate"], "invalid choice: 'frobnicate'"),
-    (["run", "quick", "--datasets", "ucr:JapaneseVowels"], "unequal-length series; use 'ucr_padded:JapaneseVowels'"),
-    (["run", "quick", "--datasets", "ucr:PickupGestureWiimoteZ"], "unequal-length series; use 'ucr_padded:"),
-    (["run", "quick", "--datasets", "lds:state=6"], "expected KEY=VALUE pairs with keys .*state_dim"),
-])
-def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, args: list[str], message: str,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "no_such_suite"], "valid suites: .*quick"),
+        (["run", "quick", "--encoders", "mlp,transformerz"], "unknown encoder 'transformerz'; valid encoders: .*mlp"),
+        (["run", "quick", "--objectives", "simclr2"], "unknown objective 'simclr2'; valid objectives: .*simclr"),
+        (["run", "quick", "--datasets", "imagenet"], "unknown dataset 'imagenet'; valid datasets: .*mnist5k"),
+        (["run", "quick", "--seeds", "0,x"], "seeds must be comma-separated non-negative integers"),
+        (["run", "quick", "--epochs", "0"], "expected a positive integer"),
+        (["run", "quick", "--datasets", ","], "expected a comma-separated list"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (
+            ["run", "quick", "--datasets", "ucr:JapaneseVowels"],
+            "unequal-length series; use 'ucr_padded:JapaneseVowels'",
+        ),
+        (["run", "quick", "--datasets", "ucr:PickupGestureWiimoteZ"], "unequal-length series; use 'ucr_padded:"),
+        (["run", "quick", "--datasets", "lds:state=6"], "expected KEY=VALUE pairs with keys .*state_dim"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(
+    tmp_path: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out"
     done = sslbench_here(capsys, *args, "--out", str(out)) if args[0] == "run" else sslbench_here(capsys, *args)
     assert done.returncode == 2, done.stderr
@@ -71,34 +79,56 @@ def test_list_shows_registries_and_compatibility(capsys: pytest.CaptureFixture[s
     assert done.returncode == 0
     for word in ("mnist5k", "digits", "mlp", "cnn", "autoencoder", "simclr", "Compatible pairs on image data", "quick"):
         assert word in done.stdout
-    for word in ("ucr:<Name>", "ucr_padded:<Name>", "bundled with aeon", "ucr_padded:JapaneseVowels", "ucr:OSULeaf",
-                 "ucr128", "uea30", "ts2vec"):
+    for word in (
+        "ucr:<Name>",
+        "ucr_padded:<Name>",
+        "bundled with aeon",
+        "ucr_padded:JapaneseVowels",
+        "ucr:OSULeaf",
+        "ucr128",
+        "uea30",
+        "ts2vec",
+    ):
         assert word in " ".join(done.stdout.split()), word
 
 
 def test_a_cached_catalogue_equals_the_registries(tmp_path: Path) -> None:
     # in a fresh process with a cache of its own: this process's test modules register components of their own
-    code = ("from flows.catalogue import build, catalogue\nassert catalogue() == catalogue() == build()\n"
-            "print(sorted(e['name'] for e in catalogue()['encoders']))")
+    code = (
+        "from flows.catalogue import build, catalogue\nassert catalogue() == catalogue() == build()\n"
+        "print(sorted(e['name'] for e in catalogue()['encoders']))"
+    )
     env = dict(os.environ, SSLBENCH_CACHE=str(tmp_path))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert {"'mlp'", "'cnn'", "'gnn'", "'ssm'", "'gru'", "'transformer'"} <= set(done.stdout.strip("[]\n").split(", "))
 
 
-@pytest.mark.parametrize("args, code", [(["--help"], 0), (["list"], 0), (["run", "no_such_suite"], 2),
-                                        (["run", "quick", "--seeds", "0,x"], 2), (["run"], 2)])
+@pytest.mark.parametrize(
+    "args, code",
+    [
+        (["--help"], 0),
+        (["list"], 0),
+        (["run", "no_such_suite"], 2),
+        (["run", "quick", "--seeds", "0,x"], 2),
+        (["run"], 2),
+    ],
+)
 def test_help_list_and_usage_errors_import_neither_torch_nor_scikit_learn(args: list[str], code: int) -> None:
     sslbench("list")  # the first `list` of a code version builds the catalogue (importing torch); later ones read it
-    probe = ("import sys\nfrom flows.cli import main\ntry:\n    code = main(sys.argv[1:])\nexcept SystemExit as exit:\n"
-             "    code = exit.code\nheavy = [m for m in ('torch', 'sklearn', 'prefect') if m in sys.modules]\n"
-             "print('RESULT', code, heavy, file=sys.stderr)")
+    probe = (
+        "import sys\nfrom flows.cli import main\ntry:\n    code = main(sys.argv[1:])\nexcept SystemExit as exit:\n"
+        "    code = exit.code\nheavy = [m for m in ('torch', 'sklearn', 'prefect') if m in sys.modules]\n"
+        "print('RESULT', code, heavy, file=sys.stderr)"
+    )
     done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=120)
     assert f"RESULT {code} []" in done.stderr, done.stderr
 
 
 @pytest.mark.slow
-def test_tiny_run_writes_four_tables_and_a_report_without_tracebacks(tmp_path: Path, tiny_suite: Path, prefect_env: dict[str, str]) -> None:
+def test_tiny_run_writes_four_tables_and_a_report_without_tracebacks(
+    tmp_path: Path, tiny_suite: Path, prefect_env: dict[str, str]
+) -> None:
     out = tmp_path / "out"
     done = sslbench("run", str(tiny_suite), "--out", str(out), env=prefect_env)
     output = done.stdout + done.stderr

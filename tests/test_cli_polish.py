@@ -12,7 +12,6 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-
 from sslbench.flows.catalogue import catalogue
 from sslbench.flows.cli import build_parser, main
 from sslbench.flows.completion import bash_script, completion_script
@@ -30,9 +29,7 @@ def test_version_is_the_installed_distributions(capsys: pytest.CaptureFixture[st
 
 
 def test_python_m_sslbench_is_the_command_line() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "sslbench", "--version"], capture_output=True, text=True, timeout=120
-    )
+    done = subprocess.run([sys.executable, "-m", "sslbench", "--version"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout == f"sslbench {version('sslbench')}\n"
     refused = subprocess.run(
         [sys.executable, "-m", "sslbench", "frobnicate"], capture_output=True, text=True, timeout=120

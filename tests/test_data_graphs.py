@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from sslbench.ssl_models import data
 from sslbench.ssl_models.data import DatasetUnavailableError, RawDataset
 from sslbench.ssl_models.data import mnist5k_superpixels as superpixels
@@ -24,7 +23,7 @@ def assert_valid_dense_graphs(graphs: np.ndarray, n_features: int) -> None:
     counts = mask.sum(axis=1).astype(int)
     positions = np.arange(graphs.shape[1])
     assert np.array_equal(mask, (positions[None, :] < counts[:, None]).astype(np.float32))
-    adjacency = graphs[..., 1 + n_features:]
+    adjacency = graphs[..., 1 + n_features :]
     assert np.array_equal(adjacency, adjacency.transpose(0, 2, 1))
     assert not np.diagonal(adjacency, axis1=1, axis2=2).any()
     padding = mask == 0
@@ -50,7 +49,7 @@ def test_superpixel_graphs_follow_the_reference_construction() -> None:
         first = segments == 0
         rows, cols = np.nonzero(first)
         assert graph[0, 1:4] == pytest.approx([image[first].mean(), cols.mean() / 28, rows.mean() / 28], abs=1e-5)
-        weights = graph[:n_nodes, 4:4 + n_nodes]
+        weights = graph[:n_nodes, 4 : 4 + n_nodes]
         assert ((weights > 0).sum(axis=1) >= 8).all() and weights.max() <= 1.0
 
 
@@ -58,12 +57,14 @@ def test_knn_weights_are_gaussian_in_distance_over_mean_knn_distance() -> None:
     coordinates = np.array([[0.0, 0.0], [1.0, 0.0], [3.0, 0.0]])
     adjacency = superpixels.knn_adjacency(coordinates, n_neighbours=1)
     sigma = np.mean([1.0, 1.0, 2.0])
-    assert adjacency[0, 1] == pytest.approx(np.exp(-(1 / sigma) ** 2))
-    assert adjacency[2, 1] == adjacency[1, 2] == pytest.approx(np.exp(-(2 / sigma) ** 2))
+    assert adjacency[0, 1] == pytest.approx(np.exp(-((1 / sigma) ** 2)))
+    assert adjacency[2, 1] == adjacency[1, 2] == pytest.approx(np.exp(-((2 / sigma) ** 2)))
     assert adjacency[0, 2] == 0
 
 
-def test_superpixel_dataset_keeps_mnist5k_order_labels_and_caches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_superpixel_dataset_keeps_mnist5k_order_labels_and_caches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     full = data.DATASETS.get("mnist5k")()
     small = RawDataset("mnist5k", "image", full.inputs[::1000], full.labels[::1000], class_names=full.class_names)
     monkeypatch.setattr(superpixels, "load_mnist5k", lambda: small)
@@ -140,8 +141,9 @@ def test_tu_loader_reads_the_tu_text_format_through_pyg(tmp_path: Path, monkeypa
     assert raw.inputs[0, :3, 1:4].argmax(axis=1).tolist() == [0, 1, 2]
 
 
-def test_tu_loader_drops_graphs_over_the_node_cap_with_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                  caplog: pytest.LogCaptureFixture) -> None:
+def test_tu_loader_drops_graphs_over_the_node_cap_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     from sslbench.ssl_models.data.tu_graphs import load_tu
 
     write_tu_folder(tmp_path / "TUDataset" / "TINY" / "raw", "TINY")
@@ -165,13 +167,15 @@ def test_tu_loader_offline_gives_one_clear_line(tmp_path: Path, monkeypatch: pyt
 
 def test_graph_data_encoders_and_augmentations_import_pyg_without_its_warning() -> None:
     """PyG's import-time FutureWarning (torch.jit.script) must not reach a user's run, in a fresh interpreter."""
-    code = ("import torch\n"
-            "from ssl_models import data\n"
-            "from ssl_models.augment.registry import build_augmentation\n"
-            "from ssl_models.encoders.registry import build_encoder\n"
-            "split = data.load('karate_club', seed=0)\n"
-            "build_augmentation('graph', split.x_train.shape[1:])(torch.tensor(split.x_train[:4]), 0)\n"
-            "build_encoder('gnn', split.x_train.shape[1:], 8)\n")
+    code = (
+        "import torch\n"
+        "from ssl_models import data\n"
+        "from ssl_models.augment.registry import build_augmentation\n"
+        "from ssl_models.encoders.registry import build_encoder\n"
+        "split = data.load('karate_club', seed=0)\n"
+        "build_augmentation('graph', split.x_train.shape[1:])(torch.tensor(split.x_train[:4]), 0)\n"
+        "build_encoder('gnn', split.x_train.shape[1:], 8)\n"
+    )
     result = subprocess.run([sys.executable, "-W", "error::FutureWarning", "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from sslbench.ssl_models import data
 from sslbench.ssl_models.data import DatasetUnavailableError
 
@@ -17,6 +16,7 @@ from sslbench.ssl_models.data import DatasetUnavailableError
 @pytest.fixture
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make every connection attempt fail at once, so a download is a clean, local failure."""
+
     def refuse(*args: object, **kwargs: object) -> None:
         raise OSError("network disabled in tests")
 
@@ -47,8 +47,9 @@ def tiny_idx_set(folder: Path, rng: np.random.Generator) -> tuple[np.ndarray, np
 
 
 @pytest.mark.parametrize("name, folder", [("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST")])
-def test_mnist_style_loader_reads_idx_files_with_the_official_split(data_root: Path, no_network: None, name: str,
-                                                                     folder: str) -> None:
+def test_mnist_style_loader_reads_idx_files_with_the_official_split(
+    data_root: Path, no_network: None, name: str, folder: str
+) -> None:
     images, labels = tiny_idx_set(data_root / folder / "raw", np.random.default_rng(0))
     raw = data.DATASETS.get(name)()
     assert raw.modality == "image" and raw.inputs.shape == (7, 1, 28, 28) and raw.inputs.dtype == np.float32
@@ -60,8 +61,9 @@ def test_mnist_style_loader_reads_idx_files_with_the_official_split(data_root: P
     assert sorted(split.test_index.tolist()) == [5, 6]
 
 
-def test_cifar10_loader_reads_python_pickle_batches(data_root: Path, no_network: None,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cifar10_loader_reads_python_pickle_batches(
+    data_root: Path, no_network: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import torchvision.datasets.cifar as cifar
 
     folder = data_root / "cifar-10-batches-py"
@@ -71,7 +73,9 @@ def test_cifar10_loader_reads_python_pickle_batches(data_root: Path, no_network:
     labels = rng.integers(0, 10, 12).tolist()
     for batch in range(5):
         with open(folder / f"data_batch_{batch + 1}", "wb") as handle:
-            pickle.dump({"data": pixels[2 * batch:2 * batch + 2], "labels": labels[2 * batch:2 * batch + 2]}, handle)
+            pickle.dump(
+                {"data": pixels[2 * batch : 2 * batch + 2], "labels": labels[2 * batch : 2 * batch + 2]}, handle
+            )
     with open(folder / "test_batch", "wb") as handle:
         pickle.dump({"data": pixels[10:], "labels": labels[10:]}, handle)
     names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]

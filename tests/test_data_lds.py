@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from torch import nn
-
 from sslbench.ssl_models import data
 from sslbench.ssl_models.evaluate.registry import EVALUATORS, EvaluationContext
 from sslbench.ssl_models.lds.dataset import lds_systems, load_lds
 from sslbench.ssl_models.lds.system import LinearGaussianSystem, kalman_filter, random_stable_system, simulate
+from torch import nn
 
 
 def test_lds_dataset_shapes_labels_and_hidden_states_follow_the_split() -> None:
@@ -30,7 +29,9 @@ def test_systems_are_stable_distinct_and_recomputable() -> None:
     assert all(system.spectral_radius < 1 for system in systems)
     assert not np.allclose(systems[0].transition, systems[1].transition)
     fresh = random_stable_system(np.random.default_rng([0, 2]), 4, 2)
-    assert np.array_equal(fresh.transition, systems[2].transition) and np.array_equal(fresh.emission, systems[2].emission)
+    assert np.array_equal(fresh.transition, systems[2].transition) and np.array_equal(
+        fresh.emission, systems[2].emission
+    )
 
 
 def test_kalman_one_step_prediction_beats_naive_predictors() -> None:
@@ -40,7 +41,7 @@ def test_kalman_one_step_prediction_beats_naive_predictors() -> None:
     target = observations[:, :, 1:]
     kalman = ((predicted[:, :, 1:] - target) ** 2).mean()
     persistence = ((observations[:, :, :-1] - target) ** 2).mean()
-    assert kalman < 0.8 * persistence and kalman < 0.8 * (target ** 2).mean()
+    assert kalman < 0.8 * persistence and kalman < 0.8 * (target**2).mean()
     assert ((filtered - states) ** 2).mean() < 0.5 * states.var()
 
 
@@ -57,7 +58,7 @@ def brute_force(system: LinearGaussianSystem, observations: np.ndarray) -> tuple
     for t in range(length):
         past = slice(0, t * p)
         if t:
-            predictions[:, t] = joint[t * p:(t + 1) * p, past] @ np.linalg.solve(joint[past, past], y[past])
+            predictions[:, t] = joint[t * p : (t + 1) * p, past] @ np.linalg.solve(joint[past, past], y[past])
         upto = slice(0, (t + 1) * p)
         cross = np.hstack([cov_xy(t, s) for s in range(t + 1)])
         filtered[:, t] = cross @ np.linalg.solve(joint[upto, upto], y[upto])
@@ -90,8 +91,8 @@ class KalmanObjective(nn.Module):
             return inputs[:, :, :-1]
         observations = inputs.numpy().astype(np.float64)
         predictions = np.zeros(inputs.shape)
-        for row, system in enumerate(self.systems[self.offset:self.offset + len(inputs)]):
-            predictions[row] = kalman_filter(system, observations[row:row + 1])[1][0]
+        for row, system in enumerate(self.systems[self.offset : self.offset + len(inputs)]):
+            predictions[row] = kalman_filter(system, observations[row : row + 1])[1][0]
         self.offset += len(inputs)
         return torch.from_numpy(predictions[:, :, 1:])
 
@@ -114,7 +115,7 @@ class LaggedEncoder(nn.Module):
 
     def tokens(self, inputs: torch.Tensor) -> torch.Tensor:
         padded = torch.nn.functional.pad(inputs, (self.lags - 1, 0))
-        return torch.cat([padded[:, :, lag:lag + inputs.shape[2]] for lag in range(self.lags)], dim=1).transpose(1, 2)
+        return torch.cat([padded[:, :, lag : lag + inputs.shape[2]] for lag in range(self.lags)], dim=1).transpose(1, 2)
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +125,8 @@ def small_split() -> data.SplitData:
 
 def test_next_step_evaluator_reports_the_ratio_to_the_kalman_optimum(small_split: data.SplitData) -> None:
     run = lambda objective: EVALUATORS.get("lds_next_step")(  # noqa: E731
-        EvaluationContext(small_split, 0, np.zeros(1), np.zeros(1), objective=objective))
+        EvaluationContext(small_split, 0, np.zeros(1), np.zeros(1), objective=objective)
+    )
     optimal = run(KalmanObjective(true_test_systems(small_split)))
     assert optimal["next_step_mse_ratio"] == pytest.approx(1.0, abs=1e-5)
     assert optimal["next_step_mse"] == pytest.approx(optimal["kalman_next_step_mse"], rel=1e-5)
@@ -143,26 +145,36 @@ def test_state_r2_evaluator_reads_states_from_tokens_beside_the_filter(small_spl
     assert EVALUATORS.get("lds_state_r2")(no_tokens) == {}
 
 
-@pytest.mark.parametrize("state_dim, observation_dim, n_systems, seed",
-                         [(6, 3, 4, 0), (3, 1, 2, 7), (2, 4, 3, 11), (4, 2, 4, 5)])
-def test_an_oracle_scores_exactly_the_kalman_optimum_for_any_systems(state_dim: int, observation_dim: int,
-                                                                     n_systems: int, seed: int) -> None:
+@pytest.mark.parametrize(
+    "state_dim, observation_dim, n_systems, seed", [(6, 3, 4, 0), (3, 1, 2, 7), (2, 4, 3, 11), (4, 2, 4, 5)]
+)
+def test_an_oracle_scores_exactly_the_kalman_optimum_for_any_systems(
+    state_dim: int, observation_dim: int, n_systems: int, seed: int
+) -> None:
     """The evaluators filter with the dataset's own systems: the true Kalman predictions score ratio 1 (1e-6) and
     the filtered states give exactly kalman_state_r2, for other dimensions, system counts and seeds."""
-    name = f"lds:state_dim={state_dim},observation_dim={observation_dim},n_systems={n_systems},seed={seed}," \
-           "sequences_per_system=30,length=24"
+    name = (
+        f"lds:state_dim={state_dim},observation_dim={observation_dim},n_systems={n_systems},seed={seed},"
+        "sequences_per_system=30,length=24"
+    )
     split = data.load(name, seed=1)
     assert split.x_train.shape[1:] == (observation_dim, 24) and split.extra_train("states").shape[1] == state_dim
     systems = true_test_systems(split, seed, state_dim=state_dim, observation_dim=observation_dim)
     context = EvaluationContext(split, 0, np.zeros(1), np.zeros(1), objective=KalmanObjective(systems))
     metrics = EVALUATORS.get("lds_next_step")(context)
     assert metrics["next_step_mse_ratio"] == pytest.approx(1.0, abs=1e-6)
-    filtered = np.stack([kalman_filter(system, split.x_test[row:row + 1].astype(np.float64))[0][0]
-                         for row, system in enumerate(systems)])
+    filtered = np.stack(
+        [
+            kalman_filter(system, split.x_test[row : row + 1].astype(np.float64))[0][0]
+            for row, system in enumerate(systems)
+        ]
+    )
     from sslbench.ssl_models.lds.evaluate import lds_state_r2, systemwise_r2
 
     r2 = lds_state_r2(EvaluationContext(split, 0, np.zeros(1), np.zeros(1), encoder=LaggedEncoder()))
-    assert r2["kalman_state_r2"] == pytest.approx(systemwise_r2(split.extra_test("states"), filtered, split.y_test), abs=1e-9)
+    assert r2["kalman_state_r2"] == pytest.approx(
+        systemwise_r2(split.extra_test("states"), filtered, split.y_test), abs=1e-9
+    )
     assert 0.0 < r2["kalman_state_r2"] < 1.0
 
 

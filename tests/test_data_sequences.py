@@ -7,21 +7,24 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from sslbench.ssl_models import data
 from sslbench.ssl_models.data import DatasetUnavailableError
 from sslbench.ssl_models.data.ucr import UnequalLengthError, label_order, load_aeon
 from sslbench.ssl_models.registry import UnknownNameError
 
 
-@pytest.mark.parametrize("name, shape, n_train, n_classes", [
-    ("gunpoint", (200, 1, 150), 50, 2),
-    ("arrowhead", (211, 1, 251), 36, 3),
-    ("italy_power_demand", (1096, 1, 24), 67, 2),
-    ("basic_motions", (80, 6, 100), 40, 4),
-])
-def test_aeon_sets_load_with_official_split_and_z_normalised_channels(name: str, shape: tuple[int, ...], n_train: int,
-                                                                       n_classes: int) -> None:
+@pytest.mark.parametrize(
+    "name, shape, n_train, n_classes",
+    [
+        ("gunpoint", (200, 1, 150), 50, 2),
+        ("arrowhead", (211, 1, 251), 36, 3),
+        ("italy_power_demand", (1096, 1, 24), 67, 2),
+        ("basic_motions", (80, 6, 100), 40, 4),
+    ],
+)
+def test_aeon_sets_load_with_official_split_and_z_normalised_channels(
+    name: str, shape: tuple[int, ...], n_train: int, n_classes: int
+) -> None:
     raw = data.DATASETS.get(name)()
     assert raw.modality == "sequence" and data.modality_of(name) == "sequence"
     assert raw.inputs.shape == shape and raw.inputs.dtype == np.float32
@@ -44,7 +47,7 @@ def test_labels_follow_aeon_strings_in_sorted_order() -> None:
     _, train_labels = load_classification("BasicMotions", split="train")
     raw = data.DATASETS.get("basic_motions")()
     assert raw.class_names == ("badminton", "running", "standing", "walking")
-    assert [raw.class_names[k] for k in raw.labels[:len(train_labels)]] == list(train_labels)
+    assert [raw.class_names[k] for k in raw.labels[: len(train_labels)]] == list(train_labels)
     assert label_order(["1", "10", "2"]) == ["1", "2", "10"]
     assert label_order(["b", "a", "10"]) == ["10", "a", "b"]
 
@@ -70,8 +73,10 @@ def test_unequal_lengths_are_refused_by_name_unless_padding_is_asked_for() -> No
     assert lengths.min() < lengths.max() == 29
     assert all(mask[row, :length].all() and not mask[row, length:].any() for row, length in enumerate(lengths))
     short = int(np.argmin(lengths))
-    assert not raw.inputs[short, :, lengths[short]:].any()
-    real_steps = np.concatenate([raw.inputs[row, :, :length] for row, length in enumerate(lengths) if not raw.official_test[row]], axis=1)
+    assert not raw.inputs[short, :, lengths[short] :].any()
+    real_steps = np.concatenate(
+        [raw.inputs[row, :, :length] for row, length in enumerate(lengths) if not raw.official_test[row]], axis=1
+    )
     assert np.allclose(real_steps.mean(axis=1), 0, atol=1e-4) and np.allclose(real_steps.std(axis=1), 1, atol=1e-4)
 
 
@@ -117,18 +122,25 @@ def test_normalisation_is_a_declared_option_whose_statistics_never_see_the_test_
 
     series = [np.asarray(example, dtype=np.float64) for example in stored] * 2
     scrambled = series[:40] + [100 * example + 7 for example in series[40:]]
-    assert all(np.array_equal(a, b) for a, b in zip(normalise(series, 40, normalisation)[:40],
-                                                     normalise(scrambled, 40, normalisation)[:40]))
+    assert all(
+        np.array_equal(a, b)
+        for a, b in zip(normalise(series, 40, normalisation)[:40], normalise(scrambled, 40, normalisation)[:40])
+    )
 
 
 def test_dataset_options_are_checked_against_the_loader_before_anything_loads() -> None:
     from sslbench.ssl_models.data import check_loader_options
 
     check_loader_options("gunpoint", {"normalisation": "none"})
-    with pytest.raises(ValueError, match=r"dataset_options.gunpoint.normalisation: 'zscore' is not a valid choice; "
-                                         r"valid: per_series, train_channel, none"):
+    with pytest.raises(
+        ValueError,
+        match=r"dataset_options.gunpoint.normalisation: 'zscore' is not a valid choice; "
+        r"valid: per_series, train_channel, none",
+    ):
         check_loader_options("gunpoint", {"normalisation": "zscore"})
-    with pytest.raises(ValueError, match=r"dataset_options.ucr:UnitTest.normalise: unknown option; valid: normalisation"):
+    with pytest.raises(
+        ValueError, match=r"dataset_options.ucr:UnitTest.normalise: unknown option; valid: normalisation"
+    ):
         check_loader_options("ucr:UnitTest", {"normalise": "none"})
     with pytest.raises(ValueError, match=r"dataset_options.digits.normalisation: unknown option; valid: none"):
         check_loader_options("digits", {"normalisation": "none"})

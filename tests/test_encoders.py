@@ -8,7 +8,6 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from sslbench.ssl_models.data.graph_format import pack_graph
 from sslbench.ssl_models.encoders import ENCODERS, build_encoder
 from sslbench.ssl_models.encoders.base import Encoder
@@ -35,8 +34,14 @@ def random_graphs(n_graphs: int, max_nodes: int = 7, n_features: int = 3, seed: 
         source, target = np.nonzero(upper | upper.T)
         weights = rng.uniform(0.5, 1.5, size=(n_nodes, n_nodes))
         weights = (weights + weights.T)[source, target].astype(np.float32)
-        graphs.append(pack_graph(rng.normal(size=(n_nodes, n_features)).astype(np.float32),
-                                 np.stack([source, target]), max_nodes, weights))
+        graphs.append(
+            pack_graph(
+                rng.normal(size=(n_nodes, n_features)).astype(np.float32),
+                np.stack([source, target]),
+                max_nodes,
+                weights,
+            )
+        )
     return np.stack(graphs)
 
 
@@ -47,8 +52,12 @@ SAMPLES = {
     "sequence_multi": ("sequence", lambda n: np.random.default_rng(3).normal(size=(n, 3, 10)).astype(np.float32)),
     "graph": ("graph", lambda n: random_graphs(n)),
 }
-CASES = [(name, sample) for name, cls in ENCODERS.items() for sample, (modality, _) in SAMPLES.items()
-         if modality in cls.modalities]
+CASES = [
+    (name, sample)
+    for name, cls in ENCODERS.items()
+    for sample, (modality, _) in SAMPLES.items()
+    if modality in cls.modalities
+]
 
 
 def sample_batch(sample: str, n: int = BATCH) -> torch.Tensor:
@@ -108,10 +117,10 @@ def test_causal_encoders_tokens_ignore_the_future(name: str, sample: str) -> Non
     cut = 4  # steps (or rows / patches) 0..cut are kept
     changed = inputs.clone()
     if sample.startswith("sequence"):
-        changed[..., cut + 1:] = torch.randn_like(changed[..., cut + 1:])
+        changed[..., cut + 1 :] = torch.randn_like(changed[..., cut + 1 :])
         first_changed = cut + 1
     else:
-        changed[:, :, cut + 1:, :] = torch.rand_like(changed[:, :, cut + 1:, :])
+        changed[:, :, cut + 1 :, :] = torch.rand_like(changed[:, :, cut + 1 :, :])
         first_changed = cut + 1 if name != "causal_transformer" else (cut + 1) * inputs.shape[-1]  # 1×1 patches
     with torch.no_grad():
         before, after = encoder.tokens(inputs), encoder.tokens(changed)
@@ -156,7 +165,9 @@ def test_s4d_initialisation_follows_s4d_lin() -> None:
     assert (kernel.log_dt >= math.log(1e-3)).all() and (kernel.log_dt <= math.log(1e-1)).all()
 
 
-@pytest.mark.parametrize("name, dynamics", [("ssm", {"log_dt", "log_A_real", "A_imag"}), ("selective_ssm", {"A_log", "D"})])
+@pytest.mark.parametrize(
+    "name, dynamics", [("ssm", {"log_dt", "log_A_real", "A_imag"}), ("selective_ssm", {"A_log", "D"})]
+)
 def test_ssm_dynamics_get_no_weight_decay(name: str, dynamics: set[str]) -> None:
     objective = build_objective("autoencoder", build_encoder(name, (2, 12), EMBEDDING_DIM, {"n_layers": 2}))
     excluded = objective.excluded_from_weight_decay()
@@ -193,13 +204,24 @@ def _indexed_selective_scan(inputs, dt, A, B, C, D):  # the scan as first writte
 
 
 @pytest.mark.parametrize("batch, length, inner, state_dim", [(3, 7, 5, 4), (1, 1, 2, 1), (4, 33, 8, 16)])
-def test_unbound_selective_scan_is_bit_identical_to_indexing_in_values_and_gradients(batch, length, inner, state_dim) -> None:
+def test_unbound_selective_scan_is_bit_identical_to_indexing_in_values_and_gradients(
+    batch, length, inner, state_dim
+) -> None:
     generator = torch.Generator().manual_seed(length)
-    shapes = [(batch, length, inner), (batch, length, inner), (inner, state_dim), (batch, length, state_dim),
-              (batch, length, state_dim), (inner,)]
+    shapes = [
+        (batch, length, inner),
+        (batch, length, inner),
+        (inner, state_dim),
+        (batch, length, state_dim),
+        (batch, length, state_dim),
+        (inner,),
+    ]
     results = []
     for scan in (selective_scan, _indexed_selective_scan):
-        leaves = [torch.randn(*shape, generator=generator.manual_seed(length + i)).requires_grad_() for i, shape in enumerate(shapes)]
+        leaves = [
+            torch.randn(*shape, generator=generator.manual_seed(length + i)).requires_grad_()
+            for i, shape in enumerate(shapes)
+        ]
         output = scan(*leaves)
         output.pow(2).sum().backward()
         results.append([output.detach()] + [leaf.grad for leaf in leaves])
@@ -218,16 +240,19 @@ def test_gnn_graph_embedding_is_invariant_to_node_order(layer: str, readout: str
     n_features = graphs.shape[2] - 1 - graphs.shape[1]
     permutation = torch.randperm(graphs.shape[1], generator=torch.Generator().manual_seed(1))
     permuted = graphs[:, permutation]
-    permuted[..., 1 + n_features:] = permuted[..., 1 + n_features:][..., permutation]
+    permuted[..., 1 + n_features :] = permuted[..., 1 + n_features :][..., permutation]
     with torch.no_grad():
         torch.testing.assert_close(encoder(permuted), encoder(graphs), rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("layer", ["gin", "gcn"])
-@pytest.mark.parametrize("readout, neighbours, shape", [("mean", 8, (1, 28, 28)), ("mean", 4, (2, 5, 7)),
-                                                        ("sum", 4, (2, 5, 7)), ("max", 8, (3, 1, 6))])
-def test_dense_pixel_grid_message_passing_equals_pyg_scatter_within_fp32_rounding(layer, readout, neighbours,
-                                                                                  shape) -> None:
+@pytest.mark.parametrize(
+    "readout, neighbours, shape",
+    [("mean", 8, (1, 28, 28)), ("mean", 4, (2, 5, 7)), ("sum", 4, (2, 5, 7)), ("max", 8, (3, 1, 6))],
+)
+def test_dense_pixel_grid_message_passing_equals_pyg_scatter_within_fp32_rounding(
+    layer, readout, neighbours, shape
+) -> None:
     images = torch.rand(3, *shape, generator=torch.Generator().manual_seed(2))
     options = {"layer": layer, "readout": readout, "neighbours": neighbours, "hidden_dim": 8, "depth": 2}
     torch.manual_seed(4)
@@ -236,8 +261,10 @@ def test_dense_pixel_grid_message_passing_equals_pyg_scatter_within_fp32_roundin
     sparse.load_state_dict(dense.state_dict())
     outputs = [encoder(images) for encoder in (dense, sparse)]  # training mode: BatchNorm on batch statistics
     torch.testing.assert_close(outputs[0], outputs[1], rtol=1e-5, atol=1e-5)
-    grads = [torch.autograd.grad(output.square().sum(), encoder.convs[0].parameters())
-             for output, encoder in zip(outputs, (dense, sparse))]
+    grads = [
+        torch.autograd.grad(output.square().sum(), encoder.convs[0].parameters())
+        for output, encoder in zip(outputs, (dense, sparse))
+    ]
     # rounding is relative to the largest gradient: a bias before batch norm has true gradient 0, and a sum
     # readout's gradients reach 1e3
     scale = max(1.0, max(grad.abs().max().item() for grad in grads[1]))
@@ -251,10 +278,10 @@ def test_gnn_center_readout_reads_the_first_node() -> None:
     n_features = graphs.shape[2] - 1 - graphs.shape[1]
     others = torch.cat([torch.zeros(1, dtype=torch.long), 1 + torch.randperm(graphs.shape[1] - 1)])
     permuted = graphs[:, others]
-    permuted[..., 1 + n_features:] = permuted[..., 1 + n_features:][..., others]
+    permuted[..., 1 + n_features :] = permuted[..., 1 + n_features :][..., others]
     swapped = torch.tensor([1, 0, *range(2, graphs.shape[1])])
     moved = graphs[:, swapped]
-    moved[..., 1 + n_features:] = moved[..., 1 + n_features:][..., swapped]
+    moved[..., 1 + n_features :] = moved[..., 1 + n_features :][..., swapped]
     with torch.no_grad():
         torch.testing.assert_close(encoder(permuted), encoder(graphs), rtol=1e-4, atol=1e-5)
         assert not torch.allclose(encoder(moved), encoder(graphs))
@@ -280,15 +307,18 @@ def test_gnn_reads_an_image_as_a_pixel_graph_with_coordinates() -> None:
     assert "grid_edges" not in encoder.state_dict()
 
 
-@pytest.mark.parametrize("name, options, message", [
-    ("gnn", {"layer": "gat"}, "valid choices: gin, gcn"),
-    ("gnn", {"readout": "attention"}, "valid choices: mean, sum, max, center"),
-    ("ssm", {"pooling": "cls"}, "valid choices: last, mean"),
-    ("ssm", {"state_dim": 7}, "even"),
-    ("transformer", {"pooling": "last"}, "valid choices: cls, mean"),
-    ("causal_transformer", {"pooling": "cls"}, "valid choices: last, mean"),
-    ("transformer", {"patch_size": 5}, "does not divide"),
-])
+@pytest.mark.parametrize(
+    "name, options, message",
+    [
+        ("gnn", {"layer": "gat"}, "valid choices: gin, gcn"),
+        ("gnn", {"readout": "attention"}, "valid choices: mean, sum, max, center"),
+        ("ssm", {"pooling": "cls"}, "valid choices: last, mean"),
+        ("ssm", {"state_dim": 7}, "even"),
+        ("transformer", {"pooling": "last"}, "valid choices: cls, mean"),
+        ("causal_transformer", {"pooling": "cls"}, "valid choices: last, mean"),
+        ("transformer", {"patch_size": 5}, "does not divide"),
+    ],
+)
 def test_bad_options_are_rejected_with_the_valid_choices(name: str, options: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         build_encoder(name, (1, 28, 28), EMBEDDING_DIM, options)

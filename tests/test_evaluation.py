@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 from sklearn.decomposition import PCA as SklearnPCA
-
 from sslbench.ssl_models import data
 from sslbench.ssl_models.baselines import PCA
 from sslbench.ssl_models.evaluate import ProbeConfig, effective_rank, evaluate_embeddings, normalised_std
@@ -30,8 +29,15 @@ def test_a_shared_offset_is_directional_collapse_but_not_collapse_of_the_embeddi
     offset = centres[labels] + rng.standard_normal((400, 16)) + 200.0
     assert normalised_std(offset) < 0.1
     assert normalised_std(offset, centre=True) > 0.8
-    metrics = evaluate_embeddings(offset[:300], labels[:300], offset[300:], labels[300:], 3, seed=0,
-                                  config=ProbeConfig(linear_c_grid=(1.0,), cv_folds=2))
+    metrics = evaluate_embeddings(
+        offset[:300],
+        labels[:300],
+        offset[300:],
+        labels[300:],
+        3,
+        seed=0,
+        config=ProbeConfig(linear_c_grid=(1.0,), cv_folds=2),
+    )
     assert metrics["linear_acc"] > 0.95
     assert metrics["collapsed"] == metrics["embedding_collapsed"] == 0.0
 
@@ -41,8 +47,15 @@ def test_probes_separate_separable_classes_and_flag_no_collapse() -> None:
     centres = rng.standard_normal((3, 5)) * 10
     labels = rng.integers(0, 3, 300)
     points = centres[labels] + rng.standard_normal((300, 5))
-    metrics = evaluate_embeddings(points[:200], labels[:200], points[200:], labels[200:], 3, seed=0,
-                                  config=ProbeConfig(linear_c_grid=(0.1, 1.0), cv_folds=3))
+    metrics = evaluate_embeddings(
+        points[:200],
+        labels[:200],
+        points[200:],
+        labels[200:],
+        3,
+        seed=0,
+        config=ProbeConfig(linear_c_grid=(0.1, 1.0), cv_folds=3),
+    )
     assert metrics["linear_acc"] == 1.0 and metrics["knn_acc"] == 1.0
     assert metrics["kmeans_nmi"] > 0.95 and metrics["collapsed"] == 0.0
 
@@ -50,7 +63,11 @@ def test_probes_separate_separable_classes_and_flag_no_collapse() -> None:
 def test_pca_baseline_matches_sklearn_up_to_sign() -> None:
     split = data.load("digits", seed=0)
     ours = PCA(5).fit(split.x_train).transform(split.x_test)
-    theirs = SklearnPCA(5).fit(split.x_train.reshape(len(split.x_train), -1)).transform(split.x_test.reshape(len(split.x_test), -1))
+    theirs = (
+        SklearnPCA(5)
+        .fit(split.x_train.reshape(len(split.x_train), -1))
+        .transform(split.x_test.reshape(len(split.x_test), -1))
+    )
     assert np.allclose(np.abs(ours), np.abs(theirs), atol=1e-4)
 
 
@@ -141,13 +158,18 @@ def test_pca_probe_with_fewer_training_examples_than_components_matches_raw(data
     config = ProbeConfig(linear_c_grid=(0.1, 1.0, 10.0), cv_folds=2, knn_neighbours=1)
     pca = PCA(64).fit(split.x_train)
     assert pca.components_.shape[0] == min(len(split.x_train) - 1, split.x_train.shape[-1] - 1)
-    pca_metrics = evaluate_embeddings(pca.project(split.x_train), split.y_train, pca.project(split.x_test),
-                                      split.y_test, split.n_classes, 0, config)
+    pca_metrics = evaluate_embeddings(
+        pca.project(split.x_train), split.y_train, pca.project(split.x_test), split.y_test, split.n_classes, 0, config
+    )
     raw = split.x_train.reshape(len(split.x_train), -1), split.x_test.reshape(len(split.x_test), -1)
     raw_metrics = evaluate_embeddings(raw[0], split.y_train, raw[1], split.y_test, split.n_classes, 0, config)
     one_example = max(1.0 / len(split.x_test), 0.005) + 1e-9
     for metric in ("linear_acc", "knn_acc"):
-        assert pca_metrics[metric] >= raw_metrics[metric] - one_example, (metric, pca_metrics[metric], raw_metrics[metric])
+        assert pca_metrics[metric] >= raw_metrics[metric] - one_example, (
+            metric,
+            pca_metrics[metric],
+            raw_metrics[metric],
+        )
 
 
 def test_pca_projection_has_the_coordinates_geometry() -> None:

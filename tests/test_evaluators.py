@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
-
 from sslbench.results.report import build_report
 from sslbench.results.store import write_rows
 from sslbench.ssl_models.data import RawDataset, split_dataset
@@ -18,14 +17,10 @@ from sslbench.ssl_models.evaluate.uniformity import class_alignment, uniformity
 
 def test_uniformity_and_alignment_match_hand_computed_values() -> None:
     angle = 0.7
-    pair = np.array(
-        [[3.0, 0.0], [2.0 * np.cos(angle), 2.0 * np.sin(angle)]]
-    )  # norms 3 and 2: only directions count
+    pair = np.array([[3.0, 0.0], [2.0 * np.cos(angle), 2.0 * np.sin(angle)]])  # norms 3 and 2: only directions count
     assert uniformity(pair) == pytest.approx(-2.0 * (2.0 - 2.0 * np.cos(angle)))
     assert uniformity(np.tile([[1.0, 2.0, 3.0]], (5, 1))) == pytest.approx(0.0)  # collapsed: the maximum
-    square = np.array(
-        [[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]]
-    )  # distances² 2, 2, 4 from each point
+    square = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])  # distances² 2, 2, 4 from each point
     assert uniformity(square) == pytest.approx(np.log((2 * np.exp(-4.0) + np.exp(-8.0)) / 3))
     assert uniformity(square) < uniformity(square[[0, 1, 1, 0]] + 0.1)  # spread beats clustered
     labels = np.array([0, 0, 1, 1])
@@ -47,11 +42,7 @@ def test_registry_runs_general_evaluators_always_and_named_ones_on_request() -> 
     assert "svm_acc" not in metrics and "next_step_mse" not in metrics
     assert "svm_acc" in run_evaluators(_context(evaluators=("svm_protocol",)))
     unlabelled = run_evaluators(_context(labelled=False))
-    assert (
-        "kmeans_silhouette" in unlabelled
-        and "class_alignment" not in unlabelled
-        and "linear_acc" not in unlabelled
-    )
+    assert "kmeans_silhouette" in unlabelled and "class_alignment" not in unlabelled and "linear_acc" not in unlabelled
 
 
 def test_a_registered_evaluator_reaches_the_report_and_the_cache_key(
@@ -68,7 +59,7 @@ def test_a_registered_evaluator_reaches_the_report_and_the_cache_key(
     )
     assert evaluation_signature() != before and section in report_sections("dataset")
     assert run_evaluators(_context())["toy_metric"] == 0.25
-    started = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    started = datetime(2026, 11, 1, tzinfo=UTC)
     write_rows(
         tmp_path,
         "jobs",

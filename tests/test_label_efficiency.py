@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from sslbench.benchmarks.plan import make_plan
 from sslbench.benchmarks.suite import SuiteError, suite_from_dict
 from sslbench.ssl_models import data
@@ -96,10 +95,7 @@ def test_validation_rows_survive_save_and_load(tmp_path) -> None:
     split = data.load("digits", seed=1)
     split.save(tmp_path / "split.npz")
     loaded = data.SplitData.load(tmp_path / "split.npz")
-    assert (
-        np.array_equal(loaded.validation_rows, split.validation_rows)
-        and loaded.fingerprint() == split.fingerprint()
-    )
+    assert np.array_equal(loaded.validation_rows, split.validation_rows) and loaded.fingerprint() == split.fingerprint()
 
 
 def test_permuting_test_labels_changes_no_selected_setting() -> None:
@@ -117,11 +113,7 @@ def test_permuting_test_labels_changes_no_selected_setting() -> None:
         return metrics
 
     original, shuffled = selected(split.y_test), selected(permuted)
-    choices = [
-        k
-        for k in original
-        if MetricName.parse(k).metric.endswith("_c") or MetricName.parse(k).split != "test"
-    ]
+    choices = [k for k in original if MetricName.parse(k).metric.endswith("_c") or MetricName.parse(k).split != "test"]
     assert len(choices) == 1 + 3 + 2 * 2  # linear_c; 3 validation scores; label_linear_c per draw
     assert {k: original[k] for k in choices} == {k: shuffled[k] for k in choices}
     assert original["linear_acc"] > 0.9 > shuffled["linear_acc"]  # the test score itself does see them
@@ -135,8 +127,7 @@ def test_metric_names_round_trip_and_name_what_was_selected() -> None:
     ):
         assert MetricName.parse(name.key()) == name
     assert (
-        MetricName("label_linear_acc", label_fraction=0.1, label_draw=0).key()
-        == "label_linear_acc/labels=0.1/draw=0"
+        MetricName("label_linear_acc", label_fraction=0.1, label_draw=0).key() == "label_linear_acc/labels=0.1/draw=0"
     )
     assert MetricName("linear_acc").selected_on == "cv-train" and MetricName("knn_acc").selected_on == "none"
     with pytest.raises(ValueError, match="valid splits: test, validation"):
@@ -162,10 +153,7 @@ def test_suite_declares_label_fractions_and_draws_and_supervised_jobs_follow() -
     supervised = [(j.seed, j.label_fraction, j.label_draw) for j in plan.jobs if j.objective == "supervised"]
     assert len(supervised) == 2 * (1 + 2 * 3) and (1, 0.01, 2) in supervised and (0, 1.0, 0) in supervised
     assert len({j.key() for j in plan.jobs}) == len(plan.jobs)
-    assert (
-        "10% labels, draw 1"
-        in next(j for j in plan.jobs if j.label_fraction == 0.1 and j.label_draw == 1).label()
-    )
+    assert "10% labels, draw 1" in next(j for j in plan.jobs if j.label_fraction == 0.1 and j.label_draw == 1).label()
 
 
 @pytest.mark.parametrize(
@@ -190,16 +178,14 @@ def test_supervised_baseline_on_a_subset_trains_on_those_labels_with_the_full_st
     job = dataclasses.replace(job, train=TrainConfig(epochs=3, batch_size=64))
     split = data.load("digits", job.seed)
     bank = np.arange(len(split.x_train))[:, None]
-    inputs, labels, rows, budget = _training_rows(job, split, bank)
+    inputs, labels, banks, budget = _training_rows(job, split, {"default": bank})
     expected = label_subset(split.y_train, 0.1, job.seed, 0)
-    assert np.array_equal(labels, split.y_train[expected]) and np.array_equal(rows[:, 0], expected)
+    assert np.array_equal(labels, split.y_train[expected]) and np.array_equal(banks["default"][:, 0], expected)
     assert len(inputs) == len(expected) and budget.iterations == 3 * (len(split.x_train) // 64)
 
 
 def test_unlabelled_data_gets_a_validation_part_but_no_label_metrics() -> None:
-    raw = RawDataset(
-        "blobs", "vector", np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32), None
-    )
+    raw = RawDataset("blobs", "vector", np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32), None)
     split = data.split_dataset(raw, seed=0)
     assert len(split.validation_rows) == round(0.2 * len(split.train_index))
     config = ProbeConfig(label_fractions=FRACTIONS)
@@ -211,7 +197,6 @@ def test_permuting_test_labels_leaves_the_selected_best_configuration_unchanged(
     """End to end over three representations: the real probes' metrics become tidy rows, and the configuration
     the report selects, with every chosen C, is the same whether or not the test labels are shuffled."""
     import pandas as pd
-
     from sslbench.results.selection import best_configuration
     from sslbench.ssl_models.baselines import PCA
 

@@ -10,12 +10,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from torch import nn
-
 from sslbench.ssl_models.augment import generate_bank, group_banks, open_bank
 from sslbench.ssl_models.encoders import build_encoder
-from sslbench.ssl_models.encoders.cnn import CNNEncoder
 from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.encoders.cnn import CNNEncoder
 from sslbench.ssl_models.encoders.mlp import MLPEncoder
 from sslbench.ssl_models.evaluate import effective_rank, embed
 from sslbench.ssl_models.objectives import OBJECTIVES, Batch, build_objective
@@ -30,6 +28,7 @@ from sslbench.ssl_models.objectives.spectral_contrastive import SpectralContrast
 from sslbench.ssl_models.objectives.triplet import TripletLoss
 from sslbench.ssl_models.objectives.vicreg import VICRegLoss
 from sslbench.ssl_models.train import TrainConfig, pretrain
+from torch import nn
 
 CPU = torch.device("cpu")
 
@@ -100,7 +99,9 @@ def test_spectral_contrastive_loss_matches_a_hand_computed_value() -> None:
     n = len(a)
     positive = sum(float(a[i] @ b[i]) for i in range(n)) / n
     negative = sum(float(a[i] @ b[j]) ** 2 for i in range(n) for j in range(n) if i != j) / (n * (n - 1))
-    assert SpectralContrastiveLoss(max_norm=None)(first, second).item() == pytest.approx(-2 * positive + negative, rel=1e-5)
+    assert SpectralContrastiveLoss(max_norm=None)(first, second).item() == pytest.approx(
+        -2 * positive + negative, rel=1e-5
+    )
 
 
 def test_spectral_contrastive_loss_clips_long_projections_to_max_norm() -> None:
@@ -112,8 +113,8 @@ def test_spectral_contrastive_loss_clips_long_projections_to_max_norm() -> None:
 
 def test_triplet_loss_is_zero_when_the_margin_is_satisfied_and_the_hinge_otherwise() -> None:
     anchors = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
-    positives = torch.tensor([[2.0, 0.1], [0.1, 3.0]])         # nearly the anchor's direction
-    negatives = torch.tensor([[-1.0, 0.0], [1.0, 0.0]])        # squared distance 4 and 2 on the unit circle
+    positives = torch.tensor([[2.0, 0.1], [0.1, 3.0]])  # nearly the anchor's direction
+    negatives = torch.tensor([[-1.0, 0.0], [1.0, 0.0]])  # squared distance 4 and 2 on the unit circle
     assert TripletLoss(margin=0.2)(anchors, positives, negatives).item() == 0.0
     a, p, n = (F.normalize(t, dim=1).numpy().astype(np.float64) for t in (anchors, negatives, positives))
     expected = np.mean([max(0.0, np.sum((a[i] - p[i]) ** 2) - np.sum((a[i] - n[i]) ** 2) + 0.2) for i in range(2)])
@@ -145,7 +146,11 @@ def test_vicreg_terms_match_their_formulas() -> None:
         return sum((c[:, i] @ c[:, j] / (n - 1)) ** 2 for i in range(d) for j in range(d) if i != j) / d
 
     invariance = np.sum((a - b) ** 2) / (n * d)
-    terms = {"invariance": invariance, "variance": (variance(a) + variance(b)) / 2, "covariance": covariance(a) + covariance(b)}
+    terms = {
+        "invariance": invariance,
+        "variance": (variance(a) + variance(b)) / 2,
+        "covariance": covariance(a) + covariance(b),
+    }
     assert all(value > 0 for value in terms.values())
     for name, expected in terms.items():
         weights = {f"{other}_weight": float(other == name) for other in terms}
@@ -207,9 +212,9 @@ def test_denoising_autoencoder_reconstructs_the_clean_input(kind: str) -> None:
 
 def test_denoising_autoencoder_corrupts_only_real_node_features_of_graphs() -> None:
     graphs = torch.zeros(2, 3, 1 + 2 + 3)
-    graphs[:, :2, 0] = 1.0                                      # two real nodes, one padding row
+    graphs[:, :2, 0] = 1.0  # two real nodes, one padding row
     graphs[:, :2, 1:3] = 5.0
-    graphs[:, 0, 4] = graphs[:, 1, 3] = 1.0                     # one edge
+    graphs[:, 0, 4] = graphs[:, 1, 3] = 1.0  # one edge
     objective = build_objective("denoising_autoencoder", FlatGraphEncoder((3, 6), 4), {"noise": "gaussian"})
     changed = objective.corrupt(graphs, torch.Generator().manual_seed(0)) != graphs
     assert changed[:, :2, 1:3].all() and not changed[:, 2].any()
@@ -226,7 +231,7 @@ def test_masked_autoencoder_replaces_whole_patches_by_the_learned_token() -> Non
     masked = objective.apply_mask(images, entries)
     patch = objective.mask_token.detach()
     for b, i, j in units.nonzero().tolist():
-        assert torch.equal(masked[b, :, 2 * i:2 * i + 2, 2 * j:2 * j + 2].detach(), patch)
+        assert torch.equal(masked[b, :, 2 * i : 2 * i + 2, 2 * j : 2 * j + 2].detach(), patch)
     assert torch.equal(masked[~entries].detach(), images[~entries])
     objective.reconstruction_loss(objective.reconstruct(masked), images, entries).backward()
     assert objective.mask_token.grad is not None and objective.mask_token.grad.abs().sum() > 0
@@ -242,7 +247,7 @@ def test_masked_autoencoder_masks_time_steps_of_sequences_and_real_node_features
     graphs[1, :2, 0] = 1.0
     objective = build_objective("masked_autoencoder", FlatGraphEncoder((4, 8), 4), {"mask_ratio": 0.5})
     entries = objective.entry_mask(objective.random_mask(graphs), graphs)
-    assert entries[..., 1:4].any(dim=-1).sum(dim=1).tolist() == [2, 1]      # half of 4 and of 2 real nodes
+    assert entries[..., 1:4].any(dim=-1).sum(dim=1).tolist() == [2, 1]  # half of 4 and of 2 real nodes
     assert not entries[1, 2:].any() and not entries[..., 0].any() and not entries[..., 4:].any()
     masked = objective.apply_mask(graphs, entries)
     assert torch.equal(masked[..., 4:], graphs[..., 4:]) and torch.equal(masked[..., 0], graphs[..., 0])
@@ -264,7 +269,7 @@ def test_corrupting_autoencoders_train_on_every_layout(name: str, layout: str) -
     assert objective.layout == layout
     inputs = rows(19, 6, *shape).abs()
     if layout == "graph":
-        inputs[..., 0] = (torch.arange(4) < 3).float()          # three real nodes and one padding row
+        inputs[..., 0] = (torch.arange(4) < 3).float()  # three real nodes and one padding row
     loss = objective(Batch(inputs))
     loss.backward()
     assert torch.isfinite(loss) and all(p.grad is not None for p in objective.encoder.parameters())
@@ -276,7 +281,9 @@ def test_an_ambiguous_layout_must_be_named() -> None:
 
     with pytest.raises(ValueError, match="pass layout= one of image, sequence, graph, vector"):
         build_objective("masked_autoencoder", SequenceOrGraphEncoder((4, 8), 4))
-    assert build_objective("masked_autoencoder", SequenceOrGraphEncoder((4, 8), 4), {"layout": "graph"}).layout == "graph"
+    assert (
+        build_objective("masked_autoencoder", SequenceOrGraphEncoder((4, 8), 4), {"layout": "graph"}).layout == "graph"
+    )
 
 
 def test_masked_only_loss_ignores_the_reconstruction_of_unmasked_positions() -> None:
@@ -288,16 +295,24 @@ def test_masked_only_loss_ignores_the_reconstruction_of_unmasked_positions() -> 
     reconstruction = rows(15, 2, 1, 4, 4)
     changed = torch.where(entries, reconstruction, reconstruction + 10.0)
     assert masked_only.reconstruction_loss(changed, images, entries).item() == pytest.approx(
-        masked_only.reconstruction_loss(reconstruction, images, entries).item(), rel=1e-6)
+        masked_only.reconstruction_loss(reconstruction, images, entries).item(), rel=1e-6
+    )
     expected = ((reconstruction - images) ** 2)[entries].mean().item()
     assert masked_only.reconstruction_loss(reconstruction, images, entries).item() == pytest.approx(expected, rel=1e-6)
-    assert everywhere.reconstruction_loss(changed, images, entries).item() > everywhere.reconstruction_loss(
-        reconstruction, images, entries).item() + 1.0
+    assert (
+        everywhere.reconstruction_loss(changed, images, entries).item()
+        > everywhere.reconstruction_loss(reconstruction, images, entries).item() + 1.0
+    )
 
 
 def test_byol_target_gets_no_gradient_and_follows_the_ema_exactly() -> None:
-    objective = BYOL(build_encoder("mlp", (6,), 4, options={"hidden_dim": 8}), momentum=0.9, cosine_momentum=False,
-                     projection_dim=4, hidden_dim=8)
+    objective = BYOL(
+        build_encoder("mlp", (6,), 4, options={"hidden_dim": 8}),
+        momentum=0.9,
+        cosine_momentum=False,
+        projection_dim=4,
+        hidden_dim=8,
+    )
     target_params = [*objective.target_encoder.parameters(), *objective.target_projector.parameters()]
     online_params = [*objective.encoder.parameters(), *objective.projector.parameters()]
     optimizer = torch.optim.SGD([p for p in objective.parameters() if p.requires_grad], lr=0.5)
@@ -367,7 +382,7 @@ def test_next_step_predicts_each_step_from_the_past_only() -> None:
     loss = objective(Batch(sequences))
     assert loss.item() == pytest.approx(torch.mean((predictions - sequences[:, :, 1:]) ** 2).item(), rel=1e-6)
     changed = sequences.clone()
-    changed[:, :, 6] += 1.0                                     # predictions of steps ≤ 6 use steps ≤ 5
+    changed[:, :, 6] += 1.0  # predictions of steps ≤ 6 use steps ≤ 5
     after = objective.predict_next(changed)
     assert torch.equal(after[:, :, :6], predictions[:, :, :6]) and not torch.equal(after[:, :, 6], predictions[:, :, 6])
 
@@ -394,14 +409,24 @@ def test_every_objective_pretrains_an_epoch_with_a_finite_loss(name: str, tmp_pa
     layout = "image" if inputs.ndim == 4 else "sequence"
     groups = cls.view_groups()
     depth = max((group.n_views for group in groups), default=1)
-    bank = {bank.group: generate_bank(inputs, layout, dict(bank.options), bank.n_views, bank.seed,
-                                      tmp_path / f"{bank.group}.npy")
-            for bank in group_banks(groups, layout, layout, {}, bank_views=depth, seed=0)}
+    bank = {
+        bank.group: generate_bank(
+            inputs, layout, dict(bank.options), bank.n_views, bank.seed, tmp_path / f"{bank.group}.npy"
+        )
+        for bank in group_banks(groups, layout, layout, {}, bank_views=depth, seed=0)
+    }
     labels = rng.integers(0, 3, 64)
     objective = build_objective(name, encoder, {"n_classes": 3} if cls.needs_labels else {})
-    result = pretrain(objective, inputs, TrainConfig(epochs=1, batch_size=32), seed=0, labels=labels,
-                      bank={group: open_bank(path) for group, path in bank.items()}, device=CPU,
-                      n_views={group.name: group.n_views for group in groups})
+    result = pretrain(
+        objective,
+        inputs,
+        TrainConfig(epochs=1, batch_size=32),
+        seed=0,
+        labels=labels,
+        bank={group: open_bank(path) for group, path in bank.items()},
+        device=CPU,
+        n_views={group.name: group.n_views for group in groups},
+    )
     assert len(result.history) == 1 and math.isfinite(result.history[0])
     assert embed(objective.encoder, inputs, device=CPU).shape == (64, 6)
 
@@ -421,8 +446,9 @@ def test_simsiam_without_stop_gradient_heads_for_the_degenerate_minimum() -> Non
         torch.manual_seed(0)
         encoder = build_encoder("mlp", (16,), embedding_dim=8, options={"hidden_dim": 64, "depth": 1})
         objective = SimSiam(encoder, stop_gradient=stop_gradient, projection_dim=16, predictor_hidden_dim=4)
-        result = pretrain(objective, inputs, TrainConfig(epochs=30, batch_size=64, learning_rate=3e-2), seed=0,
-                          bank=bank, device=CPU)
+        result = pretrain(
+            objective, inputs, TrainConfig(epochs=30, batch_size=64, learning_rate=3e-2), seed=0, bank=bank, device=CPU
+        )
         projections = embed(objective.projector, embed(objective.encoder, inputs, device=CPU), device=CPU)
         outcome[stop_gradient] = (result.history[-1], effective_rank(projections))
     assert outcome[False][0] < -0.96 and outcome[False][0] < outcome[True][0] - 0.01, outcome

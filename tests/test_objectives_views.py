@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-
 from sslbench.benchmarks.plan import make_plan
 from sslbench.benchmarks.suite import load_suite, suite_from_dict, with_overrides
 from sslbench.ssl_models.augment import (
@@ -36,8 +35,14 @@ from sslbench.ssl_models.train import iterate_batches
 from sslbench.tasks.data import generate_views, prepare_split
 from sslbench.tasks.pretrain import legacy_view_keys, pretrain_job, view_bank_keys
 
-STILL = {"crop_scale": (1.0, 1.0), "crop_ratio": (1.0, 1.0), "rotation_degrees": 0.0, "translate": 0.0,
-         "noise_std": 0.0, "erase_probability": 0.0}
+STILL = {
+    "crop_scale": (1.0, 1.0),
+    "crop_ratio": (1.0, 1.0),
+    "rotation_degrees": 0.0,
+    "translate": 0.0,
+    "noise_std": 0.0,
+    "erase_probability": 0.0,
+}
 
 
 def rows(seed: int, *shape: int) -> torch.Tensor:
@@ -64,9 +69,9 @@ def test_declared_groups_get_their_own_pipeline_seed_and_key() -> None:
     assert len({first.seed, second.seed, 0}) == 3
     assert first.key("fp") != second.key("fp")
     again = group_banks(ASYMMETRIC_VIEWS, "image", "image", {"noise_std": 0.2}, bank_views=4, seed=0)
-    assert again[0].key("fp") != first.key("fp")                # the key follows every option of the pipeline
+    assert again[0].key("fp") != first.key("fp")  # the key follows every option of the pipeline
     sequence_first, _ = group_banks(ASYMMETRIC_VIEWS, "sequence", "sequence", {}, bank_views=4, seed=0)
-    assert dict(sequence_first.options) == {}                            # image-only options stay off series
+    assert dict(sequence_first.options) == {}  # image-only options stay off series
     with pytest.raises(ValueError, match="draws 2 views but its bank would hold only 1"):
         group_banks([ViewGroup("pair", 2)], "image", "image", {}, bank_views=1, seed=0)
 
@@ -83,8 +88,7 @@ def test_a_still_crop_at_a_fraction_of_the_size_is_bilinear_resampling(size: int
 
 def test_blur_keeps_constants_and_spreads_a_point_as_a_normalised_gaussian() -> None:
     sigma = 0.8
-    augment = build_augmentation("image", (1, 9, 9),
-                                 {**STILL, "blur_probability": 1.0, "blur_sigma": (sigma, sigma)})
+    augment = build_augmentation("image", (1, 9, 9), {**STILL, "blur_probability": 1.0, "blur_sigma": (sigma, sigma)})
     constant = torch.full((2, 1, 9, 9), 0.3)
     assert torch.allclose(augment(constant, seed=0), constant, atol=1e-6)
     point = torch.zeros(1, 1, 9, 9)
@@ -121,19 +125,17 @@ def test_group_banks_are_drawn_per_group_and_one_bank_draws_as_before() -> None:
     full = rng.random((20, 4, 1, 6, 6), dtype=np.float32)
     small = rng.random((20, 5, 1, 3, 3), dtype=np.float32)
     legacy = list(iterate_batches(inputs, None, full, 2, 8, np.random.default_rng(1)))
-    single = list(iterate_batches(inputs, None, {DEFAULT_GROUP: full}, {DEFAULT_GROUP: 2}, 8,
-                                  np.random.default_rng(1)))
-    assert all(torch.equal(a.views, b.views) and torch.equal(a.inputs, b.inputs)
-               for a, b in zip(legacy, single))
-    for batch in iterate_batches(inputs, None, {"global": full, "local": small}, {"global": 2, "local": 3}, 8,
-                                 np.random.default_rng(2)):
+    single = list(iterate_batches(inputs, None, {DEFAULT_GROUP: full}, {DEFAULT_GROUP: 2}, 8, np.random.default_rng(1)))
+    assert all(torch.equal(a.views, b.views) and torch.equal(a.inputs, b.inputs) for a, b in zip(legacy, single))
+    for batch in iterate_batches(
+        inputs, None, {"global": full, "local": small}, {"global": 2, "local": 3}, 8, np.random.default_rng(2)
+    ):
         assert batch.views is None and batch.group("global").shape == (8, 2, 1, 6, 6)
         local = batch.group("local")
         assert local.shape == (8, 3, 1, 3, 3)
         index = [int(np.flatnonzero((inputs == row.numpy()).all(axis=(1, 2, 3)))[0]) for row in batch.inputs]
-        for example, views in zip(index, local):              # distinct views of the example's own bank row
-            matches = [int(np.flatnonzero((small[example] == view.numpy()).all(axis=(1, 2, 3)))[0])
-                       for view in views]
+        for example, views in zip(index, local):  # distinct views of the example's own bank row
+            matches = [int(np.flatnonzero((small[example] == view.numpy()).all(axis=(1, 2, 3)))[0]) for view in views]
             assert len(set(matches)) == 3
     with pytest.raises(ValueError, match="needs the views of group 'local'"):
         Batch(torch.zeros(1)).group("local")
@@ -143,9 +145,16 @@ def test_group_banks_are_drawn_per_group_and_one_bank_draws_as_before() -> None:
 
 
 def test_multi_crop_refuses_fixed_size_encoders_at_planning_and_sizes_every_bank() -> None:
-    suite = suite_from_dict({"datasets": ["mnist5k"], "encoders": ["mlp", "cnn"],
-                             "objectives": ["dino", "moco_v3"],
-                             "seeds": [0], "baselines": [], "augment": {"n_views": 4}})
+    suite = suite_from_dict(
+        {
+            "datasets": ["mnist5k"],
+            "encoders": ["mlp", "cnn"],
+            "objectives": ["dino", "moco_v3"],
+            "seeds": [0],
+            "baselines": [],
+            "augment": {"n_views": 4},
+        }
+    )
     plan = make_plan(suite)
     cells = {(job.encoder, job.objective): job for job in plan.jobs}
     assert set(cells) == {("cnn", "dino"), ("mlp", "moco_v3"), ("cnn", "moco_v3")}
@@ -154,7 +163,7 @@ def test_multi_crop_refuses_fixed_size_encoders_at_planning_and_sizes_every_bank
     assert "local views are smaller than the examples" in skipped.reason and "MLPEncoder" in skipped.reason
     assert cells[("cnn", "dino")].n_views == 6 and cells[("cnn", "moco_v3")].n_views == 4
     assert DINO.incompatibility(MLPEncoder, "image", {"n_local_views": 0}) is None  # no local crops
-    assert DINO.incompatibility(MLPEncoder, "sequence") is None                     # series keep their length
+    assert DINO.incompatibility(MLPEncoder, "sequence") is None  # series keep their length
     assert DINO.incompatibility(CNNEncoder, "image") is None
 
 
@@ -173,16 +182,19 @@ def test_bad_multi_crop_options_are_refused_where_they_enter() -> None:
 
 
 def test_dino_loss_matches_a_hand_computed_value() -> None:
-    teacher = torch.tensor([[[0.0, 1.0], [1.0, 0.0]]])             # (B=1, G=2, K=2)
+    teacher = torch.tensor([[[0.0, 1.0], [1.0, 0.0]]])  # (B=1, G=2, K=2)
     student = torch.tensor([[[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]]])  # (B=1, V=3, K=2): two global, one local
     centre = torch.tensor([0.5, 0.0])
     # teacher: softmax(([0, 1] − c) / 0.5) = softmax([−1, 2]); softmax(([1, 0] − c) / 0.5) = softmax([1, 0])
     p1 = [math.exp(-1) / (math.exp(-1) + math.exp(2)), math.exp(2) / (math.exp(-1) + math.exp(2))]
     p2 = [math.e / (math.e + 1), 1 / (math.e + 1)]
     # student log-probabilities at τ_s = 1
-    log_s = [[math.log(0.5)] * 2,
-             [1 - math.log(math.e + 1), -math.log(math.e + 1)],
-             [-math.log(1 + math.e ** 2), 2 - math.log(1 + math.e ** 2)]]
+    log_s = [
+        [math.log(0.5)] * 2,
+        [1 - math.log(math.e + 1), -math.log(math.e + 1)],
+        [-math.log(1 + math.e**2), 2 - math.log(1 + math.e**2)],
+    ]
+
     def ce(p: list[float], s: list[float]) -> float:
         return -(p[0] * s[0] + p[1] * s[1])
 
@@ -190,19 +202,19 @@ def test_dino_loss_matches_a_hand_computed_value() -> None:
     assert dino_loss(teacher, student, centre, 0.5, 1.0).item() == pytest.approx(expected, rel=1e-6)
 
 
-@pytest.mark.parametrize("batch, n_global, n_views, n_prototypes",
-                         [(4, 2, 8, 16), (3, 2, 2, 5), (1, 2, 5, 7)])
+@pytest.mark.parametrize("batch, n_global, n_views, n_prototypes", [(4, 2, 8, 16), (3, 2, 2, 5), (1, 2, 5, 7)])
 def test_dino_loss_is_invariant_to_score_shifts_and_joint_permutations(
-        batch: int, n_global: int, n_views: int, n_prototypes: int) -> None:
+    batch: int, n_global: int, n_views: int, n_prototypes: int
+) -> None:
     teacher, student = rows(batch, batch, n_global, n_prototypes), rows(n_views, batch, n_views, n_prototypes)
     centre = rows(1, n_prototypes)
     loss = dino_loss(teacher, student, centre, 0.04, 0.1)
-    shifted = dino_loss(teacher + rows(2, batch, n_global, 1), student + rows(3, batch, n_views, 1), centre,
-                        0.04, 0.1)
-    assert shifted.item() == pytest.approx(loss.item(), rel=1e-5)       # softmax ignores a constant per view
+    shifted = dino_loss(teacher + rows(2, batch, n_global, 1), student + rows(3, batch, n_views, 1), centre, 0.04, 0.1)
+    assert shifted.item() == pytest.approx(loss.item(), rel=1e-5)  # softmax ignores a constant per view
     examples, prototypes = torch.randperm(batch), torch.randperm(n_prototypes)
-    permuted = dino_loss(teacher[examples][..., prototypes], student[examples][..., prototypes],
-                         centre[prototypes], 0.04, 0.1)
+    permuted = dino_loss(
+        teacher[examples][..., prototypes], student[examples][..., prototypes], centre[prototypes], 0.04, 0.1
+    )
     assert permuted.item() == pytest.approx(loss.item(), rel=1e-5)
     # the teacher's own view is never a pair: a global student view only meets the other global's teacher
     one_pair = dino_loss(teacher[:, :1], student[:, :2], centre, 0.04, 0.1)
@@ -242,8 +254,9 @@ def dino_batch(seed: int, batch: int = 6, n_local: int = 2) -> Batch:
 
 
 @pytest.mark.parametrize("n_local, seed", [(2, 0), (0, 1), (5, 2)])
-def test_dino_teacher_gets_no_gradient_and_teacher_and_centre_follow_their_emas_exactly(n_local: int,
-                                                                                         seed: int) -> None:
+def test_dino_teacher_gets_no_gradient_and_teacher_and_centre_follow_their_emas_exactly(
+    n_local: int, seed: int
+) -> None:
     objective = dino(n_local, seed, momentum=0.9, cosine_momentum=False, centre_momentum=0.8)
     objective.centre.copy_(rows(seed, 12))
     teacher_params = [*objective.teacher_encoder.parameters(), *objective.teacher_head.parameters()]
@@ -252,8 +265,9 @@ def test_dino_teacher_gets_no_gradient_and_teacher_and_centre_follow_their_emas_
     centre_before = objective.centre.clone()
     batch = dino_batch(seed, n_local=n_local)
     with torch.no_grad():
-        expected_centre_term = objective.scores(objective.teacher_encoder, objective.teacher_head,
-                                                batch.group("global")).mean(dim=(0, 1))
+        expected_centre_term = objective.scores(
+            objective.teacher_encoder, objective.teacher_head, batch.group("global")
+        ).mean(dim=(0, 1))
     objective(batch).backward()
     assert all(not p.requires_grad and p.grad is None for p in teacher_params)
     assert all(p.grad is not None for p in student_params)
@@ -289,15 +303,13 @@ def test_moco_v3_contrastive_loss_matches_a_hand_computed_value() -> None:
 
 
 @pytest.mark.parametrize("batch, dim, seed", [(8, 4, 0), (3, 16, 1), (16, 2, 2)])
-def test_moco_v3_loss_is_invariant_to_scale_rotation_and_joint_permutation(batch: int, dim: int,
-                                                                            seed: int) -> None:
+def test_moco_v3_loss_is_invariant_to_scale_rotation_and_joint_permutation(batch: int, dim: int, seed: int) -> None:
     queries, keys = rows(seed, batch, dim), rows(seed + 10, batch, dim)
     loss = moco_contrastive_loss(queries, keys, 0.2)
     scales = rows(seed + 20, batch, 1).abs() + 0.1
     rotation = torch.linalg.qr(rows(seed + 30, dim, dim))[0]
     order = torch.randperm(batch)
-    changes = [(queries * scales, keys * 3.0), (queries @ rotation, keys @ rotation),
-               (queries[order], keys[order])]
+    changes = [(queries * scales, keys * 3.0), (queries @ rotation, keys @ rotation), (queries[order], keys[order])]
     for changed_queries, changed_keys in changes:
         changed = moco_contrastive_loss(changed_queries, changed_keys, 0.2)
         assert changed.item() == pytest.approx(loss.item(), rel=1e-5)
@@ -344,9 +356,9 @@ def test_moco_v3_is_symmetric_in_its_two_views_and_scaled_by_two_tau() -> None:
     first, second = batch.group("first")[:, 0], batch.group("second")[:, 0]
     queries = [objective.predictor(objective.projector(objective.encoder(v))) for v in (first, second)]
     keys = [objective.momentum_projector(objective.momentum_encoder(v)) for v in (first, second)]
-    unscaled = F.cross_entropy(F.normalize(queries[0], dim=1) @ F.normalize(keys[1], dim=1).T / 0.2,
-                               torch.arange(8)) + F.cross_entropy(
-        F.normalize(queries[1], dim=1) @ F.normalize(keys[0], dim=1).T / 0.2, torch.arange(8))
+    unscaled = F.cross_entropy(
+        F.normalize(queries[0], dim=1) @ F.normalize(keys[1], dim=1).T / 0.2, torch.arange(8)
+    ) + F.cross_entropy(F.normalize(queries[1], dim=1) @ F.normalize(keys[0], dim=1).T / 0.2, torch.arange(8))
     assert objective(batch).item() == pytest.approx(2 * 0.2 * unscaled.item(), rel=1e-5)
 
 
@@ -366,10 +378,18 @@ def test_byol_and_moco_v3_declare_the_published_asymmetric_pair() -> None:
 
 
 def test_jobs_get_one_cached_bank_per_view_group_and_legacy_jobs_keep_their_bank(tmp_path: Path) -> None:
-    suite = with_overrides(load_suite("quick"), datasets=["digits"], encoders=["cnn"],
-                           objectives=["simclr", "byol", "dino"], epochs=1, baselines=[], seeds=[0])
-    suite = dataclasses.replace(suite, augment=dataclasses.replace(suite.augment, n_views=2),
-                                objective_options={"dino": {"n_local_views": 3}})
+    suite = with_overrides(
+        load_suite("quick"),
+        datasets=["digits"],
+        encoders=["cnn"],
+        objectives=["simclr", "byol", "dino"],
+        epochs=1,
+        baselines=[],
+        seeds=[0],
+    )
+    suite = dataclasses.replace(
+        suite, augment=dataclasses.replace(suite.augment, n_views=2), objective_options={"dino": {"n_local_views": 3}}
+    )
     jobs = {job.objective: job for job in make_plan(suite).jobs}
     split_file = prepare_split(jobs["simclr"], str(tmp_path))
     split = SplitData.load(Path(split_file))
@@ -382,26 +402,33 @@ def test_jobs_get_one_cached_bank_per_view_group_and_legacy_jobs_keep_their_bank
     assert len(set(paths)) == len(paths) == 5
     n_train = len(split.x_train)
     assert open_bank(Path(banks["dino"]["global"])).shape == (n_train, 3, 1, 8, 8)  # as deep as 3 local views
-    assert open_bank(Path(banks["dino"]["local"])).shape == (n_train, 3, 1, 3, 3)    # 3/7 of 8×8
+    assert open_bank(Path(banks["dino"]["local"])).shape == (n_train, 3, 1, 3, 3)  # 3/7 of 8×8
     first, second = (open_bank(Path(banks["byol"][group])) for group in ("first", "second"))
     assert not np.array_equal(first, second)
     mtimes = {path: Path(path).stat().st_mtime_ns for path in paths}
-    assert generate_views(jobs["dino"], split_file, str(tmp_path)) == banks["dino"]      # reused, not redrawn
+    assert generate_views(jobs["dino"], split_file, str(tmp_path)) == banks["dino"]  # reused, not redrawn
     assert all(Path(path).stat().st_mtime_ns >= mtimes[path] for path in paths)
     trained = pretrain_job(jobs["dino"], split_file, banks["dino"], str(tmp_path))
     assert len(trained["history"]) == 1 and math.isfinite(trained["history"][0])
 
 
 def test_a_pretrain_record_is_reused_only_for_the_same_view_banks(tmp_path: Path) -> None:
-    suite = with_overrides(load_suite("quick"), datasets=["digits"], encoders=["mlp"], objectives=["byol"],
-                           epochs=1, baselines=[], seeds=[0])
+    suite = with_overrides(
+        load_suite("quick"),
+        datasets=["digits"],
+        encoders=["mlp"],
+        objectives=["byol"],
+        epochs=1,
+        baselines=[],
+        seeds=[0],
+    )
     suite = dataclasses.replace(suite, augment=dataclasses.replace(suite.augment, n_views=1))
     [job] = make_plan(suite).jobs
     split_file = prepare_split(job, str(tmp_path))
     banks = generate_views(job, split_file, str(tmp_path))
     assert not pretrain_job(job, split_file, banks, str(tmp_path))["cached"]
     assert pretrain_job(job, split_file, banks, str(tmp_path))["cached"]
-    swapped = {"first": banks["second"], "second": banks["first"]}      # other banks: trained again
+    swapped = {"first": banks["second"], "second": banks["first"]}  # other banks: trained again
     assert not pretrain_job(job, split_file, swapped, str(tmp_path))["cached"]
     assert legacy_view_keys({DEFAULT_GROUP: "abc"}) == {DEFAULT_GROUP: "abc"}  # old default-view records hold
-    assert legacy_view_keys(view_bank_keys(banks)) is None              # those of BYOL's old views do not
+    assert legacy_view_keys(view_bank_keys(banks)) is None  # those of BYOL's old views do not

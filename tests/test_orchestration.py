@@ -13,11 +13,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-
-from sslbench import results
 from sslbench.benchmarks.suite import load_suite, with_overrides
 from sslbench.ssl_models.objectives.base import Batch, Objective
 from sslbench.ssl_models.objectives.registry import OBJECTIVES
+
+from sslbench import results
 
 CLI = [sys.executable, "-m", "sslbench"]
 pytestmark = pytest.mark.slow
@@ -29,10 +29,14 @@ def _metrics(out: Path) -> pd.DataFrame:
 
 
 def _run(suite: Path, out: Path, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(CLI + ["run", str(suite), "--out", str(out), *extra], capture_output=True, text=True, env=env, timeout=600)
+    return subprocess.run(
+        CLI + ["run", str(suite), "--out", str(out), *extra], capture_output=True, text=True, env=env, timeout=600
+    )
 
 
-def test_rerun_of_a_finished_suite_trains_nothing(tmp_path: Path, tiny_suite: Path, prefect_env: dict[str, str]) -> None:
+def test_rerun_of_a_finished_suite_trains_nothing(
+    tmp_path: Path, tiny_suite: Path, prefect_env: dict[str, str]
+) -> None:
     out = tmp_path / "out"
     first = _run(tiny_suite, out, prefect_env)
     assert first.returncode == 0, first.stderr
@@ -49,12 +53,19 @@ def test_rerun_of_a_finished_suite_trains_nothing(tmp_path: Path, tiny_suite: Pa
     assert forced.returncode == 0 and " cached " not in forced.stdout
 
 
-def test_killed_run_resumes_and_matches_an_uninterrupted_run(tmp_path: Path, tiny_suite: Path, prefect_env: dict[str, str]) -> None:
+def test_killed_run_resumes_and_matches_an_uninterrupted_run(
+    tmp_path: Path, tiny_suite: Path, prefect_env: dict[str, str]
+) -> None:
     suite = tiny_suite.read_text().replace("seeds = [0]", "seeds = [0, 1, 2]").replace("epochs = 1", "epochs = 3")
     tiny_suite.write_text(suite)
     killed_out, clean_out = tmp_path / "killed", tmp_path / "clean"
-    process = subprocess.Popen(CLI + ["run", str(tiny_suite), "--out", str(killed_out)], env=prefect_env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        CLI + ["run", str(tiny_suite), "--out", str(killed_out)],
+        env=prefect_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.time() + 300
     jobs_dir = killed_out / "tables" / "jobs"
     while time.time() < deadline and len(list(jobs_dir.glob("run_id=*/*.parquet"))) < 4:
@@ -88,7 +99,9 @@ class NaNObjective(Objective):
         return self.encoder(batch.inputs).sum() * float("nan")
 
 
-def test_nan_job_is_recorded_as_diverged_and_the_rest_finish(tmp_path: Path, tiny_suite: Path, prefect_api: None) -> None:
+def test_nan_job_is_recorded_as_diverged_and_the_rest_finish(
+    tmp_path: Path, tiny_suite: Path, prefect_api: None
+) -> None:
     from sslbench.flows.benchmark import benchmark_flow
 
     suite = with_overrides(load_suite(str(tiny_suite)), objectives=["test_nan", "autoencoder"])
@@ -111,29 +124,44 @@ def test_job_seconds_are_each_stage_measured_inside_it(tmp_path: Path, tiny_suit
     from sslbench.flows.benchmark import benchmark_flow, run_benchmark, task_runner
 
     started = time.perf_counter()
-    run_benchmark(benchmark_flow.with_options(task_runner=task_runner("thread", workers=2)),
-                  suite=load_suite(str(tiny_suite)).to_dict(), out_dir=str(tmp_path), run_id="timed")
+    run_benchmark(
+        benchmark_flow.with_options(task_runner=task_runner("thread", workers=2)),
+        suite=load_suite(str(tiny_suite)).to_dict(),
+        out_dir=str(tmp_path),
+        run_id="timed",
+    )
     wall = time.perf_counter() - started
     jobs = pd.read_parquet(tmp_path / "tables" / "jobs").set_index("objective")
     assert (jobs["evaluate_seconds"] > 0).all()
     assert jobs.loc[["raw", "pca"], "pretrain_seconds"].isna().all()
     trained = jobs.loc[["autoencoder", "simclr"]]
     assert (trained["pretrain_seconds"] > 0).all()
-    pd.testing.assert_series_equal(jobs["seconds"], jobs["evaluate_seconds"] + jobs["pretrain_seconds"].fillna(0.0),
-                                   check_names=False)
+    pd.testing.assert_series_equal(
+        jobs["seconds"], jobs["evaluate_seconds"] + jobs["pretrain_seconds"].fillna(0.0), check_names=False
+    )
     # every job's own time fits in the run, and two workers cannot do more than twice the run's wall time of work
     assert (jobs["seconds"] < wall).all() and jobs["seconds"].sum() < 2 * wall
 
 
-def test_dask_local_cluster_gives_the_thread_runner_results(tmp_path: Path, tiny_suite: Path, prefect_api: None) -> None:
+def test_dask_local_cluster_gives_the_thread_runner_results(
+    tmp_path: Path, tiny_suite: Path, prefect_api: None
+) -> None:
     from sslbench.flows.benchmark import benchmark_flow, run_benchmark, task_runner
 
     suite = load_suite(str(tiny_suite)).to_dict()
     # Two single-threaded workers on both sides: the same torch thread count gives bit-identical numbers.
-    run_benchmark(benchmark_flow.with_options(task_runner=task_runner("thread", workers=2)), suite=suite,
-                  out_dir=str(tmp_path / "thread"), run_id="t")
-    run_benchmark(benchmark_flow.with_options(task_runner=task_runner("dask", workers=2)), suite=suite,
-                  out_dir=str(tmp_path / "dask"), run_id="d")
+    run_benchmark(
+        benchmark_flow.with_options(task_runner=task_runner("thread", workers=2)),
+        suite=suite,
+        out_dir=str(tmp_path / "thread"),
+        run_id="t",
+    )
+    run_benchmark(
+        benchmark_flow.with_options(task_runner=task_runner("dask", workers=2)),
+        suite=suite,
+        out_dir=str(tmp_path / "dask"),
+        run_id="d",
+    )
     thread, dask = _metrics(tmp_path / "thread"), _metrics(tmp_path / "dask")
     pd.testing.assert_series_equal(thread, dask)
 
@@ -142,15 +170,17 @@ def test_worker_processes_get_the_address_of_the_runs_temporary_server(prefect_e
     """The settings that travel with each task to a Dask or process-pool worker name this process's temporary
     server, so a worker does not start a server of its own (measured: tiny suite on one Dask worker, 2 servers
     and 21 s before, 1 server and 12 s after)."""
-    code = ("from flows import runtime; runtime.configure()\n"
-            "from prefect.context import serialize_context\n"
-            "from prefect.settings import PREFECT_API_URL\n"
-            "from flows.benchmark import api_shared_with_workers\n"
-            "assert not PREFECT_API_URL.value()\n"
-            "with api_shared_with_workers():\n"
-            "    import urllib.request\n"
-            "    url = serialize_context()['settings_context']['settings']['api']['url']\n"
-            "    print(url, urllib.request.urlopen(url + '/health').status)\n")
+    code = (
+        "from flows import runtime; runtime.configure()\n"
+        "from prefect.context import serialize_context\n"
+        "from prefect.settings import PREFECT_API_URL\n"
+        "from flows.benchmark import api_shared_with_workers\n"
+        "assert not PREFECT_API_URL.value()\n"
+        "with api_shared_with_workers():\n"
+        "    import urllib.request\n"
+        "    url = serialize_context()['settings_context']['settings']['api']['url']\n"
+        "    print(url, urllib.request.urlopen(url + '/health').status)\n"
+    )
     env = {key: value for key, value in prefect_env.items() if key != "PREFECT_API_URL"}  # the temporary-server case
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -160,7 +190,6 @@ def test_worker_processes_get_the_address_of_the_runs_temporary_server(prefect_e
 
 def test_the_local_dask_scheduler_serves_http_only_on_a_free_loopback_port() -> None:
     from distributed import LocalCluster
-
     from sslbench.flows.benchmark import LOCAL_DASK_HTTP
 
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, **LOCAL_DASK_HTTP) as cluster:

@@ -19,17 +19,24 @@ def test_no_module_imports_a_folder_outside_the_namespace() -> None:
     bare = []
     for path in [*ROOT.joinpath("tests").glob("*.py"), *(p for f in FOLDERS for p in ROOT.joinpath(f).rglob("*.py"))]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
-                     else [node.module] if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
-                     else [])
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module]
+                if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+                else []
+            )
             bare += [f"{path.relative_to(ROOT)}: {name}" for name in names if name.split(".")[0] in FOLDERS]
     assert not bare, bare
 
 
 def test_pyproject_lists_every_package_folder() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    folders = {"sslbench." + str(init.parent.relative_to(ROOT)).replace("/", ".")
-               for folder in FOLDERS for init in ROOT.joinpath(folder).rglob("__init__.py")}
+    folders = {
+        "sslbench." + str(init.parent.relative_to(ROOT)).replace("/", ".")
+        for folder in FOLDERS
+        for init in ROOT.joinpath(folder).rglob("__init__.py")
+    }
     assert set(config["packages"]) == folders | {"sslbench"}
     assert {config["package-dir"][f"sslbench.{folder}"] for folder in FOLDERS} == set(FOLDERS)
 

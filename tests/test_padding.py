@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from sslbench.ssl_models import data
 from sslbench.ssl_models.augment import build_augmentation
 from sslbench.ssl_models.baselines import PCA, raw_features
@@ -47,18 +46,25 @@ def _same_weights(short: torch.nn.Module, long: torch.nn.Module) -> None:
         if state[name].shape == value.shape:
             state[name] = value
         else:
-            state[name][:, :value.shape[1]] = value
+            state[name][:, : value.shape[1]] = value
     long.load_state_dict(state)
 
 
-@pytest.mark.parametrize("name, options", [
-    ("cnn", {"width": 4}), ("gru", {"hidden_dim": 8}), ("gru", {"hidden_dim": 8, "pooling": "mean"}),
-    ("ssm", {"d_model": 8, "n_layers": 2}), ("selective_ssm", {"d_model": 8, "n_layers": 1}),
-    ("transformer", {"d_model": 8, "n_heads": 2, "n_layers": 2}),
-    ("transformer", {"d_model": 8, "n_heads": 2, "n_layers": 2, "pooling": "mean"}),
-    ("causal_transformer", {"d_model": 8, "n_heads": 2, "n_layers": 2}),
-    ("ts2vec", {"hidden_dim": 8, "depth": 3}), ("ts2vec", {"hidden_dim": 8, "depth": 6}),
-])
+@pytest.mark.parametrize(
+    "name, options",
+    [
+        ("cnn", {"width": 4}),
+        ("gru", {"hidden_dim": 8}),
+        ("gru", {"hidden_dim": 8, "pooling": "mean"}),
+        ("ssm", {"d_model": 8, "n_layers": 2}),
+        ("selective_ssm", {"d_model": 8, "n_layers": 1}),
+        ("transformer", {"d_model": 8, "n_heads": 2, "n_layers": 2}),
+        ("transformer", {"d_model": 8, "n_heads": 2, "n_layers": 2, "pooling": "mean"}),
+        ("causal_transformer", {"d_model": 8, "n_heads": 2, "n_layers": 2}),
+        ("ts2vec", {"hidden_dim": 8, "depth": 3}),
+        ("ts2vec", {"hidden_dim": 8, "depth": 6}),
+    ],
+)
 @pytest.mark.parametrize("seed", [0, 1])
 def test_extra_padding_changes_no_embedding(name: str, options: dict, seed: int) -> None:
     batch = padded_batch(seed)
@@ -84,7 +90,7 @@ def test_extra_padding_changes_no_augmented_view(seed: int) -> None:
     assert torch.allclose(views, longer_views[:, :, :LENGTH], atol=1e-6)
     assert not longer_views[:, :, LENGTH:].any()
     padding = ~step_mask(valid_lengths(batch), LENGTH)
-    assert not views.transpose(1, 2)[padding].any()          # jitter and scaling leave the padding zero
+    assert not views.transpose(1, 2)[padding].any()  # jitter and scaling leave the padding zero
 
 
 def test_extra_padding_changes_no_baseline_metric() -> None:
@@ -97,8 +103,10 @@ def test_extra_padding_changes_no_baseline_metric() -> None:
 
     def metrics(x_train: np.ndarray, x_test: np.ndarray) -> dict[str, dict[str, float]]:
         pca = PCA(8).fit(x_train)
-        return {"raw": evaluate_embeddings(raw_features(x_train), y_train, raw_features(x_test), y_test, 3, 0, config),
-                "pca": evaluate_embeddings(pca.project(x_train), y_train, pca.project(x_test), y_test, 3, 0, config)}
+        return {
+            "raw": evaluate_embeddings(raw_features(x_train), y_train, raw_features(x_test), y_test, 3, 0, config),
+            "pca": evaluate_embeddings(pca.project(x_train), y_train, pca.project(x_test), y_test, 3, 0, config),
+        }
 
     before, after = metrics(train, test), metrics(extend(train), extend(test))
     for baseline in ("raw", "pca"):
@@ -106,10 +114,17 @@ def test_extra_padding_changes_no_baseline_metric() -> None:
             assert before[baseline][metric] == pytest.approx(after[baseline][metric], abs=1e-6), (baseline, metric)
 
 
-@pytest.mark.parametrize("objective, options", [
-    ("autoencoder", {}), ("denoising_autoencoder", {}), ("sparse_autoencoder", {}),
-    ("masked_autoencoder", {"loss_on": "all"}), ("masked_autoencoder", {}), ("next_step", {}),
-])
+@pytest.mark.parametrize(
+    "objective, options",
+    [
+        ("autoencoder", {}),
+        ("denoising_autoencoder", {}),
+        ("sparse_autoencoder", {}),
+        ("masked_autoencoder", {"loss_on": "all"}),
+        ("masked_autoencoder", {}),
+        ("next_step", {}),
+    ],
+)
 def test_reconstruction_losses_ignore_the_padding(objective: str, options: dict) -> None:
     """A decoder that reconstructs every real step exactly has zero loss, whatever it outputs on the padding."""
     from sslbench.ssl_models.objectives import build_objective

@@ -10,16 +10,16 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-
-from sslbench import results
 from sslbench.flows.artifacts import ARTIFACT_KINDS, artifact_key
 from sslbench.flows.serve import free_port
+
+from sslbench import results
 
 CLI = [sys.executable, "-m", "sslbench"]
 DEPLOYMENT = "sslbench-run/sslbench-tiny"
@@ -29,7 +29,11 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def small_suite(tiny_suite: Path) -> Path:
     """The tiny suite cut to two jobs: the raw baseline and a 1-epoch MLP autoencoder."""
-    text = tiny_suite.read_text().replace('["autoencoder", "simclr"]', '["autoencoder"]').replace('["raw", "pca"]', '["raw"]')
+    text = (
+        tiny_suite.read_text()
+        .replace('["autoencoder", "simclr"]', '["autoencoder"]')
+        .replace('["raw", "pca"]', '["raw"]')
+    )
     tiny_suite.write_text(text.replace("n_views = 2\n", ""))  # no objective of the cut grid needs views
     return tiny_suite
 
@@ -55,15 +59,28 @@ def _wait(condition: Any, timeout: float, what: str) -> Any:
 
 def _flow_run_view(client: Any, flow_run_id: Any) -> dict[str, Any]:
     """A flow run's name, state, task-run names and tags, log messages and artifact keys, as the UI shows them."""
-    from prefect.client.schemas.filters import (ArtifactFilter, ArtifactFilterFlowRunId, FlowRunFilter,
-                                                FlowRunFilterId, LogFilter, LogFilterFlowRunId)
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        FlowRunFilter,
+        FlowRunFilterId,
+        LogFilter,
+        LogFilterFlowRunId,
+    )
 
     run = client.read_flow_run(flow_run_id)
     task_runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
     logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
-    artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
-    return {"name": run.name, "state": run.state, "tasks": {t.name: set(t.tags) for t in task_runs},
-            "logs": [log.message for log in logs], "artifacts": {a.key for a in artifacts}}
+    artifacts = client.read_artifacts(
+        artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+    )
+    return {
+        "name": run.name,
+        "state": run.state,
+        "tasks": {t.name: set(t.tags) for t in task_runs},
+        "logs": [log.message for log in logs],
+        "artifacts": {a.key for a in artifacts},
+    }
 
 
 def _assert_named_and_tagged(view: dict[str, Any], objectives: list[str]) -> None:
@@ -71,7 +88,9 @@ def _assert_named_and_tagged(view: dict[str, Any], objectives: list[str]) -> Non
         for objective in objectives:
             name = f"{stage} digits · mlp · {objective} · s0"
             assert name in view["tasks"], sorted(view["tasks"])
-            assert {"dataset:digits", "encoder:mlp", f"objective:{objective}", "seed:0", "suite:tiny"} <= view["tasks"][name]
+            assert {"dataset:digits", "encoder:mlp", f"objective:{objective}", "seed:0", "suite:tiny"} <= view["tasks"][
+                name
+            ]
     assert "evaluate digits · raw · s0" in view["tasks"]
 
 
@@ -80,10 +99,16 @@ def _run_ids(out: Path) -> list[str]:
 
 
 def test_scheduled_deployment_runs_are_named_logged_with_artifacts_and_honest_states(
-        tmp_path: Path, small_suite: Path, prefect_server: dict[str, str]) -> None:
+    tmp_path: Path, small_suite: Path, prefect_server: dict[str, str]
+) -> None:
     out = tmp_path / "out"
-    serving = subprocess.Popen(CLI + ["serve", str(small_suite), "--cron", "0 3 * * *", "--epochs", "1", "--out", str(out)],
-                               env=prefect_server, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    serving = subprocess.Popen(
+        CLI + ["serve", str(small_suite), "--cron", "0 3 * * *", "--epochs", "1", "--out", str(out)],
+        env=prefect_server,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         with api_client(prefect_server) as client:
             deployment = _wait(lambda: _deployment_or_none(client), 180, "the served deployment")
@@ -94,12 +119,15 @@ def test_scheduled_deployment_runs_are_named_logged_with_artifacts_and_honest_st
             failing_suite = json.loads(json.dumps(deployment.parameters["suite"]))
             failing_suite["objectives"] = ["simclr"]
             failing_suite["objective_options"] = {"simclr": {"temperature": 0.0}}
-            soon = datetime.now(timezone.utc) + timedelta(seconds=2)
+            soon = datetime.now(UTC) + timedelta(seconds=2)
             scheduled = client.create_flow_run_from_deployment(deployment.id, state=_scheduled(soon))
-            failing = client.create_flow_run_from_deployment(deployment.id, parameters={"suite": failing_suite},
-                                                             state=_scheduled(soon))
+            failing = client.create_flow_run_from_deployment(
+                deployment.id, parameters={"suite": failing_suite}, state=_scheduled(soon)
+            )
             for run in (scheduled, failing):
-                _wait(lambda run=run: client.read_flow_run(run.id).state.is_final(), 480, f"flow run {run.name} to finish")
+                _wait(
+                    lambda run=run: client.read_flow_run(run.id).state.is_final(), 480, f"flow run {run.name} to finish"
+                )
             ok, bad = _flow_run_view(client, scheduled.id), _flow_run_view(client, failing.id)
     finally:
         serving.terminate()
@@ -142,11 +170,33 @@ def dask_cluster(env: dict[str, str], n_workers: int) -> Iterator[str]:
     address = f"tcp://127.0.0.1:{free_port(0)}"
     port = address.rsplit(":", 1)[1]
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
-    processes = [subprocess.Popen([sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", port,
-                                   "--no-dashboard"], **quiet)]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"],
+            **quiet,
+        )
+    ]
     try:
-        processes += [subprocess.Popen([sys.executable, "-m", "dask", "worker", address, "--nworkers", "1", "--nthreads", "1",
-                                        "--host", "127.0.0.1", "--no-dashboard"], **quiet) for _ in range(n_workers)]
+        processes += [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "dask",
+                    "worker",
+                    address,
+                    "--nworkers",
+                    "1",
+                    "--nthreads",
+                    "1",
+                    "--host",
+                    "127.0.0.1",
+                    "--no-dashboard",
+                ],
+                **quiet,
+            )
+            for _ in range(n_workers)
+        ]
         _wait(lambda: _n_workers(Client, address) >= n_workers, 180, f"{n_workers} Dask workers")
         yield address
     finally:
@@ -165,18 +215,31 @@ def _n_workers(client_class: Any, address: str) -> int:
 
 
 def test_live_dask_cluster_gives_the_thread_runner_metrics_and_named_runs(
-        tmp_path: Path, small_suite: Path, prefect_server: dict[str, str]) -> None:
+    tmp_path: Path, small_suite: Path, prefect_server: dict[str, str]
+) -> None:
     thread_out, dask_out = tmp_path / "thread", tmp_path / "dask"
     # Two single-threaded workers on both sides: the same torch thread count gives identical numbers.
-    thread = subprocess.run(CLI + ["run", str(small_suite), "--workers", "2", "--out", str(thread_out)],
-                            capture_output=True, text=True, env=prefect_server, timeout=600)
+    thread = subprocess.run(
+        CLI + ["run", str(small_suite), "--workers", "2", "--out", str(thread_out)],
+        capture_output=True,
+        text=True,
+        env=prefect_server,
+        timeout=600,
+    )
     assert thread.returncode == 0, thread.stderr
     with dask_cluster(prefect_server, n_workers=2) as address:
-        dask = subprocess.run(CLI + ["run", str(small_suite), "--dask-address", address, "--out", str(dask_out)],
-                              capture_output=True, text=True, env=prefect_server, timeout=600)
+        dask = subprocess.run(
+            CLI + ["run", str(small_suite), "--dask-address", address, "--out", str(dask_out)],
+            capture_output=True,
+            text=True,
+            env=prefect_server,
+            timeout=600,
+        )
     assert dask.returncode == 0, dask.stderr
     assert "Traceback" not in dask.stdout + dask.stderr
-    metrics = [results.load(out).set_index(["objective", "metric"])["value"].sort_index() for out in (thread_out, dask_out)]
+    metrics = [
+        results.load(out).set_index(["objective", "metric"])["value"].sort_index() for out in (thread_out, dask_out)
+    ]
     pd.testing.assert_series_equal(*metrics)
     with api_client(prefect_server) as client:
         from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName

@@ -6,7 +6,6 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-
 from sslbench.benchmarks.plan import make_plan
 from sslbench.benchmarks.suite import SuiteError, load_suite, suite_from_dict, with_overrides
 from sslbench.ssl_models.registry import Registry, UnknownNameError
@@ -81,12 +80,19 @@ def test_plan_skips_incompatible_pairs_with_a_reason(tiny_suite: Path) -> None:
 
 
 def test_variant_pairs_only_with_its_partners() -> None:
-    suite = suite_from_dict({
-        "datasets": ["digits"], "encoders": ["mlp", "linear"], "objectives": ["linear_ae"], "baselines": [],
-        "variants": {"linear_ae": {"objective": "autoencoder", "decoder": "linear", "pairs_with": ["linear"]}},
-    })
+    suite = suite_from_dict(
+        {
+            "datasets": ["digits"],
+            "encoders": ["mlp", "linear"],
+            "objectives": ["linear_ae"],
+            "baselines": [],
+            "variants": {"linear_ae": {"objective": "autoencoder", "decoder": "linear", "pairs_with": ["linear"]}},
+        }
+    )
     plan = make_plan(suite)
-    assert [(j.encoder, j.objective, dict(j.objective_options)) for j in plan.jobs] == [("linear", "linear_ae", {"decoder": "linear"})]
+    assert [(j.encoder, j.objective, dict(j.objective_options)) for j in plan.jobs] == [
+        ("linear", "linear_ae", {"decoder": "linear"})
+    ]
     assert plan.skipped[0].encoder == "mlp" and "pairs only with linear" in plan.skipped[0].reason
 
 

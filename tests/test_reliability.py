@@ -18,8 +18,6 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from sslbench import results
 from sslbench.benchmarks.suite import SuiteError, load_suite, suite_from_dict
 from sslbench.flows.benchmark import _outcome, find_resumable_run, new_run_id
 from sslbench.flows.cli import main
@@ -30,6 +28,8 @@ from sslbench.ssl_models.data.user_file import UserDataError, load_user_file
 from sslbench.ssl_models.files import atomic_path, temp_path_for
 from sslbench.tasks.artefacts import run_marker
 from sslbench.tasks.cache import load_record, save_record
+
+from sslbench import results
 
 TINY = {"name": "t", "datasets": ["digits"], "encoders": ["mlp"], "objectives": ["simclr"]}
 
@@ -53,13 +53,21 @@ def test_a_changed_data_file_starts_a_new_run_instead_of_resuming(tmp_path: Path
 
 # 3. One writer per output folder; unique temp names and run ids.
 def test_a_second_writer_is_refused_naming_the_holders_pid(tmp_path: Path) -> None:
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import sys, time
         from sslbench.flows.out_lock import out_lock
         with out_lock({str(tmp_path)!r}):
             print("held", flush=True)
             time.sleep(60)
-    """)], stdout=subprocess.PIPE, text=True)
+    """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(OutputBusyError, match=f"PID {holder.pid}"):
@@ -92,10 +100,16 @@ def test_run_ids_started_in_the_same_second_differ() -> None:
 
 # 5, 6. Flipped bits and truncated table files are caught, quarantined and the pandas read keeps working.
 def _store(root: Path) -> Path:
-    write_rows(root, "jobs", "r1", [{"job_id": "a", "dataset": "digits", "encoder": "mlp", "objective": "simclr",
-                                     "seed": 0, "status": "ok"}], part="a")
-    return write_rows(root, "metrics", "r1", [{"job_id": "a", "metric": "linear_acc", "split": "test", "value": 0.964}],
-                      part="a")
+    write_rows(
+        root,
+        "jobs",
+        "r1",
+        [{"job_id": "a", "dataset": "digits", "encoder": "mlp", "objective": "simclr", "seed": 0, "status": "ok"}],
+        part="a",
+    )
+    return write_rows(
+        root, "metrics", "r1", [{"job_id": "a", "metric": "linear_acc", "split": "test", "value": 0.964}], part="a"
+    )
 
 
 def _flip_bit_in_value(path: Path, value: float) -> None:
@@ -127,7 +141,7 @@ def test_a_truncated_table_file_is_quarantined_and_verify_repairs_the_store(tmp_
     metrics = _store(tmp_path)
     metrics.write_bytes(metrics.read_bytes()[:-20])
     (metrics.parent / ".a.parquet.123-abc.tmp").write_bytes(b"left by a crash")
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 (pyarrow raises one of several types for a truncated file)
         pd.read_parquet(tmp_path / "tables" / "metrics")  # the documented read fails before repair
     found = verify_store(tmp_path, ("jobs", "metrics"))
     assert found.sound == 1 and len(found.quarantined) == 1 and found.temp_removed == 1
@@ -148,32 +162,46 @@ class _Stage:
 
 def test_a_failed_split_records_its_own_error_not_the_downstream_pending_state() -> None:
     from prefect.exceptions import UnfinishedRun
-
     from sslbench.benchmarks.plan import make_plan
 
     job = make_plan(suite_from_dict(TINY)).jobs[-1]
-    stages = [_Stage(ValueError("class '3' has one example")), _Stage(None), _Stage(UnfinishedRun("Run is in PENDING state"))]
+    stages = [
+        _Stage(ValueError("class '3' has one example")),
+        _Stage(None),
+        _Stage(UnfinishedRun("Run is in PENDING state")),
+    ]
     outcome = _outcome(job, stages)
     assert outcome.status == "failed" and outcome.error == "ValueError: class '3' has one example"
 
 
 # 8. Bad values are refused at the edge, naming the key.
-@pytest.mark.parametrize("change, key", [
-    ({"embedding_dim": -4}, "embedding_dim"), ({"test_fraction": 0.0}, "test_fraction"),
-    ({"test_fraction": 2.0}, "test_fraction"), ({"seeds": [2**32]}, "seeds"), ({"seeds": [1.5]}, "seeds"),
-    ({"train": {"learning_rate": math.nan}}, "train.learning_rate"),
-    ({"train": {"learning_rate": math.inf}}, "train.learning_rate"),
-    ({"train": {"weight_decay": -1.0}}, "train.weight_decay"), ({"train": {"epochs": 1e23}}, "train.epochs"),
-    ({"train": {"epochs": True}}, "train.epochs"), ({"augment": {"n_viewz": 2}}, "n_viewz"),
-    ({"variants": 3}, "variants"), ({"probe": {"linear_c_grid": [0.0]}}, "probe.linear_c_grid"),
-    ({"dataset_train": {"digits": {"batch_size": 0}}}, "dataset_train.digits.batch_size"),
-])
+@pytest.mark.parametrize(
+    "change, key",
+    [
+        ({"embedding_dim": -4}, "embedding_dim"),
+        ({"test_fraction": 0.0}, "test_fraction"),
+        ({"test_fraction": 2.0}, "test_fraction"),
+        ({"seeds": [2**32]}, "seeds"),
+        ({"seeds": [1.5]}, "seeds"),
+        ({"train": {"learning_rate": math.nan}}, "train.learning_rate"),
+        ({"train": {"learning_rate": math.inf}}, "train.learning_rate"),
+        ({"train": {"weight_decay": -1.0}}, "train.weight_decay"),
+        ({"train": {"epochs": 1e23}}, "train.epochs"),
+        ({"train": {"epochs": True}}, "train.epochs"),
+        ({"augment": {"n_viewz": 2}}, "n_viewz"),
+        ({"variants": 3}, "variants"),
+        ({"probe": {"linear_c_grid": [0.0]}}, "probe.linear_c_grid"),
+        ({"dataset_train": {"digits": {"batch_size": 0}}}, "dataset_train.digits.batch_size"),
+    ],
+)
 def test_out_of_range_suite_values_are_refused_naming_the_key(change: dict, key: str) -> None:
     with pytest.raises(SuiteError, match=key.replace(".", r"\.")):
         suite_from_dict({**TINY, **change})
 
 
-def test_cli_refuses_a_file_as_out_and_an_unknown_report_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_refuses_a_file_as_out_and_an_unknown_report_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("x")
     assert main(["run", "quick", "--out", str(not_a_folder)]) == 2
@@ -186,12 +214,15 @@ def test_cli_refuses_a_file_as_out_and_an_unknown_report_run(tmp_path: Path, cap
     assert not (tmp_path / "o").exists() and not (tmp_path.parent / "x").exists()
 
 
-@pytest.mark.parametrize("arrays, message", [
-    ({"inputs": np.zeros((6, 3)), "labels": np.zeros((6, 2))}, "shape \\(N,\\)"),
-    ({"inputs": np.zeros((6, 3)), "labels": np.array([0, 1, np.nan, 0, 1, 0])}, "NaN"),
-    ({"inputs": np.zeros((6, 3), dtype=complex)}, "real numbers"),
-    ({"inputs": np.zeros((4, 3)), "labels": np.array([0, 0, 0, 1])}, "fewer than 2 examples"),
-])
+@pytest.mark.parametrize(
+    "arrays, message",
+    [
+        ({"inputs": np.zeros((6, 3)), "labels": np.zeros((6, 2))}, "shape \\(N,\\)"),
+        ({"inputs": np.zeros((6, 3)), "labels": np.array([0, 1, np.nan, 0, 1, 0])}, "NaN"),
+        ({"inputs": np.zeros((6, 3), dtype=complex)}, "real numbers"),
+        ({"inputs": np.zeros((4, 3)), "labels": np.array([0, 0, 0, 1])}, "fewer than 2 examples"),
+    ],
+)
 def test_bad_data_files_are_refused_naming_the_file_and_column(tmp_path: Path, arrays: dict, message: str) -> None:
     path = tmp_path / "mine.npz"
     np.savez(path, **arrays)
@@ -227,13 +258,41 @@ def test_cache_records_still_verify_after_the_output_folder_moves(tmp_path: Path
 
 
 # Property-based: every suite mapping and every data file either loads or is refused with the module's error.
-_values = st.one_of(st.none(), st.booleans(), st.integers(-2**40, 2**40), st.floats(allow_nan=True),
-                    st.text(max_size=5), st.lists(st.integers(-3, 3), max_size=3))
-_keys = st.sampled_from(["embedding_dim", "test_fraction", "seeds", "variants", "augment", "train", "probe",
-                         "baselines", "objectives", "data_shape"])
-_sections = st.fixed_dictionaries({}, optional={
-    "epochs": _values, "batch_size": _values, "learning_rate": _values, "weight_decay": _values, "n_views": _values,
-    "linear_c_grid": _values, "cv_folds": _values, "options": _values})
+_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**40), 2**40),
+    st.floats(allow_nan=True),
+    st.text(max_size=5),
+    st.lists(st.integers(-3, 3), max_size=3),
+)
+_keys = st.sampled_from(
+    [
+        "embedding_dim",
+        "test_fraction",
+        "seeds",
+        "variants",
+        "augment",
+        "train",
+        "probe",
+        "baselines",
+        "objectives",
+        "data_shape",
+    ]
+)
+_sections = st.fixed_dictionaries(
+    {},
+    optional={
+        "epochs": _values,
+        "batch_size": _values,
+        "learning_rate": _values,
+        "weight_decay": _values,
+        "n_views": _values,
+        "linear_c_grid": _values,
+        "cv_folds": _values,
+        "options": _values,
+    },
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -248,12 +307,18 @@ def test_fuzzed_suites_load_or_are_refused_with_one_suite_error(changes: dict) -
 _dtypes = st.sampled_from(["float32", "float64", "int8", "int64", "complex64", "bool", "U3"])
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(shape=st.lists(st.integers(0, 4), min_size=0, max_size=5), dtype=_dtypes,
-       labels=st.one_of(st.none(), st.lists(st.one_of(st.integers(0, 2), st.floats(allow_nan=True)), max_size=8)),
-       cut=st.one_of(st.none(), st.integers(0, 400)))
-def test_fuzzed_data_files_load_or_are_refused_with_one_user_data_error(tmp_path: Path, shape: list[int], dtype: str,
-                                                                         labels: list | None, cut: int | None) -> None:
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(
+    shape=st.lists(st.integers(0, 4), min_size=0, max_size=5),
+    dtype=_dtypes,
+    labels=st.one_of(st.none(), st.lists(st.one_of(st.integers(0, 2), st.floats(allow_nan=True)), max_size=8)),
+    cut=st.one_of(st.none(), st.integers(0, 400)),
+)
+def test_fuzzed_data_files_load_or_are_refused_with_one_user_data_error(
+    tmp_path: Path, shape: list[int], dtype: str, labels: list | None, cut: int | None
+) -> None:
     path = tmp_path / "fuzz.npz"
     arrays = {"inputs": np.zeros(shape, dtype=dtype)}
     if labels is not None:
@@ -269,9 +334,12 @@ def test_fuzzed_data_files_load_or_are_refused_with_one_user_data_error(tmp_path
 
 # 4. Ctrl-C during training: exit 130 promptly, the job recorded interrupted, the run left open to resume.
 @pytest.mark.slow
-def test_ctrl_c_stops_training_records_interrupted_and_keeps_the_run_resumable(tmp_path: Path, prefect_env: dict[str, str]) -> None:
+def test_ctrl_c_stops_training_records_interrupted_and_keeps_the_run_resumable(
+    tmp_path: Path, prefect_env: dict[str, str]
+) -> None:
     suite = tmp_path / "long.toml"
-    suite.write_text(textwrap.dedent("""
+    suite.write_text(
+        textwrap.dedent("""
         name = "long"
         datasets = ["digits"]
         encoders = ["mlp"]
@@ -284,7 +352,8 @@ def test_ctrl_c_stops_training_records_interrupted_and_keeps_the_run_resumable(t
         [probe]
         linear_c_grid = [1.0]
         kmeans_restarts = 1
-    """))
+    """)
+    )
     out = tmp_path / "out"
     command = [sys.executable, "-m", "sslbench", "run", str(suite), "--out", str(out)]
     run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=prefect_env)
@@ -324,7 +393,9 @@ def test_the_temporary_server_dies_with_its_parent_even_on_kill_9(prefect_env: d
     parent.kill()
     parent.wait()
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and subprocess.run(["kill", "-0", str(server)], capture_output=True).returncode == 0:
+    while (
+        time.monotonic() < deadline and subprocess.run(["kill", "-0", str(server)], capture_output=True).returncode == 0
+    ):
         time.sleep(0.2)
     with pytest.raises(ProcessLookupError):
         os.kill(server, 0)

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-
 from sslbench.results.report import build_report
 from sslbench.results.report_answer import margin_text
 from sslbench.results.report_stats import interval
@@ -21,7 +20,7 @@ from sslbench.results.run_changes import config_changes
 from sslbench.results.selection import best_configuration
 from sslbench.results.store import write_rows
 
-START = datetime(2026, 11, 1, tzinfo=timezone.utc)
+START = datetime(2026, 11, 1, tzinfo=UTC)
 FAMILIES = {
     "simclr": "contrastive",
     "vicreg": "non-contrastive",
@@ -51,9 +50,7 @@ def _rows(job_id: str, encoder: str, objective: str, seed: int, seeds: int) -> l
         {"job_id": job_id, "metric": "kmeans_nmi", "split": "test", "value": test - 0.3 + shift},
     ]
     if objective != "supervised":
-        rows.append(
-            {"job_id": job_id, "metric": "linear_acc", "split": "validation", "value": held_out + shift}
-        )
+        rows.append({"job_id": job_id, "metric": "linear_acc", "split": "validation", "value": held_out + shift})
         for fraction, offset in FRACTIONS.items():
             rows += [
                 {
@@ -69,9 +66,7 @@ def _rows(job_id: str, encoder: str, objective: str, seed: int, seeds: int) -> l
     return rows
 
 
-def _write_run(
-    root: Path, run_id: str, seeds: int = 3, started: datetime = START, config: dict | None = None
-) -> None:
+def _write_run(root: Path, run_id: str, seeds: int = 3, started: datetime = START, config: dict | None = None) -> None:
     jobs, metrics = [], []
     for encoder, objective in MEANS:
         for seed in range(seeds):
@@ -158,6 +153,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _frame(store: Path) -> pd.DataFrame:
     from sslbench import results
+
     return results.load(store, run_id="r-1")
 
 
@@ -194,9 +190,7 @@ def test_clustering_verdict_needs_a_test_and_a_single_seed_gets_none(tmp_path: P
 
 def test_margins_are_tested_over_seeds() -> None:
     assert margin_text(np.array([0.9, 0.91, 0.92]), np.array([0.8, 0.81, 0.82])).endswith("(distinguishable)")
-    assert margin_text(np.array([0.9, 0.95, 0.85]), np.array([0.9, 0.86, 0.94])).endswith(
-        "(not distinguishable)"
-    )
+    assert margin_text(np.array([0.9, 0.95, 0.85]), np.array([0.9, 0.86, 0.94])).endswith("(not distinguishable)")
     assert margin_text(np.array([0.9]), np.array([0.8, 0.81])) == "+0.095, not enough seeds"
 
 
@@ -224,31 +218,23 @@ def test_label_efficiency_table_and_plot(store: Path) -> None:
     folder = build_report(store, "r-1")
     markdown = (folder / "report.md").read_text(encoding="utf-8")
     table = _table(markdown, "Linear probe accuracy against the fraction of training labels")
-    header = re.search(
-        r"\| objective · encoder \| (.*) \|", markdown[markdown.index("fraction of training labels") :]
-    )
+    header = re.search(r"\| objective · encoder \| (.*) \|", markdown[markdown.index("fraction of training labels") :])
     assert header.group(1).split(" | ") == ["1% labels", "10% labels", "100% labels"]
     assert table["vicreg · mlp"][0] == ["0.645 ± 0.007 (n=6)", "0.845 ± 0.007 (n=6)", "0.940 ± 0.004 (n=3)"]
     assert table["supervised · mlp (baseline)"][0][0] == "0.390 ± 0.004 (n=6)"
     assert (folder / "labels_digits.png").read_bytes().startswith(b"\x89PNG")
     answer = _table(markdown, "Best self-supervised objective per encoder")["mlp"]
     assert [row[:3] for row in answer] == [["vicreg", "validation", f] for f in ("100%", "10%", "1%")]
-    assert answer[2][6].startswith("+0.255") and answer[2][6].endswith(
-        "(distinguishable)"
-    )  # vs supervised at 1 %
+    assert answer[2][6].startswith("+0.255") and answer[2][6].endswith("(distinguishable)")  # vs supervised at 1 %
 
 
 def test_trend_only_between_identical_suite_content(tmp_path: Path) -> None:
     _write_run(tmp_path, "r-a", started=START, config={"name": "grid", "train": {"epochs": 10}})
-    _write_run(
-        tmp_path, "r-b", started=START + timedelta(days=1), config={"name": "grid", "train": {"epochs": 20}}
-    )
+    _write_run(tmp_path, "r-b", started=START + timedelta(days=1), config={"name": "grid", "train": {"epochs": 20}})
     trend = (build_report(tmp_path, "r-b") / "report.md").read_text(encoding="utf-8")
     trend = trend[trend.index("## Trend against the previous run") :].split("\n## ")[0]
     assert "No earlier run of identical suite content" in trend and "train.epochs: 10 → 20" in trend
-    _write_run(
-        tmp_path, "r-c", started=START + timedelta(days=2), config={"name": "grid", "train": {"epochs": 20}}
-    )
+    _write_run(tmp_path, "r-c", started=START + timedelta(days=2), config={"name": "grid", "train": {"epochs": 20}})
     trend = (build_report(tmp_path, "r-c") / "report.md").read_text(encoding="utf-8")
     assert "against the previous run of suite **grid**, r-b" in trend
     assert config_changes('{"seeds": [0]}', '{"seeds": [0, 1], "x": 1}') == [

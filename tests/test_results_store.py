@@ -3,27 +3,48 @@
 from __future__ import annotations
 
 import warnings
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from sslbench.results.store import CorruptFileError, read_table, write_rows
 
 from sslbench import results
-from sslbench.results.store import CorruptFileError, read_table, write_rows
 
 
 def _write_job(root: Path, run_id: str, job_id: str, dataset: str, objective: str, seed: int, value: float) -> None:
-    write_rows(root, "metrics", run_id, [{"job_id": job_id, "metric": "linear_acc", "split": "test", "value": value}], part=job_id)
+    write_rows(
+        root,
+        "metrics",
+        run_id,
+        [{"job_id": job_id, "metric": "linear_acc", "split": "test", "value": value}],
+        part=job_id,
+    )
     write_rows(root, "history", run_id, [{"job_id": job_id, "epoch": 1, "loss": 1.0}], part=job_id)
-    write_rows(root, "jobs", run_id, [{"job_id": job_id, "dataset": dataset, "encoder": "mlp", "objective": objective,
-                                       "family": "contrastive", "seed": seed, "status": "ok"}], part=job_id)
+    write_rows(
+        root,
+        "jobs",
+        run_id,
+        [
+            {
+                "job_id": job_id,
+                "dataset": dataset,
+                "encoder": "mlp",
+                "objective": objective,
+                "family": "contrastive",
+                "seed": seed,
+                "status": "ok",
+            }
+        ],
+        part=job_id,
+    )
 
 
 def _write_run(root: Path, run_id: str) -> None:
-    write_rows(root, "runs", run_id, [{"suite": "tiny", "status": "ok", "started": datetime.now(timezone.utc)}], part="run")
+    write_rows(root, "runs", run_id, [{"suite": "tiny", "status": "ok", "started": datetime.now(UTC)}], part="run")
 
 
 @pytest.fixture
@@ -82,7 +103,10 @@ def test_compare_runs_reports_deltas(store: Path) -> None:
 def test_column_missing_from_an_old_file_reads_as_null(tmp_path: Path) -> None:
     folder = tmp_path / "tables" / "jobs" / "run_id=old"
     folder.mkdir(parents=True)
-    pq.write_table(pa.table({"job_id": ["x"], "dataset": ["digits"], "encoder": ["mlp"], "objective": ["simclr"]}), folder / "old.parquet")
+    pq.write_table(
+        pa.table({"job_id": ["x"], "dataset": ["digits"], "encoder": ["mlp"], "objective": ["simclr"]}),
+        folder / "old.parquet",
+    )
     jobs = read_table(tmp_path, "jobs").to_pandas()
     assert jobs.loc[0, "dataset"] == "digits" and pd.isna(jobs.loc[0, "samples_per_second"])
 

@@ -9,7 +9,6 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import torch
-
 from sslbench.benchmarks.perf import encoder_efficiency
 from sslbench.flows import runtime
 from sslbench.ssl_models import threads
@@ -43,7 +42,9 @@ def test_device_resident_batches_equal_host_batches(n_views: int, bank_views: in
     inputs, labels = rng.random((37, 2, 3)).astype(np.float32), rng.integers(0, 5, 37)
     bank = rng.random((37, bank_views, 2, 3)).astype(np.float32)
     host = list(iterate_batches(inputs, labels, bank, n_views, 8, np.random.default_rng(1)))
-    resident = list(iterate_batches(*(torch.from_numpy(a) for a in (inputs, labels, bank)), n_views, 8, np.random.default_rng(1)))
+    resident = list(
+        iterate_batches(*(torch.from_numpy(a) for a in (inputs, labels, bank)), n_views, 8, np.random.default_rng(1))
+    )
     assert len(host) == len(resident) == 4
     for a, b in zip(host, resident):
         assert torch.equal(a.inputs, b.inputs) and torch.equal(a.labels, b.labels)
@@ -54,7 +55,9 @@ def _trained(precision: str, seed: int = 0) -> tuple[list[float], dict[str, torc
     torch.manual_seed(seed)
     objective = build_objective("autoencoder", build_encoder("mlp", (1, 8, 8), 8))
     inputs = np.random.default_rng(seed).random((96, 1, 8, 8)).astype(np.float32)
-    result = pretrain(objective, inputs, TrainConfig(epochs=2, batch_size=32, precision=precision), seed, device=torch.device("cpu"))
+    result = pretrain(
+        objective, inputs, TrainConfig(epochs=2, batch_size=32, precision=precision), seed, device=torch.device("cpu")
+    )
     return result.history, objective.state_dict()
 
 
@@ -80,8 +83,21 @@ def test_step_flops_of_a_linear_autoencoder_match_the_hand_count() -> None:
 
 
 def test_efficiency_benchmark_writes_parquet_and_markdown(tmp_path: Path) -> None:
-    report = encoder_efficiency.main(["--families", "mlp", "--examples", "64", "--batch-size", "32", "--repeats", "1",
-                                      "--skip-stages", "--out", str(tmp_path)])
+    report = encoder_efficiency.main(
+        [
+            "--families",
+            "mlp",
+            "--examples",
+            "64",
+            "--batch-size",
+            "32",
+            "--repeats",
+            "1",
+            "--skip-stages",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     (row,) = report["families"]
     assert row["suite_samples_per_s"] > 0 and row["plain_samples_per_s"] > 0 and 0 < row["efficiency"]
     assert pq.read_table(tmp_path / "encoder_efficiency.parquet").column("family").to_pylist() == ["mlp"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from sslbench.ssl_models import data
 from sslbench.ssl_models.encoders import build_encoder
 from sslbench.ssl_models.evaluate.subspace import linear_autoencoder_vs_pca, principal_angles
@@ -33,11 +32,16 @@ def test_linear_autoencoder_spans_pca_subspace() -> None:
     encoder = build_encoder("linear", split.sample_shape, embedding_dim=k)
     untrained = linear_autoencoder_vs_pca(encoder, inputs, k)
     objective = build_objective("autoencoder", encoder, {"decoder": "linear"})
-    pretrain(objective, inputs, TrainConfig(epochs=60, batch_size=128, learning_rate=3e-2, weight_decay=0.0), seed=0,
-             device=torch.device("cpu"))
+    pretrain(
+        objective,
+        inputs,
+        TrainConfig(epochs=60, batch_size=128, learning_rate=3e-2, weight_decay=0.0),
+        seed=0,
+        device=torch.device("cpu"),
+    )
     check = linear_autoencoder_vs_pca(encoder, inputs, k)
     assert untrained["pca_max_angle_deg"] > 20.0
-    assert check["pca_max_angle_deg"] < 2.0, check          # 0.4–0.6° over seeds 0–3
+    assert check["pca_max_angle_deg"] < 2.0, check  # 0.4–0.6° over seeds 0–3
     assert check["pca_optimal_mse"] <= check["reconstruction_mse"] < 1.001 * check["pca_optimal_mse"], check
 
 
@@ -69,11 +73,11 @@ def test_subspace_angle_reads_a_known_tilt(dataset: str, k: int, tilt: float) ->
 
     inputs = data.load(dataset, seed=1).x_train
     pca = PCA(inputs[0].size).fit(inputs)
-    top, lower = pca.basis_[:k], pca.basis_[k:2 * k]
+    top, lower = pca.basis_[:k], pca.basis_[k : 2 * k]
     radians = np.radians(tilt)
     weight = np.cos(radians) * top + np.sin(radians) * lower
-    weight = np.random.default_rng(0).standard_normal((k, k)) @ weight          # any invertible mix: same row space
+    weight = np.random.default_rng(0).standard_normal((k, k)) @ weight  # any invertible mix: same row space
     constant = np.flatnonzero(inputs.reshape(len(inputs), -1).std(axis=0) == 0)
-    weight[:, constant] += 5.0                                                    # pixels that never vary
+    weight[:, constant] += 5.0  # pixels that never vary
     check = linear_autoencoder_vs_pca(_Affine(weight, inputs.shape[1:]), inputs, k)
     assert check["pca_max_angle_deg"] == pytest.approx(tilt, abs=0.05)

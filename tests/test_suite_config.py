@@ -15,7 +15,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import Field
-
 from sslbench.benchmarks.config import MAX_SEED, component_model
 from sslbench.benchmarks.suite import SuiteError, load_suite, suite_from_dict
 from sslbench.flows.cli import main
@@ -50,9 +49,7 @@ def _suite_file(folder: Path, addition: str) -> Path:
 def _tree(folder: Path) -> dict[str, tuple[bytes, int]]:
     """Every file under ``folder`` with its bytes and modification time."""
     return {
-        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
-        for p in folder.rglob("*")
-        if p.is_file()
+        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()
     }
 
 
@@ -129,7 +126,7 @@ def test_the_installed_command_refuses_a_typo_alike(tmp_path: Path) -> None:
         ),
         (
             {"baselines": ["raw", "rnd"]},
-            "baselines[1]: 'rnd' is not a valid choice; valid: raw, pca, random, supervised",
+            "baselines[1]: 'rnd' is not a valid choice; valid: raw, pca, random_features, random, supervised",
         ),
         (
             {"dataset_train": {"digits": {"lr": 1}}},
@@ -181,6 +178,10 @@ def test_component_options_are_the_constructor_parameters_with_their_defaults() 
         "translate",
         "noise_std",
         "erase_probability",
+        "output_fraction",
+        "blur_probability",
+        "blur_sigma",
+        "solarize_probability",
     ]  # the factory's **options are the fields of the class it returns
 
 
@@ -283,9 +284,7 @@ def test_a_float_option_accepts_exactly_the_finite_numbers(value: object) -> Non
 
 
 def test_one_error_line_counts_the_other_problems_and_reads_bounds_in_words() -> None:
-    model = options_model(
-        "m", lambda size=1, rate=0.5: None, ranges={"size": Range(1, 8), "rate": Range(0, 1, True)}
-    )
+    model = options_model("m", lambda size=1, rate=0.5: None, ranges={"size": Range(1, 8), "rate": Range(0, 1, True)})
     with pytest.raises(ValueError) as refused:
         validated(model, {"size": 9, "rate": 0, "extra": 1}, "m")
     assert str(refused.value) == "m.size: must be at least 1 and at most 8, got 9 (and 2 more problems)"
@@ -315,14 +314,10 @@ def test_a_suite_that_sets_nothing_optional_gets_the_documented_defaults(tmp_pat
 
 _anything = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(-(2**40), 2**40), st.floats(), st.text(max_size=4)),
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=4), inner, max_size=2)
-    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=4), inner, max_size=2)),
     max_leaves=6,
 )
-_names = st.sampled_from(
-    ["simclr", "cnn", "mlp", "gnn", "transformer", "image", "sequence", "digits", "nope"]
-)
+_names = st.sampled_from(["simclr", "cnn", "mlp", "gnn", "transformer", "image", "sequence", "digits", "nope"])
 _tables = st.dictionaries(
     _names,
     st.dictionaries(
@@ -354,9 +349,7 @@ _tables = st.dictionaries(
 @given(
     st.fixed_dictionaries(
         {},
-        optional={
-            key: _tables for key in ("objective_options", "encoder_options", "variants", "dataset_options")
-        }
+        optional={key: _tables for key in ("objective_options", "encoder_options", "variants", "dataset_options")}
         | {"augment": st.fixed_dictionaries({}, optional={"n_views": _anything, "options": _tables})},
     )
 )

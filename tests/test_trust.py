@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
+from datetime import UTC
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import torch
-
 from sslbench.benchmarks.plan import make_plan
 from sslbench.benchmarks.suite import load_suite, with_overrides
 from sslbench.ssl_models import data
@@ -35,7 +35,9 @@ def test_evaluation_leaves_weights_and_batchnorm_statistics_unchanged() -> None:
         encoder(torch.from_numpy(split.x_train[:64]))  # move BatchNorm running statistics off their init
     before = {k: v.clone() for k, v in encoder.state_dict().items()}
     train, test = embed(encoder, split.x_train), embed(encoder, split.x_test)
-    evaluate_embeddings(train, split.y_train, test, split.y_test, 10, 0, ProbeConfig(linear_c_grid=(1.0,), kmeans_restarts=1))
+    evaluate_embeddings(
+        train, split.y_train, test, split.y_test, 10, 0, ProbeConfig(linear_c_grid=(1.0,), kmeans_restarts=1)
+    )
     after = encoder.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
     assert encoder.training, "embed restores the caller's train/eval mode"
@@ -64,8 +66,9 @@ def test_test_labels_cannot_influence_the_fitted_probe() -> None:
 
 
 def _tiny_job(tmp_path: Path):
-    suite = with_overrides(load_suite("quick"), datasets=["digits"], encoders=["mlp"], objectives=["autoencoder"],
-                           epochs=1, baselines=[])
+    suite = with_overrides(
+        load_suite("quick"), datasets=["digits"], encoders=["mlp"], objectives=["autoencoder"], epochs=1, baselines=[]
+    )
     job = make_plan(suite).jobs[0]
     return job, prepare_split(job, str(tmp_path))
 
@@ -95,14 +98,23 @@ def _npz(path: Path, **arrays: np.ndarray) -> Path:
     return path
 
 
-@pytest.mark.parametrize("arrays, message", [
-    ({"inputs": np.array([[1.0, np.nan], [0.0, 1.0]]), "labels": np.array([0, 1])}, "'inputs' has NaN or infinite values in 1 examples"),
-    ({"inputs": np.zeros((4, 3)), "labels": np.array([1, 1, 1, 1])}, "'labels' has a single class"),
-    ({"inputs": np.zeros((4, 3)), "labels": np.array([0, 1, 0])}, "'labels' has 3 entries but there are 4 inputs"),
-    ({"inputs": np.zeros((4,))}, "'inputs' has shape"),
-    ({"inputs": np.zeros((4, 3)), "split": np.array(["train", "test", "val", "train"])}, "'split' values \\['val'\\]"),
-    ({"values": np.zeros((4, 3))}, "no array 'inputs'"),
-])
+@pytest.mark.parametrize(
+    "arrays, message",
+    [
+        (
+            {"inputs": np.array([[1.0, np.nan], [0.0, 1.0]]), "labels": np.array([0, 1])},
+            "'inputs' has NaN or infinite values in 1 examples",
+        ),
+        ({"inputs": np.zeros((4, 3)), "labels": np.array([1, 1, 1, 1])}, "'labels' has a single class"),
+        ({"inputs": np.zeros((4, 3)), "labels": np.array([0, 1, 0])}, "'labels' has 3 entries but there are 4 inputs"),
+        ({"inputs": np.zeros((4,))}, "'inputs' has shape"),
+        (
+            {"inputs": np.zeros((4, 3)), "split": np.array(["train", "test", "val", "train"])},
+            "'split' values \\['val'\\]",
+        ),
+        ({"values": np.zeros((4, 3))}, "no array 'inputs'"),
+    ],
+)
 def test_bad_user_files_name_the_file_and_column(tmp_path: Path, arrays: dict[str, np.ndarray], message: str) -> None:
     path = _npz(tmp_path / "mine.npz", **arrays)
     with pytest.raises(UserDataError, match=message) as error:
@@ -139,12 +151,18 @@ def test_unlabelled_user_data_gets_label_free_metrics_and_no_supervised_baseline
 
 
 @pytest.mark.slow
-def test_a_run_is_reproduced_metric_by_metric_from_its_tables(tmp_path: Path, tiny_suite: Path, prefect_env: dict[str, str]) -> None:
+def test_a_run_is_reproduced_metric_by_metric_from_its_tables(
+    tmp_path: Path, tiny_suite: Path, prefect_env: dict[str, str]
+) -> None:
     out = tmp_path / "out"
-    first = subprocess.run(CLI + ["run", str(tiny_suite), "--out", str(out)], capture_output=True, text=True, env=prefect_env, timeout=600)
+    first = subprocess.run(
+        CLI + ["run", str(tiny_suite), "--out", str(out)], capture_output=True, text=True, env=prefect_env, timeout=600
+    )
     assert first.returncode == 0, first.stderr
     run_id = next((out / "tables" / "runs").iterdir()).name.removeprefix("run_id=")
-    again = subprocess.run(CLI + ["reproduce", run_id, "--out", str(out)], capture_output=True, text=True, env=prefect_env, timeout=600)
+    again = subprocess.run(
+        CLI + ["reproduce", run_id, "--out", str(out)], capture_output=True, text=True, env=prefect_env, timeout=600
+    )
     assert again.returncode == 0, again.stdout + again.stderr
     assert "splits: identical" in again.stdout and f"run {run_id} reproduced" in again.stdout
     assert "differs" not in again.stdout
@@ -157,35 +175,80 @@ def test_user_data_file_runs_end_to_end(tmp_path: Path, prefect_env: dict[str, s
     labels = np.concatenate([digits.y_train, digits.y_test])[:400].astype(str)
     path = _npz(tmp_path / "my_digits.npz", inputs=inputs, labels=labels)
     out = tmp_path / "out"
-    done = subprocess.run(CLI + ["run", "--data", str(path), "--out", str(out), "--seeds", "0", "--epochs", "1",
-                                 "--objectives", "autoencoder"], capture_output=True, text=True, env=prefect_env, timeout=600)
+    done = subprocess.run(
+        CLI
+        + [
+            "run",
+            "--data",
+            str(path),
+            "--out",
+            str(out),
+            "--seeds",
+            "0",
+            "--epochs",
+            "1",
+            "--objectives",
+            "autoencoder",
+        ],
+        capture_output=True,
+        text=True,
+        env=prefect_env,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "my_digits · mlp · autoencoder · seed 0" in done.stdout and "Traceback" not in done.stderr
     bad = _npz(tmp_path / "bad.npz", inputs=np.zeros((4, 3)), labels=np.ones(4))
-    refused = subprocess.run(CLI + ["run", "--data", str(bad), "--out", str(tmp_path / "o2")], capture_output=True, text=True, timeout=120)
+    refused = subprocess.run(
+        CLI + ["run", "--data", str(bad), "--out", str(tmp_path / "o2")], capture_output=True, text=True, timeout=120
+    )
     assert refused.returncode == 2 and "bad.npz: 'labels' has a single class" in refused.stderr
     assert not (tmp_path / "o2").exists()
 
 
 def test_report_says_why_probes_are_absent_for_unlabelled_data(tmp_path: Path) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from sslbench.results.report import build_report
     from sslbench.results.store import write_rows
 
     for job_id, objective, value in [("a", "simclr", 0.4), ("b", "raw", 0.2)]:
-        write_rows(tmp_path, "metrics", "r", [{"job_id": job_id, "metric": "kmeans_silhouette", "split": "test", "value": value}], part=job_id)
-        write_rows(tmp_path, "jobs", "r", [{"job_id": job_id, "dataset": "mine", "encoder": "mlp" if objective != "raw" else "",
-                                            "objective": objective, "family": "contrastive", "seed": 0, "status": "ok"}], part=job_id)
-    write_rows(tmp_path, "runs", "r", [{"suite": "byod", "status": "ok", "started": datetime.now(timezone.utc),
-                                        "n_jobs": 2, "n_failed": 0}], part="run")
+        write_rows(
+            tmp_path,
+            "metrics",
+            "r",
+            [{"job_id": job_id, "metric": "kmeans_silhouette", "split": "test", "value": value}],
+            part=job_id,
+        )
+        write_rows(
+            tmp_path,
+            "jobs",
+            "r",
+            [
+                {
+                    "job_id": job_id,
+                    "dataset": "mine",
+                    "encoder": "mlp" if objective != "raw" else "",
+                    "objective": objective,
+                    "family": "contrastive",
+                    "seed": 0,
+                    "status": "ok",
+                }
+            ],
+            part=job_id,
+        )
+    write_rows(
+        tmp_path,
+        "runs",
+        "r",
+        [{"suite": "byod", "status": "ok", "started": datetime.now(UTC), "n_jobs": 2, "n_failed": 0}],
+        part="run",
+    )
     report = (build_report(tmp_path, "r") / "report.md").read_text()
     assert "This dataset has no labels" in report and "silhouette" in report.lower()
 
 
 def test_a_dataset_whose_content_changed_gets_a_new_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A split cached under the same name is not reused once the loader returns other data (e.g. a new version)."""
-    import sslbench.tasks.data
     from sslbench import tasks
 
     job, split = _tiny_job(tmp_path)
@@ -200,11 +263,15 @@ def test_trained_and_evaluated_results_are_not_reused_for_a_changed_split(tmp_pa
     from sslbench.tasks.evaluate import evaluate_baseline
 
     job, split = _tiny_job(tmp_path)
-    baseline = dataclasses.replace(job, encoder="", encoder_name="", objective="raw", objective_name="",
-                                   family="baseline", baseline="raw")
+    baseline = dataclasses.replace(
+        job, encoder="", encoder_name="", objective="raw", objective_name="", family="baseline", baseline="raw"
+    )
     assert pretrain_job(job, split, None, str(tmp_path))["cached"] is False
     assert evaluate_baseline(baseline, split, str(tmp_path))["cached"] is False
-    assert pretrain_job(job, split, None, str(tmp_path))["cached"] and evaluate_baseline(baseline, split, str(tmp_path))["cached"]
+    assert (
+        pretrain_job(job, split, None, str(tmp_path))["cached"]
+        and evaluate_baseline(baseline, split, str(tmp_path))["cached"]
+    )
     original = data.SplitData.load(Path(split))
     changed = dataclasses.replace(original, x_train=original.x_train + 0.25)
     changed.save(Path(split))

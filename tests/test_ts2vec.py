@@ -9,17 +9,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from torch import nn
-
 from sslbench.ssl_models import data
 from sslbench.ssl_models.encoders import build_encoder
 from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.evaluate.svm_protocol import fit_svm, searches_c, svm_protocol_scores
 from sslbench.ssl_models.objectives import Batch, build_objective
 from sslbench.ssl_models.objectives import ts2vec as ts2vec_module
-from sslbench.ssl_models.objectives.ts2vec import (CropPair, draw_crops, hierarchical_contrastive_loss, instance_contrastive_loss,
-                                          take_per_row, temporal_contrastive_loss)
+from sslbench.ssl_models.objectives.ts2vec import (
+    CropPair,
+    draw_crops,
+    hierarchical_contrastive_loss,
+    instance_contrastive_loss,
+    take_per_row,
+    temporal_contrastive_loss,
+)
 from sslbench.ssl_models.train import LARGE_SET_VALUES, TrainConfig, pretrain, total_steps
+from torch import nn
 
 CPU = torch.device("cpu")
 
@@ -31,7 +36,7 @@ def test_encoder_defaults_give_320_d_steps_and_a_max_pooled_embedding() -> None:
     torch.manual_seed(0)
     encoder = build_encoder("ts2vec", (3, 40), 320).eval()
     assert len(encoder.blocks) == 11 and encoder.input_projection.out_features == 64
-    assert [block.conv1.conv.dilation[0] for block in encoder.blocks] == [2 ** i for i in range(11)]
+    assert [block.conv1.conv.dilation[0] for block in encoder.blocks] == [2**i for i in range(11)]
     series = torch.randn(5, 3, 40)
     tokens = encoder.tokens(series)
     assert tokens.shape == (5, 40, 320)
@@ -77,10 +82,13 @@ def test_timestamp_masking_acts_in_training_only_and_is_seeded() -> None:
     assert torch.equal(twin._timestamp_mask(400, 50, CPU), encoder._timestamp_mask(400, 50, CPU))
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"depth": -1}, "depth must be positive|non-negative"),
-    ({"mask_probability": 1.0}, r"mask_probability and dropout must be in \[0, 1\)"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"depth": -1}, "depth must be positive|non-negative"),
+        ({"mask_probability": 1.0}, r"mask_probability and dropout must be in \[0, 1\)"),
+    ],
+)
 def test_bad_encoder_options_are_refused(options: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         build_encoder("ts2vec", (1, 20), 8, options)
@@ -160,8 +168,9 @@ class PointwiseEncoder(Encoder):
         return self.tokens(inputs).amax(dim=1)
 
 
-def _loss_with_fixed_crops(objective: nn.Module, series: torch.Tensor, crops: CropPair,
-                           monkeypatch: pytest.MonkeyPatch) -> float:
+def _loss_with_fixed_crops(
+    objective: nn.Module, series: torch.Tensor, crops: CropPair, monkeypatch: pytest.MonkeyPatch
+) -> float:
     monkeypatch.setattr(ts2vec_module, "draw_crops", lambda *args, **kwargs: crops)
     return objective(Batch(inputs=series)).item()
 
@@ -176,18 +185,22 @@ def test_loss_ignores_what_lies_outside_the_overlap(monkeypatch: pytest.MonkeyPa
     outside_overlap = series.clone()
     for row, offset in enumerate(crops.offsets.tolist()):
         outside_overlap[row, :, : 5 + offset] = torch.randn(2, 5 + offset)
-        outside_overlap[row, :, 9 + offset:] = torch.randn(2, 16 - 9 - offset)
+        outside_overlap[row, :, 9 + offset :] = torch.randn(2, 16 - 9 - offset)
     assert _loss_with_fixed_crops(objective, outside_overlap, crops, monkeypatch) == pytest.approx(reference, abs=1e-6)
     inside = series.clone()
     inside[:, :, 7:9] += 1.0
     assert _loss_with_fixed_crops(objective, inside, crops, monkeypatch) != pytest.approx(reference, abs=1e-4)
 
 
-def test_dilated_encoder_reads_the_crops_context_but_nothing_outside_both_crops(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dilated_encoder_reads_the_crops_context_but_nothing_outside_both_crops(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     torch.manual_seed(0)
     series = torch.randn(2, 1, 24)
     crops = CropPair(3, 8, 14, 18, torch.tensor([0, 2]))
-    encoder = build_encoder("ts2vec", (1, 24), 16, {"depth": 2, "hidden_dim": 8, "mask_probability": 0.0, "dropout": 0.0})
+    encoder = build_encoder(
+        "ts2vec", (1, 24), 16, {"depth": 2, "hidden_dim": 8, "mask_probability": 0.0, "dropout": 0.0}
+    )
     objective = build_objective("ts2vec", encoder)
     reference = _loss_with_fixed_crops(objective, series, crops, monkeypatch)
     outside = series.clone()
@@ -252,7 +265,9 @@ def test_an_iteration_budget_runs_exactly_that_many_steps_across_passes() -> Non
 # --- SVM protocol -----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("n_train, n_classes, searches", [(50, 10, True), (49, 2, False), (64, 13, False), (300, 2, True)])
+@pytest.mark.parametrize(
+    "n_train, n_classes, searches", [(50, 10, True), (49, 2, False), (64, 13, False), (300, 2, True)]
+)
 def test_c_is_searched_only_under_the_published_rule(n_train: int, n_classes: int, searches: bool) -> None:
     assert searches_c(n_train, n_classes) is searches
 
@@ -273,7 +288,18 @@ def test_c_is_chosen_on_train_only() -> None:
     test = rng.standard_normal((60, 4)) + 0.8 * np.repeat([0, 1], 30)[:, None]
     scores = svm_protocol_scores(train, labels, test, np.repeat([0, 1], 30))
     shuffled = svm_protocol_scores(train, labels, test, rng.permutation(np.repeat([0, 1], 30)))
-    assert scores["svm_c"] == shuffled["svm_c"] and scores["svm_c"] in (1e-4, 1e-3, 1e-2, 1e-1, 1, 10, 100, 1e3, 1e4, math.inf)
+    assert scores["svm_c"] == shuffled["svm_c"] and scores["svm_c"] in (
+        1e-4,
+        1e-3,
+        1e-2,
+        1e-1,
+        1,
+        10,
+        100,
+        1e3,
+        1e4,
+        math.inf,
+    )
     assert 0.6 < scores["svm_acc"] <= 1.0
 
 
@@ -283,14 +309,21 @@ def test_c_is_chosen_on_train_only() -> None:
 def write_ts(path: Path, name: str, series: list[np.ndarray], labels: list[str], classes: list[str]) -> None:
     """A classification file in the UCR/UEA ``.ts`` format: channels separated by ':', the label last."""
     equal = len({example.shape[1] for example in series}) == 1
-    header = [f"@problemName {name}", "@timeStamps false", "@missing false",
-              f"@univariate {'true' if series[0].shape[0] == 1 else 'false'}",
-              f"@dimensions {series[0].shape[0]}", f"@equalLength {'true' if equal else 'false'}"]
+    header = [
+        f"@problemName {name}",
+        "@timeStamps false",
+        "@missing false",
+        f"@univariate {'true' if series[0].shape[0] == 1 else 'false'}",
+        f"@dimensions {series[0].shape[0]}",
+        f"@equalLength {'true' if equal else 'false'}",
+    ]
     if equal:
         header.append(f"@seriesLength {series[0].shape[1]}")
     header += [f"@classLabel true {' '.join(classes)}", "@data"]
-    rows = [":".join(",".join(f"{value:g}" for value in channel) for channel in example) + f":{label}"
-            for example, label in zip(series, labels)]
+    rows = [
+        ":".join(",".join(f"{value:g}" for value in channel) for channel in example) + f":{label}"
+        for example, label in zip(series, labels)
+    ]
     path.write_text("\n".join(header + rows) + "\n")
 
 
@@ -305,8 +338,9 @@ def _archive(root: Path, name: str, channels: int, lengths: list[int], labels: l
     return series
 
 
-def test_archive_set_in_ts_format_loads_by_name_z_normalised_with_the_protocol(tmp_path: Path,
-                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_archive_set_in_ts_format_loads_by_name_z_normalised_with_the_protocol(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SSLBENCH_DATA", str(tmp_path))
     labels = ["up", "down", "up", "down", "down", "up"]
     series = _archive(tmp_path, "TinyMotion", 2, [7] * 6, labels)
@@ -334,7 +368,9 @@ def test_supervised_bound_on_clean_inputs_ignores_the_augmented_views() -> None:
     torch.manual_seed(0)
     inputs, labels = torch.randn(6, 1, 10), torch.tensor([0, 1, 2, 0, 1, 2])
     noisy = torch.randn(6, 1, 1, 10) * 5
-    clean = build_objective("supervised", build_encoder("ts2vec", (1, 10), 8, {"depth": 1}), {"n_classes": 3, "clean_inputs": True}).eval()
+    clean = build_objective(
+        "supervised", build_encoder("ts2vec", (1, 10), 8, {"depth": 1}), {"n_classes": 3, "clean_inputs": True}
+    ).eval()
     on_views = build_objective("supervised", clean.encoder, {"n_classes": 3}).eval()
     on_views.head = clean.head
     with_views, without = Batch(inputs, noisy, labels), Batch(inputs, None, labels)

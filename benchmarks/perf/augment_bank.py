@@ -28,12 +28,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
-
 from sslbench.ssl_models import data
 from sslbench.ssl_models.augment import build_augmentation, generate_bank, open_bank
 from sslbench.ssl_models.device import seed_everything
@@ -45,8 +44,12 @@ GENERATION_SETS = {"image": "mnist5k", "sequence": "lds", "graph": "graph_famili
 PRETRAIN_SETS = {"image": "mnist5k", "sequence": "lds"}
 MEMORY_SAMPLE_SHAPE = (4, 256)
 MEMORY_VIEWS = 4
-CHEAP_SEQUENCE_OPTIONS = {"crop_probability": 0.0, "time_warp_probability": 0.0, "permutation_probability": 0.0,
-                          "time_mask_probability": 0.0}
+CHEAP_SEQUENCE_OPTIONS = {
+    "crop_probability": 0.0,
+    "time_warp_probability": 0.0,
+    "permutation_probability": 0.0,
+    "time_mask_probability": 0.0,
+}
 
 
 class OnTheFlyViews:
@@ -82,25 +85,32 @@ def _simclr(sample_shape: tuple[int, ...]) -> torch.nn.Module:
 def _data_path_seconds(inputs: np.ndarray, views: object) -> float:
     """Seconds to draw one epoch of batches (inputs and two views) without any model."""
     started = time.perf_counter()
-    for _ in iterate_batches(inputs, None, views, 2, 256, np.random.default_rng(0)):  # type: ignore[arg-type]
+    for _ in iterate_batches(inputs, None, views, 2, 256, np.random.default_rng(0)):
         pass
     return time.perf_counter() - started
 
 
-def pretrain_comparison(inputs: np.ndarray, augmentation: str, n_views: int, config: TrainConfig, repeats: int,
-                        scratch: Path) -> dict[str, float]:
+def pretrain_comparison(
+    inputs: np.ndarray, augmentation: str, n_views: int, config: TrainConfig, repeats: int, scratch: Path
+) -> dict[str, float]:
     """Bank generation seconds; then, best of ``repeats`` interleaved runs each, seconds of pretraining from the
     mapped bank and with per-batch views, and of the data path alone (batches drawn, no model)."""
     started = time.perf_counter()
     path = generate_bank(inputs, augmentation, {}, n_views, seed=0, path=scratch / f"pretrain-{augmentation}.npy")
     measured = {"generate_s": time.perf_counter() - started}
     bank = open_bank(path)
-    runs: dict[str, list[float]] = {"bank_train_s": [], "on_the_fly_train_s": [], "bank_data_s": [], "on_the_fly_data_s": []}
+    runs: dict[str, list[float]] = {
+        "bank_train_s": [],
+        "on_the_fly_train_s": [],
+        "bank_data_s": [],
+        "on_the_fly_data_s": [],
+    }
     for _ in range(repeats):
         on_the_fly = OnTheFlyViews(inputs, augmentation, n_views=2, seed=0)
         runs["bank_train_s"].append(pretrain(_simclr(inputs.shape[1:]), inputs, config, seed=0, bank=bank).seconds)
         runs["on_the_fly_train_s"].append(
-            pretrain(_simclr(inputs.shape[1:]), inputs, config, seed=0, bank=on_the_fly).seconds)  # type: ignore[arg-type]
+            pretrain(_simclr(inputs.shape[1:]), inputs, config, seed=0, bank=on_the_fly).seconds
+        )
         runs["bank_data_s"].append(_data_path_seconds(inputs, bank))
         runs["on_the_fly_data_s"].append(_data_path_seconds(inputs, OnTheFlyViews(inputs, augmentation, 2, seed=0)))
     measured.update({name: min(values) for name, values in runs.items()})
@@ -122,8 +132,14 @@ def memory_child(bank_path: Path, inputs_path: Path, in_memory: bool, batch_size
     bank = open_bank(bank_path, verify=False)
     objective = _simclr(inputs.shape[1:])
     warm_up = 2 * batch_size
-    pretrain(objective, np.asarray(inputs[:warm_up]), TrainConfig(epochs=1, batch_size=batch_size), seed=0,
-             bank=np.asarray(bank[:warm_up]), device=torch.device("cpu"))
+    pretrain(
+        objective,
+        np.asarray(inputs[:warm_up]),
+        TrainConfig(epochs=1, batch_size=batch_size),
+        seed=0,
+        bank=np.asarray(bank[:warm_up]),
+        device=torch.device("cpu"),
+    )
     baseline = _rss_anon_bytes()
     if in_memory:
         bank = np.array(bank)
@@ -136,12 +152,16 @@ def memory_child(bank_path: Path, inputs_path: Path, in_memory: bool, batch_size
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    pretrain(objective, inputs, TrainConfig(epochs=1, batch_size=batch_size), seed=0, bank=bank, device=torch.device("cpu"))
+    pretrain(
+        objective, inputs, TrainConfig(epochs=1, batch_size=batch_size), seed=0, bank=bank, device=torch.device("cpu")
+    )
     stop.set()
     sampler.join()
     peak[0] = max(peak[0], _rss_anon_bytes())
-    return {"anon_growth_mb": (peak[0] - baseline) / 2**20,
-            "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "anon_growth_mb": (peak[0] - baseline) / 2**20,
+        "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def memory_comparison(base_mb: float, batch_size: int, scratch: Path) -> dict[str, float]:
@@ -154,13 +174,29 @@ def memory_comparison(base_mb: float, batch_size: int, scratch: Path) -> dict[st
         inputs = np.cumsum(rng.standard_normal((n_examples, *MEMORY_SAMPLE_SHAPE), dtype=np.float32), axis=2)
         inputs_path = scratch / f"memory-inputs-{factor}x.npy"
         np.save(inputs_path, inputs)
-        bank_path = generate_bank(inputs, "sequence", CHEAP_SEQUENCE_OPTIONS, MEMORY_VIEWS, seed=0,
-                                  path=scratch / f"memory-bank-{factor}x.npy")
+        bank_path = generate_bank(
+            inputs,
+            "sequence",
+            CHEAP_SEQUENCE_OPTIONS,
+            MEMORY_VIEWS,
+            seed=0,
+            path=scratch / f"memory-bank-{factor}x.npy",
+        )
         del inputs
         modes = (False, True) if factor == 8 else (False,)
         for in_memory in modes:
-            command = [sys.executable, "-m", "sslbench.benchmarks.perf.augment_bank", "--memory-child", str(bank_path),
-                       str(inputs_path), "--batch-size", str(batch_size), "--threads", str(torch.get_num_threads())]
+            command = [
+                sys.executable,
+                "-m",
+                "sslbench.benchmarks.perf.augment_bank",
+                "--memory-child",
+                str(bank_path),
+                str(inputs_path),
+                "--batch-size",
+                str(batch_size),
+                "--threads",
+                str(torch.get_num_threads()),
+            ]
             command += ["--in-memory"] if in_memory else []
             output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
             result = json.loads(output.strip().splitlines()[-1])
@@ -174,9 +210,13 @@ def memory_comparison(base_mb: float, batch_size: int, scratch: Path) -> dict[st
     return measured
 
 
-GOALS = {"pretrain_image_train_ratio": ("<=", 1.0), "pretrain_sequence_train_ratio": ("<=", 1.0),
-         "pretrain_image_data_ratio": ("<=", 1.0), "pretrain_sequence_data_ratio": ("<=", 1.0),
-         "memory_extra_growth_share": ("<=", 0.1)}
+GOALS = {
+    "pretrain_image_train_ratio": ("<=", 1.0),
+    "pretrain_sequence_train_ratio": ("<=", 1.0),
+    "pretrain_image_data_ratio": ("<=", 1.0),
+    "pretrain_sequence_data_ratio": ("<=", 1.0),
+    "memory_extra_growth_share": ("<=", 0.1),
+}
 
 
 def print_table(measured: dict[str, float]) -> None:
@@ -197,7 +237,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     parser.add_argument("--memory-base-mb", type=float, default=32.0, help="base bank size of (c); banks are 2× and 8×")
     parser.add_argument("--skip-memory", action="store_true", help="leave out (c), which starts child processes")
     parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--repeats", type=int, default=3, help="interleaved runs per pretraining mode in (b); best kept")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="interleaved runs per pretraining mode in (b); best kept"
+    )
     parser.add_argument("--threads", type=int, help="torch intra-op threads for the run (default: torch's own)")
     parser.add_argument("--memory-child", nargs=2, metavar=("BANK", "INPUTS"), help=argparse.SUPPRESS)
     parser.add_argument("--in-memory", action="store_true", help=argparse.SUPPRESS)

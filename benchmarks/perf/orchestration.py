@@ -15,15 +15,14 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from sslbench.flows import runtime
 
 runtime.configure()
 
 from prefect import flow  # noqa: E402
-
 from sslbench.benchmarks.plan import make_plan  # noqa: E402
 from sslbench.benchmarks.suite import Suite, load_suite, with_overrides  # noqa: E402
 from sslbench.flows.benchmark import benchmark_flow, run_benchmark, task_runner  # noqa: E402
@@ -81,9 +80,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
             measured["rerun_ratio"] = measured["rerun_s"] / measured["flow_s"]
         if args.only == "overhead":
             return _finish(measured, args.out)
-        small = with_overrides(load_suite(args.suite), datasets=["digits"], encoders=["mlp"],
-                               objectives=["autoencoder", "simclr"], seeds=list(range(args.dask_seeds)),
-                               epochs=args.dask_epochs, baselines=[])
+        small = with_overrides(
+            load_suite(args.suite),
+            datasets=["digits"],
+            encoders=["mlp"],
+            objectives=["autoencoder", "simclr"],
+            seeds=list(range(args.dask_seeds)),
+            epochs=args.dask_epochs,
+            baselines=[],
+        )
         measured["dask_1_worker_s"] = through_flow(small, f"{scratch}/dask1", False, task_runner("dask", workers=1))
         measured["dask_2_workers_s"] = through_flow(small, f"{scratch}/dask2", False, task_runner("dask", workers=2))
         measured["dask_speedup"] = measured["dask_1_worker_s"] / measured["dask_2_workers_s"]
@@ -95,7 +100,12 @@ def _finish(measured: dict[str, float], out: str | None) -> dict[str, float]:
     goals = {"prefect_overhead_ratio": ("<=", 1.05), "rerun_ratio": ("<=", 0.05), "dask_speedup": (">=", 1.4)}
     for name, value in measured.items():
         goal = goals.get(name)
-        verdict = "" if goal is None else ("  met" if (value <= goal[1] if goal[0] == "<=" else value >= goal[1]) else "  NOT met") + f" (goal {goal[0]} {goal[1]})"
+        verdict = (
+            ""
+            if goal is None
+            else ("  met" if (value <= goal[1] if goal[0] == "<=" else value >= goal[1]) else "  NOT met")
+            + f" (goal {goal[0]} {goal[1]})"
+        )
         print(f"{name:<24} {value:10.3f}{verdict}")
     if out:
         Path(out).write_text(json.dumps(measured, indent=2))

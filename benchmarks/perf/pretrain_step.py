@@ -24,12 +24,12 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
-
 from sslbench.ssl_models import data
 from sslbench.ssl_models.augment import DEFAULT_AUGMENTATION, generate_bank, open_bank
 from sslbench.ssl_models.encoders import build_encoder
@@ -40,19 +40,25 @@ GOAL_RATIO = 0.9
 CPU = torch.device("cpu")
 
 
-def make_objective(encoder: str, objective: str, sample_shape: tuple[int, ...], embedding_dim: int, seed: int) -> Objective:
+def make_objective(
+    encoder: str, objective: str, sample_shape: tuple[int, ...], embedding_dim: int, seed: int
+) -> Objective:
     """A freshly initialised objective; equal arguments give equal weights."""
     torch.manual_seed(seed)
     return build_objective(objective, build_encoder(encoder, sample_shape, embedding_dim))
 
 
-def suite_loop(objective: Objective, inputs: np.ndarray, bank: np.ndarray | None, config: TrainConfig, seed: int) -> int:
+def suite_loop(
+    objective: Objective, inputs: np.ndarray, bank: np.ndarray | None, config: TrainConfig, seed: int
+) -> int:
     """``ssl_models.train.pretrain`` as the pretrain task calls it; returns the number of examples trained on."""
     pretrain(objective, inputs, config, seed, bank=bank, device=CPU)
     return config.epochs * max(1, len(inputs) // config.batch_size) * config.batch_size
 
 
-def plain_loop(objective: Objective, inputs: np.ndarray, bank: np.ndarray | None, config: TrainConfig, seed: int) -> int:
+def plain_loop(
+    objective: Objective, inputs: np.ndarray, bank: np.ndarray | None, config: TrainConfig, seed: int
+) -> int:
     """A hand-written loop over in-memory tensors: shuffled full batches, AdamW; returns examples trained on."""
     generator = torch.Generator().manual_seed(seed)
     inputs_t = torch.from_numpy(np.ascontiguousarray(inputs))
@@ -63,10 +69,12 @@ def plain_loop(objective: Objective, inputs: np.ndarray, bank: np.ndarray | None
     for _ in range(config.epochs):
         order = torch.randperm(len(inputs), generator=generator)
         for start in range(0, n_batches * config.batch_size, config.batch_size):
-            index = order[start:start + config.batch_size]
+            index = order[start : start + config.batch_size]
             views = None
             if objective.n_views and bank_t is not None:
-                choice = torch.rand(len(index), bank_t.shape[1], generator=generator).argsort(dim=1)[:, :objective.n_views]
+                choice = torch.rand(len(index), bank_t.shape[1], generator=generator).argsort(dim=1)[
+                    :, : objective.n_views
+                ]
                 views = bank_t[index[:, None], choice]
             loss = objective(Batch(inputs=inputs_t[index], views=views))
             optimizer.zero_grad(set_to_none=True)
@@ -79,14 +87,21 @@ def plain_loop(objective: Objective, inputs: np.ndarray, bank: np.ndarray | None
 LOOPS: dict[str, Callable[..., int]] = {"suite": suite_loop, "plain": plain_loop}
 
 
-def measure_encoder(encoder: str, args: argparse.Namespace, inputs: np.ndarray, bank: np.ndarray | None) -> dict[str, Any]:
+def measure_encoder(
+    encoder: str, args: argparse.Namespace, inputs: np.ndarray, bank: np.ndarray | None
+) -> dict[str, Any]:
     """Interleaved timed runs of both loops for one encoder; medians and the paired ratio."""
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=1e-3)
     shape = tuple(inputs.shape[1:])
     warm_up = TrainConfig(epochs=1, batch_size=args.batch_size)
     for loop in LOOPS.values():
-        loop(make_objective(encoder, args.objective, shape, args.embedding_dim, args.seed),
-             inputs[:2 * args.batch_size], None if bank is None else bank[:2 * args.batch_size], warm_up, args.seed)
+        loop(
+            make_objective(encoder, args.objective, shape, args.embedding_dim, args.seed),
+            inputs[: 2 * args.batch_size],
+            None if bank is None else bank[: 2 * args.batch_size],
+            warm_up,
+            args.seed,
+        )
     rates: dict[str, list[float]] = {name: [] for name in LOOPS}
     cpu_rates: dict[str, list[float]] = {name: [] for name in LOOPS}
     for repeat in range(args.repeats):
@@ -99,11 +114,19 @@ def measure_encoder(encoder: str, args: argparse.Namespace, inputs: np.ndarray, 
             cpu_rates[name].append(samples / (time.process_time() - cpu))
     ratios = [suite / plain for suite, plain in zip(rates["suite"], rates["plain"])]
     cpu_ratios = [suite / plain for suite, plain in zip(cpu_rates["suite"], cpu_rates["plain"])]
-    return {"encoder": encoder, "suite_samples_per_second": statistics.median(rates["suite"]),
-            "plain_samples_per_second": statistics.median(rates["plain"]), "ratio": statistics.median(ratios),
-            "cpu_ratio": statistics.median(cpu_ratios), "suite_runs": rates["suite"], "plain_runs": rates["plain"],
-            "paired_ratios": ratios, "suite_cpu_runs": cpu_rates["suite"], "plain_cpu_runs": cpu_rates["plain"],
-            "paired_cpu_ratios": cpu_ratios}
+    return {
+        "encoder": encoder,
+        "suite_samples_per_second": statistics.median(rates["suite"]),
+        "plain_samples_per_second": statistics.median(rates["plain"]),
+        "ratio": statistics.median(ratios),
+        "cpu_ratio": statistics.median(cpu_ratios),
+        "suite_runs": rates["suite"],
+        "plain_runs": rates["plain"],
+        "paired_ratios": ratios,
+        "suite_cpu_runs": cpu_rates["suite"],
+        "plain_cpu_runs": cpu_rates["plain"],
+        "paired_cpu_ratios": cpu_ratios,
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
@@ -114,11 +137,17 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--epochs", type=int, default=1, help="epochs per timed run")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--embedding-dim", type=int, default=64)
-    parser.add_argument("--examples", type=int, default=None, help="use the first N training examples (default: all 4000)")
+    parser.add_argument(
+        "--examples", type=int, default=None, help="use the first N training examples (default: all 4000)"
+    )
     parser.add_argument("--bank", choices=("memmap", "memory"), default="memmap", help="how the view bank is held")
     parser.add_argument("--bank-views", type=int, default=4, help="views per example in the bank")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch intra-op threads (default 1: both loops get the same, and busy cores do not scramble it)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch intra-op threads (default 1: both loops get the same, and busy cores do not scramble it)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", help="write the measurements as JSON here")
     args = parser.parse_args(argv)
@@ -126,10 +155,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     torch.set_num_threads(args.threads)
     try:
         split = data.load("mnist5k", args.seed)
-        inputs = split.x_train[:args.examples] if args.examples else split.x_train
+        inputs = split.x_train[: args.examples] if args.examples else split.x_train
         with tempfile.TemporaryDirectory() as scratch:
-            bank_path = generate_bank(inputs, DEFAULT_AUGMENTATION[split.modality], {}, args.bank_views, args.seed,
-                                      Path(scratch) / "bank.npy")
+            bank_path = generate_bank(
+                inputs, DEFAULT_AUGMENTATION[split.modality], {}, args.bank_views, args.seed, Path(scratch) / "bank.npy"
+            )
             bank = open_bank(bank_path, verify=False)
             if args.bank == "memory":
                 bank = np.array(bank)
@@ -137,16 +167,29 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             del bank
     finally:
         torch.set_num_threads(threads_before)
-    print(f"pretraining throughput, {args.objective}, batch {args.batch_size}, {len(inputs)} MNIST-5k examples, "
-          f"{args.bank} bank of {args.bank_views} views, {args.threads} threads, median of {args.repeats}")
+    print(
+        f"pretraining throughput, {args.objective}, batch {args.batch_size}, {len(inputs)} MNIST-5k examples, "
+        f"{args.bank} bank of {args.bank_views} views, {args.threads} threads, median of {args.repeats}"
+    )
     print(f"{'encoder':<10} {'suite /s':>10} {'plain /s':>10} {'ratio':>7} {'cpu ratio':>10}")
     for row in results:
         verdict = "met" if row["ratio"] >= GOAL_RATIO else "NOT met"
-        print(f"{row['encoder']:<10} {row['suite_samples_per_second']:10.1f} {row['plain_samples_per_second']:10.1f} "
-              f"{row['ratio']:7.3f} {row['cpu_ratio']:10.3f}  {verdict} (goal ratio >= {GOAL_RATIO})")
-    report = {"objective": args.objective, "batch_size": args.batch_size, "epochs": args.epochs, "examples": len(inputs),
-              "bank": args.bank, "bank_views": args.bank_views, "threads": args.threads, "repeats": args.repeats,
-              "goal_ratio": GOAL_RATIO, "results": results}
+        print(
+            f"{row['encoder']:<10} {row['suite_samples_per_second']:10.1f} {row['plain_samples_per_second']:10.1f} "
+            f"{row['ratio']:7.3f} {row['cpu_ratio']:10.3f}  {verdict} (goal ratio >= {GOAL_RATIO})"
+        )
+    report = {
+        "objective": args.objective,
+        "batch_size": args.batch_size,
+        "epochs": args.epochs,
+        "examples": len(inputs),
+        "bank": args.bank,
+        "bank_views": args.bank_views,
+        "threads": args.threads,
+        "repeats": args.repeats,
+        "goal_ratio": GOAL_RATIO,
+        "results": results,
+    }
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=2))
     return report

@@ -17,7 +17,6 @@ import statistics  # noqa: E402
 import time  # noqa: E402
 
 import torch  # noqa: E402
-
 from sslbench.ssl_models.encoders.ssm import S4DLayer, causal_toeplitz  # noqa: E402
 
 
@@ -48,8 +47,11 @@ def main() -> None:
                     convolve(inputs).square().sum().backward()
                 seconds[name].append(time.process_time() - start)
         fft, toeplitz = statistics.median(seconds["fft"]), statistics.median(seconds["toeplitz"])
-        print(f"{length:5d} steps: fft {fft:.3f} s, toeplitz {toeplitz:.3f} s, fft/toeplitz {fft / toeplitz:.2f}, "
-              f"max difference {error:.1e}", flush=True)
+        print(
+            f"{length:5d} steps: fft {fft:.3f} s, toeplitz {toeplitz:.3f} s, fft/toeplitz {fft / toeplitz:.2f}, "
+            f"max difference {error:.1e}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

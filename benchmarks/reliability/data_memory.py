@@ -69,17 +69,37 @@ def main() -> None:
     for name, rows in (("small", max(20, args.rows // 1000)), ("large", args.rows)):
         data = work / f"{name}.npz"
         size = write_file(data, rows, args.features)
-        command = [sys.executable, "-m", "sslbench", "run", "--data", str(data), "--out", str(work / f"out-{name}"),
-                   "--epochs", str(args.epochs), "--seeds", "0"]
+        command = [
+            sys.executable,
+            "-m",
+            "sslbench",
+            "run",
+            "--data",
+            str(data),
+            "--out",
+            str(work / f"out-{name}"),
+            "--epochs",
+            str(args.epochs),
+            "--seeds",
+            "0",
+        ]
         code, peak = peak_rss(command)
         figures[name] = {"rows": rows, "file_bytes": size, "exit": code, "peak_rss_bytes": peak}
         print(json.dumps({name: figures[name]}), flush=True)
     small, large = figures["small"], figures["large"]
     per_byte = (large["peak_rss_bytes"] - small["peak_rss_bytes"]) / (large["file_bytes"] - small["file_bytes"])
-    print(json.dumps({"file_mb": round(large["file_bytes"] / 2**20, 1),
-                      "peak_mb": round(large["peak_rss_bytes"] / 2**20), "fixed_mb": round(small["peak_rss_bytes"] / 2**20),
-                      "data_memory_per_file_byte": round(per_byte, 2),
-                      "peak_over_file": round(large["peak_rss_bytes"] / large["file_bytes"], 1)}), flush=True)
+    print(
+        json.dumps(
+            {
+                "file_mb": round(large["file_bytes"] / 2**20, 1),
+                "peak_mb": round(large["peak_rss_bytes"] / 2**20),
+                "fixed_mb": round(small["peak_rss_bytes"] / 2**20),
+                "data_memory_per_file_byte": round(per_byte, 2),
+                "peak_over_file": round(large["peak_rss_bytes"] / large["file_bytes"], 1),
+            }
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

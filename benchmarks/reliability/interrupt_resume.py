@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from sslbench import results
+
 SUITE = textwrap.dedent("""
     name = "interrupt"
     datasets = ["digits"]
@@ -63,8 +64,13 @@ def main() -> None:
     whole = subprocess.run(_command(suite, reference), capture_output=True, text=True)
     whole_seconds = time.perf_counter() - started
 
-    run = subprocess.Popen(_command(suite, interrupted), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                           start_new_session=True)
+    run = subprocess.Popen(
+        _command(suite, interrupted),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     time.sleep(args.after)
     sent = time.perf_counter()
     os.killpg(run.pid, signal.SIGINT)
@@ -76,14 +82,24 @@ def main() -> None:
 
     resumed = subprocess.run(_command(suite, interrupted), capture_output=True, text=True)
     same = _metrics(reference).equals(_metrics(interrupted))
-    print(json.dumps({
-        "uninterrupted_exit": whole.returncode, "uninterrupted_seconds": round(whole_seconds, 1),
-        "signal_after_seconds": args.after, "interrupted_exit": run.returncode,
-        "exit_seconds_after_signal": round(exit_seconds, 2), "statuses_after_interrupt": statuses,
-        "resumed_same_run": set(results.read_table(interrupted, "runs").to_pandas()["run_id"]) == run_ids,
-        "resume_exit": resumed.returncode, "metrics_equal_uninterrupted": bool(same),
-        "tracebacks": sum("Traceback" in text for text in (first, resumed.stdout, resumed.stderr)),
-        "load_average": os.getloadavg()[0]}), flush=True)
+    print(
+        json.dumps(
+            {
+                "uninterrupted_exit": whole.returncode,
+                "uninterrupted_seconds": round(whole_seconds, 1),
+                "signal_after_seconds": args.after,
+                "interrupted_exit": run.returncode,
+                "exit_seconds_after_signal": round(exit_seconds, 2),
+                "statuses_after_interrupt": statuses,
+                "resumed_same_run": set(results.read_table(interrupted, "runs").to_pandas()["run_id"]) == run_ids,
+                "resume_exit": resumed.returncode,
+                "metrics_equal_uninterrupted": bool(same),
+                "tracebacks": sum("Traceback" in text for text in (first, resumed.stdout, resumed.stderr)),
+                "load_average": os.getloadavg()[0],
+            }
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,19 @@ from sslbench.ssl_models.augment.views import ASYMMETRIC_VIEWS, DEFAULT_GROUP, G
 
 DEFAULT_AUGMENTATION = {"image": "image", "sequence": "sequence", "graph": "graph", "vector": "vector"}
 
-__all__ = ["ASYMMETRIC_VIEWS", "AUGMENTATIONS", "Augmentation", "BankError", "DEFAULT_AUGMENTATION",
-           "DEFAULT_GROUP", "GroupBank", "ViewGroup", "bank_is_valid", "bank_key", "build_augmentation",
-           "generate_bank", "group_banks", "open_bank"]
+__all__ = [
+    "ASYMMETRIC_VIEWS",
+    "AUGMENTATIONS",
+    "Augmentation",
+    "BankError",
+    "DEFAULT_AUGMENTATION",
+    "DEFAULT_GROUP",
+    "GroupBank",
+    "ViewGroup",
+    "bank_is_valid",
+    "bank_key",
+    "build_augmentation",
+    "generate_bank",
+    "group_banks",
+    "open_bank",
+]

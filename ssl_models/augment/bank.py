@@ -8,12 +8,12 @@ Opening a bank checks both, so a truncated or tampered file is never used.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
-
 from sslbench.ssl_models.augment.registry import build_augmentation
 from sslbench.ssl_models.files import atomic_path, file_sha256, json_sha256, write_text_atomic
 from sslbench.ssl_models.stop import check_stop
@@ -28,8 +28,16 @@ class BankError(ValueError):
 
 def bank_key(data_fingerprint: str, augmentation: str, options: dict[str, Any], n_views: int, seed: int) -> str:
     """Content hash that names a bank: same inputs, same key, same file."""
-    return json_sha256({"data": data_fingerprint, "augmentation": augmentation, "options": options,
-                        "n_views": n_views, "seed": seed, "version": BANK_FORMAT_VERSION})[:20]
+    return json_sha256(
+        {
+            "data": data_fingerprint,
+            "augmentation": augmentation,
+            "options": options,
+            "n_views": n_views,
+            "seed": seed,
+            "version": BANK_FORMAT_VERSION,
+        }
+    )[:20]
 
 
 def generate_bank(
@@ -65,9 +73,11 @@ def generate_bank(
                     chunk_seed = (seed * 1_000_003 + view * 10_007 + chunk) % 2**63
                     views = augment(batch, chunk_seed)
                     if tuple(views.shape) != (len(batch), *view_shape):
-                        raise ValueError(f"augmentation '{augmentation}' turned a batch of shape "
-                                         f"{tuple(batch.shape)} into {tuple(views.shape)}; it declares "
-                                         f"views of shape {view_shape}")
+                        raise ValueError(
+                            f"augmentation '{augmentation}' turned a batch of shape "
+                            f"{tuple(batch.shape)} into {tuple(views.shape)}; it declares "
+                            f"views of shape {view_shape}"
+                        )
                     bank[start:stop, view] = views.numpy()
                 if progress is not None:
                     progress(chunk + 1, n_chunks)
@@ -77,8 +87,15 @@ def generate_bank(
             del bank
         sha256 = file_sha256(temp)
     # The sidecar is written after its array is in place: a bank is valid only once both agree.
-    meta = {"shape": [len(inputs), n_views, *view_shape], "dtype": "float32", "sha256": sha256,
-            "augmentation": augmentation, "options": options, "seed": seed, "version": BANK_FORMAT_VERSION}
+    meta = {
+        "shape": [len(inputs), n_views, *view_shape],
+        "dtype": "float32",
+        "sha256": sha256,
+        "augmentation": augmentation,
+        "options": options,
+        "seed": seed,
+        "version": BANK_FORMAT_VERSION,
+    }
     write_text_atomic(_sidecar(path), json.dumps(meta, default=str))
     return path
 
@@ -96,8 +113,9 @@ def _read_sidecar(path: Path) -> dict[str, Any]:
         meta["shape"] = [int(size) for size in meta["shape"]]
         str(meta["dtype"]), str(meta["sha256"])
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
-        raise BankError(f"view bank sidecar {meta_path} is not a bank description "
-                        f"({type(error).__name__}: {error})") from None
+        raise BankError(
+            f"view bank sidecar {meta_path} is not a bank description ({type(error).__name__}: {error})"
+        ) from None
     return meta
 
 
@@ -119,12 +137,18 @@ def open_bank(path: Path, verify: bool = True, expected_shape: tuple[int, ...] |
     if not isinstance(bank, np.ndarray):
         raise BankError(f"view bank {path} is an archive, not a .npy array")
     if list(bank.shape) != meta["shape"] or str(bank.dtype) != meta["dtype"]:
-        raise BankError(f"view bank {path} has shape {list(bank.shape)} {bank.dtype}, "
-                        f"expected {meta['shape']} {meta['dtype']}")
-    if expected_shape is not None and (bank.ndim != len(expected_shape) + 1 or bank.shape[0] != expected_shape[0]
-                                       or tuple(bank.shape[2:]) != tuple(expected_shape[1:])):
-        raise BankError(f"view bank {path} has shape {list(bank.shape)}, which does not fit data of shape "
-                        f"{list(expected_shape)} (expected [N, V, *sample_shape])")
+        raise BankError(
+            f"view bank {path} has shape {list(bank.shape)} {bank.dtype}, expected {meta['shape']} {meta['dtype']}"
+        )
+    if expected_shape is not None and (
+        bank.ndim != len(expected_shape) + 1
+        or bank.shape[0] != expected_shape[0]
+        or tuple(bank.shape[2:]) != tuple(expected_shape[1:])
+    ):
+        raise BankError(
+            f"view bank {path} has shape {list(bank.shape)}, which does not fit data of shape "
+            f"{list(expected_shape)} (expected [N, V, *sample_shape])"
+        )
     if verify and file_sha256(path) != meta["sha256"]:
         raise BankError(f"view bank {path} does not match its recorded SHA-256 (modified or corrupted)")
     return bank

@@ -27,7 +27,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-
 from sslbench.ssl_models.augment.registry import AUGMENTATIONS
 from sslbench.ssl_models.data.graph_format import node_feature_count, to_dense, to_sparse
 from sslbench.ssl_models.pyg import pyg
@@ -58,7 +57,9 @@ class GraphAugmentation:
         if self.edge_add_ratio < 0:
             raise ValueError(f"edge_add_ratio must be non-negative, got {self.edge_add_ratio}")
         if self.feature_mask_mode not in FEATURE_MASK_MODES:
-            raise ValueError(f"unknown feature_mask_mode '{self.feature_mask_mode}'; valid: {', '.join(FEATURE_MASK_MODES)}")
+            raise ValueError(
+                f"unknown feature_mask_mode '{self.feature_mask_mode}'; valid: {', '.join(FEATURE_MASK_MODES)}"
+            )
 
     def __call__(self, inputs: torch.Tensor, seed: int) -> torch.Tensor:
         utils = pyg("utils")
@@ -67,7 +68,9 @@ class GraphAugmentation:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             generator = torch.Generator().manual_seed(seed)
-            keep_dense = self._grow_subgraph(graphs, generator) if self.subgraph_keep_ratio < 1 else graphs[..., 0] > 0.5
+            keep_dense = (
+                self._grow_subgraph(graphs, generator) if self.subgraph_keep_ratio < 1 else graphs[..., 0] > 0.5
+            )
             x, edge_index, edge_weight, batch = to_sparse(graphs)
             n_nodes = x.shape[0]
             keep = keep_dense[graphs[..., 0] > 0.5]
@@ -77,7 +80,9 @@ class GraphAugmentation:
             emptied = torch.bincount(batch[keep], minlength=len(graphs)) == 0
             protect = (counts > 0) & (emptied | self.keep_first_node)
             keep[(torch.cumsum(counts, 0) - counts)[protect]] = True  # each graph's first node
-            edge_index, edge_weight = utils.subgraph(keep, edge_index, edge_attr=edge_weight, relabel_nodes=True, num_nodes=n_nodes)
+            edge_index, edge_weight = utils.subgraph(
+                keep, edge_index, edge_attr=edge_weight, relabel_nodes=True, num_nodes=n_nodes
+            )
             x, batch = x[keep], batch[keep]
             if self.edge_drop_ratio > 0 and edge_index.shape[1]:
                 edge_index, kept_edges = utils.dropout_edge(edge_index, p=self.edge_drop_ratio, force_undirected=True)
@@ -93,7 +98,7 @@ class GraphAugmentation:
         """(B, M) mask of a connected node set grown from a uniform root by uniform neighbours of the set."""
         mask = graphs[..., 0] > 0.5
         batch, max_nodes = mask.shape
-        adjacency = (graphs[..., 1 + self.n_features:] != 0) & mask[:, :, None] & mask[:, None, :]
+        adjacency = (graphs[..., 1 + self.n_features :] != 0) & mask[:, :, None] & mask[:, None, :]
         rows_of_adjacency = adjacency.reshape(batch * max_nodes, max_nodes)
         offsets = torch.arange(batch) * max_nodes
         target = torch.ceil(self.subgraph_keep_ratio * mask.sum(1))
@@ -120,7 +125,7 @@ class GraphAugmentation:
     def _add_edges(self, graphs: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Add ~``edge_add_ratio`` × edges new undirected edges per graph between unlinked real nodes."""
         mask = graphs[..., 0] > 0.5
-        adjacency = graphs[..., 1 + self.n_features:]
+        adjacency = graphs[..., 1 + self.n_features :]
         upper = torch.triu(torch.ones(self.max_nodes, self.max_nodes, dtype=torch.bool), diagonal=1)
         linked = adjacency != 0
         candidates = mask[:, :, None] & mask[:, None, :] & ~linked & ~linked.transpose(1, 2) & upper
@@ -130,7 +135,7 @@ class GraphAugmentation:
         added = added | added.transpose(1, 2)
         mean_weight = adjacency.sum((1, 2)) / linked.sum((1, 2)).clamp(min=1)
         adjacency = torch.where(added, mean_weight[:, None, None].expand_as(adjacency), adjacency)
-        return torch.cat([graphs[..., :1 + self.n_features], adjacency], dim=-1)
+        return torch.cat([graphs[..., : 1 + self.n_features], adjacency], dim=-1)
 
 
 @AUGMENTATIONS.register("graph")

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-
 from sslbench.ssl_models.augment.registry import AUGMENTATIONS
 
 ERASE_SCALE = (0.02, 0.1)
@@ -78,9 +77,11 @@ class ImageAugmentation:
         if not 0.0 < self.blur_sigma[0] <= self.blur_sigma[1]:
             raise ValueError(f"blur_sigma must satisfy 0 < low ≤ high, got {self.blur_sigma}")
         if not 0.0 < self.output_fraction <= 1.0 or min(self.output_shape[1:]) < 1:
-            raise ValueError(f"output_fraction must be in (0, 1] and leave at least one pixel of the "
-                             f"{self.sample_shape[1]}×{self.sample_shape[2]} image, "
-                             f"got {self.output_fraction}")
+            raise ValueError(
+                f"output_fraction must be in (0, 1] and leave at least one pixel of the "
+                f"{self.sample_shape[1]}×{self.sample_shape[2]} image, "
+                f"got {self.output_fraction}"
+            )
         if self.translate < 0 or self.noise_std < 0:
             raise ValueError(f"translate and noise_std must be non-negative, got {self.translate}, {self.noise_std}")
 
@@ -134,7 +135,7 @@ class ImageAugmentation:
         chosen = torch.rand(batch, generator=generator) < self.blur_probability
         radius = math.ceil(3 * self.blur_sigma[1])
         offsets = torch.arange(-radius, radius + 1, dtype=torch.float32)
-        kernel = torch.exp(-offsets[None, :] ** 2 / (2 * sigma[:, None] ** 2))
+        kernel = torch.exp(-(offsets[None, :] ** 2) / (2 * sigma[:, None] ** 2))
         kernel = (kernel / kernel.sum(1, keepdim=True)).repeat_interleave(channels, dim=0)
         planes = images.reshape(1, batch * channels, height, width)
         planes = F.pad(planes, (0, 0, radius, radius), mode="replicate" if radius >= height else "reflect")
@@ -154,8 +155,12 @@ class ImageAugmentation:
         chosen = torch.rand(batch, generator=generator) < self.erase_probability
         rows = torch.arange(height)[None, :, None]
         cols = torch.arange(width)[None, None, :]
-        box = ((rows >= top[:, None, None]) & (rows < (top + box_height)[:, None, None])
-               & (cols >= left[:, None, None]) & (cols < (left + box_width)[:, None, None]))
+        box = (
+            (rows >= top[:, None, None])
+            & (rows < (top + box_height)[:, None, None])
+            & (cols >= left[:, None, None])
+            & (cols < (left + box_width)[:, None, None])
+        )
         return images.masked_fill((box & chosen[:, None, None])[:, None], 0.0)
 
 

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-
 from sslbench.ssl_models.augment.registry import AUGMENTATIONS
 from sslbench.ssl_models.padding import valid_lengths
 
@@ -71,15 +70,24 @@ class SequenceAugmentation:
     def __post_init__(self) -> None:
         if len(self.sample_shape) != 2 or self.sample_shape[1] < 2:
             raise ValueError(f"sequence augmentation needs (C, T) examples with T ≥ 2, got shape {self.sample_shape}")
-        for name in ("crop_probability", "time_warp_probability", "permutation_probability", "scaling_probability",
-                     "jitter_probability", "time_mask_probability", "mask_ratio"):
+        for name in (
+            "crop_probability",
+            "time_warp_probability",
+            "permutation_probability",
+            "scaling_probability",
+            "jitter_probability",
+            "time_mask_probability",
+            "mask_ratio",
+        ):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         low, high = self.crop_scale
         if not 0.0 < low <= high <= 1.0:
             raise ValueError(f"crop_scale must satisfy 0 < low ≤ high ≤ 1, got {self.crop_scale}")
         if self.max_segments < 2 or self.warp_knots < 2:
-            raise ValueError(f"max_segments and warp_knots must be at least 2, got {self.max_segments}, {self.warp_knots}")
+            raise ValueError(
+                f"max_segments and warp_knots must be at least 2, got {self.max_segments}, {self.warp_knots}"
+            )
 
     def __call__(self, inputs: torch.Tensor, seed: int) -> torch.Tensor:
         if not self.padded:
@@ -98,9 +106,14 @@ class SequenceAugmentation:
     def _augment(self, inputs: torch.Tensor, seed: int) -> torch.Tensor:
         generator = torch.Generator().manual_seed(seed)
         views = inputs.float().cpu()
-        steps = ((self.crop_probability, self._crop), (self.time_warp_probability, self._time_warp),
-                 (self.permutation_probability, self._permute), (self.scaling_probability, self._scale),
-                 (self.jitter_probability, self._jitter), (self.time_mask_probability, self._mask))
+        steps = (
+            (self.crop_probability, self._crop),
+            (self.time_warp_probability, self._time_warp),
+            (self.permutation_probability, self._permute),
+            (self.scaling_probability, self._scale),
+            (self.jitter_probability, self._jitter),
+            (self.time_mask_probability, self._mask),
+        )
         for probability, step in steps:
             chosen = torch.rand(len(views), generator=generator) < probability
             if probability > 0 and chosen.any():
@@ -127,10 +140,12 @@ class SequenceAugmentation:
         most = min(self.max_segments, length)
         counts = torch.randint(2, most + 1, (batch, 1), generator=generator)
         cut_keys = torch.rand(batch, length - 1, generator=generator)
-        cuts = torch.sort(cut_keys.argsort(dim=1)[:, :most - 1] + 1, dim=1).values
+        cuts = torch.sort(cut_keys.argsort(dim=1)[:, : most - 1] + 1, dim=1).values
         cuts = torch.where(torch.arange(most - 1)[None, :] < counts - 1, cuts, length)
         segment_of_step = (cuts[:, None, :] <= torch.arange(length)[None, :, None]).sum(dim=2)
-        order_keys = torch.rand(batch, most, generator=generator).masked_fill(torch.arange(most)[None, :] >= counts, 2.0)
+        order_keys = torch.rand(batch, most, generator=generator).masked_fill(
+            torch.arange(most)[None, :] >= counts, 2.0
+        )
         rank = order_keys.argsort(dim=1).argsort(dim=1)
         real = torch.arange(most)[None, :] < counts
         unchanged = ((rank == torch.arange(most)[None, :]) | ~real).all(dim=1, keepdim=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-
 from sslbench.ssl_models.augment.registry import AUGMENTATIONS
 
 

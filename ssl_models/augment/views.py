@@ -71,15 +71,22 @@ class GroupBank:
         return tuple(getattr(augment, "output_shape", sample_shape))
 
 
-def group_banks(groups: Sequence[ViewGroup], modality: str, augmentation: str, options: Mapping[str, Any],
-                bank_views: int, seed: int) -> list[GroupBank]:
+def group_banks(
+    groups: Sequence[ViewGroup],
+    modality: str,
+    augmentation: str,
+    options: Mapping[str, Any],
+    bank_views: int,
+    seed: int,
+) -> list[GroupBank]:
     """One bank per group: ``augmentation`` with the suite's ``options`` under the group's own, ``bank_views``
     (≥ the group's ``n_views``) views per example, from the group's seed."""
     banks = []
     for group in groups:
         if bank_views < group.n_views:
-            raise ValueError(f"view group '{group.name}' draws {group.n_views} views but its bank would hold "
-                             f"only {bank_views}")
+            raise ValueError(
+                f"view group '{group.name}' draws {group.n_views} views but its bank would hold only {bank_views}"
+            )
         pipeline = {**options, **group.options_for(modality)}
         banks.append(GroupBank(group.name, augmentation, pipeline, bank_views, group.seed(seed)))
     return banks

@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-
 from sslbench.ssl_models.registry import Registry
 from sslbench.ssl_models.vocabulary import BASELINE_FAMILY
 

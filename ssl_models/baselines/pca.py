@@ -4,7 +4,6 @@ reconstruction."""
 from __future__ import annotations
 
 import numpy as np
-
 from sslbench.ssl_models.baselines.base import BASELINES, Baseline, raw_features
 
 
@@ -31,7 +30,7 @@ class PCA:
             raise ValueError(f"n_components must be positive, got {n_components}")
         self.n_components = n_components
 
-    def fit(self, train: np.ndarray) -> "PCA":
+    def fit(self, train: np.ndarray) -> PCA:
         flat = raw_features(train).astype(np.float64)
         self.mean_ = flat.mean(axis=0)
         _, singular, vt = np.linalg.svd(flat - self.mean_, full_matrices=False)
@@ -49,7 +48,9 @@ class PCA:
 
     def project(self, inputs: np.ndarray) -> np.ndarray:
         """The rank-k reconstruction μ + (x − μ) V_k V_kᵀ (N, d): x projected onto the top-k principal subspace."""
-        return (self.mean_ + (raw_features(inputs) - self.mean_) @ self.components_.T @ self.components_).astype(np.float32)
+        return (self.mean_ + (raw_features(inputs) - self.mean_) @ self.components_.T @ self.components_).astype(
+            np.float32
+        )
 
     def reconstruction_error(self, inputs: np.ndarray) -> float:
         """Mean squared error of the rank-k reconstruction μ + (x − μ) V_k V_kᵀ (the Eckart–Young optimum)."""
@@ -66,8 +67,9 @@ class PrincipalComponents(Baseline):
     marker = "D"
 
     @classmethod
-    def features(cls, train: np.ndarray, test: np.ndarray, embedding_dim: int,
-                 seed: int) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+    def features(
+        cls, train: np.ndarray, test: np.ndarray, embedding_dim: int, seed: int
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
         """Rank-k reconstructions of both splits, and ``pca_n_components`` = k actually kept (≤ the rank)."""
         pca = PCA(embedding_dim).fit(train)
         return pca.project(train), pca.project(test), {"pca_n_components": float(pca.components_.shape[0])}

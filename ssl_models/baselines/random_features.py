@@ -11,7 +11,6 @@ the input).
 from __future__ import annotations
 
 import numpy as np
-
 from sslbench.ssl_models.baselines.base import BASELINES, Baseline, raw_features
 
 

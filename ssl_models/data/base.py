@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 import numpy as np
-
 from sslbench.ssl_models.files import atomic_path
 from sslbench.ssl_models.vocabulary import MODALITIES
-
 
 
 @dataclass(frozen=True)
@@ -85,7 +84,7 @@ class SplitData:
 
     def extra_test(self, key: str) -> np.ndarray:
         """The test-split rows of extra array ``key``."""
-        return self.extras[key][len(self.train_index):]
+        return self.extras[key][len(self.train_index) :]
 
     @property
     def labelled(self) -> bool:
@@ -95,17 +94,27 @@ class SplitData:
     def fingerprint(self) -> str:
         """Content hash of the split: inputs, labels, indices and validation rows (used to key cached artefacts)."""
         digest = hashlib.sha256()
-        for array in (self.x_train, self.y_train, self.x_test, self.y_test, self.train_index, self.test_index,
-                      self.validation_rows):
+        for array in (
+            self.x_train,
+            self.y_train,
+            self.x_test,
+            self.y_test,
+            self.train_index,
+            self.test_index,
+            self.validation_rows,
+        ):
             if array is not None:
                 digest.update(np.ascontiguousarray(array).tobytes())
         return digest.hexdigest()[:16]
 
     def save(self, path: Path) -> None:
         """Write the split to one ``.npz`` file atomically (temp file, then rename)."""
-        arrays = {
-            "x_train": self.x_train, "x_test": self.x_test,
-            "train_index": self.train_index, "test_index": self.test_index, "validation_rows": self.validation_rows,
+        arrays: dict[str, Any] = {
+            "x_train": self.x_train,
+            "x_test": self.x_test,
+            "train_index": self.train_index,
+            "test_index": self.test_index,
+            "validation_rows": self.validation_rows,
             "meta": np.array([self.name, self.modality, str(self.n_classes), ",".join(self.evaluators)]),
         }
         if self.y_train is not None:
@@ -115,20 +124,24 @@ class SplitData:
             np.savez(handle, **arrays)
 
     @classmethod
-    def load(cls, path: Path) -> "SplitData":
+    def load(cls, path: Path) -> SplitData:
         """Read a split written by :meth:`save` (no pickles are executed)."""
         with np.load(path, allow_pickle=False) as archive:
             name, modality, n_classes, evaluators = (str(v) for v in archive["meta"])
             return cls(
-                name=name, modality=modality,
-                x_train=archive["x_train"], x_test=archive["x_test"],
+                name=name,
+                modality=modality,
+                x_train=archive["x_train"],
+                x_test=archive["x_test"],
                 y_train=archive["y_train"] if "y_train" in archive else None,
                 y_test=archive["y_test"] if "y_test" in archive else None,
-                train_index=archive["train_index"], test_index=archive["test_index"],
+                train_index=archive["train_index"],
+                test_index=archive["test_index"],
                 n_classes=int(n_classes),
                 extras={k.removeprefix("extra__"): archive[k] for k in archive.files if k.startswith("extra__")},
                 evaluators=tuple(e for e in evaluators.split(",") if e),
-                validation_rows=archive["validation_rows"] if "validation_rows" in archive
+                validation_rows=archive["validation_rows"]
+                if "validation_rows" in archive
                 else np.zeros(0, dtype=np.int64),
             )
 

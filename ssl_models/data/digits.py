@@ -1,7 +1,6 @@
 """scikit-learn's digits: 1,797 handwritten digits as 1×8×8 images in [0, 1] (raw values 0–16)."""
 
 import numpy as np
-
 from sslbench.ssl_models.data.base import RawDataset
 from sslbench.ssl_models.data.registry import register_dataset
 

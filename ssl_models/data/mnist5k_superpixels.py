@@ -17,7 +17,6 @@ import hashlib
 import json
 
 import numpy as np
-
 from sslbench.ssl_models.data.base import RawDataset
 from sslbench.ssl_models.data.graph_format import pack_graph
 from sslbench.ssl_models.data.mnist5k import load_mnist5k
@@ -58,7 +57,7 @@ def knn_adjacency(coordinates: np.ndarray, n_neighbours: int = N_NEIGHBOURS) -> 
     cols = neighbours.ravel()
     knn_distance = distance[rows, cols]
     sigma = max(float(knn_distance.mean()), 1e-8)
-    weights = np.exp(-(knn_distance / sigma) ** 2).astype(np.float32)
+    weights = np.exp(-((knn_distance / sigma) ** 2)).astype(np.float32)
     adjacency[rows, cols] = weights
     adjacency[cols, rows] = weights
     return adjacency
@@ -83,14 +82,25 @@ def image_to_graph(image: np.ndarray, max_nodes: int = MAX_SUPERPIXELS, n_neighb
 def images_to_graphs(images: np.ndarray) -> np.ndarray:
     """(N, 1, H, W) or (N, H, W) images → (N, 75, 79) float32 superpixel graphs."""
     images = images.reshape(len(images), *images.shape[-2:])
-    return np.stack([image_to_graph(image) for image in images]) if len(images) else np.zeros(
-        (0, MAX_SUPERPIXELS, 1 + 3 + MAX_SUPERPIXELS), dtype=np.float32)
+    return (
+        np.stack([image_to_graph(image) for image in images])
+        if len(images)
+        else np.zeros((0, MAX_SUPERPIXELS, 1 + 3 + MAX_SUPERPIXELS), dtype=np.float32)
+    )
 
 
 def _cache_key(images: np.ndarray) -> str:
     digest = hashlib.sha256(np.ascontiguousarray(images).tobytes())
-    digest.update(json.dumps({"max_nodes": MAX_SUPERPIXELS, "neighbours": N_NEIGHBOURS, "compactness": COMPACTNESS,
-                              "version": CONVERSION_VERSION}).encode())
+    digest.update(
+        json.dumps(
+            {
+                "max_nodes": MAX_SUPERPIXELS,
+                "neighbours": N_NEIGHBOURS,
+                "compactness": COMPACTNESS,
+                "version": CONVERSION_VERSION,
+            }
+        ).encode()
+    )
     return digest.hexdigest()[:20]
 
 
@@ -115,5 +125,6 @@ def cached_graphs(images: np.ndarray) -> np.ndarray:
 def load_mnist5k_superpixels() -> RawDataset:
     """MNIST-5k as ≤75-node superpixel graphs, example order and labels as ``mnist5k``."""
     images = load_mnist5k()
-    return RawDataset("mnist5k_superpixels", "graph", cached_graphs(images.inputs), images.labels,
-                      class_names=images.class_names)
+    return RawDataset(
+        "mnist5k_superpixels", "graph", cached_graphs(images.inputs), images.labels, class_names=images.class_names
+    )

@@ -49,7 +49,7 @@ class DatasetRegistry(Registry[DatasetLoader]):
         if name not in self._resolved:
             modality, make_loader = self._families[prefix]
             loader = make_loader(argument)
-            loader.modality = modality  # type: ignore[attr-defined]
+            loader.modality = modality
             self._resolved[name] = loader
         return self._resolved[name]
 
@@ -72,7 +72,7 @@ def register_dataset(name: str, modality: str) -> Callable[[DatasetLoader], Data
         raise ValueError(f"unknown modality '{modality}'; valid modalities: {', '.join(MODALITIES)}")
 
     def decorate(loader: DatasetLoader) -> DatasetLoader:
-        loader.modality = modality  # type: ignore[attr-defined]
+        loader.modality = modality
         return DATASETS.register(name)(loader)
 
     return decorate
@@ -87,10 +87,12 @@ def check_loader_options(name: str, options: Mapping[str, Any]) -> dict[str, Any
 
 def modality_of(name: str) -> str:
     """The modality that dataset ``name`` declared at registration."""
-    return DATASETS.get(name).modality  # type: ignore[attr-defined]
+    return DATASETS.get(name).modality
 
 
-def register_dataset_family(prefix: str, modality: str, argument: str = "Name") -> Callable[[LoaderFactory], LoaderFactory]:
+def register_dataset_family(
+    prefix: str, modality: str, argument: str = "Name"
+) -> Callable[[LoaderFactory], LoaderFactory]:
     """Register a factory ``argument -> loader`` answering every dataset name ``prefix:argument``."""
     if modality not in MODALITIES:
         raise ValueError(f"unknown modality '{modality}'; valid modalities: {', '.join(MODALITIES)}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-
 from sslbench.ssl_models.data.base import RawDataset
 from sslbench.ssl_models.data.registry import register_dataset
 from sslbench.ssl_models.data.storage import DatasetUnavailableError, data_root, first_line

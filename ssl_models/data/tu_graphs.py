@@ -18,7 +18,6 @@ import logging
 from typing import TYPE_CHECKING
 
 import numpy as np
-
 from sslbench.ssl_models.data.base import RawDataset
 from sslbench.ssl_models.data.graph_format import pack_graph
 from sslbench.ssl_models.data.registry import register_dataset
@@ -56,8 +55,13 @@ def load_tu(tu_name: str, registry_name: str, max_nodes: int | None = None) -> R
     limit = int(sizes.max()) if max_nodes is None else max_nodes
     keep = np.flatnonzero(sizes <= limit)
     if len(keep) < len(dataset):
-        log.warning("%s: dropped %d of %d graphs with more than %d nodes", registry_name, len(dataset) - len(keep),
-                    len(dataset), limit)
+        log.warning(
+            "%s: dropped %d of %d graphs with more than %d nodes",
+            registry_name,
+            len(dataset) - len(keep),
+            len(dataset),
+            limit,
+        )
     width = int(min(limit, sizes[keep].max()))
     graphs, labels = [], []
     for index in keep:
@@ -70,8 +74,13 @@ def load_tu(tu_name: str, registry_name: str, max_nodes: int | None = None) -> R
         graphs.append(pack_graph(features, edge_index, width))
         labels.append(int(graph.y))
     labels_array = np.array(labels, dtype=np.int64)
-    return RawDataset(registry_name, "graph", np.stack(graphs), labels_array,
-                      class_names=tuple(str(c) for c in range(int(labels_array.max()) + 1)))
+    return RawDataset(
+        registry_name,
+        "graph",
+        np.stack(graphs),
+        labels_array,
+        class_names=tuple(str(c) for c in range(int(labels_array.max()) + 1)),
+    )
 
 
 @register_dataset("mutag", modality="graph")

@@ -22,16 +22,15 @@ any set is also reachable as ``ucr:<Name>`` (``ucr_padded:<Name>`` to pad unequa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal, Sequence, get_args
+from typing import Literal, get_args
 
 import numpy as np
-
 from sslbench.ssl_models.data.base import DatasetLoader, RawDataset
 from sslbench.ssl_models.data.registry import register_dataset, register_dataset_family
 from sslbench.ssl_models.data.storage import DatasetUnavailableError, data_root, first_line
 from sslbench.ssl_models.registry import UnknownNameError
-
 
 # Evaluators every archive set names: TS2Vec's RBF-SVM protocol (ssl_models.evaluate.svm_protocol), beside the probes.
 ARCHIVE_EVALUATORS = ("svm_protocol",)
@@ -100,8 +99,9 @@ def _read_split(name: str, split: str) -> tuple[list[np.ndarray], np.ndarray]:
     bundled = _has_files(_bundled_root(), name)
     extract_path = None if bundled else str(_cache_root())
     try:
-        series, labels = load_classification(name, split=split, extract_path=extract_path,
-                                             load_equal_length=False, load_no_missing=False)
+        series, labels = load_classification(
+            name, split=split, extract_path=extract_path, load_equal_length=False, load_no_missing=False
+        )
     except ValueError as error:
         if bundled or _has_files(_cache_root(), name):
             raise
@@ -150,8 +150,9 @@ def normalise(series: list[np.ndarray], n_train: int, normalisation: str) -> lis
     raise ValueError(f"unknown normalisation '{normalisation}'; valid: {', '.join(get_args(Normalisation))}")
 
 
-def load_aeon(name: str, registry_name: str | None = None, pad_unequal: bool = False,
-              normalisation: str | None = None) -> RawDataset:
+def load_aeon(
+    name: str, registry_name: str | None = None, pad_unequal: bool = False, normalisation: str | None = None
+) -> RawDataset:
     """Both official splits of aeon classification set ``name``, normalised (default: the literature's for its
     channel count), as one RawDataset."""
     registry_name = registry_name or name
@@ -175,15 +176,23 @@ def load_aeon(name: str, registry_name: str | None = None, pad_unequal: bool = F
         inputs = np.zeros((len(series), channels.pop(), lengths.max()), dtype=np.float32)
         mask = np.zeros((len(series), lengths.max()), dtype=np.float32)
         for row, example in enumerate(series):
-            inputs[row, :, :example.shape[1]] = example
-            mask[row, :example.shape[1]] = 1.0
+            inputs[row, :, : example.shape[1]] = example
+            mask[row, : example.shape[1]] = 1.0
         extras["mask"] = mask
     classes = label_order(list(train_labels) + list(test_labels))
     index = {label: position for position, label in enumerate(classes)}
     labels = np.array([index[label] for label in np.concatenate([train_labels, test_labels])], dtype=np.int64)
     official_test = np.arange(len(series)) >= len(train)
-    return RawDataset(registry_name, "sequence", inputs, labels, official_test=official_test,
-                      class_names=tuple(classes), extras=extras, evaluators=ARCHIVE_EVALUATORS)
+    return RawDataset(
+        registry_name,
+        "sequence",
+        inputs,
+        labels,
+        official_test=official_test,
+        class_names=tuple(classes),
+        extras=extras,
+        evaluators=ARCHIVE_EVALUATORS,
+    )
 
 
 SHORT_NAMES: dict[str, str] = {}  # aeon name → the dataset name ``register_aeon`` gave it
@@ -213,16 +222,20 @@ def declared_unequal_length(name: str) -> bool:
 
 
 def _unequal_length_error(name: str, registry_name: str, detail: str = "") -> UnequalLengthError:
-    return UnequalLengthError(f"dataset '{registry_name}' has unequal-length series{detail}; use 'ucr_padded:{name}' "
-                              f"(or register_aeon(..., pad_unequal=True)) to zero-pad them with a mask")
+    return UnequalLengthError(
+        f"dataset '{registry_name}' has unequal-length series{detail}; use 'ucr_padded:{name}' "
+        f"(or register_aeon(..., pad_unequal=True)) to zero-pad them with a mask"
+    )
 
 
 def _family(prefix: str, pad_unequal: bool) -> None:
     @register_dataset_family(prefix, modality="sequence")
     def make_loader(name: str) -> DatasetLoader:
         if not name or not known_name(name):
-            raise UnknownNameError(f"unknown dataset '{prefix}:{name}': '{name}' is not an aeon classification set "
-                                   f"(see aeon.datasets.tsc_datasets.tsc_zenodo)")
+            raise UnknownNameError(
+                f"unknown dataset '{prefix}:{name}': '{name}' is not an aeon classification set "
+                f"(see aeon.datasets.tsc_datasets.tsc_zenodo)"
+            )
         if not pad_unequal and declared_unequal_length(name):
             raise _unequal_length_error(name, f"{prefix}:{name}")
 

@@ -17,7 +17,6 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-
 from sslbench.ssl_models.data.base import RawDataset
 
 SHAPE_MODALITY = {1: "vector", 2: "sequence", 3: "image"}
@@ -47,12 +46,16 @@ def _read_npy(path: Path) -> np.ndarray:
     try:
         with open(path, "rb") as handle:
             version = np.lib.format.read_magic(handle)
-            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            read_header = (
+                np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            )
             shape, _, dtype = read_header(handle)
             needed = handle.tell() + int(np.prod(shape, dtype=np.float64) * dtype.itemsize)
         if needed > path.stat().st_size:
-            raise UserDataError(f"{path}: its header declares shape {shape} ({dtype}), more data than the file holds "
-                                f"(truncated or damaged)")
+            raise UserDataError(
+                f"{path}: its header declares shape {shape} ({dtype}), more data than the file holds "
+                f"(truncated or damaged)"
+            )
         return np.load(path, mmap_mode="r", allow_pickle=False)
     except UserDataError:
         raise
@@ -72,7 +75,9 @@ def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | N
         raise _unreadable(path, error) from None
 
 
-def _read_parquet(path: Path, input_shape: tuple[int, ...] | None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+def _read_parquet(
+    path: Path, input_shape: tuple[int, ...] | None
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     import pyarrow.parquet as pq
 
     try:
@@ -84,15 +89,19 @@ def _read_parquet(path: Path, input_shape: tuple[int, ...] | None) -> tuple[np.n
     rows = table.column("input").to_pylist()
     lengths = {len(row) if row is not None else 0 for row in rows}
     if len(lengths) != 1 or 0 in lengths:
-        raise UserDataError(f"{path}: column 'input' has rows of different lengths {sorted(lengths)[:5]}; pad them to one length")
+        raise UserDataError(
+            f"{path}: column 'input' has rows of different lengths {sorted(lengths)[:5]}; pad them to one length"
+        )
     inputs = np.asarray(rows, dtype=np.float32)
     metadata = table.schema.metadata or {}
     if input_shape is None and b"sslbench.shape" in metadata:
         input_shape = tuple(int(v) for v in metadata[b"sslbench.shape"].decode().split(","))
     if input_shape is not None:
         if int(np.prod(input_shape)) != inputs.shape[1]:
-            raise UserDataError(f"{path}: column 'input' rows hold {inputs.shape[1]} values, but the declared shape "
-                                f"{input_shape} needs {int(np.prod(input_shape))}")
+            raise UserDataError(
+                f"{path}: column 'input' rows hold {inputs.shape[1]} values, but the declared shape "
+                f"{input_shape} needs {int(np.prod(input_shape))}"
+            )
         inputs = inputs.reshape(len(inputs), *input_shape)
     labels = np.asarray(table.column("label").to_pylist()) if "label" in table.column_names else None
     split = np.asarray(table.column("split").to_pylist()) if "split" in table.column_names else None
@@ -115,7 +124,9 @@ def load_user_file(path: Path, name: str | None = None, input_shape: tuple[int, 
         raise UserDataError(f"{path}: unsupported data file type '{suffix}'; valid types: .npz, .npy, .parquet")
     if input_shape is not None and suffix != ".parquet":
         if int(np.prod(input_shape)) != int(np.prod(inputs.shape[1:])):
-            raise UserDataError(f"{path}: 'inputs' examples have shape {inputs.shape[1:]}, not the declared {input_shape}")
+            raise UserDataError(
+                f"{path}: 'inputs' examples have shape {inputs.shape[1:]}, not the declared {input_shape}"
+            )
         inputs = inputs.reshape(len(inputs), *input_shape)
     if inputs.ndim >= 1 and len(inputs) < 2:
         raise UserDataError(f"{path}: 'inputs' has {len(inputs)} examples; a train/test split needs at least 2")
@@ -126,28 +137,43 @@ def load_user_file(path: Path, name: str | None = None, input_shape: tuple[int, 
     inputs = inputs.astype(np.float32)
     bad = ~np.isfinite(inputs.reshape(len(inputs), -1)).all(axis=1)
     if bad.any():
-        raise UserDataError(f"{path}: 'inputs' has NaN or infinite values in {int(bad.sum())} examples (first: row {int(np.argmax(bad))})")
+        raise UserDataError(
+            f"{path}: 'inputs' has NaN or infinite values in {int(bad.sum())} examples "
+            f"(first: row {int(np.argmax(bad))})"
+        )
     label_column = "labels" if suffix != ".parquet" else "label"
     codes = None
     if labels is not None:
         if labels.ndim != 1:
-            raise UserDataError(f"{path}: '{label_column}' must be one label per example (shape (N,)), got shape {labels.shape}")
+            raise UserDataError(
+                f"{path}: '{label_column}' must be one label per example (shape (N,)), got shape {labels.shape}"
+            )
         if len(labels) != len(inputs):
-            raise UserDataError(f"{path}: '{label_column}' has {len(labels)} entries but there are {len(inputs)} inputs")
+            raise UserDataError(
+                f"{path}: '{label_column}' has {len(labels)} entries but there are {len(inputs)} inputs"
+            )
         if labels.dtype.kind not in "biufUS" and not all(isinstance(v, (str, int)) for v in labels.tolist()):
-            raise UserDataError(f"{path}: '{label_column}' must hold integers or strings (missing values are not "
-                                f"allowed), got dtype {labels.dtype}")
+            raise UserDataError(
+                f"{path}: '{label_column}' must hold integers or strings (missing values are not "
+                f"allowed), got dtype {labels.dtype}"
+            )
         if labels.dtype.kind == "f" and not np.isfinite(labels).all():
-            raise UserDataError(f"{path}: '{label_column}' has NaN or infinite values; label every example or drop the column")
+            raise UserDataError(
+                f"{path}: '{label_column}' has NaN or infinite values; label every example or drop the column"
+            )
         if labels.dtype.kind == "c":
             raise UserDataError(f"{path}: '{label_column}' must hold integers or strings, got dtype {labels.dtype}")
         classes, codes, counts = np.unique(labels, return_inverse=True, return_counts=True)
         if len(classes) < 2:
-            raise UserDataError(f"{path}: '{label_column}' has a single class ({classes[0].item()!r}); probes need at least two "
-                                f"(drop the column to treat the data as unlabelled)")
+            raise UserDataError(
+                f"{path}: '{label_column}' has a single class ({classes[0].item()!r}); probes need at least two "
+                f"(drop the column to treat the data as unlabelled)"
+            )
         if (small := classes[counts < MIN_EXAMPLES_PER_CLASS]).size and split is None:
-            raise UserDataError(f"{path}: '{label_column}' class {small[0].item()!r} has fewer than {MIN_EXAMPLES_PER_CLASS} "
-                                f"examples; a stratified train/test split needs at least {MIN_EXAMPLES_PER_CLASS} per class")
+            raise UserDataError(
+                f"{path}: '{label_column}' class {small[0].item()!r} has fewer than {MIN_EXAMPLES_PER_CLASS} "
+                f"examples; a stratified train/test split needs at least {MIN_EXAMPLES_PER_CLASS} per class"
+            )
     official_test = None
     if split is not None:
         split_column = "split"
@@ -155,10 +181,18 @@ def load_user_file(path: Path, name: str | None = None, input_shape: tuple[int, 
             raise UserDataError(f"{path}: '{split_column}' has {len(split)} entries but there are {len(inputs)} inputs")
         values = set(map(str, split.tolist()))
         if not values <= set(SPLIT_VALUES):
-            raise UserDataError(f"{path}: '{split_column}' values {sorted(values - set(SPLIT_VALUES))} are not valid; valid: train, test")
+            raise UserDataError(
+                f"{path}: '{split_column}' values {sorted(values - set(SPLIT_VALUES))} are not valid; valid: "
+                f"train, test"
+            )
         official_test = np.asarray([str(v) == "test" for v in split.tolist()])
         if official_test.all() or not official_test.any():
             raise UserDataError(f"{path}: '{split_column}' must hold both train and test examples")
-    return RawDataset(name or path.stem, SHAPE_MODALITY[inputs.ndim - 1], inputs,
-                      None if codes is None else codes.astype(np.int64), official_test,
-                      class_names=tuple(map(str, classes)) if labels is not None else ())
+    return RawDataset(
+        name or path.stem,
+        SHAPE_MODALITY[inputs.ndim - 1],
+        inputs,
+        None if codes is None else codes.astype(np.int64),
+        official_test,
+        class_names=tuple(map(str, classes)) if labels is not None else (),
+    )

@@ -9,13 +9,12 @@ The sequence view (SSM, selective SSM, GRU, transformer over time steps):
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
-from torch import nn
-
 from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.padding import step_mask
+from torch import nn
 
 POOLINGS = ("last", "mean")
 
@@ -28,7 +27,9 @@ def sequence_dims(sample_shape: tuple[int, ...], family: str) -> tuple[int, int]
     if len(sample_shape) == 3:
         channels, height, width = sample_shape
         return height, channels * width
-    raise ValueError(f"{family} reads (C, T) sequences or (C, H, W) images, got examples of shape {tuple(sample_shape)}")
+    raise ValueError(
+        f"{family} reads (C, T) sequences or (C, H, W) images, got examples of shape {tuple(sample_shape)}"
+    )
 
 
 def as_sequence(inputs: torch.Tensor) -> torch.Tensor:
@@ -72,8 +73,17 @@ class ResidualSequenceEncoder(Encoder):
     provides_tokens = True
     reads_padding = True
 
-    def __init__(self, sample_shape: tuple[int, ...], embedding_dim: int, make_block: Callable[[], nn.Module],
-                 d_model: int, n_layers: int, pooling: str, dropout: float, family: str) -> None:
+    def __init__(
+        self,
+        sample_shape: tuple[int, ...],
+        embedding_dim: int,
+        make_block: Callable[[], nn.Module],
+        d_model: int,
+        n_layers: int,
+        pooling: str,
+        dropout: float,
+        family: str,
+    ) -> None:
         super().__init__(sample_shape, embedding_dim)
         if d_model < 1 or n_layers < 1:
             raise ValueError(f"{family}: d_model and n_layers must be positive, got {d_model} and {n_layers}")

@@ -10,9 +10,8 @@ import math
 from typing import ClassVar
 
 import torch
-from torch import nn
-
 from sslbench.ssl_models.padding import valid_lengths
+from torch import nn
 
 
 class Encoder(nn.Module):

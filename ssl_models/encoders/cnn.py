@@ -14,12 +14,13 @@ averages each example's real steps only — extra trailing zeros change no embed
 
 from __future__ import annotations
 
-import torch
-from torch import nn
+from typing import cast
 
+import torch
 from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.encoders.registry import ENCODERS
 from sslbench.ssl_models.padding import step_mask
+from torch import nn
 
 # Layer types per number of spatial dimensions: 1 for sequences (B, C, T), 2 for images (B, C, H, W).
 _LAYERS = {
@@ -30,16 +31,23 @@ _LAYERS = {
 
 def _conv_block(dims: int, in_channels: int, out_channels: int) -> nn.Sequential:
     conv, norm, _, _, _ = _LAYERS[dims]
-    return nn.Sequential(conv(in_channels, out_channels, 3, padding=1, bias=False), norm(out_channels), nn.ReLU(inplace=True))
+    return nn.Sequential(
+        conv(in_channels, out_channels, 3, padding=1, bias=False), norm(out_channels), nn.ReLU(inplace=True)
+    )
 
 
 def conv_features(dims: int, in_channels: int, width: int) -> nn.Sequential:
     """The convolutional trunk for ``dims`` spatial dimensions: (B, C, *grid) → (B, 8·width)."""
     _, _, max_pool, adaptive_pool, cells = _LAYERS[dims]
     return nn.Sequential(
-        _conv_block(dims, in_channels, width), _conv_block(dims, width, width), max_pool(2, ceil_mode=True),
-        _conv_block(dims, width, 2 * width), _conv_block(dims, 2 * width, 2 * width), max_pool(2, ceil_mode=True),
-        adaptive_pool(cells), nn.Flatten(),
+        _conv_block(dims, in_channels, width),
+        _conv_block(dims, width, width),
+        max_pool(2, ceil_mode=True),
+        _conv_block(dims, width, 2 * width),
+        _conv_block(dims, 2 * width, 2 * width),
+        max_pool(2, ceil_mode=True),
+        adaptive_pool(cells),
+        nn.Flatten(),
     )
 
 
@@ -61,7 +69,9 @@ class CNNEncoder(Encoder):
         super().__init__(sample_shape, embedding_dim)
         dims = len(self.sample_shape) - 1
         if dims not in _LAYERS:
-            raise ValueError(f"cnn needs (C, H, W) images or (C, T) sequences, got examples of shape {self.sample_shape}")
+            raise ValueError(
+                f"cnn needs (C, H, W) images or (C, T) sequences, got examples of shape {self.sample_shape}"
+            )
         if width < 1:
             raise ValueError(f"cnn: width must be positive, got {width}")
         self.features = conv_features(dims, self.sample_shape[0], width)
@@ -92,7 +102,7 @@ class CNNEncoder(Encoder):
             elif isinstance(layer, nn.MaxPool1d):
                 hidden, lengths = layer(hidden), (lengths + 1) // 2
             elif isinstance(layer, nn.AdaptiveAvgPool1d):
-                pooled = hidden.new_empty(*hidden.shape[:2], layer.output_size)
+                pooled = hidden.new_empty(*hidden.shape[:2], cast(int, layer.output_size))
                 for length in lengths.unique().tolist():
                     rows = lengths == length
                     pooled[rows] = layer(hidden[rows, :, :length])

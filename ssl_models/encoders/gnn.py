@@ -23,20 +23,24 @@ scatter/gather (1.5–1.8× faster; ``dense_grid=False`` runs PyG's path).
 
 from __future__ import annotations
 
-import torch
-from torch import nn
+from typing import Any
 
+import torch
 from sslbench.ssl_models.data.graph_format import node_feature_count, to_sparse
 from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.encoders.registry import ENCODERS
 from sslbench.ssl_models.pyg import pyg
+from torch import nn
 
 LAYERS = ("gin", "gcn")
 READOUTS = ("mean", "sum", "max", "center")
 NEIGHBOURS = (4, 8)
 # Readouts over the (B, nodes, F) node features of equal-sized pixel-grid graphs: PyG's pools without the scatter.
-GRID_POOLS = {"mean": lambda nodes: nodes.mean(dim=1), "sum": lambda nodes: nodes.sum(dim=1),
-              "max": lambda nodes: nodes.amax(dim=1)}
+GRID_POOLS = {
+    "mean": lambda nodes: nodes.mean(dim=1),
+    "sum": lambda nodes: nodes.sum(dim=1),
+    "max": lambda nodes: nodes.amax(dim=1),
+}
 
 
 def grid_edge_index(height: int, width: int, neighbours: int = 8) -> torch.Tensor:
@@ -80,7 +84,9 @@ def grid_neighbourhood_sum(grid: torch.Tensor, neighbours: int) -> torch.Tensor:
 def _conv(layer: str, in_dim: int, out_dim: int) -> nn.Module:
     if layer == "gcn":
         return pyg("nn").GCNConv(in_dim, out_dim)
-    mlp = nn.Sequential(nn.Linear(in_dim, out_dim), nn.BatchNorm1d(out_dim), nn.ReLU(inplace=True), nn.Linear(out_dim, out_dim))
+    mlp = nn.Sequential(
+        nn.Linear(in_dim, out_dim), nn.BatchNorm1d(out_dim), nn.ReLU(inplace=True), nn.Linear(out_dim, out_dim)
+    )
     return pyg("nn").GINConv(mlp, eps=0.0, train_eps=False)
 
 
@@ -95,8 +101,17 @@ class GNNEncoder(Encoder):
 
     modalities = ("graph", "image")
 
-    def __init__(self, sample_shape: tuple[int, ...], embedding_dim: int, layer: str = "gin", hidden_dim: int = 64,
-                 depth: int = 3, readout: str = "mean", neighbours: int = 8, dense_grid: bool = True) -> None:
+    def __init__(
+        self,
+        sample_shape: tuple[int, ...],
+        embedding_dim: int,
+        layer: str = "gin",
+        hidden_dim: int = 64,
+        depth: int = 3,
+        readout: str = "mean",
+        neighbours: int = 8,
+        dense_grid: bool = True,
+    ) -> None:
         super().__init__(sample_shape, embedding_dim)
         if layer not in LAYERS:
             raise ValueError(f"gnn: unknown layer '{layer}'; valid choices: {', '.join(LAYERS)}")
@@ -109,8 +124,10 @@ class GNNEncoder(Encoder):
         self.dense_grid = self.reads_images and bool(dense_grid)
         if self.reads_images:
             if readout == "center":
-                raise ValueError("gnn: readout 'center' reads the centre node of ego-graphs; images have none "
-                                 f"(valid for images: {', '.join(READOUTS[:-1])})")
+                raise ValueError(
+                    "gnn: readout 'center' reads the centre node of ego-graphs; images have none "
+                    f"(valid for images: {', '.join(READOUTS[:-1])})"
+                )
             channels, height, width = self.sample_shape
             in_dim = channels + 2
             self.register_buffer("grid_edges", grid_edge_index(height, width, neighbours), persistent=False)
@@ -120,17 +137,24 @@ class GNNEncoder(Encoder):
         elif len(self.sample_shape) == 2:
             in_dim = node_feature_count(self.sample_shape)
         else:
-            raise ValueError(f"gnn reads dense graphs (M, 1 + F + M) or (C, H, W) images, "
-                             f"got examples of shape {self.sample_shape}")
+            raise ValueError(
+                f"gnn reads dense graphs (M, 1 + F + M) or (C, H, W) images, got examples of shape {self.sample_shape}"
+            )
         self.convs = nn.ModuleList(_conv(layer, in_dim if i == 0 else hidden_dim, hidden_dim) for i in range(depth))
         self.norms = nn.ModuleList(nn.BatchNorm1d(hidden_dim) for _ in range(depth))
         self.head = nn.Linear(hidden_dim, embedding_dim)
         self.residual_from = 0 if in_dim == hidden_dim else 1
         pyg_nn = pyg("nn")
-        self.pool = {"mean": pyg_nn.global_mean_pool, "sum": pyg_nn.global_add_pool, "max": pyg_nn.global_max_pool,
-                     "center": None}[readout]
+        self.pool = {
+            "mean": pyg_nn.global_mean_pool,
+            "sum": pyg_nn.global_add_pool,
+            "max": pyg_nn.global_max_pool,
+            "center": None,
+        }[readout]
 
-    def sparse_graph(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor]:
+    def sparse_graph(
+        self, inputs: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor]:
         """The batch as PyG tensors: node features (n, F), edge_index (2, E), edge weights (E,) or None, and the
         graph of each node (n,)."""
         if not self.reads_images:
@@ -150,12 +174,13 @@ class GNNEncoder(Encoder):
         graph_of_node = torch.arange(batch_size, device=inputs.device).repeat_interleave(n_pixels)
         return features.reshape(batch_size * n_pixels, channels + 2), graph_of_node
 
-    def _grid_conv(self, conv: nn.Module, hidden: torch.Tensor, grid_shape: tuple[int, int, int]) -> torch.Tensor:
+    def _grid_conv(self, conv: Any, hidden: torch.Tensor, grid_shape: tuple[int, int, int]) -> torch.Tensor:
         """One GIN or GCN layer on pixel-grid node features (B·H·W, F), by neighbourhood sums.
 
         GIN: MLP((1 + ε)·h_v + Σ_{u ∈ N(v)} h_u); GCN: d_v^{-1/2} Σ_{u ∈ N(v) ∪ {v}} d_u^{-1/2} (W h_u) + b with
         d_v = |N(v)| + 1, as PyG's ``GINConv`` and ``GCNConv`` (self-loops, symmetric normalisation) compute.
         """
+
         def neighbourhood(values: torch.Tensor) -> torch.Tensor:
             return grid_neighbourhood_sum(values.reshape(*grid_shape, -1), self.neighbours).reshape(values.shape[0], -1)
 

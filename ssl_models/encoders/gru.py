@@ -15,11 +15,10 @@ Xavier-uniform and its recurrent matrix orthogonal; biases are zero.
 from __future__ import annotations
 
 import torch
-from torch import nn
-
 from sslbench.ssl_models.encoders._common import as_sequence, check_pooling, pool_tokens, sequence_dims
 from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.encoders.registry import ENCODERS
+from torch import nn
 
 
 @ENCODERS.register("gru")
@@ -34,8 +33,15 @@ class GRUEncoder(Encoder):
     provides_tokens = True
     reads_padding = True
 
-    def __init__(self, sample_shape: tuple[int, ...], embedding_dim: int, hidden_dim: int = 128, n_layers: int = 2,
-                 dropout: float = 0.0, pooling: str = "last") -> None:
+    def __init__(
+        self,
+        sample_shape: tuple[int, ...],
+        embedding_dim: int,
+        hidden_dim: int = 128,
+        n_layers: int = 2,
+        dropout: float = 0.0,
+        pooling: str = "last",
+    ) -> None:
         super().__init__(sample_shape, embedding_dim)
         _, features = sequence_dims(self.sample_shape, "gru")
         if hidden_dim < 1 or n_layers < 1:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import torch
-from torch import nn
-
 from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.encoders.registry import ENCODERS
+from torch import nn
 
 
 @ENCODERS.register("mlp")
@@ -15,7 +14,9 @@ class MLPEncoder(Encoder):
 
     modalities = ("image", "sequence", "vector")
 
-    def __init__(self, sample_shape: tuple[int, ...], embedding_dim: int, hidden_dim: int = 512, depth: int = 2) -> None:
+    def __init__(
+        self, sample_shape: tuple[int, ...], embedding_dim: int, hidden_dim: int = 512, depth: int = 2
+    ) -> None:
         super().__init__(sample_shape, embedding_dim)
         layers: list[nn.Module] = [nn.Flatten()]
         width = self.input_size

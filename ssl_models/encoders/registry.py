@@ -10,7 +10,9 @@ from sslbench.ssl_models.registry import Registry
 ENCODERS: Registry[type[Encoder]] = Registry("encoder")
 
 
-def build_encoder(name: str, sample_shape: tuple[int, ...], embedding_dim: int, options: dict[str, Any] | None = None) -> Encoder:
+def build_encoder(
+    name: str, sample_shape: tuple[int, ...], embedding_dim: int, options: dict[str, Any] | None = None
+) -> Encoder:
     """Instantiate encoder ``name`` for examples of ``sample_shape``."""
     cls = ENCODERS.get(name)
     try:

@@ -31,10 +31,9 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import nn
-
 from sslbench.ssl_models.encoders._common import ResidualSequenceEncoder
 from sslbench.ssl_models.encoders.registry import ENCODERS
+from torch import nn
 
 # Longest sequence convolved by the Toeplitz product rather than FFT. Measured (CPU-seconds of forward + backward,
 # batch 256, d_model 64, one thread, interleaved): the product is 1.96× faster at 28 steps, 1.63× at 64, 1.14× at
@@ -65,7 +64,7 @@ class S4DKernel(nn.Module):
         self.A_imag = nn.Parameter(math.pi * torch.arange(modes, dtype=torch.float32).repeat(channels, 1))
         self.C = nn.Parameter(torch.view_as_real(torch.randn(channels, modes, dtype=torch.cfloat)))
         for dynamics in (self.log_dt, self.log_A_real, self.A_imag):
-            dynamics._no_weight_decay = True
+            dynamics._no_weight_decay = True  # type: ignore[attr-defined]  # a marker the optimizer setup reads
 
     def _dt_A(self) -> tuple[torch.Tensor, torch.Tensor]:
         """(A, Δ·A), complex (channels, N/2)."""
@@ -125,8 +124,25 @@ class SSMEncoder(ResidualSequenceEncoder):
     ``dt_min`` 1e-3, ``dt_max`` 1e-1; ``dropout`` 0.0; ``pooling`` "last" (default, causal) | "mean".
     """
 
-    def __init__(self, sample_shape: tuple[int, ...], embedding_dim: int, d_model: int = 64, n_layers: int = 4,
-                 state_dim: int = 64, dt_min: float = 1e-3, dt_max: float = 1e-1, dropout: float = 0.0,
-                 pooling: str = "last") -> None:
-        super().__init__(sample_shape, embedding_dim, lambda: S4DLayer(d_model, state_dim, dt_min, dt_max),
-                         d_model=d_model, n_layers=n_layers, pooling=pooling, dropout=dropout, family="ssm")
+    def __init__(
+        self,
+        sample_shape: tuple[int, ...],
+        embedding_dim: int,
+        d_model: int = 64,
+        n_layers: int = 4,
+        state_dim: int = 64,
+        dt_min: float = 1e-3,
+        dt_max: float = 1e-1,
+        dropout: float = 0.0,
+        pooling: str = "last",
+    ) -> None:
+        super().__init__(
+            sample_shape,
+            embedding_dim,
+            lambda: S4DLayer(d_model, state_dim, dt_min, dt_max),
+            d_model=d_model,
+            n_layers=n_layers,
+            pooling=pooling,
+            dropout=dropout,
+            family="ssm",
+        )

@@ -21,13 +21,12 @@ from __future__ import annotations
 from typing import ClassVar
 
 import torch
-from torch import nn
-
 from sslbench.ssl_models.encoders._common import pool_tokens
 from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.encoders.registry import ENCODERS
 from sslbench.ssl_models.padding import step_mask
 from sslbench.ssl_models.vocabulary import default_patch_size
+from torch import nn
 
 
 def _initialise(module: nn.Module) -> None:
@@ -58,32 +57,46 @@ class TransformerEncoder(Encoder):
     reads_padding = True
     poolings: ClassVar[tuple[str, ...]] = ("cls", "mean")
 
-    def __init__(self, sample_shape: tuple[int, ...], embedding_dim: int, d_model: int = 64, n_heads: int = 4,
-                 n_layers: int = 4, mlp_ratio: int = 4, dropout: float = 0.0, patch_size: int | None = None,
-                 pooling: str | None = None) -> None:
+    def __init__(
+        self,
+        sample_shape: tuple[int, ...],
+        embedding_dim: int,
+        d_model: int = 64,
+        n_heads: int = 4,
+        n_layers: int = 4,
+        mlp_ratio: int = 4,
+        dropout: float = 0.0,
+        patch_size: int | None = None,
+        pooling: str | None = None,
+    ) -> None:
         super().__init__(sample_shape, embedding_dim)
         family = "causal_transformer" if self.causal else "transformer"
         self.pooling = pooling or self.poolings[0]
         if self.pooling not in self.poolings:
             raise ValueError(f"{family}: unknown pooling '{pooling}'; valid choices: {', '.join(self.poolings)}")
         if d_model < 1 or n_layers < 1 or n_heads < 1 or d_model % n_heads:
-            raise ValueError(f"{family}: need positive d_model, n_layers, n_heads with n_heads dividing d_model, "
-                             f"got {d_model}, {n_layers}, {n_heads}")
+            raise ValueError(
+                f"{family}: need positive d_model, n_layers, n_heads with n_heads dividing d_model, "
+                f"got {d_model}, {n_layers}, {n_heads}"
+            )
         self.patch_embedding, n_tokens = self._patch_embedding(family, d_model, patch_size)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, d_model)) if self.pooling == "cls" else None
         self.position = nn.Parameter(torch.zeros(1, n_tokens + (self.cls_token is not None), d_model))
-        layer = nn.TransformerEncoderLayer(d_model, n_heads, mlp_ratio * d_model, dropout, activation="gelu",
-                                           batch_first=True, norm_first=True)
+        layer = nn.TransformerEncoderLayer(
+            d_model, n_heads, mlp_ratio * d_model, dropout, activation="gelu", batch_first=True, norm_first=True
+        )
         self.layers = nn.TransformerEncoder(layer, n_layers, norm=nn.LayerNorm(d_model), enable_nested_tensor=False)
         self.head = nn.Linear(d_model, embedding_dim)
         if self.causal:
-            self.register_buffer("attention_mask", nn.Transformer.generate_square_subsequent_mask(n_tokens), persistent=False)
+            self.register_buffer(
+                "attention_mask", nn.Transformer.generate_square_subsequent_mask(n_tokens), persistent=False
+            )
         self.apply(_initialise)
         nn.init.trunc_normal_(self.position, std=0.02)
         if self.cls_token is not None:
             nn.init.trunc_normal_(self.cls_token, std=0.02)
 
-    def _patch_embedding(self, family: str, d_model: int, patch_size: int | None) -> tuple[nn.Module, int]:
+    def _patch_embedding(self, family: str, d_model: int, patch_size: int | None) -> tuple[nn.Conv1d | nn.Conv2d, int]:
         """A linear embedding of non-overlapping patches (a convolution with stride = kernel), and the token count."""
         if len(self.sample_shape) == 3:
             channels, height, width = self.sample_shape
@@ -97,7 +110,9 @@ class TransformerEncoder(Encoder):
             if patch < 1 or steps % patch:
                 raise ValueError(f"{family}: patch_size {patch} does not divide the sequence length {steps}")
             return nn.Conv1d(channels, d_model, patch, stride=patch), steps // patch
-        raise ValueError(f"{family} reads (C, T) sequences or (C, H, W) images, got examples of shape {self.sample_shape}")
+        raise ValueError(
+            f"{family} reads (C, T) sequences or (C, H, W) images, got examples of shape {self.sample_shape}"
+        )
 
     def _token_lengths(self, inputs: torch.Tensor) -> torch.Tensor | None:
         """Real tokens per example for padded sequences (a patch holding any real step is real), else None."""
@@ -119,7 +134,9 @@ class TransformerEncoder(Encoder):
         tokens = tokens + self.position
         if self.causal:
             if padding is not None:  # one mask type for both masks: an additive float mask, like the causal one
-                padding = torch.zeros(padding.shape, dtype=tokens.dtype, device=tokens.device).masked_fill(padding, float("-inf"))
+                padding = torch.zeros(padding.shape, dtype=tokens.dtype, device=tokens.device).masked_fill(
+                    padding, float("-inf")
+                )
             return self.layers(tokens, mask=self.attention_mask, is_causal=True, src_key_padding_mask=padding)
         return self.layers(tokens, src_key_padding_mask=padding)
 

@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import nn
-
 from sslbench.ssl_models.encoders._common import as_sequence, sequence_dims
 from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.encoders.registry import ENCODERS
 from sslbench.ssl_models.padding import step_mask
+from torch import nn
 
 
 class SamePadConv(nn.Module):
@@ -46,9 +45,9 @@ class SamePadConv(nn.Module):
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         if self.centre is not None and self.conv.dilation[0] >= inputs.shape[-1]:
-            return F.conv1d(inputs, self.conv.weight[:, :, self.centre:self.centre + 1], self.conv.bias)
+            return F.conv1d(inputs, self.conv.weight[:, :, self.centre : self.centre + 1], self.conv.bias)
         out = self.conv(inputs)
-        return out[:, :, :-self.remove] if self.remove else out
+        return out[:, :, : -self.remove] if self.remove else out
 
 
 class DilatedBlock(nn.Module):
@@ -59,7 +58,9 @@ class DilatedBlock(nn.Module):
         super().__init__()
         self.conv1 = SamePadConv(in_channels, out_channels, 3, dilation)
         self.conv2 = SamePadConv(out_channels, out_channels, 3, dilation)
-        self.residual = nn.Conv1d(in_channels, out_channels, 1) if in_channels != out_channels or final else nn.Identity()
+        self.residual = (
+            nn.Conv1d(in_channels, out_channels, 1) if in_channels != out_channels or final else nn.Identity()
+        )
 
     def forward(self, inputs: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
         """``real`` (B, 1, T): 1 on real steps, 0 on padding, which both convolutions' outputs are zeroed on."""
@@ -82,23 +83,36 @@ class TS2VecEncoder(Encoder):
     provides_tokens = True
     reads_padding = True
 
-    def __init__(self, sample_shape: tuple[int, ...], embedding_dim: int = 320, hidden_dim: int = 64, depth: int = 10,
-                 mask_probability: float = 0.5, dropout: float = 0.1) -> None:
+    def __init__(
+        self,
+        sample_shape: tuple[int, ...],
+        embedding_dim: int = 320,
+        hidden_dim: int = 64,
+        depth: int = 10,
+        mask_probability: float = 0.5,
+        dropout: float = 0.1,
+    ) -> None:
         super().__init__(sample_shape, embedding_dim)
         if len(self.sample_shape) != 2:
             raise ValueError(f"ts2vec reads (C, T) sequences, got examples of shape {self.sample_shape}")
         if hidden_dim < 1 or depth < 0:
-            raise ValueError(f"ts2vec: hidden_dim must be positive and depth non-negative, got {hidden_dim} and {depth}")
+            raise ValueError(
+                f"ts2vec: hidden_dim must be positive and depth non-negative, got {hidden_dim} and {depth}"
+            )
         if not 0.0 <= mask_probability < 1.0 or not 0.0 <= dropout < 1.0:
-            raise ValueError(f"ts2vec: mask_probability and dropout must be in [0, 1), got {mask_probability} and {dropout}")
+            raise ValueError(
+                f"ts2vec: mask_probability and dropout must be in [0, 1), got {mask_probability} and {dropout}"
+            )
         _, channels = sequence_dims(self.sample_shape, "ts2vec")
         self.mask_probability = mask_probability
         self.input_projection = nn.Linear(channels, hidden_dim)
         widths = [hidden_dim] * depth + [embedding_dim]
-        self.blocks = nn.Sequential(*(
-            DilatedBlock(widths[i - 1] if i > 0 else hidden_dim, widths[i], 2 ** i, final=i == len(widths) - 1)
-            for i in range(len(widths))
-        ))
+        self.blocks = nn.Sequential(
+            *(
+                DilatedBlock(widths[i - 1] if i > 0 else hidden_dim, widths[i], 2**i, final=i == len(widths) - 1)
+                for i in range(len(widths))
+            )
+        )
         self.dropout = nn.Dropout(dropout)
         # The mask's seed comes from torch's global generator at construction, which the trainer seeds per job.
         self.mask_seed = int(torch.randint(0, 2**62, (1,)).item())

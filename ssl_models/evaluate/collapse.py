@@ -12,7 +12,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import torch
-
 from sslbench.ssl_models.evaluate.embed import embed
 from sslbench.ssl_models.evaluate.registry import Column, EvaluationContext, ReportSection, evaluator
 
@@ -61,9 +60,7 @@ def normalised_std(embeddings: np.ndarray, centre: bool = False, tolerance: floa
     return float(unit.std(axis=0).mean() * np.sqrt(vectors.shape[1]))
 
 
-def is_collapsed(
-    embedding_std: float, rank: float, std_threshold: float = 0.1, rank_threshold: float = 1.5
-) -> bool:
+def is_collapsed(embedding_std: float, rank: float, std_threshold: float = 0.1, rank_threshold: float = 1.5) -> bool:
     """Flag collapse: the normalised std or the effective rank has fallen to a degenerate level."""
     return embedding_std < std_threshold or rank < rank_threshold
 
@@ -165,8 +162,6 @@ def collapse(context: EvaluationContext) -> dict[str, float]:
     head = context.objective.projection_head() if context.objective is not None else None
     if head is not None:
         metrics.update(
-            projection_collapse(
-                head, context.test_embeddings, metrics["effective_rank"], metrics["collapsed"]
-            )
+            projection_collapse(head, context.test_embeddings, metrics["effective_rank"], metrics["collapsed"])
         )
     return metrics

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch import nn
-
 from sslbench.ssl_models.device import default_device
+from torch import nn
 
 
 @torch.no_grad()
-def embed(encoder: nn.Module, inputs: np.ndarray, batch_size: int = 1024, device: torch.device | None = None) -> np.ndarray:
+def embed(
+    encoder: nn.Module, inputs: np.ndarray, batch_size: int = 1024, device: torch.device | None = None
+) -> np.ndarray:
     """f(x) for every example, as float32 (N, D); the encoder's train/eval mode is restored afterwards.
 
     On a GPU each chunk is copied from pinned memory, asynchronously.
@@ -20,7 +21,7 @@ def embed(encoder: nn.Module, inputs: np.ndarray, batch_size: int = 1024, device
     encoder.to(device).eval()
 
     def chunk(start: int) -> torch.Tensor:
-        rows = torch.from_numpy(np.ascontiguousarray(inputs[start:start + batch_size]))
+        rows = torch.from_numpy(np.ascontiguousarray(inputs[start : start + batch_size]))
         return (rows.pin_memory() if device.type == "cuda" else rows).to(device, non_blocking=True)
 
     try:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-
 from sslbench.ssl_models.configs import ProbeConfig
 from sslbench.ssl_models.data.base import SplitData
 from sslbench.ssl_models.data.label_subsets import label_subset
@@ -38,15 +37,11 @@ def _probes(
     accuracy, chosen, _ = linear_probe(train, y_train, scored, y_scored, config, seed)
     counts = np.bincount(y_train)
     neighbours = min(config.knn_neighbours, int(counts[counts > 0].min()))
-    knn = knn_accuracy(
-        train, y_train, scored, y_scored, dataclasses.replace(config, knn_neighbours=neighbours)
-    )
+    knn = knn_accuracy(train, y_train, scored, y_scored, dataclasses.replace(config, knn_neighbours=neighbours))
     return {"linear_acc": accuracy, "linear_c": chosen, "knn_acc": knn}
 
 
-def validation_metrics(
-    train: np.ndarray, split: SplitData, config: ProbeConfig, seed: int
-) -> dict[str, float]:
+def validation_metrics(train: np.ndarray, split: SplitData, config: ProbeConfig, seed: int) -> dict[str, float]:
     """Probes fitted on ``split.fit_rows`` of the training embeddings, scored on its validation rows; {}
     without labels or without a validation part."""
     if split.y_train is None or not len(split.validation_rows):

@@ -21,7 +21,6 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
-
 from sslbench.ssl_models.configs import ProbeConfig
 
 
@@ -46,8 +45,12 @@ def _fit_linear_probe(train: np.ndarray, y_train: np.ndarray, config: ProbeConfi
     grid = list(config.linear_c_grid)
     smallest_class = int(np.bincount(y_train).min()) if len(y_train) else 0
     if len(grid) > 1 and smallest_class >= config.cv_folds:
-        search = GridSearchCV(pipeline, {"logisticregression__C": grid},
-                              cv=StratifiedKFold(config.cv_folds, shuffle=True, random_state=seed), n_jobs=1)
+        search = GridSearchCV(
+            pipeline,
+            {"logisticregression__C": grid},
+            cv=StratifiedKFold(config.cv_folds, shuffle=True, random_state=seed),
+            n_jobs=1,
+        )
         search.fit(train, y_train)
         model, chosen = search.best_estimator_, float(search.best_params_["logisticregression__C"])
     else:
@@ -56,14 +59,17 @@ def _fit_linear_probe(train: np.ndarray, y_train: np.ndarray, config: ProbeConfi
     return model, chosen
 
 
-def linear_probe(train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_test: np.ndarray,
-                 config: ProbeConfig, seed: int) -> tuple[float, float, bool]:
+def linear_probe(
+    train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_test: np.ndarray, config: ProbeConfig, seed: int
+) -> tuple[float, float, bool]:
     """(test accuracy, chosen C, converged) of the linear probe fitted on train, scored once on test."""
     model, chosen = fit_linear_probe(train, y_train, config, seed)
     return float(model.score(test, y_test)), chosen, probe_converged(model, config)
 
 
-def knn_accuracy(train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_test: np.ndarray, config: ProbeConfig) -> float:
+def knn_accuracy(
+    train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_test: np.ndarray, config: ProbeConfig
+) -> float:
     """Accuracy of a cosine kNN classifier (k = ``knn_neighbours``) fitted on the training embeddings."""
     k = min(config.knn_neighbours, len(train))
     return float(KNeighborsClassifier(n_neighbors=k, metric="cosine").fit(train, y_train).score(test, y_test))
@@ -92,7 +98,9 @@ def kmeans_silhouette(test: np.ndarray, n_clusters: int, config: ProbeConfig, se
     return float(silhouette_score(unit, clusters, random_state=seed, sample_size=min(len(unit), 2000)))
 
 
-def kmeans_scores(test: np.ndarray, y_test: np.ndarray, n_clusters: int, config: ProbeConfig, seed: int) -> tuple[float, float]:
+def kmeans_scores(
+    test: np.ndarray, y_test: np.ndarray, n_clusters: int, config: ProbeConfig, seed: int
+) -> tuple[float, float]:
     """(NMI, ARI) of k-means clusters of the L2-normalised test embeddings against the test labels."""
     clusters = _kmeans(_unit(test), min(n_clusters, len(test)), config, seed)
     return float(normalized_mutual_info_score(y_test, clusters)), float(adjusted_rand_score(y_test, clusters))

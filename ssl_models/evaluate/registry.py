@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-
 from sslbench.ssl_models.configs import ProbeConfig
 from sslbench.ssl_models.data.base import SplitData
 from sslbench.ssl_models.encoders.base import Encoder
@@ -124,9 +123,7 @@ def evaluator(
 def evaluation_signature() -> str:
     """Hash of every registered evaluator's name and version: a cached evaluation is reused only under the
     same one, so adding, removing or revising an evaluator recomputes the metrics (checkpoints are kept)."""
-    return json_sha256([[name, EVALUATORS.get(name).version] for name in EVALUATORS.in_registration_order()])[
-        :8
-    ]
+    return json_sha256([[name, EVALUATORS.get(name).version] for name in EVALUATORS.in_registration_order()])[:8]
 
 
 def run_evaluators(context: EvaluationContext) -> dict[str, float]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from sslbench.ssl_models.configs import ProbeConfig
 from sslbench.ssl_models.evaluate.collapse import embedding_diagnostics
 from sslbench.ssl_models.evaluate.probes import kmeans_scores, kmeans_silhouette, knn_accuracy, linear_probe
@@ -41,9 +40,7 @@ def probe_scores(
     and kmeans_ari; without labels only kmeans_silhouette (k = ``config.unlabelled_clusters``)."""
     if y_train is None or y_test is None:
         return {
-            "kmeans_silhouette": kmeans_silhouette(
-                test, min(config.unlabelled_clusters, len(test) - 1), config, seed
-            )
+            "kmeans_silhouette": kmeans_silhouette(test, min(config.unlabelled_clusters, len(test) - 1), config, seed)
         }
     accuracy, chosen, converged = linear_probe(train, y_train, test, y_test, config, seed)
     metrics = {
@@ -56,9 +53,15 @@ def probe_scores(
     return metrics
 
 
-def evaluate_embeddings(train: np.ndarray, y_train: np.ndarray | None, test: np.ndarray,
-                        y_test: np.ndarray | None, n_classes: int, seed: int,
-                        config: ProbeConfig = DEFAULT_PROBE) -> dict[str, float]:
+def evaluate_embeddings(
+    train: np.ndarray,
+    y_train: np.ndarray | None,
+    test: np.ndarray,
+    y_test: np.ndarray | None,
+    n_classes: int,
+    seed: int,
+    config: ProbeConfig = DEFAULT_PROBE,
+) -> dict[str, float]:
     """The embedding's collapse diagnostics (``embedding_diagnostics``) and :func:`probe_scores` of one
     representation."""
     scores = probe_scores(train, y_train, test, y_test, n_classes, seed, config)

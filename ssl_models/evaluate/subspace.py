@@ -17,13 +17,12 @@ high-variance directions, so a row space tilted by 20° into a low-variance dire
 from __future__ import annotations
 
 import numpy as np
-from torch import nn
-
 from sslbench.ssl_models.baselines import PCA, raw_features
 from sslbench.ssl_models.encoders.mlp import LinearEncoder
 from sslbench.ssl_models.evaluate.embed import embed
 from sslbench.ssl_models.evaluate.registry import Column, EvaluationContext, ReportSection, evaluator
 from sslbench.ssl_models.objectives.autoencoder import Autoencoder
+from torch import nn
 
 # Principal directions with variance at most this fraction of the largest are outside the data's support.
 SUPPORT_TOLERANCE = 1e-4
@@ -76,8 +75,10 @@ def linear_autoencoder_vs_pca(encoder: nn.Module, train_inputs: np.ndarray, k: i
     sample = train_inputs[:256]
     actual = embed(encoder, sample).astype(np.float64)
     tolerance = 1e-3 * max(1.0, np.abs(actual).max())
-    if not np.allclose(actual, flat[:len(sample)] @ weight.T + bias, rtol=1e-3, atol=tolerance):
-        raise ValueError("the encoder is not affine (z = W x + b); the Eckart–Young–Mirsky check needs the 'linear' encoder")
+    if not np.allclose(actual, flat[: len(sample)] @ weight.T + bias, rtol=1e-3, atol=tolerance):
+        raise ValueError(
+            "the encoder is not affine (z = W x + b); the Eckart–Young–Mirsky check needs the 'linear' encoder"
+        )
     pca = PCA(k).fit(train_inputs)
     centred = flat - pca.mean_
     codes = centred @ weight.T
@@ -90,11 +91,12 @@ def linear_autoencoder_vs_pca(encoder: nn.Module, train_inputs: np.ndarray, k: i
 
 
 def support_projector(pca: PCA, tolerance: float = SUPPORT_TOLERANCE) -> np.ndarray:
-    """P_S = U_S U_Sᵀ (d, d): orthogonal projector onto the principal directions with variance > tolerance × the largest.
+    """P_S = U_S U_Sᵀ (d, d): orthogonal projector onto the principal directions with variance > tolerance × the
+    largest.
 
     Uses the full SVD basis that ``pca`` computed on the training inputs (its ``basis_`` and ``singular_values_``).
     """
-    variances = pca.singular_values_ ** 2
+    variances = pca.singular_values_**2
     support = pca.basis_[variances > tolerance * variances.max()]
     return support.T @ support
 
@@ -103,18 +105,24 @@ EYM_SECTION = ReportSection(
     "Linear autoencoder vs PCA (Eckart–Young–Mirsky)",
     "At its optimum a linear autoencoder spans the top-k principal subspace: the largest principal angle to "
     "PCA's subspace → 0° and its reconstruction error → PCA's rank-k optimum (ratio → 1).",
-    columns=(Column("max principal angle (°)", "pca_max_angle_deg", ".2f"),
-             Column("reconstruction MSE", "reconstruction_mse", ".4g"),
-             Column("PCA optimal MSE", "pca_optimal_mse", ".4g"),
-             Column("MSE / optimum", text=lambda m: f"{m['reconstruction_mse'] / m['pca_optimal_mse']:.3f}")),
-    needs=("pca_max_angle_deg", "reconstruction_mse", "pca_optimal_mse"))
+    columns=(
+        Column("max principal angle (°)", "pca_max_angle_deg", ".2f"),
+        Column("reconstruction MSE", "reconstruction_mse", ".4g"),
+        Column("PCA optimal MSE", "pca_optimal_mse", ".4g"),
+        Column("MSE / optimum", text=lambda m: f"{m['reconstruction_mse'] / m['pca_optimal_mse']:.3f}"),
+    ),
+    needs=("pca_max_angle_deg", "reconstruction_mse", "pca_optimal_mse"),
+)
 
 
 def is_linear_autoencoder(context: EvaluationContext) -> bool:
     """A linear encoder with a linear decoder: the Eckart–Young–Mirsky setting, compared with PCA."""
     objective = context.objective
-    return (isinstance(context.encoder, LinearEncoder) and isinstance(objective, Autoencoder)
-            and isinstance(objective.decoder, nn.Linear))
+    return (
+        isinstance(context.encoder, LinearEncoder)
+        and isinstance(objective, Autoencoder)
+        and isinstance(objective.decoder, nn.Linear)
+    )
 
 
 @evaluator("linear_autoencoder_pca", sections=(EYM_SECTION,), on_request=False)

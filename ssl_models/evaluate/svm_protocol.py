@@ -19,7 +19,6 @@ import math
 import numpy as np
 from sklearn.model_selection import GridSearchCV
 from sklearn.svm import SVC
-
 from sslbench.ssl_models.evaluate.registry import EvaluationContext, evaluator
 
 C_GRID = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3, 1e4, math.inf)
@@ -43,7 +42,9 @@ def fit_svm(features: np.ndarray, labels: np.ndarray) -> SVC:
     return search.best_estimator_
 
 
-def svm_protocol_scores(train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_test: np.ndarray) -> dict[str, float]:
+def svm_protocol_scores(
+    train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_test: np.ndarray
+) -> dict[str, float]:
     """``svm_acc`` on test and the ``svm_c`` chosen on train."""
     svm = fit_svm(np.asarray(train, dtype=np.float64), y_train)
     accuracy = float(np.mean(svm.predict(np.asarray(test, dtype=np.float64)) == y_test))

@@ -12,7 +12,6 @@ bounding the pairwise cost; a collapsed embedding has uniformity 0 (the maximum)
 from __future__ import annotations
 
 import numpy as np
-
 from sslbench.ssl_models.evaluate.registry import Column, EvaluationContext, ReportSection, evaluator
 
 TEMPERATURE = 2.0
@@ -58,9 +57,5 @@ def alignment_uniformity(context: EvaluationContext) -> dict[str, float]:
     if len(test) < 2:
         return {}
     metrics = {"uniformity": uniformity(test)}
-    alignment = (
-        class_alignment(test, context.split.y_test[:MAX_POINTS])
-        if context.split.y_test is not None
-        else np.nan
-    )
+    alignment = class_alignment(test, context.split.y_test[:MAX_POINTS]) if context.split.y_test is not None else np.nan
     return metrics | ({"class_alignment": alignment} if np.isfinite(alignment) else {})

@@ -3,7 +3,8 @@
 ``lds`` (the default) has four systems with a 4-d hidden state and 2-d observations of stationary variance 1 (see
 ``ssl_models.lds.system``); 500 stationary sequences of 96 steps per system give inputs (2000, 2, 96) float32
 and ``extras["states"]``, the true hidden states (2000, 4, 96). Other systems are one name away:
-``lds:KEY=VALUE,...`` with keys ``state_dim``, ``observation_dim``, ``n_systems``, ``seed``, ``sequences_per_system`` and ``length``
+``lds:KEY=VALUE,...`` with keys ``state_dim``, ``observation_dim``, ``n_systems``, ``seed``, ``sequences_per_system``
+and ``length``
 (e.g. ``lds:state_dim=6,observation_dim=3``). Observations are not normalised, so the Kalman filter's
 predictions stay comparable with a model's. Split: stratified 80/20 by system.
 
@@ -16,10 +17,9 @@ systems that generated the data, whatever their seed or dimensions.
 from __future__ import annotations
 
 import inspect
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
-
 from sslbench.ssl_models.data.base import RawDataset
 from sslbench.ssl_models.data.registry import register_dataset, register_dataset_family
 from sslbench.ssl_models.lds.system import LinearGaussianSystem, random_stable_system, simulate
@@ -34,21 +34,34 @@ SEED = 0
 SYSTEM_EXTRAS = ("transition", "emission", "process_noise", "observation_noise")
 
 
-@lru_cache(maxsize=None)
-def lds_systems(n_systems: int = N_SYSTEMS, seed: int = SEED, state_dim: int = STATE_DIM,
-                observation_dim: int = OBSERVATION_DIM) -> tuple[LinearGaussianSystem, ...]:
+@cache
+def lds_systems(
+    n_systems: int = N_SYSTEMS, seed: int = SEED, state_dim: int = STATE_DIM, observation_dim: int = OBSERVATION_DIM
+) -> tuple[LinearGaussianSystem, ...]:
     """The dataset's systems, system k generated from seed (seed, k): recomputable anywhere."""
-    return tuple(random_stable_system(np.random.default_rng([seed, k]), state_dim, observation_dim)
-                 for k in range(n_systems))
+    return tuple(
+        random_stable_system(np.random.default_rng([seed, k]), state_dim, observation_dim) for k in range(n_systems)
+    )
 
 
-def load_lds(sequences_per_system: int = SEQUENCES_PER_SYSTEM, length: int = SEQUENCE_LENGTH, seed: int = SEED,
-             state_dim: int = STATE_DIM, observation_dim: int = OBSERVATION_DIM, n_systems: int = N_SYSTEMS,
-             name: str = "lds") -> RawDataset:
+def load_lds(
+    sequences_per_system: int = SEQUENCES_PER_SYSTEM,
+    length: int = SEQUENCE_LENGTH,
+    seed: int = SEED,
+    state_dim: int = STATE_DIM,
+    observation_dim: int = OBSERVATION_DIM,
+    n_systems: int = N_SYSTEMS,
+    name: str = "lds",
+) -> RawDataset:
     """``sequences_per_system`` sequences of ``length`` steps from each of ``lds_systems(n_systems, seed, ...)``."""
-    for key, value, least in (("sequences_per_system", sequences_per_system, 1), ("length", length, 2),
-                              ("state_dim", state_dim, 1), ("observation_dim", observation_dim, 1),
-                              ("n_systems", n_systems, 1), ("seed", seed, 0)):
+    for key, value, least in (
+        ("sequences_per_system", sequences_per_system, 1),
+        ("length", length, 2),
+        ("state_dim", state_dim, 1),
+        ("observation_dim", observation_dim, 1),
+        ("n_systems", n_systems, 1),
+        ("seed", seed, 0),
+    ):
         if not isinstance(value, (int, np.integer)) or value < least:
             raise ValueError(f"dataset '{name}': {key} must be an integer ≥ {least}, got {value!r}")
     observations, states, labels = [], [], []
@@ -62,9 +75,15 @@ def load_lds(sequences_per_system: int = SEQUENCES_PER_SYSTEM, length: int = SEQ
     extras = {"states": np.concatenate(states).astype(np.float32)}
     for field in SYSTEM_EXTRAS:
         extras[field] = np.stack([getattr(system, field) for system in systems])[label_array]
-    return RawDataset(name, "sequence", np.concatenate(observations).astype(np.float32), label_array,
-                      class_names=tuple(f"system {k}" for k in range(n_systems)), extras=extras,
-                      evaluators=("lds_next_step", "lds_state_r2"))
+    return RawDataset(
+        name,
+        "sequence",
+        np.concatenate(observations).astype(np.float32),
+        label_array,
+        class_names=tuple(f"system {k}" for k in range(n_systems)),
+        extras=extras,
+        evaluators=("lds_next_step", "lds_state_r2"),
+    )
 
 
 def systems_of_rows(extras: dict[str, np.ndarray], rows: slice | np.ndarray) -> list[LinearGaussianSystem]:
@@ -93,8 +112,10 @@ def lds_family(argument: str):  # noqa: ANN201  (a DatasetLoader)
     for item in filter(None, (part.strip() for part in argument.split(","))):
         key, equals, value = item.partition("=")
         if not equals or key not in _PARAMETERS:
-            raise UnknownNameError(f"unknown dataset 'lds:{argument}': expected KEY=VALUE pairs with keys "
-                                   f"{', '.join(_PARAMETERS)} (e.g. lds:state_dim=6,observation_dim=3)")
+            raise UnknownNameError(
+                f"unknown dataset 'lds:{argument}': expected KEY=VALUE pairs with keys "
+                f"{', '.join(_PARAMETERS)} (e.g. lds:state_dim=6,observation_dim=3)"
+            )
         try:
             options[key] = int(value)
         except ValueError:

@@ -23,14 +23,13 @@ Evaluators that do not apply (no ``predict_next``, no per-step tokens) return no
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-
 from sslbench.ssl_models.data.base import SplitData
 from sslbench.ssl_models.evaluate.registry import Column, EvaluationContext, ReportSection, evaluator
 from sslbench.ssl_models.lds.dataset import SYSTEM_EXTRAS, systems_of_rows
@@ -45,10 +44,15 @@ KALMAN_SECTION = ReportSection(
     "optimal one-step prediction on the same test sequences (ratio ≥ 1 in expectation; 1 is optimal). Hidden "
     "state: R² of a linear readout of the encoder's per-step features fitted to the true hidden states, "
     "beside R² of the Kalman filter's own filtered estimate.",
-    columns=(Column("next-step MSE", "next_step_mse", ".4f"), Column("Kalman MSE", "kalman_next_step_mse", ".4f"),
-             Column("MSE / Kalman", "next_step_mse_ratio"), Column("state R²", "state_r2"),
-             Column("Kalman state R²", "kalman_state_r2")),
-    per="configuration")
+    columns=(
+        Column("next-step MSE", "next_step_mse", ".4f"),
+        Column("Kalman MSE", "kalman_next_step_mse", ".4f"),
+        Column("MSE / Kalman", "next_step_mse_ratio"),
+        Column("state R²", "state_r2"),
+        Column("Kalman state R²", "kalman_state_r2"),
+    ),
+    per="configuration",
+)
 
 
 def _device_of(module: torch.nn.Module) -> torch.device:
@@ -57,15 +61,16 @@ def _device_of(module: torch.nn.Module) -> torch.device:
 
 
 @torch.no_grad()
-def _batched(function: Callable[[torch.Tensor], torch.Tensor], module: torch.nn.Module, inputs: np.ndarray,
-             batch_size: int = 256) -> np.ndarray:
+def _batched(
+    function: Callable[[torch.Tensor], torch.Tensor], module: torch.nn.Module, inputs: np.ndarray, batch_size: int = 256
+) -> np.ndarray:
     """function(x) over ``inputs`` in batches, ``module`` in eval mode (its mode restored afterwards)."""
     device, was_training = _device_of(module), module.training
     module.eval()
     try:
         outputs = []
         for start in range(0, len(inputs), batch_size):
-            batch = torch.from_numpy(np.ascontiguousarray(inputs[start:start + batch_size])).to(device)
+            batch = torch.from_numpy(np.ascontiguousarray(inputs[start : start + batch_size])).to(device)
             outputs.append(function(batch).float().cpu().numpy())
     finally:
         module.train(was_training)
@@ -95,8 +100,10 @@ def _test_systems(split: SplitData) -> list[LinearGaussianSystem]:
     """The generating system of every test sequence, from the matrices the dataset stored with it."""
     missing = [field for field in SYSTEM_EXTRAS if field not in split.extras]
     if missing:
-        raise ValueError(f"dataset '{split.name}' names the lds evaluators but stores no {', '.join(missing)} "
-                         "per sequence (see ssl_models.lds.dataset)")
+        raise ValueError(
+            f"dataset '{split.name}' names the lds evaluators but stores no {', '.join(missing)} "
+            "per sequence (see ssl_models.lds.dataset)"
+        )
     return systems_of_rows(split.extras, slice(len(split.train_index), None))
 
 
@@ -115,7 +122,11 @@ def lds_next_step(context: EvaluationContext) -> dict[str, float]:
     target = observations[:, :, 1:].astype(np.float64)
     model_mse = float(((predictions - target) ** 2).mean())
     kalman_mse = float(((kalman[:, :, 1:] - target) ** 2).mean())
-    return {"next_step_mse": model_mse, "kalman_next_step_mse": kalman_mse, "next_step_mse_ratio": model_mse / kalman_mse}
+    return {
+        "next_step_mse": model_mse,
+        "kalman_next_step_mse": kalman_mse,
+        "next_step_mse_ratio": model_mse / kalman_mse,
+    }
 
 
 @evaluator("lds_state_r2")
@@ -140,8 +151,10 @@ def lds_state_r2(context: EvaluationContext) -> dict[str, float]:
         fitted = readout.predict(test_tokens[test_rows].reshape(-1, width))
         readouts[test_rows] = fitted.reshape(test_rows.sum(), length, -1).transpose(0, 2, 1)
     filtered, _ = kalman_reference(split.x_test.astype(np.float64), _test_systems(split))
-    return {"state_r2": systemwise_r2(test_states, readouts, split.y_test),
-            "kalman_state_r2": systemwise_r2(test_states, filtered, split.y_test)}
+    return {
+        "state_r2": systemwise_r2(test_states, readouts, split.y_test),
+        "kalman_state_r2": systemwise_r2(test_states, filtered, split.y_test),
+    }
 
 
 def _per_step(array: np.ndarray) -> np.ndarray:

@@ -55,9 +55,14 @@ class LinearGaussianSystem:
         return float(np.abs(np.linalg.eigvals(self.transition)).max())
 
 
-def random_stable_system(rng: np.random.Generator, state_dim: int = 4, observation_dim: int = 2,
-                         radius_range: tuple[float, float] = (0.8, 0.97), process_std: float = 0.3,
-                         observation_std: float = 0.3) -> LinearGaussianSystem:
+def random_stable_system(
+    rng: np.random.Generator,
+    state_dim: int = 4,
+    observation_dim: int = 2,
+    radius_range: tuple[float, float] = (0.8, 0.97),
+    process_std: float = 0.3,
+    observation_std: float = 0.3,
+) -> LinearGaussianSystem:
     """A random oscillating stable system, scaled so each observation channel has stationary variance 1.
 
     A = U blockdiag(rₖ R(θₖ)) Uᵀ with U random orthogonal, radii rₖ in ``radius_range``, angles θₖ in (0.05, π/2)
@@ -67,27 +72,31 @@ def random_stable_system(rng: np.random.Generator, state_dim: int = 4, observati
     if not 0 < radius_range[0] <= radius_range[1] < 1:
         raise ValueError(f"radius_range must lie in (0, 1) for a stable system, got {radius_range}")
     if not 0 <= observation_std < 1:
-        raise ValueError(f"observation_std must be in [0, 1) (observations are scaled to variance 1), got {observation_std}")
+        raise ValueError(
+            f"observation_std must be in [0, 1) (observations are scaled to variance 1), got {observation_std}"
+        )
     blocks = np.zeros((state_dim, state_dim))
     for start in range(0, state_dim - 1, 2):
         radius, angle = rng.uniform(*radius_range), rng.uniform(0.05, np.pi / 2)
-        blocks[start:start + 2, start:start + 2] = radius * np.array([[np.cos(angle), -np.sin(angle)],
-                                                                      [np.sin(angle), np.cos(angle)]])
+        blocks[start : start + 2, start : start + 2] = radius * np.array(
+            [[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]
+        )
     if state_dim % 2:
         blocks[-1, -1] = rng.uniform(*radius_range)
     rotation, _ = np.linalg.qr(rng.standard_normal((state_dim, state_dim)))
     transition = rotation @ blocks @ rotation.T
-    process_noise = process_std ** 2 * np.eye(state_dim)
-    observation_noise = observation_std ** 2 * np.eye(observation_dim)
+    process_noise = process_std**2 * np.eye(state_dim)
+    observation_noise = observation_std**2 * np.eye(observation_dim)
     emission = rng.standard_normal((observation_dim, state_dim))
     stationary = solve_discrete_lyapunov(transition, process_noise)
     signal_variance = np.einsum("pi,ij,pj->p", emission, stationary, emission)
-    emission *= np.sqrt((1 - observation_std ** 2) / signal_variance)[:, None]
+    emission *= np.sqrt((1 - observation_std**2) / signal_variance)[:, None]
     return LinearGaussianSystem(transition, emission, process_noise, observation_noise)
 
 
-def simulate(system: LinearGaussianSystem, n_sequences: int, length: int,
-             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def simulate(
+    system: LinearGaussianSystem, n_sequences: int, length: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Stationary trajectories: hidden states (N, n, T) and observations (N, p, T), float64."""
     n, p = system.state_dim, system.observation_dim
     states = np.zeros((n_sequences, n, length))

@@ -7,11 +7,10 @@ import copy
 import math
 
 import torch
-from torch import nn
-
 from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.padding import step_mask, valid_lengths
 from sslbench.ssl_models.vocabulary import MODALITIES as LAYOUTS
+from torch import nn
 
 
 def projector(in_dim: int, hidden_dim: int, out_dim: int, depth: int = 2, final_norm: bool = False) -> nn.Sequential:
@@ -32,7 +31,9 @@ def make_decoder(embedding_dim: int, output_size: int, kind: str, hidden_dim: in
     if kind == "linear":
         return nn.Linear(embedding_dim, output_size)
     if kind == "mlp":
-        return nn.Sequential(nn.Linear(embedding_dim, hidden_dim), nn.ReLU(inplace=True), nn.Linear(hidden_dim, output_size))
+        return nn.Sequential(
+            nn.Linear(embedding_dim, hidden_dim), nn.ReLU(inplace=True), nn.Linear(hidden_dim, output_size)
+        )
     raise ValueError(f"unknown decoder '{kind}'; valid decoders: linear, mlp")
 
 
@@ -120,8 +121,10 @@ def infer_layout(encoder: Encoder, layout: str | None = None) -> str:
         readable = [name for name in ("sequence", "graph") if name in encoder.modalities]
         if len(readable) == 1:
             return readable[0]
-    raise ValueError(f"cannot tell the layout of examples of shape {encoder.sample_shape} for {type(encoder).__name__} "
-                     f"(modalities {', '.join(encoder.modalities) or 'none'}); pass layout= one of {', '.join(LAYOUTS)}")
+    raise ValueError(
+        f"cannot tell the layout of examples of shape {encoder.sample_shape} for {type(encoder).__name__} "
+        f"(modalities {', '.join(encoder.modalities) or 'none'}); pass layout= one of {', '.join(LAYOUTS)}"
+    )
 
 
 def graph_feature_count(sample_shape: tuple[int, ...]) -> int:
@@ -143,9 +146,8 @@ def data_entries(inputs: torch.Tensor, layout: str, padded: bool = False) -> tor
         return torch.ones_like(inputs, dtype=torch.bool)
     n_features = graph_feature_count(tuple(inputs.shape[1:]))
     entries = torch.zeros_like(inputs, dtype=torch.bool)
-    entries[..., 1:1 + n_features] = (inputs[..., :1] > 0.5).expand(*inputs.shape[:-1], n_features)
+    entries[..., 1 : 1 + n_features] = (inputs[..., :1] > 0.5).expand(*inputs.shape[:-1], n_features)
     return entries
-
 
 
 def reconstruction_error(prediction: torch.Tensor, target: torch.Tensor, encoder: Encoder) -> torch.Tensor:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 
 import torch
-
 from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.objectives._common import make_decoder, reconstruction_error
 from sslbench.ssl_models.objectives.base import Batch, Objective

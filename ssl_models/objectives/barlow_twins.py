@@ -17,12 +17,11 @@ Example::
 from __future__ import annotations
 
 import torch
-from torch import nn
-
 from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.objectives._common import off_diagonal, projector, two_views
 from sslbench.ssl_models.objectives.base import Batch, Objective
 from sslbench.ssl_models.objectives.registry import OBJECTIVES
+from torch import nn
 
 
 def standardise(projections: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
@@ -61,8 +60,9 @@ class BarlowTwins(Objective):
     family = "non-contrastive"
     n_views = 2
 
-    def __init__(self, encoder: Encoder, redundancy_weight: float = 5e-3, projection_dim: int = 512,
-                 hidden_dim: int = 512) -> None:
+    def __init__(
+        self, encoder: Encoder, redundancy_weight: float = 5e-3, projection_dim: int = 512, hidden_dim: int = 512
+    ) -> None:
         super().__init__(encoder)
         self.projector = projector(encoder.embedding_dim, hidden_dim, projection_dim, depth=3)
         self.loss = BarlowTwinsLoss(redundancy_weight)

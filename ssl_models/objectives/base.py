@@ -6,15 +6,14 @@ pretraining: only ``objective.encoder`` is evaluated.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import torch
-from torch import nn
-
 from sslbench.ssl_models.augment.views import DEFAULT_GROUP, ViewGroup
 from sslbench.ssl_models.encoders.base import Encoder
-
+from torch import nn
 
 
 @dataclass
@@ -27,17 +26,23 @@ class Batch:
     labels: torch.Tensor | None = None
     groups: dict[str, torch.Tensor] = field(default_factory=dict)
 
-    def to(self, device: torch.device) -> "Batch":
+    def to(self, device: torch.device) -> Batch:
         """The same batch on ``device``."""
         move = lambda t: None if t is None else t.to(device, non_blocking=True)  # noqa: E731
-        return Batch(move(self.inputs), move(self.views), move(self.labels),
-                     {name: views.to(device, non_blocking=True) for name, views in self.groups.items()})
+        return Batch(
+            self.inputs.to(device, non_blocking=True),
+            move(self.views),
+            move(self.labels),
+            {name: views.to(device, non_blocking=True) for name, views in self.groups.items()},
+        )
 
     def group(self, name: str) -> torch.Tensor:
         """The views of group ``name``, (B, V, *shape)."""
         if name not in self.groups:
-            raise ValueError(f"this objective needs the views of group '{name}'; the batch has "
-                             f"{', '.join(self.groups) or 'no view groups'}")
+            raise ValueError(
+                f"this objective needs the views of group '{name}'; the batch has "
+                f"{', '.join(self.groups) or 'no view groups'}"
+            )
         return self.groups[name]
 
 
@@ -77,7 +82,9 @@ class Objective(nn.Module):
         """
         # Compare device types: a generator made for "cuda" reports "cuda", tensors report "cuda:0".
         if self.generator is None or self.generator.device.type != torch.device(device).type:
-            self.generator = torch.Generator(device=device).manual_seed(0 if self.generator is None else self.generator.initial_seed())
+            self.generator = torch.Generator(device=device).manual_seed(
+                0 if self.generator is None else self.generator.initial_seed()
+            )
         return self.generator
 
     def forward(self, batch: Batch) -> torch.Tensor:  # pragma: no cover - abstract
@@ -104,14 +111,17 @@ class Objective(nn.Module):
         return {name for name, _ in self.named_parameters() if getattr(_, "_no_weight_decay", False)}
 
     @classmethod
-    def incompatibility(cls, encoder: type[Encoder], modality: str,
-                        options: Mapping[str, Any] | None = None) -> str | None:
+    def incompatibility(
+        cls, encoder: type[Encoder], modality: str, options: Mapping[str, Any] | None = None
+    ) -> str | None:
         """Why this objective (with ``options``) cannot train ``encoder`` on ``modality`` data, or None."""
         resized = [group.name for group in cls.view_groups(options) if group.resizes(modality)]
         if resized and not encoder.any_input_size:
-            return (f"its {', '.join(resized)} views are smaller than the examples and {encoder.__name__} "
-                    f"reads only its fixed input size (an encoder with global pooling, e.g. cnn, reads any "
-                    f"size)")
+            return (
+                f"its {', '.join(resized)} views are smaller than the examples and {encoder.__name__} "
+                f"reads only its fixed input size (an encoder with global pooling, e.g. cnn, reads any "
+                f"size)"
+            )
         if cls.modalities and modality not in cls.modalities:
             return f"{cls.__name__} applies to {', '.join(cls.modalities)} data, not {modality}"
         if "tokens" in cls.requires and not encoder.provides_tokens:

@@ -26,15 +26,20 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 import torch.nn.functional as F
-
 from sslbench.ssl_models.augment.views import ASYMMETRIC_VIEWS, ViewGroup
 from sslbench.ssl_models.encoders.base import Encoder
-from sslbench.ssl_models.objectives._common import MomentumSchedule, ema_update, frozen_copy, projector
-from sslbench.ssl_models.objectives._common import cosine_momentum_schedule  # noqa: F401  (re-exported)
+from sslbench.ssl_models.objectives._common import (
+    MomentumSchedule,
+    cosine_momentum_schedule,  # noqa: F401  (re-exported)
+    ema_update,
+    frozen_copy,
+    projector,
+)
 from sslbench.ssl_models.objectives.base import Batch, Objective
 from sslbench.ssl_models.objectives.registry import OBJECTIVES
 
@@ -56,8 +61,14 @@ class BYOL(MomentumSchedule, Objective):
     family = "non-contrastive"
     n_views = 2
 
-    def __init__(self, encoder: Encoder, momentum: float = 0.996, cosine_momentum: bool = True,
-                 projection_dim: int = 128, hidden_dim: int = 512) -> None:
+    def __init__(
+        self,
+        encoder: Encoder,
+        momentum: float = 0.996,
+        cosine_momentum: bool = True,
+        projection_dim: int = 128,
+        hidden_dim: int = 512,
+    ) -> None:
         super().__init__(encoder)
         self.init_momentum(momentum, cosine_momentum)
         self.projector = projector(encoder.embedding_dim, hidden_dim, projection_dim)

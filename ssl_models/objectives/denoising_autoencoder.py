@@ -24,7 +24,6 @@ from __future__ import annotations
 import math
 
 import torch
-
 from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.objectives._common import data_entries, infer_layout, make_decoder
 from sslbench.ssl_models.objectives.base import Batch, Objective
@@ -39,8 +38,16 @@ class DenoisingAutoencoder(Objective):
 
     family = "autoencoding"
 
-    def __init__(self, encoder: Encoder, noise: str = "masking", mask_fraction: float = 0.25, noise_std: float = 0.3,
-                 decoder: str = "mlp", hidden_dim: int = 512, layout: str | None = None) -> None:
+    def __init__(
+        self,
+        encoder: Encoder,
+        noise: str = "masking",
+        mask_fraction: float = 0.25,
+        noise_std: float = 0.3,
+        decoder: str = "mlp",
+        hidden_dim: int = 512,
+        layout: str | None = None,
+    ) -> None:
         super().__init__(encoder)
         if noise not in NOISES:
             raise ValueError(f"unknown noise '{noise}'; valid noises: {', '.join(NOISES)}")

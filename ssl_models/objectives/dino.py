@@ -33,29 +33,33 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch import nn
-
 from sslbench.ssl_models.augment.views import ViewGroup
 from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.objectives._common import MomentumSchedule, ema_update, frozen_copy, projector
 from sslbench.ssl_models.objectives.base import Batch, Objective
 from sslbench.ssl_models.objectives.registry import OBJECTIVES
+from torch import nn
 
 N_LOCAL_VIEWS = 6
 LOCAL_CROP_FRACTION = 3 / 7
-GLOBAL_VIEWS = ViewGroup("global", 2, {"image": {"crop_scale": (0.4, 1.0)},
-                                       "sequence": {"crop_scale": (0.4, 1.0)}})
+GLOBAL_VIEWS = ViewGroup("global", 2, {"image": {"crop_scale": (0.4, 1.0)}, "sequence": {"crop_scale": (0.4, 1.0)}})
 
 
 def local_views(n_views: int, crop_fraction: float) -> ViewGroup:
     """``n_views`` local crops: scale (0.05, 0.4) at ``crop_fraction`` of the size; 20–50 % of a series."""
     image = {"crop_scale": (0.05, 0.4), "output_fraction": crop_fraction}
-    return ViewGroup("local", n_views, {"image": image,
-                                        "sequence": {"crop_scale": (0.2, 0.5), "crop_probability": 1.0}})
+    return ViewGroup(
+        "local", n_views, {"image": image, "sequence": {"crop_scale": (0.2, 0.5), "crop_probability": 1.0}}
+    )
 
 
-def dino_loss(teacher_scores: torch.Tensor, student_scores: torch.Tensor, centre: torch.Tensor,
-              teacher_temperature: float, student_temperature: float) -> torch.Tensor:
+def dino_loss(
+    teacher_scores: torch.Tensor,
+    student_scores: torch.Tensor,
+    centre: torch.Tensor,
+    teacher_temperature: float,
+    student_temperature: float,
+) -> torch.Tensor:
     """mean over examples and pairs (g, v ≠ g) of H(P_t(g), P_s(v)).
 
     teacher_scores: (B, G, K) of the global views; student_scores: (B, V, K) of all views, global ones first.
@@ -74,7 +78,7 @@ class PrototypeHead(nn.Module):
     def __init__(self, in_dim: int, hidden_dim: int, bottleneck_dim: int, n_prototypes: int) -> None:
         super().__init__()
         self.projector = projector(in_dim, hidden_dim, bottleneck_dim, depth=3)
-        self.prototypes = nn.Parameter(torch.randn(n_prototypes, bottleneck_dim) / bottleneck_dim ** 0.5)
+        self.prototypes = nn.Parameter(torch.randn(n_prototypes, bottleneck_dim) / bottleneck_dim**0.5)
 
     def forward(self, embeddings: torch.Tensor) -> torch.Tensor:
         return F.normalize(self.projector(embeddings), dim=1) @ F.normalize(self.prototypes, dim=1).T
@@ -88,17 +92,28 @@ class DINO(MomentumSchedule, Objective):
     n_views = 2
     centre: torch.Tensor
 
-    def __init__(self, encoder: Encoder, n_local_views: int = N_LOCAL_VIEWS,
-                 local_crop_fraction: float = LOCAL_CROP_FRACTION, n_prototypes: int = 256,
-                 teacher_temperature: float = 0.04, student_temperature: float = 0.1,
-                 centre_momentum: float = 0.9, momentum: float = 0.996, cosine_momentum: bool = True,
-                 hidden_dim: int = 512, bottleneck_dim: int = 64) -> None:
+    def __init__(
+        self,
+        encoder: Encoder,
+        n_local_views: int = N_LOCAL_VIEWS,
+        local_crop_fraction: float = LOCAL_CROP_FRACTION,
+        n_prototypes: int = 256,
+        teacher_temperature: float = 0.04,
+        student_temperature: float = 0.1,
+        centre_momentum: float = 0.9,
+        momentum: float = 0.996,
+        cosine_momentum: bool = True,
+        hidden_dim: int = 512,
+        bottleneck_dim: int = 64,
+    ) -> None:
         super().__init__(encoder)
         # validates the view options
         self.view_groups({"n_local_views": n_local_views, "local_crop_fraction": local_crop_fraction})
         if not 0 < teacher_temperature < student_temperature:
-            raise ValueError(f"DINO sharpens the teacher: need 0 < teacher_temperature < "
-                             f"student_temperature, got {teacher_temperature} and {student_temperature}")
+            raise ValueError(
+                f"DINO sharpens the teacher: need 0 < teacher_temperature < "
+                f"student_temperature, got {teacher_temperature} and {student_temperature}"
+            )
         if not 0.0 <= centre_momentum <= 1.0:
             raise ValueError(f"centre_momentum must be in [0, 1], got {centre_momentum}")
         self.init_momentum(momentum, cosine_momentum)

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import nn
-
 from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.objectives._common import projector, two_views
 from sslbench.ssl_models.objectives.base import Batch, Objective
 from sslbench.ssl_models.objectives.registry import OBJECTIVES
+from torch import nn
 
 
 class NTXentLoss(nn.Module):
@@ -51,7 +50,9 @@ class SimCLR(Objective):
     family = "contrastive"
     n_views = 2
 
-    def __init__(self, encoder: Encoder, temperature: float = 0.5, projection_dim: int = 128, hidden_dim: int = 512) -> None:
+    def __init__(
+        self, encoder: Encoder, temperature: float = 0.5, projection_dim: int = 128, hidden_dim: int = 512
+    ) -> None:
         super().__init__(encoder)
         self.projector = projector(encoder.embedding_dim, hidden_dim, projection_dim)
         self.loss = NTXentLoss(temperature)

@@ -33,13 +33,12 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import nn
-
 from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.objectives._common import data_entries, graph_feature_count, infer_layout, make_decoder
 from sslbench.ssl_models.objectives.base import Batch, Objective
 from sslbench.ssl_models.objectives.registry import OBJECTIVES
 from sslbench.ssl_models.vocabulary import default_patch_size
+from torch import nn
 
 LOSS_ON = ("all", "masked")
 
@@ -54,8 +53,16 @@ class MaskedAutoencoder(Objective):
 
     family = "autoencoding"
 
-    def __init__(self, encoder: Encoder, mask_ratio: float = 0.75, patch_size: int | None = None, loss_on: str = "all",
-                 decoder: str = "mlp", hidden_dim: int = 512, layout: str | None = None) -> None:
+    def __init__(
+        self,
+        encoder: Encoder,
+        mask_ratio: float = 0.75,
+        patch_size: int | None = None,
+        loss_on: str = "all",
+        decoder: str = "mlp",
+        hidden_dim: int = 512,
+        layout: str | None = None,
+    ) -> None:
         super().__init__(encoder)
         if not 0.0 < mask_ratio < 1.0:
             raise ValueError(f"mask_ratio must be in (0, 1), got {mask_ratio}")
@@ -85,6 +92,7 @@ class MaskedAutoencoder(Objective):
     def _unit_grid(self, inputs: torch.Tensor) -> tuple[int, ...]:
         """Shape of the per-example grid of maskable units."""
         if self.layout == "image":
+            assert self.patch_size is not None  # set for the image layout
             return (inputs.shape[2] // self.patch_size, inputs.shape[3] // self.patch_size)
         if self.layout == "sequence":
             return (inputs.shape[2],)
@@ -111,6 +119,7 @@ class MaskedAutoencoder(Objective):
     def entry_mask(self, unit_mask: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
         """The unit mask spread over the input's entries: (B, *sample_shape) boolean."""
         if self.layout == "image":
+            assert self.patch_size is not None  # set for the image layout
             pixels = unit_mask.repeat_interleave(self.patch_size, 1).repeat_interleave(self.patch_size, 2)
             return pixels[:, None].expand_as(inputs)
         if self.layout == "sequence":
@@ -122,6 +131,7 @@ class MaskedAutoencoder(Objective):
     def token_canvas(self, inputs: torch.Tensor) -> torch.Tensor:
         """The mask token laid over a whole example: (*sample_shape), broadcastable against the batch."""
         if self.layout == "image":
+            assert self.patch_size is not None  # set for the image layout
             rows, columns = inputs.shape[2] // self.patch_size, inputs.shape[3] // self.patch_size
             return self.mask_token.repeat(1, rows, columns)
         if self.layout == "sequence":
@@ -141,7 +151,9 @@ class MaskedAutoencoder(Objective):
         """g(f(x̃)) reshaped like x."""
         return self.decoder(self.encoder(masked_inputs)).view_as(masked_inputs)
 
-    def reconstruction_loss(self, reconstruction: torch.Tensor, inputs: torch.Tensor, entries: torch.Tensor) -> torch.Tensor:
+    def reconstruction_loss(
+        self, reconstruction: torch.Tensor, inputs: torch.Tensor, entries: torch.Tensor
+    ) -> torch.Tensor:
         """Mean squared error over the data entries (``loss_on="all"``) or the masked entries only."""
         real = data_entries(inputs, self.layout, self.encoder.padded)
         weight = entries & real if self.loss_on == "masked" else real

@@ -28,7 +28,6 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-
 from sslbench.ssl_models.augment.views import ASYMMETRIC_VIEWS, ViewGroup
 from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.objectives._common import MomentumSchedule, ema_update, frozen_copy, projector
@@ -51,15 +50,21 @@ class MoCoV3(MomentumSchedule, Objective):
     family = "contrastive"
     n_views = 2
 
-    def __init__(self, encoder: Encoder, temperature: float = 0.2, momentum: float = 0.99,
-                 cosine_momentum: bool = True, projection_dim: int = 128, hidden_dim: int = 512) -> None:
+    def __init__(
+        self,
+        encoder: Encoder,
+        temperature: float = 0.2,
+        momentum: float = 0.99,
+        cosine_momentum: bool = True,
+        projection_dim: int = 128,
+        hidden_dim: int = 512,
+    ) -> None:
         super().__init__(encoder)
         if temperature <= 0:
             raise ValueError(f"temperature must be positive, got {temperature}")
         self.temperature = temperature
         self.init_momentum(momentum, cosine_momentum)
-        self.projector = projector(encoder.embedding_dim, hidden_dim, projection_dim, depth=3,
-                                   final_norm=True)
+        self.projector = projector(encoder.embedding_dim, hidden_dim, projection_dim, depth=3, final_norm=True)
         self.predictor = projector(projection_dim, hidden_dim, projection_dim)
         self.momentum_encoder = frozen_copy(encoder)
         self.momentum_projector = frozen_copy(self.projector)
@@ -76,8 +81,9 @@ class MoCoV3(MomentumSchedule, Objective):
         with torch.no_grad():
             key_first = self.momentum_projector(self.momentum_encoder(first))
             key_second = self.momentum_projector(self.momentum_encoder(second))
-        return (moco_contrastive_loss(query_first, key_second, self.temperature)
-                + moco_contrastive_loss(query_second, key_first, self.temperature))
+        return moco_contrastive_loss(query_first, key_second, self.temperature) + moco_contrastive_loss(
+            query_second, key_first, self.temperature
+        )
 
     @torch.no_grad()
     def after_step(self) -> None:

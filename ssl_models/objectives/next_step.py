@@ -24,12 +24,11 @@ Example::
 from __future__ import annotations
 
 import torch
-from torch import nn
-
 from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.objectives._common import reconstruction_error
 from sslbench.ssl_models.objectives.base import Batch, Objective
 from sslbench.ssl_models.objectives.registry import OBJECTIVES
+from torch import nn
 
 
 @OBJECTIVES.register("next_step")
@@ -64,8 +63,10 @@ class NextStep(Objective):
         """x̂_{t+1} = W h_t + b for t = 0 … T − 2, as (B, C, T − 1) aligned with ``inputs[:, :, 1:]``."""
         tokens = self.encoder.tokens(inputs)
         if tokens.shape[1] != inputs.shape[2]:
-            raise ValueError(f"encoder gave {tokens.shape[1]} tokens for {inputs.shape[2]} time steps; "
-                             "next_step needs one token per step")
+            raise ValueError(
+                f"encoder gave {tokens.shape[1]} tokens for {inputs.shape[2]} time steps; "
+                "next_step needs one token per step"
+            )
         return self.head(tokens[:, :-1]).transpose(1, 2)
 
     def forward(self, batch: Batch) -> torch.Tensor:

@@ -9,7 +9,8 @@ bottleneck predictor) and D(p, z) = −cos(p, z):
 
 sg = stop-gradient. ``stop_gradient=False`` is the paper's ablation: the loss heads for its degenerate minimum −1
 and the outputs collapse (in short CPU runs visibly in the projector's output first, its effective rank halving,
-while the encoder's embedding collapses only over long runs). The paper's 2048-wide projector and 512-wide predictor bottleneck are
+while the encoder's embedding collapses only over long runs). The paper's 2048-wide projector and 512-wide predictor
+bottleneck are
 scaled down (512 and 128) to the suite's small encoders, keeping the 4:1 bottleneck.
 
 Example::
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-
 from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.objectives._common import projector, two_views
 from sslbench.ssl_models.objectives.base import Batch, Objective
@@ -42,8 +42,9 @@ class SimSiam(Objective):
     family = "non-contrastive"
     n_views = 2
 
-    def __init__(self, encoder: Encoder, stop_gradient: bool = True, projection_dim: int = 512,
-                 predictor_hidden_dim: int = 128) -> None:
+    def __init__(
+        self, encoder: Encoder, stop_gradient: bool = True, projection_dim: int = 512, predictor_hidden_dim: int = 128
+    ) -> None:
         super().__init__(encoder)
         self.stop_gradient = stop_gradient
         self.projector = projector(encoder.embedding_dim, projection_dim, projection_dim, depth=3, final_norm=True)
@@ -53,5 +54,7 @@ class SimSiam(Objective):
         first, second = two_views(batch.views)
         z_first, z_second = self.projector(self.encoder(first)), self.projector(self.encoder(second))
         p_first, p_second = self.predictor(z_first), self.predictor(z_second)
-        return 0.5 * (negative_cosine(p_first, z_second, self.stop_gradient)
-                      + negative_cosine(p_second, z_first, self.stop_gradient))
+        return 0.5 * (
+            negative_cosine(p_first, z_second, self.stop_gradient)
+            + negative_cosine(p_second, z_first, self.stop_gradient)
+        )

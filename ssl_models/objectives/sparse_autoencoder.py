@@ -34,7 +34,6 @@ from __future__ import annotations
 import math
 
 import torch
-
 from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.objectives._common import make_decoder, reconstruction_error
 from sslbench.ssl_models.objectives.base import Batch, Objective
@@ -51,8 +50,9 @@ def l1_penalty(codes: torch.Tensor) -> torch.Tensor:
 def kl_penalty(codes: torch.Tensor, target_rate: float, eps: float = 1e-6) -> torch.Tensor:
     """(1 / D) Σ_j KL(ρ ‖ ρ̂_j) between Bernoulli(ρ) and Bernoulli(mean activation ρ̂_j of unit j)."""
     rate = codes.mean(dim=0).clamp(eps, 1 - eps)
-    return torch.mean(target_rate * torch.log(target_rate / rate)
-                      + (1 - target_rate) * torch.log((1 - target_rate) / (1 - rate)))
+    return torch.mean(
+        target_rate * torch.log(target_rate / rate) + (1 - target_rate) * torch.log((1 - target_rate) / (1 - rate))
+    )
 
 
 @OBJECTIVES.register("sparse_autoencoder")
@@ -61,11 +61,20 @@ class SparseAutoencoder(Objective):
 
     family = "autoencoding"
 
-    def __init__(self, encoder: Encoder, sparsity: str = "l1", sparsity_weight: float = 0.1, target_rate: float = 0.05,
-                 decoder: str = "mlp", hidden_dim: int = 512) -> None:
+    def __init__(
+        self,
+        encoder: Encoder,
+        sparsity: str = "l1",
+        sparsity_weight: float = 0.1,
+        target_rate: float = 0.05,
+        decoder: str = "mlp",
+        hidden_dim: int = 512,
+    ) -> None:
         super().__init__(encoder)
         if sparsity not in SPARSITY_PENALTIES:
-            raise ValueError(f"unknown sparsity '{sparsity}'; valid sparsity penalties: {', '.join(SPARSITY_PENALTIES)}")
+            raise ValueError(
+                f"unknown sparsity '{sparsity}'; valid sparsity penalties: {', '.join(SPARSITY_PENALTIES)}"
+            )
         if sparsity_weight < 0:
             raise ValueError(f"sparsity_weight must be non-negative, got {sparsity_weight}")
         if not 0.0 < target_rate < 1.0:
@@ -87,4 +96,6 @@ class SparseAutoencoder(Objective):
     def forward(self, batch: Batch) -> torch.Tensor:
         codes = self.code(batch.inputs)
         reconstruction = self.decoder(codes).view_as(batch.inputs)
-        return reconstruction_error(reconstruction, batch.inputs, self.encoder) + self.sparsity_weight * self.penalty(codes)
+        return reconstruction_error(reconstruction, batch.inputs, self.encoder) + self.sparsity_weight * self.penalty(
+            codes
+        )

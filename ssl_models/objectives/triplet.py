@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import nn
-
 from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.objectives._common import projector, two_views
 from sslbench.ssl_models.objectives.base import Batch, Objective
 from sslbench.ssl_models.objectives.registry import OBJECTIVES
+from torch import nn
 
 
 class TripletLoss(nn.Module):

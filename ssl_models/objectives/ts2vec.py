@@ -29,7 +29,6 @@ from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
-
 from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.objectives.base import Batch, Objective
 from sslbench.ssl_models.objectives.registry import OBJECTIVES
@@ -62,8 +61,9 @@ def temporal_contrastive_loss(first: torch.Tensor, second: torch.Tensor) -> torc
     return _pairwise_contrast(first, second)
 
 
-def hierarchical_contrastive_loss(first: torch.Tensor, second: torch.Tensor, alpha: float = 0.5,
-                                  temporal_unit: int = 0) -> torch.Tensor:
+def hierarchical_contrastive_loss(
+    first: torch.Tensor, second: torch.Tensor, alpha: float = 0.5, temporal_unit: int = 0
+) -> torch.Tensor:
     """Mean over the max-pool-by-2 scales of α·instance + (1 − α)·temporal (temporal from scale ``temporal_unit``)."""
     if first.shape != second.shape:
         raise ValueError(f"the two crops' overlaps differ in shape: {tuple(first.shape)} and {tuple(second.shape)}")
@@ -134,26 +134,35 @@ class TS2Vec(Objective):
     requires = frozenset({"tokens"})
     modalities = ("sequence",)
 
-    def __init__(self, encoder: Encoder, alpha: float = 0.5, temporal_unit: int = 0, average_weights: bool = True) -> None:
+    def __init__(
+        self, encoder: Encoder, alpha: float = 0.5, temporal_unit: int = 0, average_weights: bool = True
+    ) -> None:
         super().__init__(encoder)
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f"ts2vec: alpha must be in [0, 1], got {alpha}")
         if temporal_unit < 0:
             raise ValueError(f"ts2vec: temporal_unit must be non-negative, got {temporal_unit}")
         self.alpha, self.temporal_unit = alpha, temporal_unit
-        # With averaging, ``encoder`` (the one evaluated) holds the mean of the iterates of ``online`` (the one trained);
+        # With averaging, ``encoder`` (the one evaluated) holds the mean of the iterates of ``online`` (the one
+        # trained);
         # it never enters the loss, so it gets no gradient and the optimiser leaves it alone.
         self.online = copy.deepcopy(encoder) if average_weights else encoder
         self.averaged_steps = 0
 
     def forward(self, batch: Batch) -> torch.Tensor:
         inputs = batch.inputs
-        crops = draw_crops(inputs.shape[0], inputs.shape[-1], self.random_generator(torch.device("cpu")),
-                           min_overlap=2 ** (self.temporal_unit + 1))
-        first = self.online.tokens(take_per_row(inputs, crops.offsets + crops.first_start,
-                                                crops.overlap_end - crops.first_start))
-        second = self.online.tokens(take_per_row(inputs, crops.offsets + crops.overlap_start,
-                                                 crops.second_end - crops.overlap_start))
+        crops = draw_crops(
+            inputs.shape[0],
+            inputs.shape[-1],
+            self.random_generator(torch.device("cpu")),
+            min_overlap=2 ** (self.temporal_unit + 1),
+        )
+        first = self.online.tokens(
+            take_per_row(inputs, crops.offsets + crops.first_start, crops.overlap_end - crops.first_start)
+        )
+        second = self.online.tokens(
+            take_per_row(inputs, crops.offsets + crops.overlap_start, crops.second_end - crops.overlap_start)
+        )
         length = crops.overlap_length
         return hierarchical_contrastive_loss(first[:, -length:], second[:, :length], self.alpha, self.temporal_unit)
 

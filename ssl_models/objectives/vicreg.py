@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import nn
-
 from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.objectives._common import off_diagonal, projector, two_views
 from sslbench.ssl_models.objectives.base import Batch, Objective
 from sslbench.ssl_models.objectives.registry import OBJECTIVES
+from torch import nn
 
 
 def variance_term(projections: torch.Tensor, target_std: float = 1.0, eps: float = 1e-4) -> torch.Tensor:
@@ -46,11 +45,20 @@ def covariance_term(projections: torch.Tensor) -> torch.Tensor:
 class VICRegLoss(nn.Module):
     """λ·invariance + μ·variance + ν·covariance (see the module docstring)."""
 
-    def __init__(self, invariance_weight: float = 25.0, variance_weight: float = 25.0, covariance_weight: float = 1.0,
-                 target_std: float = 1.0, eps: float = 1e-4) -> None:
+    def __init__(
+        self,
+        invariance_weight: float = 25.0,
+        variance_weight: float = 25.0,
+        covariance_weight: float = 1.0,
+        target_std: float = 1.0,
+        eps: float = 1e-4,
+    ) -> None:
         super().__init__()
-        for name, value in (("invariance_weight", invariance_weight), ("variance_weight", variance_weight),
-                            ("covariance_weight", covariance_weight)):
+        for name, value in (
+            ("invariance_weight", invariance_weight),
+            ("variance_weight", variance_weight),
+            ("covariance_weight", covariance_weight),
+        ):
             if value < 0:
                 raise ValueError(f"{name} must be non-negative, got {value}")
         self.invariance_weight = invariance_weight
@@ -63,9 +71,13 @@ class VICRegLoss(nn.Module):
         if first.shape[0] < 2:
             raise ValueError("VICReg needs at least two examples per batch for its variance and covariance terms")
         invariance = F.mse_loss(first, second)
-        variance = 0.5 * (variance_term(first, self.target_std, self.eps) + variance_term(second, self.target_std, self.eps))
+        variance = 0.5 * (
+            variance_term(first, self.target_std, self.eps) + variance_term(second, self.target_std, self.eps)
+        )
         covariance = covariance_term(first) + covariance_term(second)
-        return self.invariance_weight * invariance + self.variance_weight * variance + self.covariance_weight * covariance
+        return (
+            self.invariance_weight * invariance + self.variance_weight * variance + self.covariance_weight * covariance
+        )
 
 
 @OBJECTIVES.register("vicreg")
@@ -75,8 +87,15 @@ class VICReg(Objective):
     family = "non-contrastive"
     n_views = 2
 
-    def __init__(self, encoder: Encoder, invariance_weight: float = 25.0, variance_weight: float = 25.0,
-                 covariance_weight: float = 1.0, projection_dim: int = 512, hidden_dim: int = 512) -> None:
+    def __init__(
+        self,
+        encoder: Encoder,
+        invariance_weight: float = 25.0,
+        variance_weight: float = 25.0,
+        covariance_weight: float = 1.0,
+        projection_dim: int = 512,
+        hidden_dim: int = 512,
+    ) -> None:
         super().__init__(encoder)
         self.projector = projector(encoder.embedding_dim, hidden_dim, projection_dim, depth=3)
         self.loss = VICRegLoss(invariance_weight, variance_weight, covariance_weight)
