@@ -169,9 +169,9 @@ def test_graph_data_encoders_and_augmentations_import_pyg_without_its_warning() 
     """PyG's import-time FutureWarning (torch.jit.script) must not reach a user's run, in a fresh interpreter."""
     code = (
         "import torch\n"
-        "from ssl_models import data\n"
-        "from ssl_models.augment.registry import build_augmentation\n"
-        "from ssl_models.encoders.registry import build_encoder\n"
+        "from sslbench.ssl_models import data\n"
+        "from sslbench.ssl_models.augment.registry import build_augmentation\n"
+        "from sslbench.ssl_models.encoders.registry import build_encoder\n"
         "split = data.load('karate_club', seed=0)\n"
         "build_augmentation('graph', split.x_train.shape[1:])(torch.tensor(split.x_train[:4]), 0)\n"
         "build_encoder('gnn', split.x_train.shape[1:], 8)\n"

@@ -171,10 +171,10 @@ def test_worker_processes_get_the_address_of_the_runs_temporary_server(prefect_e
     server, so a worker does not start a server of its own (measured: tiny suite on one Dask worker, 2 servers
     and 21 s before, 1 server and 12 s after)."""
     code = (
-        "from flows import runtime; runtime.configure()\n"
+        "from sslbench.flows import runtime; runtime.configure()\n"
         "from prefect.context import serialize_context\n"
         "from prefect.settings import PREFECT_API_URL\n"
-        "from flows.benchmark import api_shared_with_workers\n"
+        "from sslbench.flows.benchmark import api_shared_with_workers\n"
         "assert not PREFECT_API_URL.value()\n"
         "with api_shared_with_workers():\n"
         "    import urllib.request\n"

@@ -2,11 +2,11 @@
 
     python -m sslbench.benchmarks.reliability.data_memory --work /tmp/memory --rows 12000 --features 1000
 
-Two runs of the same command differ only in the file: a large one (rows × features float32) and a small one (a
-tenth of a percent of its rows). The small run's peak is the interpreter's fixed cost (torch, Prefect, the
-report); the difference of the peaks, divided by the difference of the file sizes, is the memory the data costs
-per byte of file. Memory is the resident set of the ``sslbench`` process (sampled every 20 ms by psutil); the
-temporary Prefect server is a separate process whose size does not depend on the data.
+Two runs of the same command differ only in the file: a large one (rows × features float32) and a small one
+(200 rows, 20 per class). The small run's peak is the interpreter's fixed cost (torch, Prefect, the report); the
+difference of the peaks, divided by the difference of the file sizes, is the memory the data costs per byte of
+file. Memory is the resident set of the ``sslbench`` process (sampled every 20 ms by psutil); the temporary
+Prefect server is a separate process whose size does not depend on the data.
 """
 
 from __future__ import annotations
@@ -26,16 +26,17 @@ import psutil
 def write_file(path: Path, rows: int, features: int, classes: int = 10, seed: int = 0) -> int:
     """A labelled .npz of Gaussian class clusters; returns its size in bytes."""
     rng = np.random.default_rng(seed)
-    labels = rng.integers(0, classes, size=rows)
+    labels = np.arange(rows) % classes  # balanced: every class has rows // classes examples or one more
     centres = rng.normal(size=(classes, features)).astype(np.float32)
     inputs = centres[labels] + rng.normal(size=(rows, features)).astype(np.float32)
     np.savez(path, inputs=inputs, labels=labels)
     return path.stat().st_size
 
 
-def peak_rss(command: list[str]) -> tuple[int, int]:
-    """(exit code, peak resident bytes of the command's own process)."""
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def peak_rss(command: list[str], log: Path) -> tuple[int, int]:
+    """(exit code, peak resident bytes of the command's own process); its output goes to ``log``."""
+    with log.open("w") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
     watched, peak = psutil.Process(process.pid), 0
     done = threading.Event()
 
@@ -66,7 +67,7 @@ def main() -> None:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     figures = {}
-    for name, rows in (("small", max(20, args.rows // 1000)), ("large", args.rows)):
+    for name, rows in (("small", 200), ("large", args.rows)):
         data = work / f"{name}.npz"
         size = write_file(data, rows, args.features)
         command = [
@@ -83,7 +84,7 @@ def main() -> None:
             "--seeds",
             "0",
         ]
-        code, peak = peak_rss(command)
+        code, peak = peak_rss(command, work / f"{name}.log")
         figures[name] = {"rows": rows, "file_bytes": size, "exit": code, "peak_rss_bytes": peak}
         print(json.dumps({name: figures[name]}), flush=True)
     small, large = figures["small"], figures["large"]
