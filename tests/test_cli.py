@@ -117,7 +117,8 @@ def test_a_cached_catalogue_equals_the_registries(tmp_path: Path) -> None:
 def test_help_list_and_usage_errors_import_neither_torch_nor_scikit_learn(args: list[str], code: int) -> None:
     sslbench("list")  # the first `list` of a code version builds the catalogue (importing torch); later ones read it
     probe = (
-        "import sys\nfrom sslbench.flows.cli import main\ntry:\n    code = main(sys.argv[1:])\nexcept SystemExit as exit:\n"
+        "import sys\nfrom sslbench.flows.cli import main\n"
+        "try:\n    code = main(sys.argv[1:])\nexcept SystemExit as exit:\n"
         "    code = exit.code\nheavy = [m for m in ('torch', 'sklearn', 'prefect') if m in sys.modules]\n"
         "print('RESULT', code, heavy, file=sys.stderr)"
     )
