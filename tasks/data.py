@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +28,37 @@ def load_split(job: JobSpec) -> data.SplitData:
     return data.load(job.dataset, job.seed, job.test_fraction, job.dataset_options, job.probe.validation_fraction)
 
 
+OPEN_SPLITS_KEPT = 2  # splits kept in memory per process (the thread runner's jobs of one or two datasets)
+_open_splits: OrderedDict[tuple[str, int, int, int], data.SplitData] = OrderedDict()
+_open_splits_lock = threading.Lock()
+
+
+def open_split(split_file: str | Path) -> data.SplitData:
+    """The split file ``prepare_split`` wrote, loaded once per process and shared read-only by its jobs.
+
+    A split holds the whole dataset; jobs that run side by side (thread runner) and the stages of one job
+    (views, pretrain, evaluate) would otherwise each load their own copy. The last ``OPEN_SPLITS_KEPT`` files are
+    kept, keyed by path, inode, size and modification time, so a rewritten file is read again; their arrays are
+    made read-only, so a job that tried to change the shared copy would fail instead of changing another's data.
+    """
+    path = Path(split_file).resolve()
+    status = path.stat()
+    key = (str(path), status.st_ino, status.st_size, status.st_mtime_ns)
+    with _open_splits_lock:
+        if (split := _open_splits.get(key)) is not None:
+            _open_splits.move_to_end(key)
+            return split
+    split = data.SplitData.load(path)
+    for array in (split.x_train, split.x_test, split.y_train, split.y_test, *split.extras.values()):
+        if array is not None:
+            array.setflags(write=False)
+    with _open_splits_lock:
+        _open_splits[key] = split
+        while len(_open_splits) > OPEN_SPLITS_KEPT:
+            _open_splits.popitem(last=False)
+    return split
+
+
 def split_fingerprint(split_file: str | Path) -> str:
     """The content fingerprint of a prepared split (from its verified record, else recomputed from the file).
 
@@ -34,7 +67,7 @@ def split_fingerprint(split_file: str | Path) -> str:
     record = load_record(Path(split_file).with_suffix(".json"))
     if record is not None and "fingerprint" in record:
         return str(record["fingerprint"])
-    return data.SplitData.load(Path(split_file)).fingerprint()
+    return open_split(split_file).fingerprint()
 
 
 def prepare_split(job: JobSpec, out_dir: str, use_cache: bool = True) -> str:
@@ -85,7 +118,7 @@ def generate_views(job: JobSpec, split_file: str, out_dir: str, use_cache: bool 
     job's view groups; returns group name → bank path, or None when the job uses no views."""
     if not job.n_views:
         return None
-    split = data.SplitData.load(Path(split_file))
+    split = open_split(split_file)
     paths = {}
     for bank in view_banks(job, split):
         path = bank_path(out_dir, bank.key(split.fingerprint()))

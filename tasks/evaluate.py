@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,7 +23,7 @@ from sslbench.ssl_models.stop import check_stop
 from sslbench.ssl_models.threads import single_threaded_blas
 from sslbench.tasks.artefacts import record_path
 from sslbench.tasks.cache import load_record, save_record
-from sslbench.tasks.data import split_fingerprint
+from sslbench.tasks.data import open_split, split_fingerprint
 from sslbench.tasks.events import emit
 from sslbench.tasks.naming import task_run_namer
 from sslbench.tasks.pretrain import build_job_objective
@@ -35,8 +34,8 @@ from sslbench.tasks.pretrain import build_job_objective
 # embedding's normalised std is measured around its mean, and its own flag is stored as embedding_collapsed;
 # 5: PCA keeps only directions the training data spans, linear_converged, the EYM angle on W's row space in
 # the support. 6: probes on the validation part (linear_acc/validation, ...) and on label subsets
-# (label_linear_acc/labels=F/...).
-EVALUATION_VERSION = 6
+# (label_linear_acc/labels=F/...). 7: PCA from the Gram matrix when n ≥ d, cosine kNN as Euclidean on unit vectors.
+EVALUATION_VERSION = 7
 
 
 def _score(
@@ -99,7 +98,7 @@ def evaluate_baseline(job: JobSpec, split_file: str, out_dir: str, use_cache: bo
 
 
 def _evaluate_checkpoint(job: JobSpec, split_file: str, trained: dict[str, Any]) -> dict[str, float]:
-    split = data.SplitData.load(Path(split_file))
+    split = open_split(split_file)
     objective = build_job_objective(job, split)
     objective.load_state_dict(torch.load(str(trained["checkpoint"]), map_location="cpu", weights_only=True))
     objective.eval()
@@ -117,7 +116,7 @@ def _evaluate_checkpoint(job: JobSpec, split_file: str, trained: dict[str, Any])
 def _evaluate_baseline(job: JobSpec, split_file: str) -> dict[str, float]:
     """The baseline's own features of both splits (fitted on train), scored like an embedding, plus its
     metrics."""
-    split = data.SplitData.load(Path(split_file))
+    split = open_split(split_file)
     train, test, extra = BASELINES.get(job.baseline).features(split.x_train, split.x_test, job.embedding_dim, job.seed)
     return {**_score(job, split, train, test), **extra}
 

@@ -24,7 +24,7 @@ from sslbench.ssl_models.stop import check_stop
 from sslbench.ssl_models.train import pretrain, total_steps
 from sslbench.tasks.artefacts import checkpoint_path, record_path
 from sslbench.tasks.cache import load_record, save_record
-from sslbench.tasks.data import job_view_groups, open_view_banks, split_fingerprint
+from sslbench.tasks.data import job_view_groups, open_split, open_view_banks, split_fingerprint
 from sslbench.tasks.events import emit
 from sslbench.tasks.naming import run_logger, task_run_namer
 
@@ -72,7 +72,7 @@ def pretrain_job(
         and cached.get("views", legacy_view_keys(views)) == views
     ):
         return {**cached, "checkpoint": str(path), "cached": True, "seconds": time.perf_counter() - started}
-    split = data.SplitData.load(Path(split_file))
+    split = open_split(split_file)
     if job.trains and OBJECTIVES.get(job.objective_name).needs_labels and not split.labelled:
         raise ValueError(f"dataset '{job.dataset}' has no labels, so {job.objective} cannot run")
     objective = build_job_objective(job, split)

@@ -23,8 +23,8 @@ from sslbench.ssl_models.vocabulary import BASELINE_FAMILY
 
 
 def raw_features(inputs: np.ndarray) -> np.ndarray:
-    """The input itself, flattened to (N, n_features)."""
-    return inputs.reshape(len(inputs), -1).astype(np.float32)
+    """The input itself, flattened to (N, n_features) float32 (a view of ``inputs`` when it already is one)."""
+    return inputs.reshape(len(inputs), -1).astype(np.float32, copy=False)
 
 
 class Baseline:

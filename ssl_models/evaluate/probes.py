@@ -3,7 +3,7 @@
 - linear probe: standardise (train statistics) → multinomial logistic regression, C chosen by stratified
   cross-validation on the training split; whether the final fit converged within ``max_iter`` is reported
   (``linear_converged``), and scikit-learn's ConvergenceWarnings are recorded that way instead of printed;
-- kNN: cosine k-nearest-neighbour vote;
+- kNN: cosine k-nearest-neighbour vote (as Euclidean distance between unit vectors);
 - k-means (k = number of classes) on L2-normalised test embeddings: NMI and ARI against the labels
   (normalising, not standardising, keeps PCA's variance ordering instead of whitening noise directions).
 """
@@ -70,9 +70,33 @@ def linear_probe(
 def knn_accuracy(
     train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_test: np.ndarray, config: ProbeConfig
 ) -> float:
-    """Accuracy of a cosine kNN classifier (k = ``knn_neighbours``) fitted on the training embeddings."""
+    """Accuracy of a cosine kNN classifier (k = ``knn_neighbours``, majority vote) fitted on the training embeddings.
+
+    The neighbours are found by Euclidean distance between unit vectors, ‖a − b‖² = 2 − 2 cos(a, b), the same
+    order as cosine distance (``cosine_points``). That runs scikit-learn's chunked nearest-neighbour search instead
+    of a full test × train cosine matrix: on 9,600 × 1,000 float32 training inputs ``metric="cosine"`` peaked at
+    268 MB above its inputs.
+    """
     k = min(config.knn_neighbours, len(train))
-    return float(KNeighborsClassifier(n_neighbors=k, metric="cosine").fit(train, y_train).score(test, y_test))
+    train_points, test_points = cosine_points(train, test)
+    model = KNeighborsClassifier(n_neighbors=k, metric="euclidean", algorithm="brute").fit(train_points, y_train)
+    return float(model.score(test_points, y_test))
+
+
+def cosine_points(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points whose squared Euclidean distances are 2 × the cosine distances 1 − cos(a, b) of the embeddings.
+
+    Non-zero rows become unit vectors. A zero row has cosine distance 1 to everything (scikit-learn's rule), so
+    it becomes a unit vector on an axis of its own, orthogonal to every other point: one extra axis for zero
+    training rows, another for zero test rows, added only when there are any.
+    """
+    train_points, test_points = _unit(train), _unit(test)
+    zero_train = ~train_points.any(axis=1)
+    zero_test = ~test_points.any(axis=1)
+    if zero_train.any() or zero_test.any():
+        train_points = np.column_stack([train_points, zero_train, np.zeros(len(train))]).astype(train_points.dtype)
+        test_points = np.column_stack([test_points, np.zeros(len(test)), zero_test]).astype(test_points.dtype)
+    return train_points, test_points
 
 
 def _unit(embeddings: np.ndarray) -> np.ndarray:
