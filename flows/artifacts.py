@@ -80,6 +80,7 @@ def summary_markdown(out_dir: str, run_id: str) -> str:
         for (dataset, encoder), _ in ssl.groupby(["dataset", "encoder"]):
             cell = everything[(everything["dataset"] == dataset) & (everything["encoder"] == encoder)]
             best = best_configuration(cell, "linear_acc")
+            assert best is not None  # the cell holds this group's self-supervised rows
             values = ssl[
                 (ssl["dataset"] == dataset) & (ssl["encoder"] == encoder) & (ssl["objective"] == best.objective)
             ]
