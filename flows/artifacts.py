@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -101,8 +102,8 @@ def summary_markdown(out_dir: str, run_id: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _title(row: object) -> str:
-    parts = [row.dataset] + ([row.encoder] if row.encoder else []) + [row.objective, f"s{row.seed}"]  # type: ignore[attr-defined]
+def _title(row: Any) -> str:
+    parts = [row.dataset] + ([row.encoder] if row.encoder else []) + [row.objective, f"s{row.seed}"]
     return " · ".join(str(part) for part in parts)
 
 
