@@ -162,7 +162,7 @@ def variant(label: str, entry: Table) -> tuple[str, str, Table, tuple[str, ...]]
     if not isinstance(target, str):
         raise SuiteError(f"{where}.{kind}: must be a string, got {target!r}")
     options = component_model(kind, target, f"{where}.{kind}")
-    model = _variant_model(kind, options)  # type: ignore[arg-type]  # Options is Any to mypy; type[Any] is not Hashable
+    model = _variant_model(kind, options)
     values = checked(model, entry, where)
     values.pop(kind)
     pairs = tuple(values.pop("pairs_with", ()))

@@ -170,8 +170,8 @@ def make_plan(suite: Suite) -> Plan:
     for dataset, modality in modalities.items():
         augmentation = DEFAULT_AUGMENTATION.get(modality)
         for seed in suite.seeds:
-            user = dataset == user_dataset
-            common = dict(
+            is_user_data = dataset == user_dataset
+            common: dict[str, Any] = dict(
                 dataset=dataset,
                 modality=modality,
                 seed=seed,
@@ -179,8 +179,8 @@ def make_plan(suite: Suite) -> Plan:
                 train=suite.train_for(dataset),
                 probe=suite.probe,
                 test_fraction=suite.test_fraction,
-                data_file=suite.data_file if user else None,
-                data_shape=suite.data_shape if user else None,
+                data_file=suite.data_file if is_user_data else None,
+                data_shape=suite.data_shape if is_user_data else None,
                 dataset_options=dict(suite.dataset_options.get(dataset, {})),
             )
             for baseline in free:
@@ -210,14 +210,15 @@ def make_plan(suite: Suite) -> Plan:
                 if reason is not None:
                     skipped.append(Skipped(dataset, encoder_label, method.label, reason))
                     continue
+                job_augmentation = augmentation if n_views else None
                 job = JobSpec(
                     encoder=encoder_label,
                     encoder_name=encoder_name,
                     objective=method.label,
                     objective_name=method.objective_name,
                     family=method.family,
-                    augmentation=augmentation if n_views else None,
-                    augmentation_options=suite.augment.options.get(augmentation, {}) if n_views else {},
+                    augmentation=job_augmentation,
+                    augmentation_options=suite.augment.options.get(job_augmentation, {}) if job_augmentation else {},
                     n_views=max(n_views, suite.augment.n_views) if n_views else 0,
                     baseline=method.baseline,
                     **_job_settings(common, encoder_options, method.options),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -80,6 +81,7 @@ def summary_markdown(out_dir: str, run_id: str) -> str:
         for (dataset, encoder), _ in ssl.groupby(["dataset", "encoder"]):
             cell = everything[(everything["dataset"] == dataset) & (everything["encoder"] == encoder)]
             best = best_configuration(cell, "linear_acc")
+            assert best is not None  # the cell holds this group's self-supervised rows
             values = ssl[
                 (ssl["dataset"] == dataset) & (ssl["encoder"] == encoder) & (ssl["objective"] == best.objective)
             ]
@@ -100,8 +102,8 @@ def summary_markdown(out_dir: str, run_id: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _title(row: object) -> str:
-    parts = [row.dataset] + ([row.encoder] if row.encoder else []) + [row.objective, f"s{row.seed}"]  # type: ignore[attr-defined]
+def _title(row: Any) -> str:
+    parts = [row.dataset] + ([row.encoder] if row.encoder else []) + [row.objective, f"s{row.seed}"]
     return " · ".join(str(part) for part in parts)
 
 

@@ -17,6 +17,7 @@ import sys  # noqa: E402
 import warnings  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import NoReturn, TextIO  # noqa: E402
 
 from sslbench.flows import runtime  # noqa: E402
 from sslbench.flows.completion import SHELLS, completion_script  # noqa: E402
@@ -67,7 +68,7 @@ def _positive(text: str) -> int:
 class OneLineParser(argparse.ArgumentParser):
     """An argument parser whose errors are one line (no usage dump), exit code 2."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"sslbench: error: {message} (see `{self.prog} --help`)\n")
 
 
@@ -386,12 +387,19 @@ def cmd_completion(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     return EXIT_OK
 
 
-def _one_line_warning(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:
+def _one_line_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
     """Show a quarantined table file as one line; any other warning as Python shows it."""
     if category.__name__ == "QuarantinedFileWarning":
         print(f"sslbench: warning: {message}", file=sys.stderr)
     else:
-        _python_showwarning(message, category, *args, **kwargs)  # type: ignore[arg-type]
+        _python_showwarning(message, category, filename, lineno, file, line)
 
 
 _python_showwarning = warnings.showwarning

@@ -76,7 +76,7 @@ def welch_p(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray) ->
     return float(2 * stats.t.sf(abs(t), dof))
 
 
-def same_as_best(best: Sequence[float], other: Sequence[float]) -> bool | None:
+def same_as_best(best: Sequence[float] | np.ndarray, other: Sequence[float] | np.ndarray) -> bool | None:
     """Whether ``other`` is not distinguishable from ``best`` by SAME_AS_BEST_RULE; None when no test is possible."""
     if min(len(best), len(other)) < 2:
         return None

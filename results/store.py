@@ -26,14 +26,16 @@ class QuarantinedFileWarning(UserWarning):
     """A table file failed its integrity check and was moved to the quarantine folder."""
 
 
-def table_dir(root: Path, table: str) -> Path:
+def table_dir(root: str | Path, table: str) -> Path:
     """Folder of ``table`` under the output folder ``root``."""
     if table not in TABLES:
         raise ValueError(f"unknown table '{table}'; valid tables: {', '.join(TABLES)}")
     return Path(root) / "tables" / table
 
 
-def write_rows(root: Path, table: str, run_id: str, rows: Iterable[Mapping[str, Any]], part: str | None = None) -> Path:
+def write_rows(
+    root: str | Path, table: str, run_id: str, rows: Iterable[Mapping[str, Any]], part: str | None = None
+) -> Path:
     """Append ``rows`` to ``table`` for ``run_id`` as one new Parquet file, atomically."""
     schema = file_schema(table)
     rows = [{name: row.get(name) for name in schema.names} for row in rows]
@@ -44,7 +46,7 @@ def write_rows(root: Path, table: str, run_id: str, rows: Iterable[Mapping[str, 
     return path
 
 
-def table_files(root: Path, table: str, strict: bool = False, run_ids: Iterable[str] | None = None) -> list[Path]:
+def table_files(root: str | Path, table: str, strict: bool = False, run_ids: Iterable[str] | None = None) -> list[Path]:
     """The sound Parquet files of ``table``; an unsound one is quarantined with a warning (raised if strict)."""
     folder = table_dir(root, table)
     if not folder.exists():
@@ -66,7 +68,9 @@ def table_files(root: Path, table: str, strict: bool = False, run_ids: Iterable[
     return files
 
 
-def read_table(root: Path, table: str, filters: Mapping[str, Any] | None = None, strict: bool = False) -> pa.Table:
+def read_table(
+    root: str | Path, table: str, filters: Mapping[str, Any] | None = None, strict: bool = False
+) -> pa.Table:
     """Read ``table`` with the current schema (columns missing in old files are null), filters pushed down.
 
     ``filters`` maps a column to a value or a list of values; a ``run_id`` filter prunes whole folders.

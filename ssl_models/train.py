@@ -40,8 +40,9 @@ def total_steps(config: TrainConfig, inputs: np.ndarray) -> int:
     """Optimiser steps of a run: ``iterations`` (``large_set_iterations`` above LARGE_SET_VALUES values), else
     epochs × full batches per pass."""
     if config.iterations is not None:
-        large = config.large_set_iterations is not None and inputs.size > LARGE_SET_VALUES
-        return config.large_set_iterations if large else config.iterations
+        if config.large_set_iterations is not None and inputs.size > LARGE_SET_VALUES:
+            return config.large_set_iterations
+        return config.iterations
     return config.epochs * max(1, len(inputs) // config.batch_size)
 
 

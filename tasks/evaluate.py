@@ -46,8 +46,9 @@ def _score(
     subset only, and baselines whose encoder saw the labels get no validation or label-subset probes."""
     with single_threaded_blas():
         if job.label_fraction < 1:
+            y_train, y_test = split.labels()
             return label_subset_metrics(
-                train, split.y_train, test, split.y_test, job.probe, job.seed, job.label_fraction, job.label_draw
+                train, y_train, test, y_test, job.probe, job.seed, job.label_fraction, job.label_draw
             )
         metrics = run_evaluators(EvaluationContext(split, job.seed, train, test, probe=job.probe, **context))
         if not (job.objective_name and OBJECTIVES.get(job.objective_name).needs_labels):  # encoder saw labels

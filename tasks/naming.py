@@ -61,4 +61,5 @@ def run_logger() -> logging.Logger | logging.LoggerAdapter:
         api_only.setLevel(logging.INFO)
         api_only.propagate = False
     run = get_run_logger()
-    return PrefectLogAdapter(api_only, extra=dict(run.extra or {}))  # type: ignore[union-attr]
+    extra = run.extra if isinstance(run, logging.LoggerAdapter) else None
+    return PrefectLogAdapter(api_only, extra=dict(extra or {}))

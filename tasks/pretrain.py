@@ -114,11 +114,12 @@ def _training_rows(
     baseline on a label subset, that subset with the same number of optimiser steps as a run on every row."""
     if job.label_fraction == 1:
         return split.x_train, split.y_train, banks, job.train
-    rows = label_subset(split.y_train, job.label_fraction, job.seed, job.label_draw)
+    y_train, _ = split.labels()
+    rows = label_subset(y_train, job.label_fraction, job.seed, job.label_draw)
     budget = dataclasses.replace(job.train, iterations=total_steps(job.train, split.x_train), large_set_iterations=None)
     return (
         split.x_train[rows],
-        split.y_train[rows],
+        y_train[rows],
         {group: np.asarray(bank[rows]) for group, bank in banks.items()},
         budget,
     )

@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from helpers import STILL
 from sslbench.ssl_models import data
 from sslbench.ssl_models.augment import build_augmentation
 from sslbench.ssl_models.augment.image import ImageAugmentation
-
-STILL = {
-    "crop_scale": (1.0, 1.0),
-    "crop_ratio": (1.0, 1.0),
-    "rotation_degrees": 0.0,
-    "translate": 0.0,
-    "noise_std": 0.0,
-    "erase_probability": 0.0,
-}
 
 
 @pytest.fixture(scope="module")

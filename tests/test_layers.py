@@ -10,6 +10,8 @@ from sslbench.ssl_models.baselines import baseline_names
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("ssl_models", "tasks", "flows", "benchmarks", "results")
 NAMESPACE = "sslbench."  # every folder is imported as sslbench.<folder>
+# Benchmark programs: the top layer, free to import any package and imported by none.
+PROGRAMS = ("benchmarks.perf", "benchmarks.reliability")
 # What each layer must not import (flows → tasks → ssl_models; results reads tables; the planner sits under
 # flows).
 FORBIDDEN = {
@@ -46,6 +48,41 @@ def _graph() -> dict[str, set[str]]:
     return {name: {m for m in _imports(path) if m in modules and m != name} for name, path in modules.items()}
 
 
+def _package(module: str) -> str:
+    """A module's node in the package graph: its top-level folder, or the benchmark program package it is in."""
+    return next((p for p in PROGRAMS if module == p or module.startswith(p + ".")), module.split(".")[0])
+
+
+def _package_graph() -> dict[str, set[str]]:
+    """Package → the packages its modules import (the edges inside one package left out)."""
+    graph: dict[str, set[str]] = {}
+    for module, targets in _graph().items():
+        graph.setdefault(_package(module), set()).update(
+            _package(t) for t in targets if _package(t) != _package(module)
+        )
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The cycles a depth-first search meets, each as its path back to its first node."""
+    state: dict[str, str] = {}
+    cycles: list[list[str]] = []
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = "open"
+        for target in sorted(graph.get(node, ())):
+            if state.get(target) == "open":
+                cycles.append(path[path.index(target) :] + [target])
+            elif target not in state:
+                visit(target, path + [target])
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    return cycles
+
+
 def test_layers_import_only_downwards() -> None:
     graph = _graph()
     broken = sorted(
@@ -59,21 +96,34 @@ def test_layers_import_only_downwards() -> None:
 
 
 def test_no_module_import_cycle() -> None:
-    graph, state, cycles = _graph(), {}, []
-
-    def visit(module: str, path: list[str]) -> None:
-        state[module] = "open"
-        for target in sorted(graph[module]):
-            if state.get(target) == "open":
-                cycles.append(path[path.index(target) :] + [target])
-            elif target not in state:
-                visit(target, path + [target])
-        state[module] = "done"
-
-    for module in sorted(graph):
-        if module not in state:
-            visit(module, [module])
+    cycles = _cycles(_graph())
     assert not cycles, cycles[:5]
+
+
+def test_no_package_import_cycle() -> None:
+    """The five folders (the benchmark programs apart, on top) import each other one way: e.g. flows imports the
+    planner in benchmarks, so nothing under benchmarks but a program may import flows."""
+    graph = _package_graph()
+    assert set(graph) == set(PACKAGES) | set(PROGRAMS)
+    cycles = _cycles(graph)
+    assert not cycles, cycles[:5]
+
+
+def test_nothing_imports_a_benchmark_program() -> None:
+    importers = sorted(
+        f"{source} imports {target}"
+        for source, targets in _package_graph().items()
+        for target in targets
+        if target in PROGRAMS
+    )
+    assert not importers, importers
+
+
+def test_the_package_graph_sees_a_cycle() -> None:
+    """The check itself: a planner module importing flows would close benchmarks → flows → benchmarks."""
+    graph = _package_graph()
+    graph["benchmarks"] = graph["benchmarks"] | {"flows"}
+    assert ["benchmarks", "flows", "benchmarks"] in _cycles(graph)
 
 
 def test_no_layer_outside_the_baselines_names_a_baseline() -> None:

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from helpers import STILL
 from sslbench.benchmarks.plan import make_plan
 from sslbench.benchmarks.suite import load_suite, suite_from_dict, with_overrides
 from sslbench.ssl_models.augment import (
@@ -34,15 +35,6 @@ from sslbench.ssl_models.objectives.moco_v3 import MoCoV3, moco_contrastive_loss
 from sslbench.ssl_models.train import iterate_batches
 from sslbench.tasks.data import generate_views, prepare_split
 from sslbench.tasks.pretrain import legacy_view_keys, pretrain_job, view_bank_keys
-
-STILL = {
-    "crop_scale": (1.0, 1.0),
-    "crop_ratio": (1.0, 1.0),
-    "rotation_degrees": 0.0,
-    "translate": 0.0,
-    "noise_std": 0.0,
-    "erase_probability": 0.0,
-}
 
 
 def rows(seed: int, *shape: int) -> torch.Tensor:

@@ -56,3 +56,31 @@ def test_a_users_results_tasks_and_flows_shadow_nothing(tmp_path: Path) -> None:
     assert imported.returncode == 0, imported.stderr
     listed = subprocess.run([sys.executable, "-m", "sslbench", "list"], cwd=tmp_path, capture_output=True, text=True)
     assert listed.returncode == 0 and "Datasets" in listed.stdout, listed.stderr
+
+
+def test_mypy_sees_every_sslbench_module_with_its_own_types(tmp_path: Path) -> None:
+    """Through `make typecheck` (.ci/typecheck.py) an sslbench import is typed: a wrong call into it is reported
+    and its revealed type is not Any; the tree it checks links every folder of the package-dir mapping, which mypy
+    cannot follow by itself."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        textwrap.dedent("""
+            from sslbench.ssl_models.registry import Registry
+
+            numbers: Registry[int] = Registry("number")
+            reveal_type(numbers.get)
+            numbers.register("one")("not a number")
+        """)
+    )
+    checked = subprocess.run(
+        [sys.executable, str(ROOT / ".ci" / "typecheck.py"), str(probe)], cwd=ROOT, capture_output=True, text=True
+    )
+    assert 'Revealed type is "def (name: str) -> int"' in checked.stdout, checked.stdout
+    assert 'Argument 1 has incompatible type "str"; expected "int"' in checked.stdout, checked.stdout
+    assert checked.returncode == 1
+    package_dir = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"]
+    namespace = ROOT / "build" / "typecheck" / "sslbench"
+    linked = {path.name: path.resolve() for path in namespace.iterdir()}
+    expected = {name.removeprefix("sslbench."): ROOT / folder for name, folder in package_dir.items()}
+    own_files = {path.name: path for path in (ROOT / expected.pop("sslbench")).glob("*.py")}
+    assert linked == expected | own_files

@@ -17,12 +17,14 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from sslbench.flows import runtime
 
 runtime.configure()
 
 from prefect import flow  # noqa: E402
+from prefect.task_runners import TaskRunner  # noqa: E402
 from sslbench.benchmarks.plan import make_plan  # noqa: E402
 from sslbench.benchmarks.suite import Suite, load_suite, with_overrides  # noqa: E402
 from sslbench.flows.benchmark import benchmark_flow, run_benchmark, task_runner  # noqa: E402
@@ -49,7 +51,7 @@ def plain_loop(suite: Suite, out_dir: str) -> float:
     return time.perf_counter() - started
 
 
-def through_flow(suite: Suite, out_dir: str, use_cache: bool, runner: object = None) -> float:
+def through_flow(suite: Suite, out_dir: str, use_cache: bool, runner: TaskRunner[Any] | None = None) -> float:
     """Seconds for the whole flow call (planning, tasks, writing tables, report)."""
     started = time.perf_counter()
     call = benchmark_flow if runner is None else benchmark_flow.with_options(task_runner=runner)

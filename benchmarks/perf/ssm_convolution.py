@@ -8,13 +8,15 @@ FFT ÷ Toeplitz > 1 where the product is faster. ``ssl_models.encoders.ssm.DIREC
 
 from __future__ import annotations
 
-from sslbench.flows import runtime
+from sslbench.ssl_models import threads
 
-runtime.configure()  # the thread policy, before torch is imported
+threads.set_environment()  # the thread policy, before torch is imported
 
 import argparse  # noqa: E402
+import functools  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 
 import torch  # noqa: E402
 from sslbench.ssl_models.encoders.ssm import S4DLayer, causal_toeplitz  # noqa: E402
@@ -37,7 +39,10 @@ def main() -> None:
     for length in (int(part) for part in args.lengths.split(",")):
         layer = S4DLayer(args.d_model)
         inputs = torch.randn(args.batch, length, args.d_model, requires_grad=True)
-        ways = {"fft": layer.convolve_fft, "toeplitz": lambda x, layer=layer: toeplitz_convolve(layer, x)}
+        ways: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+            "fft": layer.convolve_fft,
+            "toeplitz": functools.partial(toeplitz_convolve, layer),
+        }
         error = (ways["fft"](inputs) - ways["toeplitz"](inputs)).abs().max().item()
         seconds: dict[str, list[float]] = {name: [] for name in ways}
         for _ in range(args.repeats):

@@ -25,6 +25,7 @@ seeded with ``seed``: (inputs, seed) fixes the views and the caller's random sta
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from sslbench.ssl_models.augment.registry import AUGMENTATIONS
@@ -139,6 +140,6 @@ class GraphAugmentation:
 
 
 @AUGMENTATIONS.register("graph")
-def graph_augmentation(sample_shape: tuple[int, ...], **options: object) -> GraphAugmentation:
+def graph_augmentation(sample_shape: tuple[int, ...], **options: Any) -> GraphAugmentation:
     """The default graph augmentation: subgraph, node/edge dropping, feature masking, edge adding."""
-    return GraphAugmentation(tuple(sample_shape), **options)  # type: ignore[arg-type]
+    return GraphAugmentation(tuple(sample_shape), **options)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -165,6 +166,6 @@ class ImageAugmentation:
 
 
 @AUGMENTATIONS.register("image")
-def image_augmentation(sample_shape: tuple[int, ...], **options: object) -> ImageAugmentation:
+def image_augmentation(sample_shape: tuple[int, ...], **options: Any) -> ImageAugmentation:
     """The default image augmentation (SimCLR-style, scaled down for small grey-scale digits)."""
-    return ImageAugmentation(tuple(sample_shape), **options)  # type: ignore[arg-type]
+    return ImageAugmentation(tuple(sample_shape), **options)

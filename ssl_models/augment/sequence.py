@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -170,8 +171,8 @@ class SequenceAugmentation:
 
 
 @AUGMENTATIONS.register("sequence")
-def sequence_augmentation(sample_shape: tuple[int, ...], **options: object) -> SequenceAugmentation:
+def sequence_augmentation(sample_shape: tuple[int, ...], **options: Any) -> SequenceAugmentation:
     """The default sequence augmentation: crop, warp, permute, scale, jitter, mask (TS-TCC / TS2Vec style)."""
     if "crop_scale" in options:
-        options["crop_scale"] = tuple(options["crop_scale"])  # type: ignore[arg-type]
-    return SequenceAugmentation(tuple(sample_shape), **options)  # type: ignore[arg-type]
+        options["crop_scale"] = tuple(options["crop_scale"])
+    return SequenceAugmentation(tuple(sample_shape), **options)

@@ -12,6 +12,7 @@ Example::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from sslbench.ssl_models.augment.registry import AUGMENTATIONS
@@ -35,6 +36,6 @@ class VectorAugmentation:
 
 
 @AUGMENTATIONS.register("vector")
-def vector_augmentation(sample_shape: tuple[int, ...], **options: object) -> VectorAugmentation:
+def vector_augmentation(sample_shape: tuple[int, ...], **options: Any) -> VectorAugmentation:
     """The default augmentation of vector data."""
-    return VectorAugmentation(tuple(sample_shape), **options)  # type: ignore[arg-type]
+    return VectorAugmentation(tuple(sample_shape), **options)

@@ -91,6 +91,12 @@ class SplitData:
         """True when labels exist (probes need them; clustering metrics need them too)."""
         return self.y_train is not None
 
+    def labels(self) -> tuple[np.ndarray, np.ndarray]:
+        """(y_train, y_test); a ValueError naming the dataset when it has no labels."""
+        if self.y_train is None or self.y_test is None:
+            raise ValueError(f"dataset '{self.name}' has no labels")
+        return self.y_train, self.y_test
+
     def fingerprint(self) -> str:
         """Content hash of the split: inputs, labels, indices and validation rows (used to key cached artefacts)."""
         digest = hashlib.sha256()

@@ -24,6 +24,22 @@ class DatasetRegistry(Registry[DatasetLoader]):
         self._families: dict[str, tuple[str, LoaderFactory]] = {}
         self._arguments: dict[str, str] = {}
         self._resolved: dict[str, DatasetLoader] = {}
+        self._modalities: dict[str, str] = {}
+
+    def register_loader(self, name: str, modality: str) -> Callable[[DatasetLoader], DatasetLoader]:
+        """Decorator that registers a loader under ``name`` with the modality it declares."""
+
+        def decorate(loader: DatasetLoader) -> DatasetLoader:
+            self.register(name)(loader)
+            self._modalities[name] = modality
+            return loader
+
+        return decorate
+
+    def modality(self, name: str) -> str:
+        """The modality that dataset ``name`` (or its ``prefix:`` family) declared at registration."""
+        self.get(name)
+        return self._modalities[name]
 
     def register_family(self, prefix: str, modality: str, make_loader: LoaderFactory, argument: str = "Name") -> None:
         """Resolve ``prefix:argument`` names with ``make_loader(argument)`` (UnknownNameError for a bad argument);
@@ -48,9 +64,8 @@ class DatasetRegistry(Registry[DatasetLoader]):
                 raise UnknownNameError(f"{error}{'; families: ' + families if families else ''}") from None
         if name not in self._resolved:
             modality, make_loader = self._families[prefix]
-            loader = make_loader(argument)
-            loader.modality = modality
-            self._resolved[name] = loader
+            self._resolved[name] = make_loader(argument)
+            self._modalities[name] = modality
         return self._resolved[name]
 
     def __contains__(self, name: object) -> bool:
@@ -70,12 +85,7 @@ def register_dataset(name: str, modality: str) -> Callable[[DatasetLoader], Data
     """Register a loader under ``name``, declaring its modality so planners need not load the data."""
     if modality not in MODALITIES:
         raise ValueError(f"unknown modality '{modality}'; valid modalities: {', '.join(MODALITIES)}")
-
-    def decorate(loader: DatasetLoader) -> DatasetLoader:
-        loader.modality = modality
-        return DATASETS.register(name)(loader)
-
-    return decorate
+    return DATASETS.register_loader(name, modality)
 
 
 def check_loader_options(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -87,7 +97,7 @@ def check_loader_options(name: str, options: Mapping[str, Any]) -> dict[str, Any
 
 def modality_of(name: str) -> str:
     """The modality that dataset ``name`` declared at registration."""
-    return DATASETS.get(name).modality
+    return DATASETS.modality(name)
 
 
 def register_dataset_family(

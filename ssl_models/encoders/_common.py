@@ -1,5 +1,5 @@
-"""Pieces shared by encoder families: the sequence view of a dataset, readout of per-step tokens, and the
-residual stack that the state-space encoders share.
+"""Pieces shared by encoder families: the sequence view of a dataset, readout of per-step tokens, the traits of
+a causal sequence encoder, and the residual stack that the state-space encoders share.
 
 The sequence view (SSM, selective SSM, GRU, transformer over time steps):
 
@@ -60,18 +60,28 @@ def pool_tokens(tokens: torch.Tensor, pooling: str, lengths: torch.Tensor | None
     return (tokens * weights).sum(dim=1) / lengths[:, None].to(tokens.dtype)
 
 
-class ResidualSequenceEncoder(Encoder):
-    """Sequence view → Linear(features → d_model) → [x + Dropout(block(LayerNorm(x)))] × n_layers → LayerNorm.
-
-    ``tokens`` are the final per-step features (B, T, d_model); the embedding is Linear(pool(tokens)), pooling
-    "last" (the last step, which has seen the whole input; keeps the embedding causal) or "mean". The norms act
-    per step, so the stack is causal whenever each block is.
-    """
+class CausalSequenceEncoder(Encoder):
+    """A causal encoder of the sequence view with per-step ``tokens`` (B, T, D) whose embedding is
+    head(pool(tokens)) over each example's unpadded steps: ``pooling`` "last" (the last step, which has seen the
+    whole input; keeps the embedding causal) or "mean"."""
 
     modalities = ("image", "sequence")
     causal = True
     provides_tokens = True
     reads_padding = True
+    pooling: str
+    head: nn.Module
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.head(pool_tokens(self.tokens(inputs), self.pooling, self.valid_lengths(inputs)))
+
+
+class ResidualSequenceEncoder(CausalSequenceEncoder):
+    """Sequence view → Linear(features → d_model) → [x + Dropout(block(LayerNorm(x)))] × n_layers → LayerNorm.
+
+    ``tokens`` are the final per-step features (B, T, d_model); the embedding is Linear(pool(tokens)). The norms
+    act per step, so the stack is causal whenever each block is.
+    """
 
     def __init__(
         self,
@@ -104,6 +114,3 @@ class ResidualSequenceEncoder(Encoder):
         for block, norm in zip(self.blocks, self.norms):
             hidden = hidden + self.dropout(block(norm(hidden)))
         return self.final_norm(hidden)
-
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        return self.head(pool_tokens(self.tokens(inputs), self.pooling, self.valid_lengths(inputs)))

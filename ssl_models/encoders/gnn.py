@@ -100,6 +100,8 @@ class GNNEncoder(Encoder):
     """
 
     modalities = ("graph", "image")
+    grid_edges: torch.Tensor  # buffers, when reading images
+    coordinates: torch.Tensor
 
     def __init__(
         self,

@@ -15,23 +15,17 @@ Xavier-uniform and its recurrent matrix orthogonal; biases are zero.
 from __future__ import annotations
 
 import torch
-from sslbench.ssl_models.encoders._common import as_sequence, check_pooling, pool_tokens, sequence_dims
-from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.encoders._common import CausalSequenceEncoder, as_sequence, check_pooling, sequence_dims
 from sslbench.ssl_models.encoders.registry import ENCODERS
 from torch import nn
 
 
 @ENCODERS.register("gru")
-class GRUEncoder(Encoder):
+class GRUEncoder(CausalSequenceEncoder):
     """GRU stack over the sequence view → Linear(embedding_dim) of the last (or mean) hidden state.
 
     Options: ``hidden_dim`` 128; ``n_layers`` 2; ``dropout`` 0.0 (between layers); ``pooling`` "last" | "mean".
     """
-
-    modalities = ("image", "sequence")
-    causal = True
-    provides_tokens = True
-    reads_padding = True
 
     def __init__(
         self,
@@ -59,6 +53,3 @@ class GRUEncoder(Encoder):
     def tokens(self, inputs: torch.Tensor) -> torch.Tensor:
         """Top-layer hidden states (B, T, hidden_dim); h_t depends on steps 0..t only."""
         return self.gru(as_sequence(inputs).contiguous())[0]
-
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        return self.head(pool_tokens(self.tokens(inputs), self.pooling, self.valid_lengths(inputs)))

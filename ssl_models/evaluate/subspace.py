@@ -128,7 +128,7 @@ def is_linear_autoencoder(context: EvaluationContext) -> bool:
 @evaluator("linear_autoencoder_pca", sections=(EYM_SECTION,), on_request=False)
 def linear_autoencoder_pca(context: EvaluationContext) -> dict[str, float]:
     """:func:`linear_autoencoder_vs_pca` of a linear autoencoder's encoder at k = its embedding dimension."""
-    if not is_linear_autoencoder(context):
-        return {}
     encoder = context.encoder
+    if encoder is None or not is_linear_autoencoder(context):
+        return {}
     return linear_autoencoder_vs_pca(encoder, context.split.x_train, encoder.embedding_dim)

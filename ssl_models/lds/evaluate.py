@@ -110,11 +110,12 @@ def _test_systems(split: SplitData) -> list[LinearGaussianSystem]:
 @evaluator("lds_next_step", sections=(KALMAN_SECTION,))
 def lds_next_step(context: EvaluationContext) -> dict[str, float]:
     """Next-step MSE of the objective's ``predict_next`` vs the Kalman filter's, on the test split."""
-    predict_next = getattr(context.objective, "predict_next", None)
-    if predict_next is None:
+    objective = context.objective
+    predict_next = getattr(objective, "predict_next", None)
+    if objective is None or predict_next is None:
         return {}
     observations = context.split.x_test
-    predictions = _batched(predict_next, context.objective, observations)
+    predictions = _batched(predict_next, objective, observations)
     expected = (observations.shape[0], observations.shape[1], observations.shape[2] - 1)
     if predictions.shape != expected:
         raise ValueError(f"predict_next returned shape {predictions.shape}; expected (B, C, T−1) = {expected}")
@@ -142,9 +143,10 @@ def lds_state_r2(context: EvaluationContext) -> dict[str, float]:
         return {}
     test_tokens = _batched(encoder.tokens, encoder, split.x_test)
     train_states, test_states = split.extra_train("states"), split.extra_test("states")
+    train_systems, test_systems = split.labels()
     readouts = np.zeros(test_states.shape)
-    for system in np.unique(split.y_test):
-        train_rows, test_rows = split.y_train == system, split.y_test == system
+    for system in np.unique(test_systems):
+        train_rows, test_rows = train_systems == system, test_systems == system
         readout = make_pipeline(StandardScaler(), Ridge(alpha=RIDGE_ALPHA))
         width = train_tokens.shape[2]
         readout.fit(train_tokens[train_rows].reshape(-1, width), _per_step(train_states[train_rows]))
@@ -152,8 +154,8 @@ def lds_state_r2(context: EvaluationContext) -> dict[str, float]:
         readouts[test_rows] = fitted.reshape(test_rows.sum(), length, -1).transpose(0, 2, 1)
     filtered, _ = kalman_reference(split.x_test.astype(np.float64), _test_systems(split))
     return {
-        "state_r2": systemwise_r2(test_states, readouts, split.y_test),
-        "kalman_state_r2": systemwise_r2(test_states, filtered, split.y_test),
+        "state_r2": systemwise_r2(test_states, readouts, test_systems),
+        "kalman_state_r2": systemwise_r2(test_states, filtered, test_systems),
     }
 
 
