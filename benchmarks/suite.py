@@ -25,6 +25,7 @@ from sslbench.benchmarks.config import (
     component_options,
     variant,
 )
+from sslbench.benchmarks.tuning import TuningConfig, tuning_config
 from sslbench.ssl_models.configs import ProbeConfig, TrainConfig
 from sslbench.ssl_models.files import json_sha256
 
@@ -81,11 +82,14 @@ class Suite:
     variants: Mapping[str, Variant]
     data_file: str | None
     data_shape: tuple[int, ...] | None
+    tuning: TuningConfig | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form in the shape of a suite file: ``suite_from_dict(suite.to_dict()) == suite``."""
         variants = {label: variant.to_dict() for label, variant in self.variants.items()}
         data = {**dataclasses.asdict(self), "variants": variants}
+        if self.tuning is None:  # suites without tuning keep the content hash they had before it existed
+            del data["tuning"]
         return json.loads(json.dumps(data, default=list))
 
     def content_hash(self) -> str:
@@ -131,7 +135,18 @@ def suite_from_dict(raw: Mapping[str, Any]) -> Suite:
         variants={label: Variant(label, *variant(label, entry)) for label, entry in top["variants"].items()},
         data_file=top["data_file"],
         data_shape=tuple(top["data_shape"]) if top["data_shape"] else None,
+        tuning=None if top["tuning"] is None else tuning_config(top["tuning"], _components(top)),
     )
+
+
+def _components(top: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """(kind, registry name) of every objective and encoder label of the suite (a variant's: its target)."""
+    variants = top["variants"]
+    return {
+        label: (kind, variants[label].get(kind, label) if label in variants else label)
+        for kind, labels in (("objective", top["objectives"]), ("encoder", top["encoders"]))
+        for label in labels
+    }
 
 
 def _train_config(where: str, base: TrainConfig, changes: Mapping[str, Any]) -> TrainConfig:
