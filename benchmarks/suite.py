@@ -193,7 +193,8 @@ def load_suite(name_or_path: str) -> Suite:
 def with_overrides(suite: Suite, **overrides: Any) -> Suite:
     """The suite with command-line overrides applied (``None`` values leave a field as it is).
 
-    Accepts datasets, encoders, objectives, seeds (lists), epochs (int), data_file (path) and data_shape.
+    Accepts datasets, encoders, objectives, seeds (lists), epochs (int; trials train as long), trials (int, a
+    suite with ``[tuning]``), data_file (path) and data_shape.
     """
     changes: dict[str, Any] = {}
     for key in ("datasets", "encoders", "objectives", "seeds", "baselines"):
@@ -207,6 +208,17 @@ def with_overrides(suite: Suite, **overrides: Any) -> Suite:
             name: {key: value for key, value in train.items() if key != "epochs"}
             for name, train in suite.dataset_train.items()
         }
+        if suite.tuning is not None:
+            changes["tuning"] = dataclasses.replace(suite.tuning, epochs=None)
+    if suite.tuning is not None and ("objectives" in changes or "encoders" in changes):
+        kept = {"train", *changes.get("objectives", suite.objectives), *changes.get("encoders", suite.encoders)}
+        tuning = changes.get("tuning", suite.tuning)
+        space = {label: params for label, params in tuning.space.items() if label in kept}
+        changes["tuning"] = dataclasses.replace(tuning, space=space)  # the ranges of what the grid still runs
+    if overrides.get("trials") is not None:
+        if suite.tuning is None:
+            raise SuiteError(f"--trials needs a suite with a [tuning] section; suite '{suite.name}' has none")
+        changes["tuning"] = dataclasses.replace(changes.get("tuning", suite.tuning), trials=overrides["trials"])
     if overrides.get("data_file") is not None:
         changes["data_file"] = str(Path(overrides["data_file"]).resolve())
         changes.setdefault("datasets", ())

@@ -78,6 +78,18 @@ def tuning_cells(plan: Plan, seed: int) -> list[JobSpec]:
     return [job for job in plan.jobs if job.seed == seed and job.trains and not job.baseline]
 
 
+def tuning_summary(plan: Plan, suite: Suite) -> str:
+    """What tuning adds to a run, in one line."""
+    tuning = suite.tuning
+    assert tuning is not None, "tuning_summary() needs a suite with [tuning]"
+    cells = tuning_cells(plan, suite.seeds[0])
+    epochs = tuning.epochs or suite.train.epochs
+    return (
+        f"tuning: {len(cells)} objective × encoder cells × {tuning.trials} trials of {epochs} epochs on seed "
+        f"{suite.seeds[0]} (selected on validation), then {len(cells) * len(suite.seeds)} tuned jobs"
+    )
+
+
 def tune(plan: Plan, suite: Suite, out_dir: str, run_id: str, use_cache: bool = True) -> Plan:
     """Run every cell's trials; the plan with each cell's tuned jobs appended (none for a cell whose trials all
     failed). After a stop request the plan is returned unchanged and nothing is written."""

@@ -252,3 +252,15 @@ def test_tiny_tuned_suite_end_to_end(tmp_path: Path, prefect_api: None, monkeypa
     )
     test_scores = read_table(tmp_path / "permuted", "metrics", {"metric": "linear_acc", "split": "test"})
     assert test_scores.column("value").to_pandas().max() < 0.5  # the permutation reached the test labels
+
+
+def test_overrides_keep_the_budget_equal_and_the_space_to_what_the_grid_runs() -> None:
+    from sslbench.benchmarks.suite import with_overrides
+
+    suite = load_suite("tuned")
+    assert suite.tuning is not None and suite.tuning.trials == 8 and suite.tuning.epochs == 3
+    small = with_overrides(suite, objectives=["autoencoder", "simclr"], trials=2, epochs=1)
+    assert small.tuning is not None and (small.tuning.trials, small.tuning.epochs) == (2, None)  # trials: 1 epoch
+    assert set(small.tuning.space) == {"train", "simclr"}  # byol's range left with byol
+    with pytest.raises(SuiteError, match="--trials needs a suite with a \\[tuning\\] section; suite 'quick'"):
+        with_overrides(load_suite("quick"), trials=2)
