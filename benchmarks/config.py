@@ -97,6 +97,7 @@ class SuiteFile(Options):
     objective_options: dict[str, Table] = Field(default_factory=dict)
     encoder_options: dict[str, Table] = Field(default_factory=dict)
     variants: dict[str, Table] = Field(default_factory=dict)
+    tuning: Table | None = None
     data_file: str | None = None
     data_shape: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1)] | None = None
 

@@ -25,6 +25,7 @@ from sslbench.benchmarks.config import (
     component_options,
     variant,
 )
+from sslbench.benchmarks.tuning import TuningConfig, tuning_config
 from sslbench.ssl_models.configs import ProbeConfig, TrainConfig
 from sslbench.ssl_models.files import json_sha256
 
@@ -81,11 +82,14 @@ class Suite:
     variants: Mapping[str, Variant]
     data_file: str | None
     data_shape: tuple[int, ...] | None
+    tuning: TuningConfig | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form in the shape of a suite file: ``suite_from_dict(suite.to_dict()) == suite``."""
         variants = {label: variant.to_dict() for label, variant in self.variants.items()}
         data = {**dataclasses.asdict(self), "variants": variants}
+        if self.tuning is None:  # suites without tuning keep the content hash they had before it existed
+            del data["tuning"]
         return json.loads(json.dumps(data, default=list))
 
     def content_hash(self) -> str:
@@ -131,7 +135,18 @@ def suite_from_dict(raw: Mapping[str, Any]) -> Suite:
         variants={label: Variant(label, *variant(label, entry)) for label, entry in top["variants"].items()},
         data_file=top["data_file"],
         data_shape=tuple(top["data_shape"]) if top["data_shape"] else None,
+        tuning=None if top["tuning"] is None else tuning_config(top["tuning"], _components(top)),
     )
+
+
+def _components(top: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """(kind, registry name) of every objective and encoder label of the suite (a variant's: its target)."""
+    variants = top["variants"]
+    return {
+        label: (kind, variants[label].get(kind, label) if label in variants else label)
+        for kind, labels in (("objective", top["objectives"]), ("encoder", top["encoders"]))
+        for label in labels
+    }
 
 
 def _train_config(where: str, base: TrainConfig, changes: Mapping[str, Any]) -> TrainConfig:
@@ -178,7 +193,8 @@ def load_suite(name_or_path: str) -> Suite:
 def with_overrides(suite: Suite, **overrides: Any) -> Suite:
     """The suite with command-line overrides applied (``None`` values leave a field as it is).
 
-    Accepts datasets, encoders, objectives, seeds (lists), epochs (int), data_file (path) and data_shape.
+    Accepts datasets, encoders, objectives, seeds (lists), epochs (int; trials train as long), trials (int, a
+    suite with ``[tuning]``), data_file (path) and data_shape.
     """
     changes: dict[str, Any] = {}
     for key in ("datasets", "encoders", "objectives", "seeds", "baselines"):
@@ -192,6 +208,17 @@ def with_overrides(suite: Suite, **overrides: Any) -> Suite:
             name: {key: value for key, value in train.items() if key != "epochs"}
             for name, train in suite.dataset_train.items()
         }
+        if suite.tuning is not None:
+            changes["tuning"] = dataclasses.replace(suite.tuning, epochs=None)
+    if suite.tuning is not None and ("objectives" in changes or "encoders" in changes):
+        kept = {"train", *changes.get("objectives", suite.objectives), *changes.get("encoders", suite.encoders)}
+        tuning = changes.get("tuning", suite.tuning)
+        space = {label: params for label, params in tuning.space.items() if label in kept}
+        changes["tuning"] = dataclasses.replace(tuning, space=space)  # the ranges of what the grid still runs
+    if overrides.get("trials") is not None:
+        if suite.tuning is None:
+            raise SuiteError(f"--trials needs a suite with a [tuning] section; suite '{suite.name}' has none")
+        changes["tuning"] = dataclasses.replace(changes.get("tuning", suite.tuning), trials=overrides["trials"])
     if overrides.get("data_file") is not None:
         changes["data_file"] = str(Path(overrides["data_file"]).resolve())
         changes.setdefault("datasets", ())

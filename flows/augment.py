@@ -12,7 +12,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from sslbench.benchmarks.plan import make_plan
 from sslbench.benchmarks.suite import suite_from_dict
 from sslbench.flows import progress
-from sslbench.flows.benchmark import bank_group
+from sslbench.flows.inputs import bank_group
 from sslbench.flows.out_lock import out_lock
 from sslbench.ssl_models.augment import DEFAULT_GROUP
 from sslbench.ssl_models.job import JobSpec

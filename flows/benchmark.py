@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import platform
@@ -32,6 +31,7 @@ from sslbench.benchmarks.plan import Plan, make_plan
 from sslbench.benchmarks.suite import Suite, suite_from_dict
 from sslbench.flows import progress
 from sslbench.flows.artifacts import publish_artifacts
+from sslbench.flows.inputs import StageInputs, split_group
 from sslbench.flows.out_lock import out_lock
 from sslbench.flows.runtime import git_sha, package_versions
 from sslbench.results.schema import SCHEMA_VERSION
@@ -42,14 +42,11 @@ from sslbench.ssl_models.files import file_sha256, write_text_atomic
 from sslbench.ssl_models.job import JobSpec
 from sslbench.ssl_models.stop import stop_requested
 from sslbench.tasks.artefacts import run_marker
-from sslbench.tasks.data import generate_views_task, job_view_groups, prepare_split_task
 from sslbench.tasks.evaluate import evaluate_baseline_task, evaluate_task
 from sslbench.tasks.naming import job_tags, run_logger
 from sslbench.tasks.pretrain import pretrain_task
 from sslbench.tasks.report import build_report_task
-from sslbench.tasks.results import JobOutcome, write_job
-
-STATUS_OF_ERROR = {"DivergedError": "diverged", "Interrupted": "interrupted"}
+from sslbench.tasks.results import STATUS_OF_ERROR, JobOutcome, write_job
 
 
 class JobsFailed(Exception):
@@ -96,18 +93,6 @@ def find_resumable_run(out_dir: str | Path, suite: Suite, notify: Callable[[str]
     return None
 
 
-def split_group(job: JobSpec) -> tuple:
-    """Jobs with equal groups share one split."""
-    return (job.dataset, job.seed, job.test_fraction, job.probe.validation_fraction)
-
-
-def bank_group(job: JobSpec) -> tuple:
-    """Jobs with equal groups share their view banks (same augmentation, options, bank depth, view groups)."""
-    groups = json.dumps([dataclasses.asdict(group) for group in job_view_groups(job)], sort_keys=True, default=list)
-    options = json.dumps(job.augmentation_options, sort_keys=True)
-    return split_group(job) + (job.augmentation, options, job.n_views, groups)
-
-
 def _record_split(key: tuple, future: PrefectFuture, out_dir: str, run_id: str) -> None:
     """Store a split's indices and fingerprint with the run (so it can be reproduced from the tables)."""
     from sslbench.ssl_models.data import SplitData
@@ -143,19 +128,13 @@ def _submit(
     """Submit every stage of every job, each task run tagged with its job's content; returns the final future of
     each job → (job, its stages' futures in order), and the split future of each split group. Nothing here waits:
     a task runner need not run tasks in submission order."""
-    splits: dict[tuple, PrefectFuture] = {}
-    banks: dict[tuple, PrefectFuture] = {}
-    for job in plan.jobs:
-        split_key = split_group(job)
-        with tags(f"dataset:{job.dataset}", f"seed:{job.seed}", f"suite:{suite}"):
-            if split_key not in splits:
-                splits[split_key] = prepare_split_task.submit(job, out_dir, use_cache)
-            if job.n_views and bank_group(job) not in banks:
-                banks[bank_group(job)] = generate_views_task.submit(job, splits[split_key], out_dir, use_cache)
+    inputs = StageInputs(out_dir, use_cache, suite)
+    for job in plan.jobs:  # every split and bank first, so that workers can start on them
+        inputs.split(job)
+        inputs.bank(job)
     finals = {}
     for job in plan.jobs:
-        split = splits[split_group(job)]
-        bank = banks.get(bank_group(job))
+        split, bank = inputs.split(job), inputs.bank(job)
         with tags(*job_tags(job, suite)):
             if job.uses_encoder:
                 trained = pretrain_task.submit(job, split, bank, out_dir, use_cache)
@@ -164,7 +143,7 @@ def _submit(
             else:
                 evaluated = evaluate_baseline_task.submit(job, split, out_dir, use_cache)
                 finals[evaluated] = (job, [split, evaluated])
-    return finals, splits
+    return finals, inputs.splits
 
 
 def _outcome(job: JobSpec, stages: list[PrefectFuture]) -> JobOutcome:
@@ -321,7 +300,12 @@ def benchmark_flow(suite: dict[str, Any], out_dir: str, run_id: str | None = Non
                 ),
             )
         clock = time.perf_counter()
-        run_plan(plan, out_dir, run_id, validated.name, use_cache)
+        if validated.tuning is not None:
+            from sslbench.flows.tuning import tune  # Optuna loads only for a suite that tunes
+
+            plan = tune(plan, validated, out_dir, run_id, use_cache)
+        if not stop_requested():
+            run_plan(plan, out_dir, run_id, validated.name, use_cache)
         statuses = read_table(out_dir, "jobs", {"run_id": run_id}).column("status").to_pylist()
         n_failed = sum(status != "ok" for status in statuses)
         summary = {

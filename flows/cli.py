@@ -85,7 +85,8 @@ def _add_grid_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--encoders", type=_names, help="comma-separated encoder names")
     command.add_argument("--objectives", type=_names, help="comma-separated objective names")
     command.add_argument("--seeds", type=_seeds, help="comma-separated seeds, e.g. 0,1,2")
-    command.add_argument("--epochs", type=_positive, help="pretraining epochs for every job")
+    command.add_argument("--epochs", type=_positive, help="pretraining epochs for every job (and tuning trial)")
+    command.add_argument("--trials", type=_positive, help="tuning trials per objective × encoder ([tuning] suites)")
 
 
 def _global_options(parser: argparse.ArgumentParser, default: object) -> None:
@@ -215,6 +216,7 @@ def _validated_suite(args: argparse.Namespace):
         objectives=args.objectives,
         seeds=args.seeds,
         epochs=args.epochs,
+        trials=args.trials,
         data_file=args.data,
         data_shape=args.input_shape,
     )
@@ -247,6 +249,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sslbench.flows.interrupt import stop_on_signals
     from sslbench.flows.out_lock import out_lock
     from sslbench.flows.progress import console
+    from sslbench.flows.tuning import tuning_summary
 
     runner = task_runner(runner_kind, args.workers, args.dask_address)
     with stop_on_signals() as received, out_lock(args.out, on_wait=console.print):
@@ -257,6 +260,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         for skipped in plan.skipped:
             console.print(f"  skipped {skipped.dataset} · {skipped.encoder} · {skipped.objective}: {skipped.reason}")
+        if suite.tuning is not None:
+            console.print(f"  {tuning_summary(plan, suite)}")
         with api_shared_with_workers():
             summary = run_benchmark(
                 benchmark_flow.with_options(task_runner=runner),

@@ -5,7 +5,8 @@ average rank of every objective across (dataset, encoder) blocks with an interva
 objective family with a one-sentence answer to "do contrastive objectives cluster better than autoencoders?";
 the trend against the previous run of the same suite; per dataset, objective × encoder tables of linear probe,
 kNN, NMI and ARI (mean ± std, best bold, ≈ where not distinguishable from the best, 95 % intervals, published
-reference figures), the sections the evaluators declare for a dataset (``ssl_models.evaluate.registry``: e.g.
+reference figures), default against tuned configurations (``report_tuning``, for suites with ``[tuning]``), the
+sections the evaluators declare for a dataset (``ssl_models.evaluate.registry``: e.g.
 the linear-autoencoder ⇔ PCA check), bar and loss plots; the run-wide declared sections (collapse flags, …);
 failures.
 
@@ -19,7 +20,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
-from sslbench.results import report_labels, report_plots, report_tables
+from sslbench.results import report_labels, report_plots, report_tables, report_tuning
 from sslbench.results.query import load
 from sslbench.results.report_answer import answer_table
 from sslbench.results.report_render import Section, html_page, markdown
@@ -173,7 +174,12 @@ def _label_sections(df: pd.DataFrame, validation: pd.DataFrame, dataset: str, fo
 
 
 def _dataset_sections(
-    df: pd.DataFrame, validation: pd.DataFrame, jobs: pd.DataFrame, history: pd.DataFrame, folder: Path
+    df: pd.DataFrame,
+    validation: pd.DataFrame,
+    jobs: pd.DataFrame,
+    history: pd.DataFrame,
+    folder: Path,
+    tuning: pd.DataFrame,
 ) -> list[Section]:
     sections = []
     for dataset in sorted(df["dataset"].unique()):
@@ -200,6 +206,7 @@ def _dataset_sections(
             sections.append(report_tables.metric_table(data, metric, validation[validation["dataset"] == dataset]))
             intervals = report_tables.interval_table(data, metric) if metric == "linear_acc" else None
             sections += [s for s in (intervals, report_tables.reference_table(dataset, metric)) if s is not None]
+        sections += [s for s in (report_tuning.tuning_table(tuning, df, dataset),) if s is not None]
         sections += _label_sections(df, validation, dataset, folder)
         declared = (report_tables.declared_table(data, section) for section in report_sections("dataset"))
         sections += [s for s in declared if s is not None]
@@ -221,12 +228,13 @@ def _sections(root: Path, run_id: str, folder: Path) -> list[Section]:
     run = this_run.iloc[0] if len(this_run) else None
     jobs = read_table(root, "jobs", {"run_id": run_id}).to_pandas()
     history = read_table(root, "history", {"run_id": run_id}).to_pandas()
+    tuning = read_table(root, "tuning", {"run_id": run_id}).to_pandas()
     everything = load(root, run_id=run_id)
     df, validation = everything[everything["split"] != VALIDATION], everything[everything["split"] == VALIDATION]
     return (
         [_run_header(run_id, run), _reading_guide(df)]
         + _summary_sections(root, df, validation, runs, run, folder)
-        + _dataset_sections(df, validation, jobs, history, folder)
+        + _dataset_sections(df, validation, jobs, history, folder, tuning)
         + [s for s in (report_tables.declared_table(df, d) for d in report_sections("run")) if s]
         + [report_tables.failures_table(jobs)]
     )

@@ -1,4 +1,4 @@
-"""The results schema: append-only Parquet tables (runs, jobs, metrics, history, splits), partitioned by run
+"""The results schema: append-only Parquet tables (runs, jobs, metrics, history, splits, tuning), partitioned by run
 (``run_id=...`` folders).
 
 Every column, its type and meaning is documented in ``results/README.md``. ``SCHEMA_VERSION`` is bumped
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: the tuning table
 
 TABLES: dict[str, pa.Schema] = {
     "runs": pa.schema(
@@ -86,6 +86,31 @@ TABLES: dict[str, pa.Schema] = {
             ("loss", pa.float64()),
         ]
     ),
+    "tuning": pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("dataset", pa.string()),
+            ("encoder", pa.string()),
+            ("objective", pa.string()),
+            ("tuned_objective", pa.string()),
+            ("seed", pa.int64()),
+            ("kind", pa.string()),
+            ("trial", pa.int64()),
+            ("params", pa.string()),
+            ("metric", pa.string()),
+            ("value", pa.float64()),
+            ("selected_on", pa.string()),
+            ("status", pa.string()),
+            ("error", pa.string()),
+            ("job_id", pa.string()),
+            ("config", pa.string()),
+            ("cached", pa.bool_()),
+            ("seconds", pa.float64()),
+            ("n_trials", pa.int64()),
+            ("trial_epochs", pa.int64()),
+            ("sampler_seed", pa.int64()),
+        ]
+    ),
 }
 
 PARTITION = "run_id"
@@ -96,6 +121,7 @@ REQUIRED_COLUMNS: dict[str, set[str]] = {
     "metrics": {"job_id", "metric", "value"},
     "history": {"job_id", "epoch", "loss"},
     "splits": {"dataset", "seed", "train_index", "test_index"},
+    "tuning": {"dataset", "encoder", "objective", "kind", "params", "value"},
 }
 
 

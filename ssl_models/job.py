@@ -64,6 +64,17 @@ class JobSpec:
         """The job's full configuration as JSON-able data (stored in the jobs table)."""
         return json.loads(json.dumps(dataclasses.asdict(self), default=list))
 
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> JobSpec:
+        """The job whose ``config()`` is ``config`` (e.g. a row's stored JSON): ``JobSpec.from_config(job.config())
+        == job``, so a stored job (a tuned configuration) can be run again."""
+        fields = dict(config)
+        probe = {key: tuple(value) if isinstance(value, list) else value for key, value in fields["probe"].items()}
+        fields.update(train=TrainConfig(**fields["train"]), probe=ProbeConfig(**probe))
+        if fields.get("data_shape") is not None:
+            fields["data_shape"] = tuple(fields["data_shape"])
+        return cls(**fields)
+
     def key(self) -> str:
         """Content hash of the configuration and code version: equal keys give equal results."""
         return json_sha256({"config": self.config(), "code": CODE_VERSION})[:16]

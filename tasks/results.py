@@ -11,6 +11,8 @@ from sslbench.results.store import write_rows
 from sslbench.ssl_models.evaluate.metric_names import MetricName
 from sslbench.ssl_models.job import JobSpec
 
+STATUS_OF_ERROR = {"DivergedError": "diverged", "Interrupted": "interrupted"}  # a stage's error → job status
+
 
 @dataclass
 class JobOutcome:

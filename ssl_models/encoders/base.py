@@ -7,10 +7,12 @@ rows for sequence models), converting inside ``forward`` so every family sees th
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import ClassVar
 
 import torch
 from sslbench.ssl_models.padding import valid_lengths
+from sslbench.ssl_models.search_space import Tunable
 from torch import nn
 
 
@@ -25,6 +27,7 @@ class Encoder(nn.Module):
             padding (``ssl_models.padding``): extra trailing zeros change no embedding.
         any_input_size: reads examples of any spatial size or length, not only ``sample_shape`` (global
             pooling); multi-crop objectives need it for their smaller local views.
+        search_space: the constructor options equal-budget tuning searches by default (``ssl_models.search_space``).
     """
 
     modalities: ClassVar[tuple[str, ...]] = ()
@@ -32,6 +35,7 @@ class Encoder(nn.Module):
     provides_tokens: ClassVar[bool] = False
     reads_padding: ClassVar[bool] = False
     any_input_size: ClassVar[bool] = False
+    search_space: ClassVar[Mapping[str, Tunable]] = {}
 
     def __init__(self, sample_shape: tuple[int, ...], embedding_dim: int) -> None:
         super().__init__()

@@ -21,6 +21,7 @@ from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.objectives._common import off_diagonal, projector, two_views
 from sslbench.ssl_models.objectives.base import Batch, Objective
 from sslbench.ssl_models.objectives.registry import OBJECTIVES
+from sslbench.ssl_models.search_space import POSITIVE, Tunable
 from torch import nn
 
 
@@ -58,6 +59,7 @@ class BarlowTwins(Objective):
     """Encoder + 3-layer projector (scaffolding) trained with the Barlow Twins loss on two views."""
 
     family = "non-contrastive"
+    search_space = {"redundancy_weight": Tunable(1e-3, 2e-2, log=True, limits=POSITIVE)}
     n_views = 2
 
     def __init__(

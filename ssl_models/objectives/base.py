@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import torch
 from sslbench.ssl_models.augment.views import DEFAULT_GROUP, ViewGroup
 from sslbench.ssl_models.encoders.base import Encoder
+from sslbench.ssl_models.search_space import Tunable
 from torch import nn
 
 
@@ -56,6 +57,7 @@ class Objective(nn.Module):
         needs_labels: trains with labels (only the supervised upper bound).
         requires: encoder capabilities needed, among ``{"tokens", "causal"}``.
         modalities: dataset modalities it applies to (empty: all).
+        search_space: the constructor options equal-budget tuning searches by default (``ssl_models.search_space``).
     """
 
     family: ClassVar[str] = "autoencoding"
@@ -63,6 +65,7 @@ class Objective(nn.Module):
     needs_labels: ClassVar[bool] = False
     requires: ClassVar[frozenset[str]] = frozenset()
     modalities: ClassVar[tuple[str, ...]] = ()
+    search_space: ClassVar[Mapping[str, Tunable]] = {}
 
     def __init__(self, encoder: Encoder) -> None:
         super().__init__()

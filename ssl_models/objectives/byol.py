@@ -42,6 +42,7 @@ from sslbench.ssl_models.objectives._common import (
 )
 from sslbench.ssl_models.objectives.base import Batch, Objective
 from sslbench.ssl_models.objectives.registry import OBJECTIVES
+from sslbench.ssl_models.search_space import MOMENTUM, Tunable
 
 
 def byol_loss(predictions: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -59,6 +60,7 @@ class BYOL(MomentumSchedule, Objective):
     """Online encoder + projector + predictor regress an EMA target's projection; ``after_step`` moves the target."""
 
     family = "non-contrastive"
+    search_space = {"momentum": Tunable(0.9, 0.999, limits=MOMENTUM)}
     n_views = 2
 
     def __init__(

@@ -28,6 +28,7 @@ from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.objectives._common import data_entries, infer_layout, make_decoder
 from sslbench.ssl_models.objectives.base import Batch, Objective
 from sslbench.ssl_models.objectives.registry import OBJECTIVES
+from sslbench.ssl_models.search_space import FRACTION, Tunable
 
 NOISES = ("masking", "gaussian")
 
@@ -37,6 +38,7 @@ class DenoisingAutoencoder(Objective):
     """Corrupt (masking or Gaussian noise) → encode → decode → squared error against the clean input."""
 
     family = "autoencoding"
+    search_space = {"mask_fraction": Tunable(0.05, 0.75, limits=FRACTION)}
 
     def __init__(
         self,

@@ -38,6 +38,7 @@ from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.objectives._common import MomentumSchedule, ema_update, frozen_copy, projector
 from sslbench.ssl_models.objectives.base import Batch, Objective
 from sslbench.ssl_models.objectives.registry import OBJECTIVES
+from sslbench.ssl_models.search_space import MOMENTUM, Tunable
 from torch import nn
 
 N_LOCAL_VIEWS = 6
@@ -89,6 +90,7 @@ class DINO(MomentumSchedule, Objective):
     """Student encoder + prototype head distil an EMA teacher's centred, sharpened multi-crop scores."""
 
     family = "non-contrastive"
+    search_space = {"momentum": Tunable(0.9, 0.999, limits=MOMENTUM)}
     n_views = 2
     centre: torch.Tensor
 

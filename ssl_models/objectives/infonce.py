@@ -22,6 +22,7 @@ from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.objectives._common import projector, two_views
 from sslbench.ssl_models.objectives.base import Batch, Objective
 from sslbench.ssl_models.objectives.registry import OBJECTIVES
+from sslbench.ssl_models.search_space import POSITIVE, Tunable
 from torch import nn
 
 
@@ -48,6 +49,7 @@ class SimCLR(Objective):
     """Encoder + projector MLP (scaffolding) trained with NT-Xent on two augmented views."""
 
     family = "contrastive"
+    search_space = {"temperature": Tunable(0.05, 1.0, log=True, limits=POSITIVE)}
     n_views = 2
 
     def __init__(

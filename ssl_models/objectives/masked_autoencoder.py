@@ -37,6 +37,7 @@ from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.objectives._common import data_entries, graph_feature_count, infer_layout, make_decoder
 from sslbench.ssl_models.objectives.base import Batch, Objective
 from sslbench.ssl_models.objectives.registry import OBJECTIVES
+from sslbench.ssl_models.search_space import FRACTION, Tunable
 from sslbench.ssl_models.vocabulary import default_patch_size
 from torch import nn
 
@@ -52,6 +53,7 @@ class MaskedAutoencoder(Objective):
     """
 
     family = "autoencoding"
+    search_space = {"mask_ratio": Tunable(0.25, 0.9, limits=FRACTION)}
 
     def __init__(
         self,

@@ -34,6 +34,7 @@ from sslbench.ssl_models.objectives._common import MomentumSchedule, ema_update,
 from sslbench.ssl_models.objectives.base import Batch, Objective
 from sslbench.ssl_models.objectives.byol import asymmetric_pair
 from sslbench.ssl_models.objectives.registry import OBJECTIVES
+from sslbench.ssl_models.search_space import MOMENTUM, POSITIVE, Tunable
 
 
 def moco_contrastive_loss(queries: torch.Tensor, keys: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -48,6 +49,10 @@ class MoCoV3(MomentumSchedule, Objective):
     """Query encoder + projector + predictor against a momentum encoder + projector, symmetric InfoNCE."""
 
     family = "contrastive"
+    search_space = {
+        "temperature": Tunable(0.05, 1.0, log=True, limits=POSITIVE),
+        "momentum": Tunable(0.9, 0.999, limits=MOMENTUM),
+    }
     n_views = 2
 
     def __init__(

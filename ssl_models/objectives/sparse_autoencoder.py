@@ -38,6 +38,7 @@ from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.objectives._common import make_decoder, reconstruction_error
 from sslbench.ssl_models.objectives.base import Batch, Objective
 from sslbench.ssl_models.objectives.registry import OBJECTIVES
+from sslbench.ssl_models.search_space import POSITIVE, Tunable
 
 SPARSITY_PENALTIES = ("l1", "kl")
 
@@ -60,6 +61,7 @@ class SparseAutoencoder(Objective):
     """Autoencoder whose code h = ReLU(f(x)) (l1) or sigmoid(f(x)) (kl) pays a sparsity penalty."""
 
     family = "autoencoding"
+    search_space = {"sparsity_weight": Tunable(1e-3, 1.0, log=True, limits=POSITIVE)}
 
     def __init__(
         self,

@@ -26,6 +26,7 @@ from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.objectives._common import projector, two_views
 from sslbench.ssl_models.objectives.base import Batch, Objective
 from sslbench.ssl_models.objectives.registry import OBJECTIVES
+from sslbench.ssl_models.search_space import POSITIVE, Tunable
 from torch import nn
 
 
@@ -50,6 +51,7 @@ class Triplet(Objective):
     """Encoder + projector (scaffolding); anchor = view 1, positive = view 2, negative = another example's view 2."""
 
     family = "contrastive"
+    search_space = {"margin": Tunable(0.05, 1.0, log=True, limits=POSITIVE)}
     n_views = 2
 
     def __init__(self, encoder: Encoder, margin: float = 0.2, projection_dim: int = 128, hidden_dim: int = 512) -> None:

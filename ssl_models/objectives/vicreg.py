@@ -27,6 +27,7 @@ from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.objectives._common import off_diagonal, projector, two_views
 from sslbench.ssl_models.objectives.base import Batch, Objective
 from sslbench.ssl_models.objectives.registry import OBJECTIVES
+from sslbench.ssl_models.search_space import POSITIVE, Tunable
 from torch import nn
 
 
@@ -85,6 +86,7 @@ class VICReg(Objective):
     """Encoder + 3-layer expander (scaffolding) trained with the VICReg loss on two views."""
 
     family = "non-contrastive"
+    search_space = {"invariance_weight": Tunable(5.0, 50.0, log=True, limits=POSITIVE)}
     n_views = 2
 
     def __init__(

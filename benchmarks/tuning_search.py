@@ -1,0 +1,64 @@
+"""One cell's search: an in-memory Optuna study with a seeded TPE sampler, asked and told trial by trial.
+
+Trials of a cell are sequential (each proposal sees every earlier score), so the proposals depend only on the
+cell's seed and the scores, never on timing: a re-run asks for the same parameters in the same order, and
+cached trials answer them without training. Nothing depends on an Optuna database. The first half of the budget
+(at most 10 trials) samples at random, the rest from TPE's model of the scores (Bergstra et al., 2011).
+
+Example::
+
+    search = CellSearch({"train.learning_rate": ParamSpace(1e-4, 1e-2, log=True)}, seed=7, trials=8)
+    trial, params = search.ask()       # params == {"train.learning_rate": 0.0012...}
+    search.tell(trial, 0.93)           # the validation score; None for a failed trial
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import optuna
+from sslbench.benchmarks.tuning import ParamSpace
+
+MAX_STARTUP_TRIALS = 10  # Optuna's default number of random trials before TPE models the scores
+
+
+def suggest(trial: optuna.Trial, name: str, space: ParamSpace) -> Any:
+    """The trial's value of parameter ``name``: categorical over choices, an integer or a float range."""
+    if space.choices is not None:
+        return trial.suggest_categorical(name, list(space.choices))
+    if isinstance(space.low, int) and isinstance(space.high, int):
+        return trial.suggest_int(name, space.low, space.high, log=space.log)
+    return trial.suggest_float(name, float(space.low or 0), float(space.high or 0), log=space.log)
+
+
+class CellSearch:
+    """A seeded TPE study over ``space`` (qualified name → range) maximising the validation score."""
+
+    def __init__(
+        self, space: Mapping[str, ParamSpace], seed: int, trials: int, first: Mapping[str, Any] | None = None
+    ) -> None:
+        optuna.logging.set_verbosity(optuna.logging.WARNING)  # no INFO line per trial: the flow reports them
+        startup = min(MAX_STARTUP_TRIALS, max(1, trials // 2))
+        sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup)
+        self.space = dict(space)
+        self.study = optuna.create_study(direction="maximize", sampler=sampler)
+        if first:  # e.g. the default configuration; parameters it leaves out are sampled
+            self.study.enqueue_trial(dict(first))
+
+    def ask(self) -> tuple[optuna.Trial, dict[str, Any]]:
+        """The next trial and its parameters by qualified name."""
+        trial = self.study.ask()
+        return trial, {name: suggest(trial, name, space) for name, space in self.space.items()}
+
+    def tell(self, trial: optuna.Trial, value: float | None) -> None:
+        """Record the trial's validation score (None: the trial failed, and counts against the budget)."""
+        if value is None:
+            self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        else:
+            self.study.tell(trial, value)
+
+    def best(self) -> optuna.trial.FrozenTrial | None:
+        """The completed trial with the highest score (the earliest among equals), None when every trial failed."""
+        done = [t for t in self.study.trials if t.state == optuna.trial.TrialState.COMPLETE and t.value is not None]
+        return max(done, key=lambda t: (t.value, -t.number)) if done else None

@@ -1,0 +1,51 @@
+"""The shared inputs of a job's stages: its split and its view banks, each submitted once per group of jobs."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from prefect import tags
+from prefect.futures import PrefectFuture
+from sslbench.ssl_models.job import JobSpec
+from sslbench.tasks.data import generate_views_task, job_view_groups, prepare_split_task
+
+
+def split_group(job: JobSpec) -> tuple:
+    """Jobs with equal groups share one split."""
+    return (job.dataset, job.seed, job.test_fraction, job.probe.validation_fraction)
+
+
+def bank_group(job: JobSpec) -> tuple:
+    """Jobs with equal groups share their view banks (same augmentation, options, bank depth, view groups)."""
+    groups = json.dumps([dataclasses.asdict(group) for group in job_view_groups(job)], sort_keys=True, default=list)
+    options = json.dumps(job.augmentation_options, sort_keys=True)
+    return split_group(job) + (job.augmentation, options, job.n_views, groups)
+
+
+class StageInputs:
+    """Submits each split group's split and each bank group's view banks once, and hands out their futures."""
+
+    def __init__(self, out_dir: str, use_cache: bool, suite: str) -> None:
+        self.out_dir, self.use_cache, self.suite = out_dir, use_cache, suite
+        self.splits: dict[tuple, PrefectFuture] = {}
+        self.banks: dict[tuple, PrefectFuture] = {}
+
+    def split(self, job: JobSpec) -> PrefectFuture:
+        """The future of the job's split file."""
+        key = split_group(job)
+        if key not in self.splits:
+            with tags(f"dataset:{job.dataset}", f"seed:{job.seed}", f"suite:{self.suite}"):
+                self.splits[key] = prepare_split_task.submit(job, self.out_dir, self.use_cache)
+        return self.splits[key]
+
+    def bank(self, job: JobSpec) -> PrefectFuture | None:
+        """The future of the job's view banks (None when it uses no views)."""
+        if not job.n_views:
+            return None
+        key = bank_group(job)
+        if key not in self.banks:
+            split = self.split(job)
+            with tags(f"dataset:{job.dataset}", f"seed:{job.seed}", f"suite:{self.suite}"):
+                self.banks[key] = generate_views_task.submit(job, split, self.out_dir, self.use_cache)
+        return self.banks[key]
