@@ -213,7 +213,7 @@ def configured_job(job: JobSpec, params: Mapping[str, Any], epochs: int | None =
     for qualified, value in params.items():
         target, _, name = qualified.partition(".")
         groups[target][name] = value
-    budget = {"epochs": epochs} if epochs is not None else {}
+    budget: dict[str, Any] = {"epochs": epochs} if epochs is not None else {}
     return dataclasses.replace(
         job,
         objective=label or job.objective,

@@ -69,7 +69,9 @@ class JobSpec:
         """The job whose ``config()`` is ``config`` (e.g. a row's stored JSON): ``JobSpec.from_config(job.config())
         == job``, so a stored job (a tuned configuration) can be run again."""
         fields = dict(config)
-        probe = {key: tuple(value) if isinstance(value, list) else value for key, value in fields["probe"].items()}
+        probe: dict[str, Any] = {
+            key: tuple(value) if isinstance(value, list) else value for key, value in fields["probe"].items()
+        }
         fields.update(train=TrainConfig(**fields["train"]), probe=ProbeConfig(**probe))
         if fields.get("data_shape") is not None:
             fields["data_shape"] = tuple(fields["data_shape"])
