@@ -17,6 +17,7 @@ import torch
 from sslbench.ssl_models.augment.views import DEFAULT_GROUP
 from sslbench.ssl_models.configs import TrainConfig
 from sslbench.ssl_models.device import default_device
+from sslbench.ssl_models.host_tensors import host_tensor
 from sslbench.ssl_models.objectives.base import Batch, Objective
 from sslbench.ssl_models.stop import check_stop
 
@@ -118,7 +119,7 @@ def to_device_once(array: np.ndarray | None, device: torch.device) -> Rows | Non
     """
     if array is None or device.type == "cpu":
         return array
-    host = torch.from_numpy(np.ascontiguousarray(array))
+    host = host_tensor(array)
     return (host.pin_memory() if device.type == "cuda" else host).to(device)
 
 

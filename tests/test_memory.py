@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tracemalloc
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -126,3 +127,21 @@ def test_only_the_last_splits_stay_in_memory(tmp_path: Path) -> None:
     opened = [data_tasks.open_split(path) for path in paths]
     assert data_tasks.open_split(paths[-1]) is opened[-1]
     assert data_tasks.open_split(paths[0]) is not opened[0]  # the oldest was dropped, then read again
+
+
+def test_read_only_shared_rows_embed_and_make_banks_without_a_warning(tmp_path: Path) -> None:
+    """The open split's arrays are read-only; batching them for torch copies a batch instead of warning."""
+    from sslbench.ssl_models.augment import generate_bank
+    from sslbench.ssl_models.encoders import build_encoder
+    from sslbench.ssl_models.evaluate import embed
+    from sslbench.ssl_models.host_tensors import host_tensor
+
+    rows = np.random.default_rng(0).standard_normal((10, 1, 8, 8)).astype(np.float32)
+    rows.setflags(write=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.array_equal(host_tensor(rows).numpy(), rows)
+        assert embed(build_encoder("mlp", (1, 8, 8), 4), rows).shape == (10, 4)
+        generate_bank(rows, "image", {}, 2, 0, tmp_path / "bank.npy")
+    writable = np.zeros((3, 2), dtype=np.float32)
+    assert host_tensor(writable).data_ptr() == writable.ctypes.data  # writable rows are not copied

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from sslbench.ssl_models.augment.registry import build_augmentation
 from sslbench.ssl_models.files import atomic_path, file_sha256, json_sha256, write_text_atomic
+from sslbench.ssl_models.host_tensors import host_tensor
 from sslbench.ssl_models.stop import check_stop
 
 BANK_FORMAT_VERSION = 2  # bumped whenever the views stored under the same key change (2: batched image views)
@@ -68,7 +68,7 @@ def generate_bank(
         try:
             for chunk in range(n_chunks):
                 start, stop = chunk * chunk_size, min(len(inputs), (chunk + 1) * chunk_size)
-                batch = torch.from_numpy(np.ascontiguousarray(inputs[start:stop], dtype=np.float32))
+                batch = host_tensor(inputs[start:stop], dtype=np.float32)
                 for view in range(n_views):
                     chunk_seed = (seed * 1_000_003 + view * 10_007 + chunk) % 2**63
                     views = augment(batch, chunk_seed)

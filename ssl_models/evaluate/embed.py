@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from sslbench.ssl_models.device import default_device
+from sslbench.ssl_models.host_tensors import host_tensor
 from torch import nn
 
 
@@ -21,7 +22,7 @@ def embed(
     encoder.to(device).eval()
 
     def chunk(start: int) -> torch.Tensor:
-        rows = torch.from_numpy(np.ascontiguousarray(inputs[start : start + batch_size]))
+        rows = host_tensor(inputs[start : start + batch_size])
         return (rows.pin_memory() if device.type == "cuda" else rows).to(device, non_blocking=True)
 
     try:

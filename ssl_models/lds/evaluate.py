@@ -32,6 +32,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sslbench.ssl_models.data.base import SplitData
 from sslbench.ssl_models.evaluate.registry import Column, EvaluationContext, ReportSection, evaluator
+from sslbench.ssl_models.host_tensors import host_tensor
 from sslbench.ssl_models.lds.dataset import SYSTEM_EXTRAS, systems_of_rows
 from sslbench.ssl_models.lds.system import LinearGaussianSystem, kalman_filter
 
@@ -70,7 +71,7 @@ def _batched(
     try:
         outputs = []
         for start in range(0, len(inputs), batch_size):
-            batch = torch.from_numpy(np.ascontiguousarray(inputs[start : start + batch_size])).to(device)
+            batch = host_tensor(inputs[start : start + batch_size]).to(device)
             outputs.append(function(batch).float().cpu().numpy())
     finally:
         module.train(was_training)
