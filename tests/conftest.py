@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +14,7 @@ from sslbench.flows import runtime
 runtime.configure()  # the thread policy, before torch is imported
 
 import pytest  # noqa: E402
+from cli_runs import Cli, TinyRun  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -35,30 +38,68 @@ def prefect_api(prefect_server: dict[str, str]) -> Iterator[None]:
         yield
 
 
+TINY_SUITE = textwrap.dedent("""
+    name = "tiny"
+    datasets = ["digits"]
+    encoders = ["mlp"]
+    objectives = ["autoencoder", "simclr"]
+    baselines = ["raw", "pca"]
+    seeds = [0]
+    embedding_dim = 16
+    [train]
+    epochs = 1
+    batch_size = 128
+    [augment]
+    n_views = 2
+    [probe]
+    linear_c_grid = [1.0]
+    kmeans_restarts = 2
+""")
+
+
 @pytest.fixture
 def tiny_suite(tmp_path: Path) -> Path:
     """A suite file small enough for a test: digits, MLP, autoencoder + SimCLR, one epoch, two baselines."""
     path = tmp_path / "tiny.toml"
-    path.write_text(
-        textwrap.dedent("""
-        name = "tiny"
-        datasets = ["digits"]
-        encoders = ["mlp"]
-        objectives = ["autoencoder", "simclr"]
-        baselines = ["raw", "pca"]
-        seeds = [0]
-        embedding_dim = 16
-        [train]
-        epochs = 1
-        batch_size = 128
-        [augment]
-        n_views = 2
-        [probe]
-        linear_c_grid = [1.0]
-        kmeans_restarts = 2
-    """)
-    )
+    path.write_text(TINY_SUITE)
     return path
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
+    """`sslbench ARGS` called in this process (no interpreter start, no second import of torch and Prefect): returns
+    the exit code and what it printed, as a subprocess run would. Runs that start flows also need ``prefect_api``."""
+    from sslbench.flows.cli import main
+
+    def call(*args: str) -> subprocess.CompletedProcess[str]:
+        try:
+            code = main(list(args))
+        except SystemExit as exit:
+            code = exit.code
+        captured = capsys.readouterr()
+        return subprocess.CompletedProcess(["sslbench", *args], code, captured.out, captured.err)
+
+    return call
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory, prefect_env: dict[str, str]) -> TinyRun:
+    """The tiny suite run once per session by ``python -m sslbench run`` (the user's command, start to exit); tests
+    that read a finished run share it, and tests that add to it work on a copy. Mark them ``xdist_group("tiny-run")``
+    so one worker runs it."""
+    folder = tmp_path_factory.mktemp("tiny-run")
+    suite = folder / "tiny.toml"
+    suite.write_text(TINY_SUITE)
+    out = folder / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "sslbench", "run", str(suite), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=prefect_env,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return TinyRun(suite, out, done)
 
 
 @pytest.fixture(scope="session")
