@@ -19,12 +19,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/sslbench run $(SUITE) --out $(OUT)
 
-# Lint, format and type checks, then the tests on two worker processes (one torch thread each).
+# Lint, format and type checks, then the tests on two worker processes (one torch thread each); with worksteal
+# an idle worker takes tests queued for the busy one, so both finish together.
 test: $(STAMP)
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m ruff format --check .
 	$(BIN)/python -m mypy
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --dist worksteal
 
 clean-venv:
 	rm -rf $(VENV)

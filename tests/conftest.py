@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -17,10 +18,19 @@ import pytest  # noqa: E402
 from cli_runs import Cli, TinyRun  # noqa: E402
 
 
+def shared_folder(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A folder of this test session that every xdist worker of the session sees (its own basetemp without xdist)."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 @pytest.fixture(scope="session", autouse=True)
 def private_caches(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """The `sslbench list` catalogue of this session goes to a temporary folder, not the user's cache."""
-    os.environ["SSLBENCH_CACHE"] = str(tmp_path_factory.mktemp("sslbench-cache"))
+    """The `sslbench list` catalogue of this session goes to a temporary folder, not the user's cache; the workers
+    share it, so the catalogue is built (importing torch) once per session."""
+    os.environ["SSLBENCH_CACHE"] = str(shared_folder(tmp_path_factory, "sslbench-cache"))
 
 
 @pytest.fixture(scope="session")
@@ -84,20 +94,23 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory: pytest.TempPathFactory, prefect_env: dict[str, str]) -> TinyRun:
-    """The tiny suite run once per session by ``python -m sslbench run`` (the user's command, start to exit); tests
-    that read a finished run share it, and tests that add to it work on a copy. Mark them ``xdist_group("tiny-run")``
-    so one worker runs it."""
-    folder = tmp_path_factory.mktemp("tiny-run")
-    suite = folder / "tiny.toml"
-    suite.write_text(TINY_SUITE)
-    out = folder / "out"
-    done = subprocess.run(
-        [sys.executable, "-m", "sslbench", "run", str(suite), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        env=prefect_env,
-        timeout=600,
-    )
+    """The tiny suite run once per test session by ``python -m sslbench run`` (the user's command, start to exit);
+    tests that read a finished run share it, and tests that add to it work on a copy. Once for all xdist workers
+    too: the first worker that needs it runs it, holding a lock in the folder the workers share; the others wait
+    for the lock and read the recorded outcome."""
+    from sslbench.flows.out_lock import out_lock
+
+    folder = shared_folder(tmp_path_factory, "tiny-run")
+    suite, out, outcome = folder / "tiny.toml", folder / "out", folder / "outcome.json"
+    command = [sys.executable, "-m", "sslbench", "run", str(suite), "--out", str(out)]
+    with out_lock(folder):
+        if not outcome.exists():
+            suite.write_text(TINY_SUITE)
+            done = subprocess.run(command, capture_output=True, text=True, env=prefect_env, timeout=600)
+            recorded = {"returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
+            outcome.write_text(json.dumps(recorded))
+        recorded = json.loads(outcome.read_text())
+    done = subprocess.CompletedProcess(command, recorded["returncode"], recorded["stdout"], recorded["stderr"])
     assert done.returncode == 0, done.stdout + done.stderr
     return TinyRun(suite, out, done)
 

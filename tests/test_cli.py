@@ -123,7 +123,6 @@ def catalogue_cached() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("tiny-run")
 def test_tiny_run_writes_four_tables_and_a_report_without_tracebacks(
     tiny_run: TinyRun, tmp_path: Path, cli: Cli
 ) -> None:

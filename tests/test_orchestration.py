@@ -29,7 +29,6 @@ def _metrics(out: Path) -> pd.DataFrame:
     return df.set_index(["dataset", "encoder", "objective", "seed", "metric"])["value"].sort_index()
 
 
-@pytest.mark.xdist_group("tiny-run")
 def test_rerun_of_a_finished_suite_trains_nothing(
     tiny_run: TinyRun, tmp_path: Path, prefect_api: None, cli: Cli
 ) -> None:
@@ -138,7 +137,6 @@ def test_job_seconds_are_each_stage_measured_inside_it(tmp_path: Path, tiny_suit
     assert (jobs["seconds"] < wall).all() and jobs["seconds"].sum() < 2 * wall
 
 
-@pytest.mark.xdist_group("tiny-run")
 def test_dask_local_cluster_gives_the_thread_runner_results(
     tiny_run: TinyRun, tmp_path: Path, prefect_api: None
 ) -> None:

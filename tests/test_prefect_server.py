@@ -165,7 +165,8 @@ def _scheduled(when: datetime) -> Any:
 
 @contextmanager
 def dask_cluster(env: dict[str, str], n_workers: int) -> Iterator[str]:
-    """``dask scheduler`` and ``n_workers`` single-threaded ``dask worker`` processes on 127.0.0.1."""
+    """``dask scheduler`` and ``n_workers`` single-threaded ``dask worker`` processes on 127.0.0.1 (no nannies: one
+    process per worker)."""
     from distributed import Client
 
     address = f"tcp://127.0.0.1:{free_port(0)}"
@@ -186,8 +187,7 @@ def dask_cluster(env: dict[str, str], n_workers: int) -> Iterator[str]:
                     "dask",
                     "worker",
                     address,
-                    "--nworkers",
-                    "1",
+                    "--no-nanny",
                     "--nthreads",
                     "1",
                     "--host",

@@ -148,7 +148,6 @@ def test_unlabelled_user_data_gets_label_free_metrics_and_no_supervised_baseline
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("tiny-run")
 def test_a_run_is_reproduced_metric_by_metric_from_its_tables(
     tiny_run: TinyRun, tmp_path: Path, prefect_api: None, cli: Cli
 ) -> None:
