@@ -18,6 +18,16 @@ import pytest  # noqa: E402
 from cli_runs import Cli, TinyRun  # noqa: E402
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Flows run in the test process leave Prefect's and Dask's background threads behind, which draw from the
+    global ``random`` while Hypothesis generates a later test's examples; Hypothesis then blames that test's
+    strategies (which use no ``random``): not a finding."""
+    config.addinivalue_line(
+        "filterwarnings",
+        "ignore:Do not use the `random` module inside strategies:hypothesis.errors.HypothesisDeprecationWarning",
+    )
+
+
 def shared_folder(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
     """A folder of this test session that every xdist worker of the session sees (its own basetemp without xdist)."""
     base = tmp_path_factory.getbasetemp()
