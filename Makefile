@@ -23,12 +23,13 @@ run: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/python .ci/typecheck.py
 
-# Lint, format and type checks, then the tests on two worker processes (one torch thread each).
+# Lint, format and type checks, then the tests on two worker processes (one torch thread each); with worksteal
+# an idle worker takes tests queued for the busy one, so both finish together.
 test: $(STAMP)
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m ruff format --check .
 	$(BIN)/python .ci/typecheck.py
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --dist worksteal
 
 clean-venv:
 	rm -rf $(VENV)

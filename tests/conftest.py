@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,12 +15,32 @@ from sslbench.flows import runtime
 runtime.configure()  # the thread policy, before torch is imported
 
 import pytest  # noqa: E402
+from cli_runs import Cli, TinyRun  # noqa: E402
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Flows run in the test process leave Prefect's and Dask's background threads behind, which draw from the
+    global ``random`` while Hypothesis generates a later test's examples; Hypothesis then blames that test's
+    strategies (which use no ``random``): not a finding."""
+    config.addinivalue_line(
+        "filterwarnings",
+        "ignore:Do not use the `random` module inside strategies:hypothesis.errors.HypothesisDeprecationWarning",
+    )
+
+
+def shared_folder(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A folder of this test session that every xdist worker of the session sees (its own basetemp without xdist)."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 @pytest.fixture(scope="session", autouse=True)
 def private_caches(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """The `sslbench list` catalogue of this session goes to a temporary folder, not the user's cache."""
-    os.environ["SSLBENCH_CACHE"] = str(tmp_path_factory.mktemp("sslbench-cache"))
+    """The `sslbench list` catalogue of this session goes to a temporary folder, not the user's cache; the workers
+    share it, so the catalogue is built (importing torch) once per session."""
+    os.environ["SSLBENCH_CACHE"] = str(shared_folder(tmp_path_factory, "sslbench-cache"))
 
 
 @pytest.fixture(scope="session")
@@ -35,30 +58,71 @@ def prefect_api(prefect_server: dict[str, str]) -> Iterator[None]:
         yield
 
 
+TINY_SUITE = textwrap.dedent("""
+    name = "tiny"
+    datasets = ["digits"]
+    encoders = ["mlp"]
+    objectives = ["autoencoder", "simclr"]
+    baselines = ["raw", "pca"]
+    seeds = [0]
+    embedding_dim = 16
+    [train]
+    epochs = 1
+    batch_size = 128
+    [augment]
+    n_views = 2
+    [probe]
+    linear_c_grid = [1.0]
+    kmeans_restarts = 2
+""")
+
+
 @pytest.fixture
 def tiny_suite(tmp_path: Path) -> Path:
     """A suite file small enough for a test: digits, MLP, autoencoder + SimCLR, one epoch, two baselines."""
     path = tmp_path / "tiny.toml"
-    path.write_text(
-        textwrap.dedent("""
-        name = "tiny"
-        datasets = ["digits"]
-        encoders = ["mlp"]
-        objectives = ["autoencoder", "simclr"]
-        baselines = ["raw", "pca"]
-        seeds = [0]
-        embedding_dim = 16
-        [train]
-        epochs = 1
-        batch_size = 128
-        [augment]
-        n_views = 2
-        [probe]
-        linear_c_grid = [1.0]
-        kmeans_restarts = 2
-    """)
-    )
+    path.write_text(TINY_SUITE)
     return path
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
+    """`sslbench ARGS` called in this process (no interpreter start, no second import of torch and Prefect): returns
+    the exit code and what it printed, as a subprocess run would. Runs that start flows also need ``prefect_api``."""
+    from sslbench.flows.cli import main
+
+    def call(*args: str) -> subprocess.CompletedProcess[str]:
+        try:
+            code = main(list(args))
+        except SystemExit as exit:
+            code = exit.code
+        captured = capsys.readouterr()
+        return subprocess.CompletedProcess(["sslbench", *args], code, captured.out, captured.err)
+
+    return call
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory, prefect_env: dict[str, str]) -> TinyRun:
+    """The tiny suite run once per test session by ``python -m sslbench run`` (the user's command, start to exit);
+    tests that read a finished run share it, and tests that add to it work on a copy. Once for all xdist workers
+    too: the first worker that needs it runs it, holding a lock in the folder the workers share; the others wait
+    for the lock and read the recorded outcome."""
+    from sslbench.flows.out_lock import out_lock
+
+    folder = shared_folder(tmp_path_factory, "tiny-run")
+    suite, out, outcome = folder / "tiny.toml", folder / "out", folder / "outcome.json"
+    command = [sys.executable, "-m", "sslbench", "run", str(suite), "--out", str(out)]
+    with out_lock(folder):
+        if not outcome.exists():
+            suite.write_text(TINY_SUITE)
+            done = subprocess.run(command, capture_output=True, text=True, env=prefect_env, timeout=600)
+            recorded = {"returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
+            outcome.write_text(json.dumps(recorded))
+        recorded = json.loads(outcome.read_text())
+    done = subprocess.CompletedProcess(command, recorded["returncode"], recorded["stdout"], recorded["stderr"])
+    assert done.returncode == 0, done.stdout + done.stderr
+    return TinyRun(suite, out, done)
 
 
 @pytest.fixture(scope="session")

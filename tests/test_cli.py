@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_runs import Cli, TinyRun
 
 from sslbench import results
 
@@ -17,18 +18,6 @@ CLI = [sys.executable, "-m", "sslbench"]
 
 def sslbench(*args: str, env: dict[str, str] | None = None, timeout: int = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(CLI + list(args), capture_output=True, text=True, env=env, timeout=timeout)
-
-
-def sslbench_here(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
-    """`sslbench ARGS` called in this process (no interpreter start, no second import of torch)."""
-    from sslbench.flows.cli import main
-
-    try:
-        code = main(list(args))
-    except SystemExit as exit:
-        code = exit.code
-    captured = capsys.readouterr()
-    return subprocess.CompletedProcess(["sslbench", *args], code, captured.out, captured.err)
 
 
 @pytest.mark.parametrize(
@@ -51,10 +40,10 @@ def sslbench_here(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(
-    tmp_path: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, args: list[str], message: str, cli: Cli
 ) -> None:
     out = tmp_path / "out"
-    done = sslbench_here(capsys, *args, "--out", str(out)) if args[0] == "run" else sslbench_here(capsys, *args)
+    done = cli(*args, "--out", str(out)) if args[0] == "run" else cli(*args)
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("sslbench: error:")
@@ -62,20 +51,20 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
     assert "Traceback" not in done.stderr and not out.exists()
 
 
-def test_suite_file_with_bad_key_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_suite_file_with_bad_key_is_refused(tmp_path: Path, cli: Cli) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('datasets = ["digits"]\nencoders = ["mlp"]\nobjectives = ["simclr"]\n[train]\nepochz = 1\n')
-    done = sslbench_here(capsys, "run", str(bad), "--out", str(tmp_path / "out"))
+    done = cli("run", str(bad), "--out", str(tmp_path / "out"))
     assert done.returncode == 2 and "train.epochz: unknown key; valid: epochs" in done.stderr
 
 
-def test_report_without_tables_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    done = sslbench_here(capsys, "report", "--out", str(tmp_path))
+def test_report_without_tables_is_a_usage_error(tmp_path: Path, cli: Cli) -> None:
+    done = cli("report", "--out", str(tmp_path))
     assert done.returncode == 2 and "no tables" in done.stderr
 
 
-def test_list_shows_registries_and_compatibility(capsys: pytest.CaptureFixture[str]) -> None:
-    done = sslbench_here(capsys, "list")
+def test_list_shows_registries_and_compatibility(cli: Cli) -> None:
+    done = cli("list")
     assert done.returncode == 0
     for word in ("mnist5k", "digits", "mlp", "cnn", "autoencoder", "simclr", "Compatible pairs on image data", "quick"):
         assert word in done.stdout
@@ -114,8 +103,9 @@ def test_a_cached_catalogue_equals_the_registries(tmp_path: Path) -> None:
         (["run"], 2),
     ],
 )
-def test_help_list_and_usage_errors_import_neither_torch_nor_scikit_learn(args: list[str], code: int) -> None:
-    sslbench("list")  # the first `list` of a code version builds the catalogue (importing torch); later ones read it
+def test_help_list_and_usage_errors_import_neither_torch_nor_scikit_learn(
+    args: list[str], code: int, catalogue_cached: None
+) -> None:
     probe = (
         "import sys\nfrom sslbench.flows.cli import main\n"
         "try:\n    code = main(sys.argv[1:])\nexcept SystemExit as exit:\n"
@@ -126,16 +116,21 @@ def test_help_list_and_usage_errors_import_neither_torch_nor_scikit_learn(args: 
     assert f"RESULT {code} []" in done.stderr, done.stderr
 
 
+@pytest.fixture(scope="session")
+def catalogue_cached() -> None:
+    """The first `sslbench list` of a code version builds the catalogue (importing torch); later ones read it."""
+    assert sslbench("list").returncode == 0
+
+
 @pytest.mark.slow
 def test_tiny_run_writes_four_tables_and_a_report_without_tracebacks(
-    tmp_path: Path, tiny_suite: Path, prefect_env: dict[str, str]
+    tiny_run: TinyRun, tmp_path: Path, cli: Cli
 ) -> None:
-    out = tmp_path / "out"
-    done = sslbench("run", str(tiny_suite), "--out", str(out), env=prefect_env)
+    done = tiny_run.done
     output = done.stdout + done.stderr
-    assert done.returncode == 0, output
     assert "Traceback" not in output and "ERROR" not in output
     assert "[4/4]" in done.stdout and "Leaderboard" in done.stdout
+    out = tiny_run.copy(tmp_path)
     for table in ("runs", "jobs", "metrics", "history"):
         assert list((out / "tables" / table).glob("run_id=*/*.parquet")), table
     df = results.load(out)
@@ -149,8 +144,9 @@ def test_tiny_run_writes_four_tables_and_a_report_without_tracebacks(
     report = out / "reports" / run_id
     assert (report / "index.html").exists() and (report / "report.md").exists()
     assert list(report.glob("*.png"))
-    rebuilt = sslbench("report", "--out", str(out), env=prefect_env)
-    assert rebuilt.returncode == 0 and "index.html" in rebuilt.stdout
+    (report / "index.html").unlink()
+    rebuilt = cli("report", "--out", str(out))
+    assert rebuilt.returncode == 0 and "index.html" in rebuilt.stdout and (report / "index.html").exists()
     _run_readme_examples(out, run_id, tmp_path / "readme")
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
+from cli_runs import Cli, TinyRun
 from sslbench.benchmarks.suite import load_suite, with_overrides
 from sslbench.ssl_models.objectives.base import Batch, Objective
 from sslbench.ssl_models.objectives.registry import OBJECTIVES
@@ -28,19 +29,11 @@ def _metrics(out: Path) -> pd.DataFrame:
     return df.set_index(["dataset", "encoder", "objective", "seed", "metric"])["value"].sort_index()
 
 
-def _run(suite: Path, out: Path, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        CLI + ["run", str(suite), "--out", str(out), *extra], capture_output=True, text=True, env=env, timeout=600
-    )
-
-
 def test_rerun_of_a_finished_suite_trains_nothing(
-    tmp_path: Path, tiny_suite: Path, prefect_env: dict[str, str]
+    tiny_run: TinyRun, tmp_path: Path, prefect_api: None, cli: Cli
 ) -> None:
-    out = tmp_path / "out"
-    first = _run(tiny_suite, out, prefect_env)
-    assert first.returncode == 0, first.stderr
-    second = _run(tiny_suite, out, prefect_env)
+    out = tiny_run.copy(tmp_path)
+    second = cli("run", str(tiny_run.suite), "--out", str(out))
     assert second.returncode == 0, second.stderr
     job_lines = [line for line in second.stdout.splitlines() if line.startswith("[")]
     assert len(job_lines) == 4 and all(" cached " in line for line in job_lines)
@@ -49,13 +42,14 @@ def test_rerun_of_a_finished_suite_trains_nothing(
     by_run = results.load(out).groupby("run_id")
     values = [group.set_index(["objective", "metric"])["value"].sort_index() for _, group in by_run]
     pd.testing.assert_series_equal(values[0], values[1])
-    forced = _run(tiny_suite, out, prefect_env, "--no-cache")
+    forced = cli("run", str(tiny_run.suite), "--out", str(out), "--no-cache")
     assert forced.returncode == 0 and " cached " not in forced.stdout
 
 
 def test_killed_run_resumes_and_matches_an_uninterrupted_run(
-    tmp_path: Path, tiny_suite: Path, prefect_env: dict[str, str]
+    tmp_path: Path, tiny_suite: Path, prefect_env: dict[str, str], prefect_api: None, cli: Cli
 ) -> None:
+    """The killed run is a real process (kill -9 of its process group); the resumed and the clean run need none."""
     suite = tiny_suite.read_text().replace("seeds = [0]", "seeds = [0, 1, 2]").replace("epochs = 1", "epochs = 3")
     tiny_suite.write_text(suite)
     killed_out, clean_out = tmp_path / "killed", tmp_path / "clean"
@@ -75,10 +69,10 @@ def test_killed_run_resumes_and_matches_an_uninterrupted_run(
     done_before = len(list(jobs_dir.glob("run_id=*/*.parquet")))
     assert 4 <= done_before < 12, "the run should have been killed mid-grid"
     assert not (killed_out / "tables" / "runs").exists()
-    resumed = _run(tiny_suite, killed_out, prefect_env)
+    resumed = cli("run", str(tiny_suite), "--out", str(killed_out))
     assert resumed.returncode == 0, resumed.stderr
     assert f"{done_before} of 12 jobs already done" in resumed.stdout
-    clean = _run(tiny_suite, clean_out, prefect_env)
+    clean = cli("run", str(tiny_suite), "--out", str(clean_out))
     assert clean.returncode == 0, clean.stderr
     jobs = pd.read_parquet(killed_out / "tables" / "jobs")
     assert len(jobs) == 12 and jobs["job_id"].is_unique and jobs["run_id"].nunique() == 1
@@ -144,48 +138,19 @@ def test_job_seconds_are_each_stage_measured_inside_it(tmp_path: Path, tiny_suit
 
 
 def test_dask_local_cluster_gives_the_thread_runner_results(
-    tmp_path: Path, tiny_suite: Path, prefect_api: None
+    tiny_run: TinyRun, tmp_path: Path, prefect_api: None
 ) -> None:
+    """The thread side is the shared tiny run; every job has one torch thread on both sides (the thread policy),
+    which is what makes the numbers bit-identical."""
     from sslbench.flows.benchmark import benchmark_flow, run_benchmark, task_runner
 
-    suite = load_suite(str(tiny_suite)).to_dict()
-    # Two single-threaded workers on both sides: the same torch thread count gives bit-identical numbers.
-    run_benchmark(
-        benchmark_flow.with_options(task_runner=task_runner("thread", workers=2)),
-        suite=suite,
-        out_dir=str(tmp_path / "thread"),
-        run_id="t",
-    )
     run_benchmark(
         benchmark_flow.with_options(task_runner=task_runner("dask", workers=2)),
-        suite=suite,
+        suite=load_suite(str(tiny_run.suite)).to_dict(),
         out_dir=str(tmp_path / "dask"),
         run_id="d",
     )
-    thread, dask = _metrics(tmp_path / "thread"), _metrics(tmp_path / "dask")
-    pd.testing.assert_series_equal(thread, dask)
-
-
-def test_worker_processes_get_the_address_of_the_runs_temporary_server(prefect_env: dict[str, str]) -> None:
-    """The settings that travel with each task to a Dask or process-pool worker name this process's temporary
-    server, so a worker does not start a server of its own (measured: tiny suite on one Dask worker, 2 servers
-    and 21 s before, 1 server and 12 s after)."""
-    code = (
-        "from sslbench.flows import runtime; runtime.configure()\n"
-        "from prefect.context import serialize_context\n"
-        "from prefect.settings import PREFECT_API_URL\n"
-        "from sslbench.flows.benchmark import api_shared_with_workers\n"
-        "assert not PREFECT_API_URL.value()\n"
-        "with api_shared_with_workers():\n"
-        "    import urllib.request\n"
-        "    url = serialize_context()['settings_context']['settings']['api']['url']\n"
-        "    print(url, urllib.request.urlopen(url + '/health').status)\n"
-    )
-    env = {key: value for key, value in prefect_env.items() if key != "PREFECT_API_URL"}  # the temporary-server case
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    url, status = result.stdout.split()
-    assert url.startswith("http://127.0.0.1:") and status == "200"
+    pd.testing.assert_series_equal(_metrics(tiny_run.out), _metrics(tmp_path / "dask"))
 
 
 def test_the_local_dask_scheduler_serves_http_only_on_a_free_loopback_port() -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from cli_runs import Cli
 from sslbench.flows.artifacts import ARTIFACT_KINDS, artifact_key
 from sslbench.flows.serve import free_port
 
@@ -164,7 +165,8 @@ def _scheduled(when: datetime) -> Any:
 
 @contextmanager
 def dask_cluster(env: dict[str, str], n_workers: int) -> Iterator[str]:
-    """``dask scheduler`` and ``n_workers`` single-threaded ``dask worker`` processes on 127.0.0.1."""
+    """``dask scheduler`` and ``n_workers`` single-threaded ``dask worker`` processes on 127.0.0.1 (no nannies: one
+    process per worker)."""
     from distributed import Client
 
     address = f"tcp://127.0.0.1:{free_port(0)}"
@@ -185,8 +187,7 @@ def dask_cluster(env: dict[str, str], n_workers: int) -> Iterator[str]:
                     "dask",
                     "worker",
                     address,
-                    "--nworkers",
-                    "1",
+                    "--no-nanny",
                     "--nthreads",
                     "1",
                     "--host",
@@ -215,26 +216,15 @@ def _n_workers(client_class: Any, address: str) -> int:
 
 
 def test_live_dask_cluster_gives_the_thread_runner_metrics_and_named_runs(
-    tmp_path: Path, small_suite: Path, prefect_server: dict[str, str]
+    tmp_path: Path, small_suite: Path, prefect_server: dict[str, str], prefect_api: None, cli: Cli
 ) -> None:
+    """The grid runs in this process; the Dask scheduler and its two workers are processes of their own."""
     thread_out, dask_out = tmp_path / "thread", tmp_path / "dask"
     # Two single-threaded workers on both sides: the same torch thread count gives identical numbers.
-    thread = subprocess.run(
-        CLI + ["run", str(small_suite), "--workers", "2", "--out", str(thread_out)],
-        capture_output=True,
-        text=True,
-        env=prefect_server,
-        timeout=600,
-    )
+    thread = cli("run", str(small_suite), "--workers", "2", "--out", str(thread_out))
     assert thread.returncode == 0, thread.stderr
     with dask_cluster(prefect_server, n_workers=2) as address:
-        dask = subprocess.run(
-            CLI + ["run", str(small_suite), "--dask-address", address, "--out", str(dask_out)],
-            capture_output=True,
-            text=True,
-            env=prefect_server,
-            timeout=600,
-        )
+        dask = cli("run", str(small_suite), "--dask-address", address, "--out", str(dask_out))
     assert dask.returncode == 0, dask.stderr
     assert "Traceback" not in dask.stdout + dask.stderr
     metrics = [

@@ -4,8 +4,6 @@ users' data files validated with clear messages; a run reproduced from its table
 from __future__ import annotations
 
 import dataclasses
-import subprocess
-import sys
 from datetime import UTC
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import torch
+from cli_runs import Cli, TinyRun
 from sslbench.benchmarks.plan import make_plan
 from sslbench.benchmarks.suite import load_suite, with_overrides
 from sslbench.ssl_models import data
@@ -23,8 +22,6 @@ from sslbench.ssl_models.evaluate import ProbeConfig, embed, evaluate_embeddings
 from sslbench.ssl_models.evaluate.probes import fit_linear_probe
 from sslbench.tasks.data import prepare_split
 from sslbench.tasks.pretrain import pretrain_job
-
-CLI = [sys.executable, "-m", "sslbench"]
 
 
 def test_evaluation_leaves_weights_and_batchnorm_statistics_unchanged() -> None:
@@ -152,55 +149,30 @@ def test_unlabelled_user_data_gets_label_free_metrics_and_no_supervised_baseline
 
 @pytest.mark.slow
 def test_a_run_is_reproduced_metric_by_metric_from_its_tables(
-    tmp_path: Path, tiny_suite: Path, prefect_env: dict[str, str]
+    tiny_run: TinyRun, tmp_path: Path, prefect_api: None, cli: Cli
 ) -> None:
-    out = tmp_path / "out"
-    first = subprocess.run(
-        CLI + ["run", str(tiny_suite), "--out", str(out)], capture_output=True, text=True, env=prefect_env, timeout=600
-    )
-    assert first.returncode == 0, first.stderr
+    out = tiny_run.copy(tmp_path)
     run_id = next((out / "tables" / "runs").iterdir()).name.removeprefix("run_id=")
-    again = subprocess.run(
-        CLI + ["reproduce", run_id, "--out", str(out)], capture_output=True, text=True, env=prefect_env, timeout=600
-    )
+    again = cli("reproduce", run_id, "--out", str(out))
     assert again.returncode == 0, again.stdout + again.stderr
     assert "splits: identical" in again.stdout and f"run {run_id} reproduced" in again.stdout
     assert "differs" not in again.stdout
 
 
 @pytest.mark.slow
-def test_user_data_file_runs_end_to_end(tmp_path: Path, prefect_env: dict[str, str]) -> None:
+def test_user_data_file_runs_end_to_end(tmp_path: Path, prefect_api: None, cli: Cli) -> None:
     digits = data.load("digits", 0)
     inputs = np.concatenate([digits.x_train, digits.x_test]).reshape(-1, 64)[:400]
     labels = np.concatenate([digits.y_train, digits.y_test])[:400].astype(str)
     path = _npz(tmp_path / "my_digits.npz", inputs=inputs, labels=labels)
     out = tmp_path / "out"
-    done = subprocess.run(
-        CLI
-        + [
-            "run",
-            "--data",
-            str(path),
-            "--out",
-            str(out),
-            "--seeds",
-            "0",
-            "--epochs",
-            "1",
-            "--objectives",
-            "autoencoder",
-        ],
-        capture_output=True,
-        text=True,
-        env=prefect_env,
-        timeout=600,
+    done = cli(
+        "run", "--data", str(path), "--out", str(out), "--seeds", "0", "--epochs", "1", "--objectives", "autoencoder"
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "my_digits · mlp · autoencoder · seed 0" in done.stdout and "Traceback" not in done.stderr
     bad = _npz(tmp_path / "bad.npz", inputs=np.zeros((4, 3)), labels=np.ones(4))
-    refused = subprocess.run(
-        CLI + ["run", "--data", str(bad), "--out", str(tmp_path / "o2")], capture_output=True, text=True, timeout=120
-    )
+    refused = cli("run", "--data", str(bad), "--out", str(tmp_path / "o2"))
     assert refused.returncode == 2 and "bad.npz: 'labels' has a single class" in refused.stderr
     assert not (tmp_path / "o2").exists()
 
