@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from prefect import flow, tags
-from prefect.futures import PrefectFuture, as_completed
+from prefect.futures import PrefectFuture, as_completed, wait
 from prefect.states import Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 from sslbench.benchmarks.plan import Plan, make_plan
@@ -198,8 +198,9 @@ def run_plan(plan: Plan, out_dir: str, run_id: str, suite: str, use_cache: bool 
     offset = len(plan.jobs) - len(todo.jobs)
     with progress.live_grid(todo.jobs, offset) as live:
         finals, splits = _submit(todo, out_dir, use_cache, suite)
-        for index, evaluated in enumerate(as_completed(list(finals)), start=offset + 1):
-            job, stages = finals[evaluated]
+
+        def record(index: int, evaluated: PrefectFuture) -> None:
+            job, stages = finals.pop(evaluated)
             if (key := split_group(job)) not in recorded:  # its split has finished: this job's stages needed it
                 recorded.add(key)
                 _record_split(key, splits[key], out_dir, run_id)
@@ -217,7 +218,31 @@ def run_plan(plan: Plan, out_dir: str, run_id: str, suite: str, use_cache: bool 
                 logger,
             )
             outcomes.append(outcome)
+
+        index = offset
+        for evaluated in as_completed(list(finals)):
+            index += 1
+            record(index, evaluated)
+            if stop_requested():
+                break
+        if stop_requested() and finals:
+            # The running jobs stop within a training step: record them; jobs not started by then get no row (a
+            # resumed run runs every job without an ok row) and the task runner cancels them when the flow returns,
+            # so a stop does not wait for each queued job to start and fail.
+            finished, _ = wait(list(finals), timeout=STOP_GRACE_SECONDS)
+            for evaluated in finished:
+                index += 1
+                record(index, evaluated)
+            if finals:
+                message = f"{len(finals)} jobs not started; running the same command again runs them"
+                progress.console.print(message)
+                logger.info(message)
     return outcomes
+
+
+# After a stop request, how long run_plan waits for the running jobs to stop (they check after every training
+# step) and records them, before it returns without the jobs that have not started.
+STOP_GRACE_SECONDS = 3.0
 
 
 def _finish_run(out_dir: str, run_id: str, suite: Suite, started: datetime, n_jobs: int, n_failed: int) -> None:
