@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+from sslbench.ssl_models.evaluate.collapse import embedding_diagnostics
+from sslbench.ssl_models.evaluate.standard import probe_scores
+
 # Image augmentation options that leave an image unchanged: full-size square crops, no rotation, shift, noise
 # or erasing; a test switches on the one step it checks.
 STILL = {
@@ -12,3 +18,11 @@ STILL = {
     "noise_std": 0.0,
     "erase_probability": 0.0,
 }
+
+
+def evaluate_embeddings(
+    train: np.ndarray, y_train: Any, test: np.ndarray, *args: Any, **kwargs: Any
+) -> dict[str, float]:
+    """What the evaluate stage computes for one representation with the standard evaluators: the test embeddings'
+    collapse diagnostics and :func:`probe_scores` (same arguments)."""
+    return {**embedding_diagnostics(test), **probe_scores(train, y_train, test, *args, **kwargs)}

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers import evaluate_embeddings
 from sklearn.decomposition import PCA as SklearnPCA
 from sslbench.ssl_models import data
 from sslbench.ssl_models.baselines import PCA
-from sslbench.ssl_models.evaluate import ProbeConfig, effective_rank, evaluate_embeddings, normalised_std
+from sslbench.ssl_models.evaluate import ProbeConfig, effective_rank, normalised_std
 
 
 def test_effective_rank_of_isotropic_and_collapsed_embeddings() -> None:

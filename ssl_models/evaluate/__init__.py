@@ -18,7 +18,7 @@ from sslbench.ssl_models.evaluate.probes import (
     linear_probe,
 )
 from sslbench.ssl_models.evaluate.registry import EvaluationContext, evaluation_signature, run_evaluators
-from sslbench.ssl_models.evaluate.standard import evaluate_embeddings
+from sslbench.ssl_models.evaluate.standard import probe_scores
 
 __all__ = [
     "EvaluationContext",
@@ -27,7 +27,7 @@ __all__ = [
     "collapse_diagnostics",
     "effective_rank",
     "embed",
-    "evaluate_embeddings",
+    "probe_scores",
     "is_collapsed",
     "kmeans_scores",
     "kmeans_silhouette",

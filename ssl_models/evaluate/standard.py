@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 from sslbench.ssl_models.configs import ProbeConfig
-from sslbench.ssl_models.evaluate.collapse import embedding_diagnostics
 from sslbench.ssl_models.evaluate.probes import kmeans_scores, kmeans_silhouette, knn_accuracy, linear_probe
 from sslbench.ssl_models.evaluate.registry import EvaluationContext, ReportSection, evaluator
 
@@ -51,21 +50,6 @@ def probe_scores(
     }
     metrics["kmeans_nmi"], metrics["kmeans_ari"] = kmeans_scores(test, y_test, n_classes, config, seed)
     return metrics
-
-
-def evaluate_embeddings(
-    train: np.ndarray,
-    y_train: np.ndarray | None,
-    test: np.ndarray,
-    y_test: np.ndarray | None,
-    n_classes: int,
-    seed: int,
-    config: ProbeConfig = DEFAULT_PROBE,
-) -> dict[str, float]:
-    """The embedding's collapse diagnostics (``embedding_diagnostics``) and :func:`probe_scores` of one
-    representation."""
-    scores = probe_scores(train, y_train, test, y_test, n_classes, seed, config)
-    return {**embedding_diagnostics(test), **scores}
 
 
 @evaluator("probes", tables=TABLES, sections=(CONVERGENCE_SECTION,), on_request=False)
