@@ -17,7 +17,7 @@ import torch
 from sslbench.ssl_models.augment.views import DEFAULT_GROUP
 from sslbench.ssl_models.configs import TrainConfig
 from sslbench.ssl_models.device import default_device
-from sslbench.ssl_models.host_tensors import host_tensor
+from sslbench.ssl_models.host_tensors import host_tensor, release_mapped_pages
 from sslbench.ssl_models.objectives.base import Batch, Objective
 from sslbench.ssl_models.stop import check_stop
 
@@ -65,7 +65,9 @@ def _take(rows: Rows, index: np.ndarray) -> torch.Tensor:
     indexed where they are, so data kept on a GPU never comes back."""
     if isinstance(rows, torch.Tensor):
         return rows[torch.from_numpy(index).to(rows.device)]
-    return torch.from_numpy(np.ascontiguousarray(rows[index]))
+    taken = torch.from_numpy(np.ascontiguousarray(rows[index]))
+    release_mapped_pages(rows)
+    return taken
 
 
 def iterate_batches(

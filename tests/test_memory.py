@@ -21,6 +21,7 @@ from sslbench.ssl_models.baselines.pca import PCA
 from sslbench.ssl_models.configs import ProbeConfig
 from sslbench.ssl_models.data import SplitData
 from sslbench.ssl_models.evaluate.probes import cosine_points, knn_accuracy
+from sslbench.ssl_models.host_tensors import release_mapped_pages
 from sslbench.tasks import data as data_tasks
 
 
@@ -145,3 +146,23 @@ def test_read_only_shared_rows_embed_and_make_banks_without_a_warning(tmp_path: 
         generate_bank(rows, "image", {}, 2, 0, tmp_path / "bank.npy")
     writable = np.zeros((3, 2), dtype=np.float32)
     assert host_tensor(writable).data_ptr() == writable.ctypes.data  # writable rows are not copied
+
+
+def test_reading_a_bank_for_training_leaves_its_pages_to_the_page_cache(tmp_path: Path) -> None:
+    """A 64 MB memory-mapped bank read row by row, as training reads it: its pages leave this process's resident
+    set after each batch (the rows read are exactly the bank's)."""
+    import psutil
+    from sslbench.ssl_models.train import _take
+
+    path = tmp_path / "bank.npy"
+    np.save(path, np.arange(16 * 2**20, dtype=np.float32).reshape(4096, 4, 1024))
+    bank = np.load(path, mmap_mode="r")
+    process = psutil.Process()
+    before = process.memory_info().rss
+    for start in range(0, 4096, 512):
+        index = np.arange(start, start + 512)
+        assert np.array_equal(_take(bank, index).numpy(), np.asarray(bank[index]))
+    grown = process.memory_info().rss - before
+    assert grown < 16 * 2**20, grown / 2**20  # without the release: ≥ 64 MB of mapped pages
+    ordinary = np.zeros((8, 2), dtype=np.float32)
+    release_mapped_pages(ordinary)  # an array that maps no file: nothing to release
