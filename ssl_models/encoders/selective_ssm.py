@@ -21,6 +21,7 @@ Blocks are stacked with pre-LayerNorm residuals (``ResidualSequenceEncoder``); e
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -117,13 +118,5 @@ class SelectiveSSMEncoder(ResidualSequenceEncoder):
         dropout: float = 0.0,
         pooling: str = "last",
     ) -> None:
-        super().__init__(
-            sample_shape,
-            embedding_dim,
-            lambda: SelectiveSSMBlock(d_model, state_dim, expand, conv_width, dt_min, dt_max),
-            d_model=d_model,
-            n_layers=n_layers,
-            pooling=pooling,
-            dropout=dropout,
-            family="selective_ssm",
-        )
+        block = partial(SelectiveSSMBlock, d_model, state_dim, expand, conv_width, dt_min, dt_max)
+        super().__init__(sample_shape, embedding_dim, block, d_model, n_layers, pooling, dropout, "selective_ssm")

@@ -29,6 +29,7 @@ Example::
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import torch
 from sslbench.ssl_models.encoders._common import ResidualSequenceEncoder
@@ -136,13 +137,5 @@ class SSMEncoder(ResidualSequenceEncoder):
         dropout: float = 0.0,
         pooling: str = "last",
     ) -> None:
-        super().__init__(
-            sample_shape,
-            embedding_dim,
-            lambda: S4DLayer(d_model, state_dim, dt_min, dt_max),
-            d_model=d_model,
-            n_layers=n_layers,
-            pooling=pooling,
-            dropout=dropout,
-            family="ssm",
-        )
+        block = partial(S4DLayer, d_model, state_dim, dt_min, dt_max)
+        super().__init__(sample_shape, embedding_dim, block, d_model, n_layers, pooling, dropout, "ssm")
