@@ -11,12 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import evaluate_embeddings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sslbench.ssl_models import data
 from sslbench.ssl_models.augment import DEFAULT_AUGMENTATION, generate_bank, open_bank
 from sslbench.ssl_models.baselines import PCA, raw_features
-from sslbench.ssl_models.evaluate import ProbeConfig, evaluate_embeddings
+from sslbench.ssl_models.evaluate import ProbeConfig
 
 RANGES = {
     "linear_acc": (0, 1),

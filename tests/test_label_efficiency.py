@@ -7,6 +7,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from helpers import evaluate_embeddings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sslbench.benchmarks.plan import make_plan
@@ -17,7 +18,6 @@ from sslbench.ssl_models.configs import ProbeConfig, TrainConfig
 from sslbench.ssl_models.data.base import RawDataset
 from sslbench.ssl_models.data.label_subsets import label_subset, nested_label_subsets
 from sslbench.ssl_models.data.splits import validation_rows
-from sslbench.ssl_models.evaluate import evaluate_embeddings
 from sslbench.ssl_models.evaluate.label_efficiency import label_efficiency_metrics, validation_metrics
 from sslbench.ssl_models.evaluate.metric_names import MetricName
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers import evaluate_embeddings
 from sslbench.ssl_models import data
 from sslbench.ssl_models.augment import build_augmentation
 from sslbench.ssl_models.baselines import PCA, raw_features
 from sslbench.ssl_models.encoders import build_encoder
-from sslbench.ssl_models.evaluate import ProbeConfig, embed, evaluate_embeddings
+from sslbench.ssl_models.evaluate import ProbeConfig, embed
 from sslbench.ssl_models.padding import step_mask, valid_lengths
 
 LENGTH, EXTRA, CHANNELS = 20, 13, 3

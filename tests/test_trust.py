@@ -13,12 +13,13 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 from cli_runs import Cli, TinyRun
+from helpers import evaluate_embeddings
 from sslbench.benchmarks.plan import make_plan
 from sslbench.benchmarks.suite import load_suite, with_overrides
 from sslbench.ssl_models import data
 from sslbench.ssl_models.data.user_file import UserDataError, load_user_file
 from sslbench.ssl_models.encoders import build_encoder
-from sslbench.ssl_models.evaluate import ProbeConfig, embed, evaluate_embeddings
+from sslbench.ssl_models.evaluate import ProbeConfig, embed
 from sslbench.ssl_models.evaluate.probes import fit_linear_probe
 from sslbench.tasks.data import prepare_split
 from sslbench.tasks.pretrain import pretrain_job
