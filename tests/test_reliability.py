@@ -371,9 +371,10 @@ def test_ctrl_c_stops_training_records_interrupted_and_keeps_the_run_resumable(
     assert run.returncode == 130, "".join(lines) + rest
     assert elapsed < 15 and "Traceback" not in rest  # 5 s on an idle machine; this one is shared
     jobs = results.read_table(out, "jobs").to_pandas()
-    # the running jobs stopped and were recorded; the queued ones were neither started nor waited for
+    # the running jobs stopped and were recorded; queued jobs that did not finish within the grace period get no
+    # row (the resumed run runs them) and are not waited for: the exit time above bounds the drain
     assert "interrupted" in set(jobs["status"]) and set(jobs["status"]) <= {"interrupted", "ok"}
-    assert len(jobs) < 8 and "jobs not started" in rest
+    assert len(jobs) == 8 or f"{8 - len(jobs)} jobs not started" in rest
     run_id = jobs["run_id"].iloc[0]
     assert run_marker(out, run_id).exists() and results.read_table(out, "runs").num_rows == 0
     assert not [p for p in (out / "tables").rglob("*.tmp")]
