@@ -204,7 +204,11 @@ def dask_cluster(env: dict[str, str], n_workers: int) -> Iterator[str]:
         for process in reversed(processes):
             process.terminate()
         for process in processes:
-            process.wait(timeout=60)
+            try:  # a worker's graceful close can wait on a Prefect API that has already gone; then it is killed
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=20)
 
 
 def _n_workers(client_class: Any, address: str) -> int:
