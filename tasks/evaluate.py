@@ -35,7 +35,8 @@ from sslbench.tasks.pretrain import build_job_objective
 # 5: PCA keeps only directions the training data spans, linear_converged, the EYM angle on W's row space in
 # the support. 6: probes on the validation part (linear_acc/validation, ...) and on label subsets
 # (label_linear_acc/labels=F/...). 7: PCA from the Gram matrix when n ≥ d, cosine kNN as Euclidean on unit vectors.
-EVALUATION_VERSION = 7
+# 8: the PCA baseline is fitted on standardised inputs (the probe's metric).
+EVALUATION_VERSION = 8
 
 
 def _score(

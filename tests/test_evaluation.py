@@ -173,6 +173,45 @@ def test_pca_probe_with_fewer_training_examples_than_components_matches_raw(data
         )
 
 
+@pytest.mark.parametrize("n_train, n_features, n_classes", [(30, 90, 3), (12, 40, 2), (25, 25, 4)])
+def test_full_rank_pca_baseline_gives_the_raw_input_linear_probe_exactly(
+    n_train: int, n_features: int, n_classes: int
+) -> None:
+    """At k ≥ the training rank the PCA baseline's linear probe is the raw probe: its training features are the
+    inputs, and its test projection removes only a part the probe's (standardised-space, representer-theorem)
+    weights are blind to. Features of very unequal scales, where a PCA in the inputs' own metric differs."""
+    from sslbench.ssl_models.baselines import BASELINES
+    from sslbench.ssl_models.evaluate.probes import fit_linear_probe
+
+    rng = np.random.default_rng(n_features)
+    scales = np.exp(rng.uniform(-2.0, 2.0, n_features)).astype(np.float32)
+    labels = np.arange(n_train) % n_classes
+    train = (rng.standard_normal((n_train, n_features)) + labels[:, None]).astype(np.float32) * scales
+    test = rng.standard_normal((40, n_features)).astype(np.float32) * scales
+    pca_train, pca_test, extra = BASELINES.get("pca").features(train, test, 64, 0)
+    assert extra["pca_n_components"] == min(n_train - 1, n_features)
+    assert np.array_equal(pca_train, train)
+    config = ProbeConfig(linear_c_grid=(1.0,), cv_folds=2)
+    model, _ = fit_linear_probe(train, labels, config, 0)
+    raw_scores, pca_scores = model.decision_function(test), model.decision_function(pca_test)
+    assert np.allclose(raw_scores, pca_scores, atol=1e-4 * np.abs(raw_scores).max())
+    unscaled = PCA(64).fit(train)
+    assert not np.allclose(raw_scores, model.decision_function(unscaled.project(test)), atol=1e-2)
+
+
+def test_standardised_pca_is_the_pca_of_the_z_scores() -> None:
+    """``fit(x, scale=σ)`` spans the same subspace as a plain PCA of (x − μ) / σ, and ``project`` maps back."""
+    rng = np.random.default_rng(7)
+    train = (rng.standard_normal((60, 9)) * np.arange(1, 10)).astype(np.float32)
+    sigma = train.std(axis=0)
+    scaled = PCA(4).fit(train, scale=sigma)
+    plain = PCA(4).fit((train - train.mean(axis=0)) / sigma)
+    assert np.allclose(np.abs(scaled.components_ @ plain.components_.T), np.eye(4), atol=1e-5)
+    z = (train - train.mean(axis=0)) / sigma
+    assert np.allclose(scaled.project(train), train.mean(axis=0) + sigma * plain.project(z), atol=1e-4)
+    assert scaled.reconstruction_error(train) == pytest.approx(plain.reconstruction_error(z), rel=1e-6)
+
+
 def test_pca_projection_has_the_coordinates_geometry() -> None:
     """project − μ = transform · V_kᵀ: same centred Gram matrix and effective rank, d columns; exact on train."""
     rng = np.random.default_rng(3)
