@@ -32,6 +32,7 @@ from sslbench.benchmarks.suite import Suite, suite_from_dict
 from sslbench.flows import progress
 from sslbench.flows.artifacts import publish_artifacts
 from sslbench.flows.inputs import StageInputs, split_group
+from sslbench.flows.interrupt import stop_worker_on_signals
 from sslbench.flows.out_lock import out_lock
 from sslbench.flows.runtime import git_sha, package_versions
 from sslbench.results.schema import SCHEMA_VERSION
@@ -377,7 +378,7 @@ def task_runner(kind: str = "thread", workers: int | None = None, dask_address: 
     if kind == "process":
         from prefect.task_runners import ProcessPoolTaskRunner
 
-        return ProcessPoolTaskRunner(max_workers=workers)
+        return ProcessPoolTaskRunner(max_workers=workers, initializer=stop_worker_on_signals)
     if kind == "dask":
         import logging
 

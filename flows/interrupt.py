@@ -54,6 +54,26 @@ def stop_on_signals() -> Iterator[Received]:
             signal.signal(signum, handler)
 
 
+def stop_worker_on_signals() -> None:
+    """A process-pool worker's initializer: SIGINT and SIGTERM request a stop in the worker, as in the flow process.
+
+    A terminal's Ctrl-C reaches the whole process group, workers included. Without this the worker's default
+    handler raised ``KeyboardInterrupt`` in the middle of a job: a traceback on the terminal, a crashed task, and a
+    flow process left waiting for a result that never came. With it the running job stops within a step and is
+    recorded ``interrupted`` (its task-failure log is dropped, as in the flow process); a second signal stops the
+    worker at once, as it does the flow process.
+    """
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if stop_requested():
+            raise KeyboardInterrupt
+        request_stop()
+
+    for signum in SIGNALS:
+        signal.signal(signum, handle)
+    logging.getLogger("prefect.task_runs").addFilter(_not_after_stop)
+
+
 def _not_after_stop(record: logging.LogRecord) -> bool:
     """Drop Prefect's task-failure logs after a stop request: each stopped job is reported in one job line."""
     return not stop_requested()

@@ -113,6 +113,8 @@ def tune(plan: Plan, suite: Suite, out_dir: str, run_id: str, use_cache: bool = 
             finished.cell.rows.append(row)
             done += 1
             _trial_line(done, total, finished, tuning.trials, row, logger)
+            if stop_requested():  # the other running trials stop within a step; queued ones are not waited for
+                return plan
     if stop_requested():
         return plan
     tuned: list[JobSpec] = []
