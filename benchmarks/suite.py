@@ -92,6 +92,8 @@ class Suite:
         data = {**dataclasses.asdict(self), "variants": variants}
         if self.tuning is None:  # suites without tuning keep the content hash they had before it existed
             del data["tuning"]
+        elif self.tuning.pruner == "none":  # suites without pruning keep the content hash they had before it existed
+            del data["tuning"]["pruner"]
         if self.finetune is None:  # likewise for fine-tuning
             del data["finetune"]
         return json.loads(json.dumps(data, default=list))
