@@ -17,11 +17,12 @@ not the whole training split, because the validation part chooses ê and must no
 
 The job's encoder is copied, never modified. With 0 epochs the result is the linear probe fitted on the fitting
 rows. BatchNorm layers use batch statistics while training (the last partial batch is dropped as in
-pretraining); dropout and other training-time draws come from torch's generator seeded by the job's seed.
+pretraining); dropout draws from torch's global generator, seeded by the job's seed for the fine-tuning.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from dataclasses import dataclass
 
@@ -75,6 +76,13 @@ def linear_head(probe: Pipeline) -> tuple[nn.Linear, np.ndarray]:
     return head, np.asarray(regression.classes_)
 
 
+def _seeded_dropout(network: nn.Module, seed: int) -> contextlib.AbstractContextManager[None]:
+    """Torch's global generator seeded by ``seed`` (and held) while a network with dropout trains; nothing for a
+    network without, so that parallel jobs do not wait for its lock."""
+    draws = any(isinstance(module, nn.Dropout) and module.p > 0 for module in network.modules())
+    return seeded_global_rng(seed) if draws else contextlib.nullcontext()
+
+
 def _accuracy(network: nn.Module, classes: np.ndarray, inputs: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(classes[embed(network, inputs).argmax(axis=1)] == labels))
 
@@ -103,7 +111,7 @@ def fine_tune(
     optimizer = torch.optim.AdamW(network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     targets = np.searchsorted(classes, labels)
     order = np.random.default_rng([seed, SHUFFLE_STREAM])
-    with seeded_global_rng(seed):
+    with _seeded_dropout(network, seed):
         for epoch in range(1, config.epochs + 1):
             network.train()
             for batch in iterate_batches(inputs, targets, None, 0, config.batch_size, order):
