@@ -181,7 +181,7 @@ def _trial_row(finished: _Trial) -> dict[str, Any]:
         "error": "",
         "value": float(result["score"]),
         "cached": bool(pretrained["cached"] and result["cached"]),
-        "seconds": float(pretrained["seconds"] + (0.0 if result is pretrained else result["seconds"])),
+        "seconds": float(pretrained["seconds"] + (0.0 if finished.scored is finished.trained else result["seconds"])),
         "trained_epochs": max(scores) if scores else finished.job.train.epochs,
         "scores": json.dumps({str(epoch): score for epoch, score in sorted(scores.items())}),
     }
