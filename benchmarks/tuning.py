@@ -37,7 +37,7 @@ from sslbench.ssl_models.search_space import TRAIN_SEARCH_SPACE, Tunable
 TARGETS = ("train", "objective", "encoder")
 TUNED_SUFFIX = "+tuned"  # the objective label of a cell's tuned jobs, e.g. ``simclr+tuned``
 BUDGET_KEYS = ("epochs", "iterations", "large_set_iterations")  # the budget is the same for every cell
-PRUNERS = ("none", "median")  # "median": ``benchmarks.tuning_search.median_pruner``
+PRUNERS = ("none", "median")  # "median": ``ssl_models.pruning.median_pruner``
 Choice = str | int | float | bool
 EPOCHS = RANGES["train.epochs"]
 

@@ -6,10 +6,9 @@ cached trials answer them without training. Nothing depends on an Optuna databas
 (at most 10 trials) samples at random, the rest from TPE's model of the scores (Bergstra et al., 2011).
 
 With ``[tuning] pruner = "median"`` a trial reports its validation score after every epoch and stops as soon as
-Optuna's median rule (:func:`median_pruner`) says so; the rule is deterministic (no random draw) and sees only the
-cell's completed trials, which :class:`PruningCheck` rebuilds from plain data where the trial trains (a thread,
-another process or a Dask worker). A pruned trial is told as pruned with its scores so far: it counts against the
-budget, informs the sampler, and is never the cell's best.
+Optuna's median rule says so (``ssl_models.pruning``: deterministic, no random draw, it sees only the cell's
+completed trials, rebuilt from plain data where the trial trains). A pruned trial is told as pruned with its
+scores so far: it counts against the budget, informs the sampler, and is never the cell's best.
 
 Example::
 
@@ -20,37 +19,14 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import optuna
 from sslbench.benchmarks.tuning import ParamSpace
+from sslbench.ssl_models.pruning import Completed
 
 MAX_STARTUP_TRIALS = 10  # Optuna's default number of random trials before TPE models the scores
-PRUNING_STARTUP_TRIALS = 2  # completed trials of a cell before any pruning: the default configuration and one more
-Completed = tuple[float, dict[int, float]]  # a completed trial's final score and its score after each epoch
-
-
-def median_pruner() -> optuna.pruners.MedianPruner:
-    """Optuna's median stopping rule: prune a trial after epoch e when its best score so far is below the median of
-    the completed trials' scores after epoch e; never before ``PRUNING_STARTUP_TRIALS`` trials have completed."""
-    return optuna.pruners.MedianPruner(n_startup_trials=PRUNING_STARTUP_TRIALS, n_warmup_steps=0)
-
-
-class PruningCheck:
-    """The median rule's verdicts for one running trial against a cell's ``completed`` trials."""
-
-    def __init__(self, completed: Sequence[Completed]) -> None:
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        study = optuna.create_study(direction="maximize", pruner=median_pruner())
-        for value, scores in completed:
-            study.add_trial(optuna.trial.create_trial(value=value, intermediate_values=dict(scores)))
-        self.trial = study.ask()
-
-    def prune(self, epoch: int, score: float) -> bool:
-        """Report the score after ``epoch`` (1, 2, …); True when the trial should stop here."""
-        self.trial.report(score, epoch)
-        return self.trial.should_prune()
 
 
 def suggest(trial: optuna.Trial, name: str, space: ParamSpace) -> Any:
@@ -96,7 +72,7 @@ class CellSearch:
             self.study.tell(trial, value)
 
     def completed(self) -> list[Completed]:
-        """(score, scores after each epoch) of every completed trial, in order: what :class:`PruningCheck` needs."""
+        """(score, scores after each epoch) of every completed trial, in order: what ``PruningCheck`` needs."""
         return [
             (float(t.value), dict(t.intermediate_values))
             for t in self.study.trials

@@ -7,7 +7,7 @@ verified record keyed by the same hash and the split's content.
 
 With pruning (``[tuning] pruner = "median"``) a trial is one task, :func:`train_trial`: it pretrains, scores the
 encoder on the validation part after every epoch, and stops when the median rule prunes it
-(``benchmarks.tuning_search.PruningCheck``, given the cell's completed trials). Its record is keyed by the JobSpec
+(``ssl_models.pruning.PruningCheck``, given the cell's completed trials). Its record is keyed by the JobSpec
 hash and those completed trials, so a re-run, which asks the same trials with the same history, trains nothing.
 """
 
@@ -20,7 +20,6 @@ from typing import Any
 import optuna
 import torch
 from prefect import task
-from sslbench.benchmarks.tuning_search import Completed, PruningCheck
 from sslbench.ssl_models import data
 from sslbench.ssl_models.evaluate import embed
 from sslbench.ssl_models.evaluate.label_efficiency import validation_metrics
@@ -28,6 +27,7 @@ from sslbench.ssl_models.evaluate.metric_names import MetricName
 from sslbench.ssl_models.files import json_sha256
 from sslbench.ssl_models.job import JobSpec
 from sslbench.ssl_models.objectives import Objective
+from sslbench.ssl_models.pruning import Completed, PruningCheck
 from sslbench.ssl_models.stop import check_stop
 from sslbench.ssl_models.threads import single_threaded_blas
 from sslbench.tasks.artefacts import record_path

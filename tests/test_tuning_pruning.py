@@ -12,7 +12,8 @@ import pytest
 from sslbench.benchmarks.config import SuiteError
 from sslbench.benchmarks.plan import make_plan
 from sslbench.benchmarks.suite import load_suite, suite_from_dict
-from sslbench.benchmarks.tuning_search import CellSearch, PruningCheck
+from sslbench.benchmarks.tuning_search import CellSearch
+from sslbench.ssl_models.pruning import PruningCheck
 
 GRID = {"datasets": ["digits"], "encoders": ["mlp"], "objectives": ["autoencoder"]}
 STRONG = [(1.0, {1: 1.0, 2: 1.0}), (1.0, {1: 1.0, 2: 1.0})]  # a history no real trial can beat
