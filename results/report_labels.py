@@ -26,8 +26,9 @@ PROBES = {"linear": "Linear probe", "knn": "kNN", "finetune": "Fine-tuned (encod
 # Baselines are dashed and grey, each with its own marker; the supervised baseline is black.
 FULL = 1.0
 FINETUNE_NOTE = (
-    "Fine-tuning trains the encoder and a linear head (started from the linear probe) on the draw taken from the "
-    "training rows outside the validation part, and chooses its epoch on the validation part."
+    "Fine-tuning trains the encoder and a linear head (started from the linear probe) on the same draw and chooses "
+    "its epoch on the validation part without the draw's rows; at 100 % it trains on the training rows outside the "
+    "validation part."
 )
 CURVE_COLUMNS = ["dataset", "encoder", "objective", "family", "seed", "label_fraction", "label_draw", "value"]
 

@@ -13,6 +13,7 @@ from sslbench.benchmarks.plan import make_plan
 from sslbench.benchmarks.suite import suite_from_dict
 from sslbench.ssl_models.configs import FinetuneConfig, ProbeConfig
 from sslbench.ssl_models.data.base import SplitData
+from sslbench.ssl_models.data.label_subsets import label_subset
 from sslbench.ssl_models.data.splits import validation_rows
 from sslbench.ssl_models.encoders import build_encoder
 from sslbench.ssl_models.evaluate import EvaluationContext, embed, run_evaluators
@@ -84,8 +85,8 @@ def test_permuting_test_labels_and_inputs_changes_neither_the_epoch_nor_the_weig
     blind = dataclasses.replace(
         split, y_test=rng.permutation(split.y_test), x_test=rng.normal(size=split.x_test.shape).astype(np.float32)
     )
-    first = fine_tune(encoder, split, split.fit_rows, QUICK, PROBE, 0)
-    second = fine_tune(encoder, blind, split.fit_rows, QUICK, PROBE, 0)
+    first = fine_tune(encoder, split, split.fit_rows, split.validation_rows, QUICK, PROBE, 0)
+    second = fine_tune(encoder, blind, split.fit_rows, split.validation_rows, QUICK, PROBE, 0)
     assert first.epoch == second.epoch and first.epoch > 0  # the selection did something
     assert first.validation_acc == second.validation_acc
     for (name, a), (_, b) in zip(first.network.state_dict().items(), second.network.state_dict().items()):
@@ -127,15 +128,18 @@ def test_on_a_separable_set_finetuning_beats_the_frozen_probe_of_a_poor_encoder(
     assert metrics["finetune_acc"] >= frozen and metrics["finetune_acc"] >= 0.9 > frozen
 
 
-def test_label_subsets_are_nested_stratified_and_never_touch_the_validation_part() -> None:
+def test_label_subsets_are_the_probes_draws_and_the_epoch_is_chosen_on_other_validation_rows() -> None:
     split = _split((12,), n_train=400)
     for draw in (0, 1):
-        small, large = (finetune_rows(split, fraction, 0, draw) for fraction in (0.05, 0.3))
-        assert set(small) <= set(large) <= set(split.fit_rows)
-        assert not set(large) & set(split.validation_rows)
-        assert set(split.y_train[small]) == {0, 1}
-    assert np.array_equal(finetune_rows(split, 1.0, 0, 0), split.fit_rows)
-    assert not np.array_equal(finetune_rows(split, 0.05, 0, 0), finetune_rows(split, 0.05, 0, 1))
+        (small, small_held), (large, large_held) = (finetune_rows(split, f, 0, draw) for f in (0.05, 0.3))
+        assert np.array_equal(small, label_subset(split.y_train, 0.05, 0, draw))  # the linear probe's own draw
+        assert set(small) <= set(large) and set(split.y_train[small]) == {0, 1}
+        for rows, held_out in ((small, small_held), (large, large_held)):
+            assert not set(rows) & set(held_out) and set(held_out) <= set(split.validation_rows)
+            assert len(held_out) >= len(split.validation_rows) - len(rows)
+    fit, held_out = finetune_rows(split, 1.0, 0, 0)
+    assert np.array_equal(fit, split.fit_rows) and np.array_equal(held_out, split.validation_rows)
+    assert not np.array_equal(finetune_rows(split, 0.05, 0, 0)[0], finetune_rows(split, 0.05, 0, 1)[0])
 
 
 def _suite(**finetune: object) -> dict:

@@ -1,19 +1,19 @@
 """End-to-end fine-tuning of the pretrained encoder with a linear head, the field's second protocol beside frozen
 probes, registered as the ``finetune`` evaluator (on request: a suite's ``[finetune]`` table).
 
-On the fitting rows (the training split outside its validation part, or a label subset of them):
+On the fitting rows R, with the epoch chosen on the held-out rows V (``finetune_rows``): at 100 % of the labels R is
+the training split outside its validation part and V that part; at a label fraction f < 1, R is exactly the linear
+probe's stratified nested draw (``label_subset`` of the training labels) and V the validation part without R.
 
     head₀ = the frozen linear probe folded into one layer: W = A / σ, b = a − W μ    (standardiser μ, σ; logits
             of the logistic regression A·(z − μ)/σ + a, C by CV inside the fitting rows; Kumar et al. 2022, LP-FT)
     θ_e   = e epochs of AdamW on mean cross-entropy of head(f(x)) over encoder f and head, shuffled mini-batches
-    ê     = argmax_e validation accuracy of θ_e, e = 0 … epochs (the earliest among equals; stop after
-            ``patience`` epochs without improvement)
+    ê     = argmax_e accuracy on V of θ_e, e = 0 … epochs (the earliest among equals; stop after ``patience``
+            epochs without improvement)
 
 and θ_ê is scored once on test. Reports ``finetune_acc`` (test), ``finetune_epoch`` (ê) and
-``finetune_acc/validation``; for each label fraction f < 1 and draw d of the probe settings, the same on the
-stratified nested subset of the fitting rows (``label_subset`` of their labels, seeded like the probes'), under
-``label_finetune_*/labels=f/draw=d``. Deviation from the probes' subsets: they are drawn from the fitting rows,
-not the whole training split, because the validation part chooses ê and must not be trained on.
+``finetune_acc/validation`` (on V); for each label fraction f < 1 and draw d of the probe settings, the same under
+``label_finetune_*/labels=f/draw=d``. R and V never share a row, and test is never read before ê is chosen.
 
 The job's encoder is copied, never modified. With 0 epochs the result is the linear probe fitted on the fitting
 rows. BatchNorm layers use batch statistics while training (the last partial batch is dropped as in
@@ -91,16 +91,16 @@ def fine_tune(
     encoder: nn.Module,
     split: SplitData,
     rows: np.ndarray,
+    held_out: np.ndarray,
     config: FinetuneConfig,
     probe: ProbeConfig,
     seed: int,
     features: np.ndarray | None = None,
 ) -> FineTuned:
     """Fine-tune a copy of ``encoder`` on training rows ``rows`` (``features``: their frozen embeddings, when
-    already computed), the epoch chosen on ``split.validation_rows``; test is never read."""
+    already computed), the epoch chosen on training rows ``held_out``; test is never read."""
     assert split.y_train is not None, "fine_tune() needs a labelled split"
     inputs, labels = split.x_train[rows], split.y_train[rows]
-    held_out = split.validation_rows
     val_inputs, val_labels = split.x_train[held_out], split.y_train[held_out]
     frozen = embed(encoder, inputs) if features is None else features
     head, classes = linear_head(fit_linear_probe(frozen, labels, probe, seed)[0])
@@ -131,12 +131,15 @@ def fine_tune(
     return best
 
 
-def finetune_rows(split: SplitData, fraction: float, seed: int, draw: int) -> np.ndarray:
-    """Training rows fine-tuned on at ``fraction`` of draw ``draw``: the stratified nested subset of the fitting
-    rows (all of them at 1), outside the validation part by construction."""
+def finetune_rows(split: SplitData, fraction: float, seed: int, draw: int) -> tuple[np.ndarray, np.ndarray]:
+    """(R, V): the training rows fine-tuned on at ``fraction`` of draw ``draw`` and those choosing the epoch. At 1:
+    the rows outside the validation part and the validation part; below 1: the probes' draw and the validation
+    part without it."""
     assert split.y_train is not None, "finetune_rows() needs a labelled split"
-    fit = split.fit_rows
-    return fit[label_subset(split.y_train[fit], fraction, seed, draw)]
+    if fraction >= 1:
+        return split.fit_rows, split.validation_rows
+    rows = label_subset(split.y_train, fraction, seed, draw)
+    return rows, np.setdiff1d(split.validation_rows, rows)
 
 
 def _scores(
@@ -155,7 +158,7 @@ def _scores(
     }
 
 
-@evaluator(NAME, tables=TABLES, on_request=True)
+@evaluator(NAME, tables=TABLES, on_request=True, version=2)  # 2: at f < 1 the probes' own label draws
 def finetune(context: EvaluationContext) -> dict[str, float]:
     """Fine-tuned accuracy on every fitting row and on each label subset of them; nothing without an encoder,
     test labels or a validation part."""
@@ -164,11 +167,11 @@ def finetune(context: EvaluationContext) -> dict[str, float]:
         return {}
     config = context.requested.get(NAME) or FinetuneConfig()
     probe, seed, features = context.probe, context.seed, context.train_embeddings
-    fit = split.fit_rows
-    metrics = _scores(fine_tune(encoder, split, fit, config, probe, seed, features[fit]), split, NAME)
+    fit, held_out = finetune_rows(split, 1.0, seed, 0)
+    metrics = _scores(fine_tune(encoder, split, fit, held_out, config, probe, seed, features[fit]), split, NAME)
     for fraction in probe.scarce_fractions:
         for draw in range(probe.label_draws):
-            rows = finetune_rows(split, fraction, seed, draw)
-            tuned = fine_tune(encoder, split, rows, config, probe, seed, features[rows])
+            rows, held_out = finetune_rows(split, fraction, seed, draw)
+            tuned = fine_tune(encoder, split, rows, held_out, config, probe, seed, features[rows])
             metrics.update(_scores(tuned, split, f"label_{NAME}", fraction, draw))
     return metrics

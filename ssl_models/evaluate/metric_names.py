@@ -31,8 +31,8 @@ SELECTED_ON = {
 }
 SELECTED_ON_MEANING = {
     CV_ON_TRAIN: "the probe's C chosen by stratified cross-validation inside the labels it was fitted on",
-    EPOCH_ON_VALIDATION: "the fine-tuning epoch chosen on the validation part (the head starts from the linear "
-    "probe, C by cross-validation inside the labels fine-tuned on)",
+    EPOCH_ON_VALIDATION: "the fine-tuning epoch chosen on the validation part, without the rows fine-tuned on (the "
+    "head starts from the linear probe, C by cross-validation inside the labels fine-tuned on)",
     NOTHING_SELECTED: "nothing selected: every setting is fixed by the suite",
 }
 
