@@ -72,10 +72,10 @@ def test_finetune_is_off_unless_requested_and_names_its_metrics() -> None:
     split, encoder = _split((12,)), _encoder("mlp", (12,))
     assert _finetune_metrics(_context(split, encoder, None)) == {}
     metrics = _finetune_metrics(_context(split, encoder, QUICK))
-    assert {"finetune_acc", "finetune_epoch", "finetune_acc/validation"} <= set(metrics)
+    assert {"finetune_acc", "finetune_epoch/validation", "finetune_acc/validation"} <= set(metrics)
     for draw in (0, 1):
         assert f"label_finetune_acc/labels=0.1/draw={draw}" in metrics
-        assert 0 <= metrics[f"label_finetune_epoch/labels=0.1/draw={draw}"] <= QUICK.epochs
+        assert 0 <= metrics[f"label_finetune_epoch/validation/labels=0.1/draw={draw}"] <= QUICK.epochs
     assert not any("labels=1" in key for key in metrics)  # 100 % is the plain finetune_acc
 
 
@@ -113,7 +113,7 @@ def test_with_zero_epochs_finetuning_is_the_frozen_linear_probe_of_the_fitting_r
     expected, _, _ = linear_probe(train[fit], split.y_train[fit], test, split.y_test, probe, 0)
     context = dataclasses.replace(_context(split, encoder, FinetuneConfig(epochs=0)), probe=probe)
     metrics = _finetune_metrics(context)
-    assert metrics["finetune_epoch"] == 0 and metrics["finetune_acc"] == expected
+    assert metrics["finetune_epoch/validation"] == 0 and metrics["finetune_acc"] == expected
 
 
 def test_on_a_separable_set_finetuning_beats_the_frozen_probe_of_a_poor_encoder() -> None:

@@ -11,7 +11,7 @@ probe's stratified nested draw (``label_subset`` of the training labels) and V t
     ê     = argmax_e accuracy on V of θ_e, e = 0 … epochs (the earliest among equals; stop after ``patience``
             epochs without improvement)
 
-and θ_ê is scored once on test. Reports ``finetune_acc`` (test), ``finetune_epoch`` (ê) and
+and θ_ê is scored once on test. Reports ``finetune_acc`` (test), ``finetune_epoch/validation`` (ê) and
 ``finetune_acc/validation`` (on V); for each label fraction f < 1 and draw d of the probe settings, the same under
 ``label_finetune_*/labels=f/draw=d``. R and V never share a row, and test is never read before ê is chosen.
 
@@ -149,7 +149,7 @@ def _scores(
     assert split.y_test is not None
     values = {
         ("acc", "test"): tuned.accuracy(split.x_test, split.y_test),
-        ("epoch", "test"): float(tuned.epoch),
+        ("epoch", "validation"): float(tuned.epoch),  # chosen there
         ("acc", "validation"): tuned.validation_acc,
     }
     return {
@@ -158,7 +158,7 @@ def _scores(
     }
 
 
-@evaluator(NAME, tables=TABLES, on_request=True, version=2)  # 2: at f < 1 the probes' own label draws
+@evaluator(NAME, tables=TABLES, on_request=True, version=2)  # 2: the probes' own draws; ê under validation
 def finetune(context: EvaluationContext) -> dict[str, float]:
     """Fine-tuned accuracy on every fitting row and on each label subset of them; nothing without an encoder,
     test labels or a validation part."""
