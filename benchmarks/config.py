@@ -1,10 +1,10 @@
 """The typed shape of a suite file, checked once, at the edge, with one-line errors that name the location.
 
-Top-level keys, ``[train]``, ``[probe]`` and ``[augment]`` are strict pydantic models; every component table
-(``[objective_options.X]``, ``[encoder_options.X]``, ``[augment.options.X]``, ``[dataset_options.X]``, and
-each ``[variants.LABEL]``) is checked against a model built from that component's declared parameters
-(``ssl_models.options``), so a new objective's options are typed without being listed here. Numeric bounds are
-stated once, in ``RANGES``.
+Top-level keys, ``[train]``, ``[probe]``, ``[finetune]`` and ``[augment]`` are strict pydantic models; every
+component table (``[objective_options.X]``, ``[encoder_options.X]``, ``[augment.options.X]``,
+``[dataset_options.X]``, and each ``[variants.LABEL]``) is checked against a model built from that component's
+declared parameters (``ssl_models.options``), so a new objective's options are typed without being listed here.
+Numeric bounds are stated once, in ``RANGES``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 from sslbench.ssl_models.baselines import baseline_names, default_baselines
-from sslbench.ssl_models.configs import ProbeConfig, TrainConfig
+from sslbench.ssl_models.configs import FinetuneConfig, ProbeConfig, TrainConfig
 from sslbench.ssl_models.options import Options, Range, options_model, validated
 
 BASELINES = default_baselines()  # a suite that names none runs these
@@ -38,6 +38,11 @@ RANGES: dict[str, Range] = {
     "probe.knn_neighbours": Range(1, 10_000),
     "probe.kmeans_restarts": Range(1, 1000),
     "probe.unlabelled_clusters": Range(2, 10_000),
+    "finetune.epochs": Range(0, 100_000),
+    "finetune.learning_rate": Range(0.0, 10.0, low_open=True),
+    "finetune.batch_size": Range(1, 1_000_000),
+    "finetune.weight_decay": Range(0.0, 10.0),
+    "finetune.patience": Range(1, 100_000),
 }
 # Parameters the framework passes to each kind of component itself, so they are no suite options.
 GIVEN = {
@@ -64,6 +69,7 @@ def _ranged(key: str, annotation: Any) -> Any:
 Table = dict[str, Any]
 TRAIN = options_model("train", TrainConfig, ranges=_section("train"), noun="key")
 PROBE = options_model("probe", ProbeConfig, ranges=_section("probe"), noun="key")
+FINETUNE = options_model("finetune", FinetuneConfig, ranges=_section("finetune"), noun="key")
 
 
 class AugmentSection(Options):
@@ -98,6 +104,7 @@ class SuiteFile(Options):
     encoder_options: dict[str, Table] = Field(default_factory=dict)
     variants: dict[str, Table] = Field(default_factory=dict)
     tuning: Table | None = None
+    finetune: Table | None = None  # present: the on-request finetune evaluator runs on every objective's job
     data_file: str | None = None
     data_shape: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1)] | None = None
 

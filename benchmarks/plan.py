@@ -221,6 +221,7 @@ def make_plan(suite: Suite) -> Plan:
                     augmentation_options=suite.augment.options.get(job_augmentation, {}) if job_augmentation else {},
                     n_views=max(n_views, suite.augment.n_views) if n_views else 0,
                     baseline=method.baseline,
+                    finetune=None if method.baseline else suite.finetune,
                     **_job_settings(common, encoder_options, method.options),
                 )
                 jobs.append(job)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sslbench.benchmarks.config import (
+    FINETUNE,
     PROBE,
     TRAIN,
     AugmentSection,
@@ -26,7 +27,7 @@ from sslbench.benchmarks.config import (
     variant,
 )
 from sslbench.benchmarks.tuning import TuningConfig, tuning_config
-from sslbench.ssl_models.configs import ProbeConfig, TrainConfig
+from sslbench.ssl_models.configs import FinetuneConfig, ProbeConfig, TrainConfig
 from sslbench.ssl_models.files import json_sha256
 
 SUITES_DIR = Path(__file__).parent / "suites"
@@ -83,6 +84,7 @@ class Suite:
     data_file: str | None
     data_shape: tuple[int, ...] | None
     tuning: TuningConfig | None = None
+    finetune: FinetuneConfig | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form in the shape of a suite file: ``suite_from_dict(suite.to_dict()) == suite``."""
@@ -90,6 +92,10 @@ class Suite:
         data = {**dataclasses.asdict(self), "variants": variants}
         if self.tuning is None:  # suites without tuning keep the content hash they had before it existed
             del data["tuning"]
+        elif self.tuning.pruner == "none":  # suites without pruning keep the content hash they had before it existed
+            del data["tuning"]["pruner"]
+        if self.finetune is None:  # likewise for fine-tuning
+            del data["finetune"]
         return json.loads(json.dumps(data, default=list))
 
     def content_hash(self) -> str:
@@ -136,6 +142,7 @@ def suite_from_dict(raw: Mapping[str, Any]) -> Suite:
         data_file=top["data_file"],
         data_shape=tuple(top["data_shape"]) if top["data_shape"] else None,
         tuning=None if top["tuning"] is None else tuning_config(top["tuning"], _components(top)),
+        finetune=None if top["finetune"] is None else FinetuneConfig(**checked(FINETUNE, top["finetune"], "finetune")),
     )
 
 

@@ -6,6 +6,7 @@ Suite TOML::
     trials = 8              # the budget of every objective × encoder cell, the same for all
     sampler_seed = 0        # seeds each cell's TPE sampler, together with the cell's names
     epochs = 3              # pretraining epochs of a trial (default: the suite's); tuned jobs train the suite's
+    pruner = "median"       # stop hopeless trials early (Optuna's median rule, per epoch); default "none"
     [tuning.space.train]
     learning_rate = {low = 1e-4, high = 1e-2, log = true}
     [tuning.space.simclr]
@@ -23,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 from pydantic_core import PydanticCustomError
@@ -36,6 +37,7 @@ from sslbench.ssl_models.search_space import TRAIN_SEARCH_SPACE, Tunable
 TARGETS = ("train", "objective", "encoder")
 TUNED_SUFFIX = "+tuned"  # the objective label of a cell's tuned jobs, e.g. ``simclr+tuned``
 BUDGET_KEYS = ("epochs", "iterations", "large_set_iterations")  # the budget is the same for every cell
+PRUNERS = ("none", "median")  # "median": ``ssl_models.pruning.median_pruner``
 Choice = str | int | float | bool
 EPOCHS = RANGES["train.epochs"]
 
@@ -53,13 +55,14 @@ class ParamSpace:
 
 @dataclass(frozen=True)
 class TuningConfig:
-    """The trial budget per cell, the sampler's seed, the trials' epochs, and the suite's own search ranges by
-    target (``train``, an objective label, an encoder label) and parameter."""
+    """The trial budget per cell, the sampler's seed, the trials' epochs, the suite's own search ranges by
+    target (``train``, an objective label, an encoder label) and parameter, and the pruner of hopeless trials."""
 
     trials: int
     sampler_seed: int = 0
     epochs: int | None = None
     space: Mapping[str, Mapping[str, ParamSpace]] = field(default_factory=dict)
+    pruner: str = "none"
 
 
 class SpaceEntry(Options):
@@ -80,6 +83,7 @@ class TuningSection(Options):
     sampler_seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
     epochs: EPOCHS.bound(int | None) = None  # type: ignore[valid-type]
     space: dict[str, dict[str, SpaceEntry]] = Field(default_factory=dict)
+    pruner: Literal[PRUNERS] = "none"  # type: ignore[valid-type]
 
 
 def tuning_config(table: Table, components: Mapping[str, tuple[str, str]]) -> TuningConfig:
@@ -94,7 +98,7 @@ def tuning_config(table: Table, components: Mapping[str, tuple[str, str]]) -> Tu
         }
         for target in sorted(values["space"])
     }
-    return TuningConfig(values["trials"], values["sampler_seed"], values["epochs"], space)
+    return TuningConfig(values["trials"], values["sampler_seed"], values["epochs"], space, values["pruner"])
 
 
 def _param_space(

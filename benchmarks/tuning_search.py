@@ -5,6 +5,11 @@ cell's seed and the scores, never on timing: a re-run asks for the same paramete
 cached trials answer them without training. Nothing depends on an Optuna database. The first half of the budget
 (at most 10 trials) samples at random, the rest from TPE's model of the scores (Bergstra et al., 2011).
 
+With ``[tuning] pruner = "median"`` a trial reports its validation score after every epoch and stops as soon as
+Optuna's median rule says so (``ssl_models.pruning``: deterministic, no random draw, it sees only the cell's
+completed trials, rebuilt from plain data where the trial trains). A pruned trial is told as pruned with its
+scores so far: it counts against the budget, informs the sampler, and is never the cell's best.
+
 Example::
 
     search = CellSearch({"train.learning_rate": ParamSpace(1e-4, 1e-2, log=True)}, seed=7, trials=8)
@@ -19,6 +24,7 @@ from typing import Any
 
 import optuna
 from sslbench.benchmarks.tuning import ParamSpace
+from sslbench.ssl_models.pruning import Completed
 
 MAX_STARTUP_TRIALS = 10  # Optuna's default number of random trials before TPE models the scores
 
@@ -51,12 +57,27 @@ class CellSearch:
         trial = self.study.ask()
         return trial, {name: suggest(trial, name, space) for name, space in self.space.items()}
 
-    def tell(self, trial: optuna.Trial, value: float | None) -> None:
-        """Record the trial's validation score (None: the trial failed, and counts against the budget)."""
+    def tell(
+        self, trial: optuna.Trial, value: float | None, scores: Mapping[int, float] | None = None, pruned: bool = False
+    ) -> None:
+        """Record the trial's validation score (None: the trial failed), its score after each epoch when it reported
+        them, and whether it was pruned; failed and pruned trials count against the budget."""
+        for epoch, score in sorted((scores or {}).items()):
+            trial.report(score, epoch)
         if value is None:
             self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        elif pruned:
+            self.study.tell(trial, state=optuna.trial.TrialState.PRUNED)
         else:
             self.study.tell(trial, value)
+
+    def completed(self) -> list[Completed]:
+        """(score, scores after each epoch) of every completed trial, in order: what ``PruningCheck`` needs."""
+        return [
+            (float(t.value), dict(t.intermediate_values))
+            for t in self.study.trials
+            if t.state == optuna.trial.TrialState.COMPLETE and t.value is not None
+        ]
 
     def best(self) -> optuna.trial.FrozenTrial | None:
         """The completed trial with the highest score (the earliest among equals), None when every trial failed."""

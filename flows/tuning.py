@@ -8,6 +8,9 @@
   each cell's study stays sequential, hence deterministic (``benchmarks.tuning_search``).
 - The best trial (on validation) gives the cell's tuned jobs: its jobs of every seed with those parameters and
   the suite's own budget, under objective ``X+tuned``; they run, and are scored on test once, like any job.
+- With ``[tuning] pruner = "median"`` each trial is scored on validation after every epoch and stopped when
+  Optuna's median rule prunes it against the cell's completed trials (``tasks.tune.train_trial``); a pruned trial
+  counts against the budget, is recorded with status ``pruned``, and is never the tuned configuration.
 - Each cell's trials and tuned configuration go to the ``tuning`` table (one file per cell, written atomically)
   when its last trial has finished. Trials are cached by their JobSpec hash, so a re-run or a resumed run asks
   for the same parameters and trains nothing again.
@@ -43,7 +46,9 @@ from sslbench.ssl_models.stop import stop_requested
 from sslbench.tasks.naming import job_tags, job_title, run_logger
 from sslbench.tasks.pretrain import pretrain_task
 from sslbench.tasks.results import STATUS_OF_ERROR
-from sslbench.tasks.tune import TRIAL_METRIC, score_trial_task
+from sslbench.tasks.tune import TRIAL_METRIC, score_trial_task, train_trial_task
+
+PRUNED = "pruned"  # the status of a trial the median rule stopped
 
 
 @dataclass
@@ -86,7 +91,8 @@ def tuning_summary(plan: Plan, suite: Suite) -> str:
     epochs = tuning.epochs or suite.train.epochs
     return (
         f"tuning: {len(cells)} objective × encoder cells × {tuning.trials} trials of {epochs} epochs on seed "
-        f"{suite.seeds[0]} (selected on validation), then {len(cells) * len(suite.seeds)} tuned jobs"
+        f"{suite.seeds[0]} (selected on validation{', hopeless ones pruned' if tuning.pruner != 'none' else ''}), "
+        f"then {len(cells) * len(suite.seeds)} tuned jobs"
     )
 
 
@@ -109,7 +115,9 @@ def tune(plan: Plan, suite: Suite, out_dir: str, run_id: str, use_cache: bool = 
         for future in as_completed(list(submitted)):
             finished = submitted[future]
             row = _trial_row(finished)
-            finished.cell.search.tell(finished.trial, row["value"] if row["status"] == "ok" else None)
+            scores = {int(epoch): score for epoch, score in json.loads(row.get("scores", "{}")).items()}
+            value = row["value"] if row["status"] in ("ok", PRUNED) else None
+            finished.cell.search.tell(finished.trial, value, scores, pruned=row["status"] == PRUNED)
             finished.cell.rows.append(row)
             done += 1
             _trial_line(done, total, finished, tuning.trials, row, logger)
@@ -140,8 +148,12 @@ def _submit_trial(
     job = configured_job(cell.job, params, tuning.epochs)
     split = inputs.split(job)
     with tags(*job_tags(job, suite), "tuning"):
-        trained = pretrain_task.submit(job, split, inputs.bank(job), out_dir, use_cache)
-        scored = score_trial_task.submit(job, split, trained, out_dir, use_cache)
+        if tuning.pruner == "median":
+            completed = cell.search.completed()
+            trained = scored = train_trial_task.submit(job, split, inputs.bank(job), out_dir, completed, use_cache)
+        else:
+            trained = pretrain_task.submit(job, split, inputs.bank(job), out_dir, use_cache)
+            scored = score_trial_task.submit(job, split, trained, out_dir, use_cache)
     return _Trial(cell, number, trial, params, job, trained, scored)
 
 
@@ -164,22 +176,26 @@ def _trial_row(finished: _Trial) -> dict[str, Any]:
             "status": STATUS_OF_ERROR.get(type(error).__name__, "failed"),
             "error": f"{type(error).__name__}: {error}",
         }
+    scores = result.get("scores", {})
     return {
         **row,
-        "status": "ok",
+        "status": PRUNED if result.get("pruned") else "ok",
         "error": "",
         "value": float(result["score"]),
         "cached": bool(pretrained["cached"] and result["cached"]),
-        "seconds": float(pretrained["seconds"] + result["seconds"]),
+        "seconds": float(pretrained["seconds"] + (0.0 if finished.scored is finished.trained else result["seconds"])),
+        "trained_epochs": max(scores) if scores else finished.job.train.epochs,
+        "scores": json.dumps({str(epoch): score for epoch, score in sorted(scores.items())}),
     }
 
 
 def _trial_line(done: int, total: int, finished: _Trial, trials: int, row: dict[str, Any], logger: Any) -> None:
     """One line per finished trial: its cell, parameters and validation score (or error)."""
     params = ", ".join(f"{name.partition('.')[2]}={_short(value)}" for name, value in json.loads(row["params"]).items())
+    pruned = f"pruned after epoch {row['trained_epochs']}, " if row["status"] == PRUNED else ""
     outcome = (
-        f"validation linear {row['value']:.3f}" + (" (cached)" if row["cached"] else "")
-        if row["status"] == "ok"
+        f"{pruned}validation linear {row['value']:.3f}" + (" (cached)" if row["cached"] else "")
+        if row["status"] in ("ok", PRUNED)
         else f"{row['status']}: {row['error'].splitlines()[0][:100]}"
     )
     title = job_title(finished.cell.job)
@@ -206,6 +222,7 @@ def _write_cell(out_dir: str, run_id: str, tuning: TuningConfig, cell: _Cell) ->
         "n_trials": tuning.trials,
         "trial_epochs": tuning.epochs or job.train.epochs,
         "sampler_seed": tuning.sampler_seed,
+        "pruner": tuning.pruner,
     }
     rows = [{**common, **row} for row in cell.rows]
     if best is not None:

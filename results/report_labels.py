@@ -22,9 +22,14 @@ from sslbench.results.report_render import Section  # noqa: E402
 from sslbench.ssl_models.baselines import BASELINES  # noqa: E402
 from sslbench.ssl_models.vocabulary import REFERENCE_FAMILIES  # noqa: E402
 
-PROBES = {"linear": "Linear probe", "knn": "kNN"}
+PROBES = {"linear": "Linear probe", "knn": "kNN", "finetune": "Fine-tuned (encoder + linear head)"}
 # Baselines are dashed and grey, each with its own marker; the supervised baseline is black.
 FULL = 1.0
+FINETUNE_NOTE = (
+    "Fine-tuning trains the encoder and a linear head (started from the linear probe) on the same draw and chooses "
+    "its epoch on the validation part without the draw's rows; at 100 % it trains on the training rows outside the "
+    "validation part."
+)
 CURVE_COLUMNS = ["dataset", "encoder", "objective", "family", "seed", "label_fraction", "label_draw", "value"]
 
 
@@ -103,7 +108,8 @@ def label_table(df: pd.DataFrame, dataset: str, probe: str = "linear") -> Sectio
             "stratified subset with at least one example per class, nested across fractions. The "
             "supervised baseline is trained on the same draw with the same number of optimiser steps; "
             "the probe's C is chosen by cross-validation inside the draw (nothing sees test labels)."
-        ],
+        ]
+        + ([FINETUNE_NOTE] if probe == "finetune" else []),
     )
 
 

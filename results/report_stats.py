@@ -38,6 +38,8 @@ METRIC_RANGES: dict[str, tuple[float, float]] = {
     "svm_acc": (0.0, 1.0),
     "label_linear_acc": (0.0, 1.0),
     "label_knn_acc": (0.0, 1.0),
+    "finetune_acc": (0.0, 1.0),
+    "label_finetune_acc": (0.0, 1.0),
     "kmeans_nmi": (0.0, 1.0),
     "kmeans_ari": (-0.5, 1.0),
     "kmeans_silhouette": (-1.0, 1.0),

@@ -43,6 +43,19 @@ def _budget_text(trials: pd.DataFrame) -> str:
     return " / ".join(f"{int(n)} trials of {int(e)} epoch{'' if int(e) == 1 else 's'}" for n, e in budgets.to_numpy())
 
 
+def _pruning_text(trials: pd.DataFrame) -> str:
+    """What pruning did, when the run pruned: the rule, that pruned trials count toward the budget, how many."""
+    if "pruner" not in trials or not (trials["pruner"] == "median").any():
+        return ""
+    pruned = int((trials["status"] == "pruned").sum())
+    return (
+        f" Hopeless trials were pruned (Optuna's median rule: after each epoch, a trial whose best validation score "
+        "so far is below the median of the cell's completed trials after that epoch stops; the cell's first "
+        "trials, the default configuration among them, complete before any is pruned). A pruned trial counts toward "
+        f"the equal budget and is never a tuned configuration: {pruned} of {len(trials)} trials were pruned."
+    )
+
+
 def tuning_table(tuning: pd.DataFrame, df: pd.DataFrame, dataset: str) -> Section | None:
     """Default against tuned test linear probe accuracy per objective × encoder of ``dataset``; None when the run
     tuned nothing there."""
@@ -74,6 +87,7 @@ def tuning_table(tuning: pd.DataFrame, df: pd.DataFrame, dataset: str) -> Sectio
         )
     trials = cells[cells["kind"] == "trial"]
     seeds = sorted(int(s) for s in cells["sampler_seed"].dropna().unique())
+    pruning = _pruning_text(trials)
     return Section(
         "Default and tuned configurations",
         (
@@ -83,6 +97,7 @@ def tuning_table(tuning: pd.DataFrame, df: pd.DataFrame, dataset: str) -> Sectio
             "validation part and scored on the validation part; the best trial **on validation** is the cell's tuned "
             "configuration. Its jobs then ran with the suite's own budget for every seed and were scored on test "
             "once. Each tuned configuration is stored in the tuning table (kind = tuned; config: its JobSpec)."
+            + pruning
         ),
         header=[
             "objective",

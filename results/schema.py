@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 4  # 4: the tuning table
+SCHEMA_VERSION = 5  # 4: the tuning table; 5: its pruner, trained_epochs and scores
 
 TABLES: dict[str, pa.Schema] = {
     "runs": pa.schema(
@@ -109,6 +109,9 @@ TABLES: dict[str, pa.Schema] = {
             ("n_trials", pa.int64()),
             ("trial_epochs", pa.int64()),
             ("sampler_seed", pa.int64()),
+            ("pruner", pa.string()),
+            ("trained_epochs", pa.int64()),
+            ("scores", pa.string()),
         ]
     ),
 }

@@ -85,3 +85,26 @@ class ProbeConfig:
     def scarce_fractions(self) -> tuple[float, ...]:
         """The label fractions below 1, ascending (100 % is the probes' ordinary fit)."""
         return tuple(sorted(f for f in self.label_fractions if f < 1))
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    """End-to-end fine-tuning of the pretrained encoder with a linear head (``ssl_models.evaluate.finetune``):
+    at most ``epochs`` passes of AdamW (``learning_rate``, ``weight_decay``, ``batch_size``), stopped after
+    ``patience`` epochs without a better validation accuracy; 0 epochs keeps the frozen linear head."""
+
+    epochs: int = 20
+    learning_rate: float = 1e-4
+    batch_size: int = 64
+    weight_decay: float = 1e-4
+    patience: int = 5
+
+    def __post_init__(self) -> None:
+        for name, low in (("epochs", 0), ("batch_size", 1), ("patience", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"finetune.{name} must be an integer of at least {low}, got {value!r}")
+        if self.learning_rate <= 0:
+            raise ValueError(f"finetune.learning_rate must be positive, got {self.learning_rate}")
+        if self.weight_decay < 0:
+            raise ValueError(f"finetune.weight_decay must be at least 0, got {self.weight_decay}")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sslbench.ssl_models.baselines import BASELINES
-from sslbench.ssl_models.configs import ProbeConfig, TrainConfig
+from sslbench.ssl_models.configs import FinetuneConfig, ProbeConfig, TrainConfig
 from sslbench.ssl_models.files import json_sha256
 
 # Bump when a job's code changes its results, so that equal configurations stop sharing cached artefacts.
@@ -48,6 +48,8 @@ class JobSpec:
     # A baseline that trains on labels, on draw ``label_draw`` of ``label_fraction`` of them (1 = every label).
     label_fraction: float = 1.0
     label_draw: int = 0
+    # The on-request ``finetune`` evaluator's settings (a suite's ``[finetune]``); None: not fine-tuned.
+    finetune: FinetuneConfig | None = None
 
     @property
     def uses_encoder(self) -> bool:
@@ -60,9 +62,17 @@ class JobSpec:
         ``trains``)."""
         return self.uses_encoder and (not self.baseline or BASELINES.get(self.baseline).trains)
 
+    def requested_evaluators(self) -> dict[str, Any]:
+        """The on-request evaluators the job asks for, by name, with their settings."""
+        return {"finetune": self.finetune} if self.finetune is not None else {}
+
     def config(self) -> dict[str, Any]:
-        """The job's full configuration as JSON-able data (stored in the jobs table)."""
-        return json.loads(json.dumps(dataclasses.asdict(self), default=list))
+        """The job's full configuration as JSON-able data (stored in the jobs table); a job without fine-tuning
+        keeps the configuration, hence the key, it had before fine-tuning existed."""
+        config = json.loads(json.dumps(dataclasses.asdict(self), default=list))
+        if self.finetune is None:
+            del config["finetune"]
+        return config
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> JobSpec:
@@ -73,6 +83,8 @@ class JobSpec:
             key: tuple(value) if isinstance(value, list) else value for key, value in fields["probe"].items()
         }
         fields.update(train=TrainConfig(**fields["train"]), probe=ProbeConfig(**probe))
+        if fields.get("finetune") is not None:
+            fields["finetune"] = FinetuneConfig(**fields["finetune"])
         if fields.get("data_shape") is not None:
             fields["data_shape"] = tuple(fields["data_shape"])
         return cls(**fields)

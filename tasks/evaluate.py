@@ -112,6 +112,7 @@ def _evaluate_checkpoint(job: JobSpec, split_file: str, trained: dict[str, Any])
         embed(encoder, split.x_test),
         encoder=encoder,
         objective=objective,
+        requested=job.requested_evaluators(),
     )
 
 

@@ -49,12 +49,18 @@ def build_job_objective(job: JobSpec, split: data.SplitData) -> Objective:
 
 
 def pretrain_job(
-    job: JobSpec, split_file: str, bank_files: dict[str, str] | None, out_dir: str, use_cache: bool = True
+    job: JobSpec,
+    split_file: str,
+    bank_files: dict[str, str] | None,
+    out_dir: str,
+    use_cache: bool = True,
+    after_epoch: Callable[[int, Objective], None] | None = None,
 ) -> dict[str, Any]:
     """Train, save the objective's weights atomically, and return history, timing and size.
 
     With ``use_cache``, a verified record of the same job (same content key, split and view banks) is returned
-    instead of training.
+    instead of training. ``after_epoch(epoch, objective)`` runs after each epoch (a tuning trial scores it there,
+    and may stop the training by raising, in which case nothing is saved).
     ``seconds`` is this call's own wall time (a cache hit costs only the lookup); ``train_seconds`` that of the
     training loop when the checkpoint was made.
     """
@@ -90,7 +96,7 @@ def pretrain_job(
             labels=labels,
             bank=banks,
             n_views=n_views,
-            on_epoch=_epoch_reporter(job),
+            on_epoch=_epoch_reporter(job, objective, after_epoch),
         )
         history, samples_per_second, seconds = result.history, result.samples_per_second, result.seconds
     with atomic_path(path) as temp:
@@ -136,13 +142,18 @@ def legacy_view_keys(views: dict[str, str]) -> dict[str, str] | None:
     return views if set(views) <= {augment.DEFAULT_GROUP} else None
 
 
-def _epoch_reporter(job: JobSpec) -> Callable[[int, float], None]:
-    """Report each finished epoch to the run's log (Prefect UI) and to in-process progress listeners."""
+def _epoch_reporter(
+    job: JobSpec, objective: Objective, after_epoch: Callable[[int, Objective], None] | None
+) -> Callable[[int, float], None]:
+    """Report each finished epoch to the run's log (Prefect UI) and to in-process progress listeners, then run
+    ``after_epoch``."""
     logger = run_logger()
 
     def report(epoch: int, loss: float) -> None:
         logger.info("epoch %d/%d  loss %.4f", epoch, job.train.epochs, loss)
         emit("epoch", job.key(), epoch=epoch, epochs=job.train.epochs)
+        if after_epoch is not None:
+            after_epoch(epoch, objective)
 
     return report
 

@@ -8,6 +8,7 @@ from sslbench.ssl_models.evaluate import svm_protocol  # noqa: F401  (registrati
 from sslbench.ssl_models.evaluate import subspace  # noqa: F401  (registration: linear autoencoder vs PCA)
 from sslbench.ssl_models.lds import evaluate as _lds_evaluate  # noqa: F401  (registration: against the Kalman filter)
 from sslbench.ssl_models.evaluate import uniformity  # noqa: F401  (registration: alignment and uniformity)
+from sslbench.ssl_models.evaluate import finetune  # noqa: F401  (registration: end-to-end fine-tuning, on request)
 from sslbench.ssl_models.evaluate.collapse import collapse_diagnostics, effective_rank, is_collapsed, normalised_std
 from sslbench.ssl_models.evaluate.embed import embed
 from sslbench.ssl_models.evaluate.probes import (

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 SPLITS = ("test", "validation")
 # What each probe metric's setting was chosen on; every other metric selects nothing (fixed by the suite).
 CV_ON_TRAIN = "cv-train"
+EPOCH_ON_VALIDATION = "validation-epoch"
 NOTHING_SELECTED = "none"
 SELECTED_ON = {
     "linear_acc": CV_ON_TRAIN,
@@ -23,9 +24,15 @@ SELECTED_ON = {
     "label_linear_c": CV_ON_TRAIN,
     "svm_acc": CV_ON_TRAIN,
     "svm_c": CV_ON_TRAIN,
+    "finetune_acc": EPOCH_ON_VALIDATION,
+    "finetune_epoch": EPOCH_ON_VALIDATION,
+    "label_finetune_acc": EPOCH_ON_VALIDATION,
+    "label_finetune_epoch": EPOCH_ON_VALIDATION,
 }
 SELECTED_ON_MEANING = {
     CV_ON_TRAIN: "the probe's C chosen by stratified cross-validation inside the labels it was fitted on",
+    EPOCH_ON_VALIDATION: "the fine-tuning epoch chosen on the validation part, without the rows fine-tuned on (the "
+    "head starts from the linear probe, C by cross-validation inside the labels fine-tuned on)",
     NOTHING_SELECTED: "nothing selected: every setting is fixed by the suite",
 }
 

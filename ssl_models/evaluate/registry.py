@@ -9,15 +9,16 @@ declarations::
     @evaluator("lds_next_step", sections=(KALMAN_SECTION,), on_request=True)
     def lds_next_step(context: EvaluationContext) -> dict[str, float]: ...
 
-``on_request`` evaluators run only for datasets that name them (``RawDataset.evaluators``); the others run on
-every job and return no metrics where they do not apply.
+``on_request`` evaluators run only for datasets that name them (``RawDataset.evaluators``) or jobs that request
+them (``EvaluationContext.requested``, e.g. a suite's ``[finetune]``); the others run on every job and return no
+metrics where they do not apply.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from sslbench.ssl_models.configs import ProbeConfig
@@ -31,7 +32,8 @@ from sslbench.ssl_models.registry import Registry
 @dataclass
 class EvaluationContext:
     """What an evaluator may use: the split, the frozen encoder and the trained objective (None for
-    encoder-free baselines), the train/test embeddings already computed, and the job's probe settings."""
+    encoder-free baselines), the train/test embeddings already computed, the job's probe settings, and the
+    on-request evaluators the job asks for, by name, with their settings."""
 
     split: SplitData
     seed: int
@@ -40,6 +42,7 @@ class EvaluationContext:
     encoder: Encoder | None = None
     objective: Objective | None = None
     probe: ProbeConfig = field(default_factory=ProbeConfig)
+    requested: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -127,11 +130,12 @@ def evaluation_signature() -> str:
 
 
 def run_evaluators(context: EvaluationContext) -> dict[str, float]:
-    """Every evaluator that runs on every job, and those the dataset names, merged into one metrics dict."""
+    """Every evaluator that runs on every job, and those the dataset names or the job requests, merged into one
+    metrics dict."""
     metrics: dict[str, float] = {}
     for name in EVALUATORS.in_registration_order():
         item = EVALUATORS.get(name)
-        if not item.on_request or name in context.split.evaluators:
+        if not item.on_request or name in context.split.evaluators or name in context.requested:
             metrics.update(item(context))
     return metrics
 
