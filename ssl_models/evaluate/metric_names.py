@@ -15,6 +15,7 @@ from dataclasses import dataclass
 SPLITS = ("test", "validation")
 # What each probe metric's setting was chosen on; every other metric selects nothing (fixed by the suite).
 CV_ON_TRAIN = "cv-train"
+CV_ON_WHOLE_SET = "cv-whole-set"
 NOTHING_SELECTED = "none"
 SELECTED_ON = {
     "linear_acc": CV_ON_TRAIN,
@@ -23,9 +24,13 @@ SELECTED_ON = {
     "label_linear_c": CV_ON_TRAIN,
     "svm_acc": CV_ON_TRAIN,
     "svm_c": CV_ON_TRAIN,
+    "graph_svm_acc": CV_ON_WHOLE_SET,
+    "graph_svm_acc_std": CV_ON_WHOLE_SET,
 }
 SELECTED_ON_MEANING = {
     CV_ON_TRAIN: "the probe's C chosen by stratified cross-validation inside the labels it was fitted on",
+    CV_ON_WHOLE_SET: "outer cross-validation over train ∪ test, the SVM's C by inner cross-validation on each "
+    "outer fold's training part (the InfoGraph/GraphCL protocol; never used for selection)",
     NOTHING_SELECTED: "nothing selected: every setting is fixed by the suite",
 }
 
