@@ -12,6 +12,7 @@ from sklearn.svm import SVC
 from sslbench.results.report import build_report
 from sslbench.results.store import write_rows
 from sslbench.ssl_models import data
+from sslbench.ssl_models.configs import ProbeConfig
 from sslbench.ssl_models.data import RawDataset, split_dataset
 from sslbench.ssl_models.evaluate import EvaluationContext, run_evaluators
 from sslbench.ssl_models.evaluate.graph_svm_protocol import (
@@ -94,10 +95,14 @@ def test_an_evaluator_declaring_an_unknown_modality_is_refused_with_the_valid_on
         evaluator("typo", modalities=("graphs",))
 
 
+QUICK_PROBES = ProbeConfig(linear_c_grid=(1.0,), kmeans_restarts=1)  # the other evaluators, kept cheap
+
+
 def _context(raw: RawDataset, test_fraction: float = 0.3) -> EvaluationContext:
+    """The split of ``raw`` with each graph's first node row (mask, features, adjacency) as its embedding."""
     split = split_dataset(raw, seed=0, test_fraction=test_fraction)
-    flat = [x.reshape(len(x), -1) for x in (split.x_train, split.x_test)]
-    return EvaluationContext(split, 0, flat[0], flat[1])
+    first_rows = [x[:, 0] if x.ndim == 3 else x for x in (split.x_train, split.x_test)]
+    return EvaluationContext(split, 0, first_rows[0], first_rows[1], probe=QUICK_PROBES)
 
 
 def test_runs_on_graph_jobs_over_train_and_test_and_on_no_other_modality() -> None:
@@ -105,7 +110,7 @@ def test_runs_on_graph_jobs_over_train_and_test_and_on_no_other_modality() -> No
     metrics = run_evaluators(_context(karate))
     assert metrics["graph_svm_folds"] == 4.0  # the smallest class (4) over train ∪ test, not over train alone
     assert 0.0 <= metrics["graph_svm_acc"] <= 1.0 and metrics["graph_svm_acc_std"] >= 0.0
-    vectors = RawDataset("toy", "vector", karate.inputs.reshape(34, -1), karate.labels)
+    vectors = RawDataset("toy", "vector", karate.inputs[:, 0], karate.labels)
     assert "graph_svm_acc" not in run_evaluators(_context(vectors))
     unlabelled = RawDataset("karate", "graph", karate.inputs, None)
     assert "graph_svm_acc" not in run_evaluators(_context(unlabelled))
