@@ -89,9 +89,10 @@ def cost_plot(metrics: pd.DataFrame, jobs: pd.DataFrame, dataset: str, path: Pat
     """Test accuracy (mean ± std over seeds) against training seconds (log x), one point per objective × encoder,
     the Pareto front drawn through its members; cells that did not train sit at the left edge. False without
     cells."""
-    cells, _ = _cells(metrics, jobs, dataset)
+    cells, chosen = _cells(metrics, jobs, dataset)
     if cells.empty:
         return False
+    compared = SELECTED_ON_TEXT[str(chosen["selected_on"].iloc[0])] if len(chosen) else "nothing"
     trained = cells.loc[cells["train_seconds"] > 0, "train_seconds"]
     floor = float(trained.min()) / 3 if len(trained) else 0.1
     x = np.maximum(cells["train_seconds"].to_numpy(dtype=float), floor)
@@ -116,7 +117,11 @@ def cost_plot(metrics: pd.DataFrame, jobs: pd.DataFrame, dataset: str, path: Pat
     ax.set_xscale("log")
     ax.set_xlabel(f"training seconds per job (log; no training plotted at {floor:.2g} s)", fontsize=8)
     ax.set_ylabel("linear probe test accuracy (± std over seeds)", fontsize=8)
-    ax.set_title(f"{dataset}: accuracy against training cost (★ = Pareto front, grey squares = baselines)", fontsize=9)
+    ax.set_title(
+        f"{dataset}: accuracy against training cost\n(★ = Pareto front, accuracy compared on {compared}; "
+        "grey squares = baselines, never on it)",
+        fontsize=9,
+    )
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
