@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,15 @@ def load(root: str | Path, strict: bool = False, **filters: Any) -> pd.DataFrame
     tidy = tidy.merge(runs, on="run_id", how="left")
     front = ["run_id", "suite", "dataset", "encoder", "objective", "family", "seed", "metric", "split", "value"]
     return tidy[front + [c for c in tidy.columns if c not in front]].reset_index(drop=True)
+
+
+def full_label_jobs(jobs: pd.DataFrame) -> pd.DataFrame:
+    """The jobs trained on every training label (without the supervised baseline's label-subset jobs)."""
+
+    def fraction(config: object) -> float:
+        return json.loads(config).get("label_fraction", 1.0) if isinstance(config, str) and config else 1.0
+
+    return jobs[jobs["config"].map(fraction) >= 1.0] if len(jobs) else jobs
 
 
 def self_supervised(df: pd.DataFrame) -> pd.DataFrame:
@@ -92,3 +102,60 @@ def compare_runs(root: str | Path, run_a: str, run_b: str, metric: str | None = 
     out = pd.DataFrame({"a": means[run_a], "b": means[run_b]})
     out["delta"] = out["b"] - out["a"]
     return out.reset_index()
+
+
+COST_COLUMNS = [
+    "objective",
+    "encoder",
+    "family",
+    "seeds",
+    "accuracy",
+    "accuracy_std",
+    "validation_accuracy",
+    "train_seconds",
+    "train_seconds_std",
+    "evaluate_seconds",
+]
+
+
+def training_seconds(jobs: pd.DataFrame) -> pd.Series:
+    """Each job's training cost as stored in the jobs table: ``train_seconds`` (the training loop when the
+    checkpoint was made, kept on cache hits), else ``pretrain_seconds`` (runs before schema 5), else 0 (no
+    training stage: the raw and PCA baselines)."""
+    seconds = pd.Series(np.nan, index=jobs.index, dtype=float)
+    for column in ("train_seconds", "pretrain_seconds"):
+        if column in jobs:
+            seconds = seconds.fillna(jobs[column].astype(float))
+    return seconds.fillna(0.0)
+
+
+def cost_cells(metrics: pd.DataFrame, jobs: pd.DataFrame, dataset: str, metric: str = "linear_acc") -> pd.DataFrame:
+    """Per (objective, encoder) of ``dataset``'s finished jobs trained on every label: ``metric`` on test (mean and
+    std over seeds), its mean on validation (NaN without one), and the jobs' training and evaluation seconds read
+    from the jobs table (mean, std over seeds). ``metrics`` is the metrics table or ``load``'s frame."""
+    keys = ["run_id", "job_id"] if "run_id" in metrics and "run_id" in jobs else ["job_id"]
+    done = jobs[(jobs["dataset"] == dataset) & (jobs["status"].fillna("ok") == "ok")]
+    done = full_label_jobs(done) if "config" in done else done
+    done = done.assign(train_cost=training_seconds(done), evaluate_cost=done.get("evaluate_seconds", np.nan))
+    values = metrics[metrics["metric"] == metric][keys + ["split", "value"]]
+    scored = done.merge(values, on=keys, how="inner")
+    rows = []
+    for (objective, encoder), cell in scored.groupby(["objective", "encoder"], sort=True):
+        test, validation = cell[cell["split"] == "test"], cell[cell["split"] == "validation"]
+        if test.empty:
+            continue
+        rows.append(
+            [
+                objective,
+                encoder,
+                str(cell["family"].iloc[0]),
+                int(test["seed"].nunique()),
+                float(test["value"].mean()),
+                float(test["value"].std(ddof=1)) if len(test) > 1 else 0.0,
+                float(validation["value"].mean()) if len(validation) else np.nan,
+                float(test["train_cost"].mean()),
+                float(test["train_cost"].std(ddof=1)) if len(test) > 1 else 0.0,
+                float(test["evaluate_cost"].astype(float).mean()),
+            ]
+        )
+    return pd.DataFrame(rows, columns=COST_COLUMNS)

@@ -5,7 +5,8 @@ average rank of every objective across (dataset, encoder) blocks with an interva
 objective family with a one-sentence answer to "do contrastive objectives cluster better than autoencoders?";
 the trend against the previous run of the same suite; per dataset, objective × encoder tables of linear probe,
 kNN, NMI and ARI (mean ± std, best bold, ≈ where not distinguishable from the best, 95 % intervals, published
-reference figures), default against tuned configurations (``report_tuning``, for suites with ``[tuning]``), the
+reference figures), default against tuned configurations (``report_tuning``, for suites with ``[tuning]``), accuracy
+beside training seconds with the Pareto front (``report_cost``), the
 sections the evaluators declare for a dataset (``ssl_models.evaluate.registry``: e.g.
 the linear-autoencoder ⇔ PCA check), bar and loss plots; the run-wide declared sections (collapse flags, …);
 failures.
@@ -20,8 +21,8 @@ import json
 from pathlib import Path
 
 import pandas as pd
-from sslbench.results import report_labels, report_plots, report_tables, report_tuning
-from sslbench.results.query import load
+from sslbench.results import report_cost, report_labels, report_plots, report_tables, report_tuning
+from sslbench.results.query import full_label_jobs, load
 from sslbench.results.report_answer import answer_table
 from sslbench.results.report_render import Section, html_page, markdown
 from sslbench.results.report_stats import SAME_AS_BEST_RULE, nemenyi_critical_difference
@@ -208,6 +209,7 @@ def _dataset_sections(
             sections += [s for s in (intervals, report_tables.reference_table(dataset, metric)) if s is not None]
         sections += [s for s in (report_tuning.tuning_table(tuning, df, dataset),) if s is not None]
         sections += _label_sections(df, validation, dataset, folder)
+        sections += report_cost.cost_sections(pd.concat([df, validation]), jobs, dataset, folder)
         declared = (report_tables.declared_table(data, section) for section in report_sections("dataset"))
         sections += [s for s in declared if s is not None]
         if "linear_acc" in present:
@@ -215,9 +217,7 @@ def _dataset_sections(
             sections.append(
                 Section("Linear probe by objective and encoder", image=f"linear_acc_{dataset}.png", level=3)
             )
-        if report_plots.loss_curves(
-            history, report_labels.full_label_jobs(jobs), dataset, folder / f"loss_{dataset}.png"
-        ):
+        if report_plots.loss_curves(history, full_label_jobs(jobs), dataset, folder / f"loss_{dataset}.png"):
             sections.append(Section("Training loss", image=f"loss_{dataset}.png", level=3))
     return sections
 

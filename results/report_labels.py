@@ -9,7 +9,6 @@ give the mean ± std over every (seed, draw) and their count n.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib
@@ -42,15 +41,6 @@ def curve_frame(df: pd.DataFrame, probe: str = "linear") -> pd.DataFrame:
     frame = pd.concat([full, scarce], ignore_index=True)
     frame["family"] = frame["family"].fillna("unknown")
     return frame[CURVE_COLUMNS]
-
-
-def full_label_jobs(jobs: pd.DataFrame) -> pd.DataFrame:
-    """The jobs trained on every training label (without the supervised baseline's label-subset jobs)."""
-
-    def fraction(config: object) -> float:
-        return json.loads(config).get("label_fraction", FULL) if isinstance(config, str) and config else FULL
-
-    return jobs[jobs["config"].map(fraction) >= FULL] if len(jobs) else jobs
 
 
 def has_label_fractions(df: pd.DataFrame) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sslbench.results.query import self_supervised
-from sslbench.results.references import ARCHIVE_AVERAGES, archive_coverage, references_for
+from sslbench.results.references import ARCHIVE_AVERAGES, archive_coverage, reference_text, references_for
 from sslbench.results.report_render import Section
 from sslbench.results.report_stats import (
     ALPHA,
@@ -169,7 +169,7 @@ def reference_table(dataset: str, metric: str) -> Section | None:
         f"{metric_title(metric)}: published reference figures",
         level=4,
         header=["reference", "value", "source"],
-        rows=[[f"{ref.label} (published)", f"{ref.value:.3f}", ref.source] for ref in references],
+        rows=[[f"{ref.label} (published)", reference_text(ref), ref.source] for ref in references],
         row_kinds={r: "reference" for r in range(len(references))},
         notes=["Taken from the publication, not measured here; the protocol may differ from this benchmark's."],
     )
@@ -177,7 +177,7 @@ def reference_table(dataset: str, metric: str) -> Section | None:
 
 # Metrics of the side-by-side comparison with published figures: the best self-supervised configuration under
 # each protocol present, beside the baselines declaring ``beside_published`` (the raw input), same protocol.
-COMPARED_METRICS = {"linear_acc": "linear probe", "svm_acc": "SVM protocol"}
+COMPARED_METRICS = {"linear_acc": "linear probe", "svm_acc": "SVM protocol", "graph_svm_acc": "graph SVM protocol"}
 
 
 def _beside_published() -> list[str]:
@@ -222,8 +222,8 @@ def published_comparison(df: pd.DataFrame, validation: pd.DataFrame | None = Non
     rows, labels = [], []
     for dataset in sorted(df["dataset"].unique()):
         published = {
-            f"{ref.label} (published)": ref.value
-            for metric in ("linear_acc", "knn_acc", "svm_acc")
+            f"{ref.label} (published)": reference_text(ref)
+            for metric in ("linear_acc", "knn_acc", "svm_acc", "graph_svm_acc")
             for ref in references_for(dataset, metric)
         }
         bests = {metric: _best_configuration(df, dataset, metric, validation) for metric in present}
@@ -251,8 +251,7 @@ def published_comparison(df: pd.DataFrame, validation: pd.DataFrame | None = Non
         "dataset's own section.",
         header=header + [f"{b}, kNN" for b in _beside_published()] + labels,
         rows=[
-            [dataset] + cells + [f"{published[label]:.3f}" if label in published else "—" for label in labels]
-            for dataset, cells, published in rows
+            [dataset] + cells + [published.get(label, "—") for label in labels] for dataset, cells, published in rows
         ],
     )
 

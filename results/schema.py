@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 5  # 4: the tuning table; 5: its pruner, trained_epochs and scores
+SCHEMA_VERSION = 5  # 4: the tuning table; 5: its pruner, trained_epochs and scores, and jobs.train_seconds
 
 TABLES: dict[str, pa.Schema] = {
     "runs": pa.schema(
@@ -47,6 +47,7 @@ TABLES: dict[str, pa.Schema] = {
             ("seconds", pa.float64()),
             ("pretrain_seconds", pa.float64()),
             ("evaluate_seconds", pa.float64()),
+            ("train_seconds", pa.float64()),
             ("parameters", pa.int64()),
             ("samples_per_second", pa.float64()),
             ("checkpoint", pa.string()),

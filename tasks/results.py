@@ -91,6 +91,7 @@ def write_job(out_dir: str, run_id: str, outcome: JobOutcome) -> str:
                 "seconds": outcome.seconds,
                 "pretrain_seconds": outcome.pretrain_seconds,
                 "evaluate_seconds": outcome.evaluate_seconds,
+                "train_seconds": outcome.trained.get("train_seconds"),
                 "parameters": outcome.trained.get("parameters"),
                 "samples_per_second": outcome.trained.get("samples_per_second"),
                 "checkpoint": outcome.trained.get("checkpoint"),

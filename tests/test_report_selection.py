@@ -253,7 +253,7 @@ def test_unknown_run_is_refused_listing_the_known_ones(store: Path, capsys: pyte
 
 
 def test_loss_curves_leave_out_the_supervised_label_subset_jobs() -> None:
-    from sslbench.results.report_labels import full_label_jobs
+    from sslbench.results.query import full_label_jobs
 
     jobs = pd.DataFrame(
         {

@@ -5,6 +5,7 @@ shows its metrics. Adding one is one module plus its import line below; import o
 from sslbench.ssl_models.evaluate import collapse  # noqa: F401  (registration: embedding and projector collapse)
 from sslbench.ssl_models.evaluate import standard  # noqa: F401  (registration: probes and clustering)
 from sslbench.ssl_models.evaluate import svm_protocol  # noqa: F401  (registration: TS2Vec's SVM protocol)
+from sslbench.ssl_models.evaluate import graph_svm_protocol  # noqa: F401  (registration: InfoGraph/GraphCL's protocol)
 from sslbench.ssl_models.evaluate import subspace  # noqa: F401  (registration: linear autoencoder vs PCA)
 from sslbench.ssl_models.lds import evaluate as _lds_evaluate  # noqa: F401  (registration: against the Kalman filter)
 from sslbench.ssl_models.evaluate import uniformity  # noqa: F401  (registration: alignment and uniformity)

@@ -16,6 +16,7 @@ SPLITS = ("test", "validation")
 # What each probe metric's setting was chosen on; every other metric selects nothing (fixed by the suite).
 CV_ON_TRAIN = "cv-train"
 EPOCH_ON_VALIDATION = "validation-epoch"
+CV_ON_WHOLE_SET = "cv-whole-set"
 NOTHING_SELECTED = "none"
 SELECTED_ON = {
     "linear_acc": CV_ON_TRAIN,
@@ -28,11 +29,15 @@ SELECTED_ON = {
     "finetune_epoch": EPOCH_ON_VALIDATION,
     "label_finetune_acc": EPOCH_ON_VALIDATION,
     "label_finetune_epoch": EPOCH_ON_VALIDATION,
+    "graph_svm_acc": CV_ON_WHOLE_SET,
+    "graph_svm_acc_std": CV_ON_WHOLE_SET,
 }
 SELECTED_ON_MEANING = {
     CV_ON_TRAIN: "the probe's C chosen by stratified cross-validation inside the labels it was fitted on",
     EPOCH_ON_VALIDATION: "the fine-tuning epoch chosen on the validation part, without the rows fine-tuned on (the "
     "head starts from the linear probe, C by cross-validation inside the labels fine-tuned on)",
+    CV_ON_WHOLE_SET: "outer cross-validation over train ∪ test, the SVM's C by inner cross-validation on each "
+    "outer fold's training part (the InfoGraph/GraphCL protocol; never used for selection)",
     NOTHING_SELECTED: "nothing selected: every setting is fixed by the suite",
 }
 

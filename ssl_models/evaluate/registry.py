@@ -10,8 +10,8 @@ declarations::
     def lds_next_step(context: EvaluationContext) -> dict[str, float]: ...
 
 ``on_request`` evaluators run only for datasets that name them (``RawDataset.evaluators``) or jobs that request
-them (``EvaluationContext.requested``, e.g. a suite's ``[finetune]``); the others run on every job and return no
-metrics where they do not apply.
+them (``EvaluationContext.requested``, e.g. a suite's ``[finetune]``); the others run on every job of the
+``modalities`` they declare (every modality when none is declared) and return no metrics where they do not apply.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.files import json_sha256
 from sslbench.ssl_models.objectives.base import Objective
 from sslbench.ssl_models.registry import Registry
+from sslbench.ssl_models.vocabulary import MODALITIES
 
 
 @dataclass
@@ -94,6 +95,11 @@ class Evaluator:
     sections: tuple[ReportSection, ...] = ()
     on_request: bool = True
     version: int = 1
+    modalities: tuple[str, ...] = ()
+
+    def applies_to(self, split: SplitData) -> bool:
+        """True for an evaluator run on every job (not on request) of the split's modality, or of any when none."""
+        return not self.on_request and (not self.modalities or split.modality in self.modalities)
 
     def __call__(self, context: EvaluationContext) -> dict[str, float]:
         return self.compute(context)
@@ -109,15 +115,22 @@ def evaluator(
     sections: tuple[ReportSection, ...] = (),
     on_request: bool = True,
     version: int = 1,
+    modalities: tuple[str, ...] = (),
 ) -> Callable[[Compute], Compute]:
     """Register the decorated function as evaluator ``name`` with its report declarations; returns the
     function.
 
-    Bump ``version`` when the evaluator's metrics change, so that cached evaluations are recomputed.
+    Bump ``version`` when the evaluator's metrics change, so that cached evaluations are recomputed. ``modalities``
+    restricts an evaluator that is not ``on_request`` to jobs of those modalities (``vocabulary.MODALITIES``).
     """
+    unknown = set(modalities) - set(MODALITIES)
+    if unknown:
+        raise ValueError(
+            f"evaluator '{name}': unknown modality {', '.join(sorted(unknown))}; valid: {', '.join(MODALITIES)}"
+        )
 
     def register(compute: Compute) -> Compute:
-        EVALUATORS.register(name)(Evaluator(compute, dict(tables or {}), sections, on_request, version))
+        EVALUATORS.register(name)(Evaluator(compute, dict(tables or {}), sections, on_request, version, modalities))
         return compute
 
     return register
@@ -135,7 +148,7 @@ def run_evaluators(context: EvaluationContext) -> dict[str, float]:
     metrics: dict[str, float] = {}
     for name in EVALUATORS.in_registration_order():
         item = EVALUATORS.get(name)
-        if not item.on_request or name in context.split.evaluators or name in context.requested:
+        if item.applies_to(context.split) or name in context.split.evaluators or name in context.requested:
             metrics.update(item(context))
     return metrics
 
