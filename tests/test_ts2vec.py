@@ -373,6 +373,25 @@ def test_the_ts2vec_suite_names_every_classification_set_bundled_with_aeon() -> 
     assert missing == []
 
 
+def test_the_ts2vec_suite_standardises_unnormalised_ucr_sets_over_the_training_set_as_ts2vec_does() -> None:
+    """TS2Vec's ``load_UCR`` leaves the archive's z-normalised sets as they are and standardises the others with one
+    mean and std over all training values (``train_channel`` on one channel); UnitTest is a subset of Chinatown,
+    one of those others."""
+    from sslbench.benchmarks.suite import load_suite
+
+    suite = load_suite("ts2vec")
+    for name in ("gunpoint", "arrowhead", "ucr:OSULeaf", "ucr:UnitTest", "ucr_padded:PickupGestureWiimoteZ"):
+        options = suite.dataset_options.get(name, {})
+        raw = data.DATASETS.get(name)(normalisation="none")
+        mask = raw.extras.get("mask", np.ones(raw.inputs.shape[::2]))
+        real = [example[0, row > 0] for example, row in zip(raw.inputs, mask)]
+        shipped_normalised = all(abs(series.mean()) < 1e-3 and abs(series.std() - 1) < 0.02 for series in real)
+        assert options.get("normalisation", "per_series") == ("per_series" if shipped_normalised else "train_channel")
+    unit_test = data.DATASETS.get("ucr:UnitTest")(normalisation="train_channel")
+    train = unit_test.inputs[~unit_test.official_test]
+    assert abs(train.mean()) < 1e-5 and abs(train.std() - 1) < 1e-5
+
+
 def test_unequal_length_ts_files_pad_with_a_mask(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SSLBENCH_DATA", str(tmp_path))
     _archive(tmp_path, "TinyVarying", 1, [5, 9, 6, 9, 4, 7], ["1", "2", "10", "1", "2", "10"])
