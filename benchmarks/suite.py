@@ -200,13 +200,16 @@ def load_suite(name_or_path: str) -> Suite:
 def with_overrides(suite: Suite, **overrides: Any) -> Suite:
     """The suite with command-line overrides applied (``None`` values leave a field as it is).
 
-    Accepts datasets, encoders, objectives, seeds (lists), epochs (int; trials train as long), trials (int, a
-    suite with ``[tuning]``), data_file (path) and data_shape.
+    Accepts datasets (keeping the dataset options of those still run), encoders, objectives, seeds (lists), epochs
+    (int; trials train as long), trials (int, a suite with ``[tuning]``), data_file (path) and data_shape.
     """
     changes: dict[str, Any] = {}
     for key in ("datasets", "encoders", "objectives", "seeds", "baselines"):
         if overrides.get(key) is not None:
             changes[key] = tuple(overrides[key])
+    if "datasets" in changes:  # the options of the datasets still run (a suite's options name only its datasets)
+        kept = set(changes["datasets"])
+        changes["dataset_options"] = {name: opts for name, opts in suite.dataset_options.items() if name in kept}
     if overrides.get("epochs") is not None:
         if overrides["epochs"] < 1:
             raise SuiteError(f"--epochs must be at least 1, got {overrides['epochs']}")

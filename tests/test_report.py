@@ -367,7 +367,10 @@ def test_published_references_appear_with_their_source(report: Path) -> None:
     on_test = "test (no validation score)"  # this synthetic run stores no validation scores
     assert side_by_side["gunpoint"][:5] == ["0.880 ± 0.002", "simclr · mlp", on_test, "3", "0.830"]
     assert side_by_side["gunpoint"][5:11] == ["0.890 ± 0.002", "simclr · mlp", on_test, "3", "0.840", "0.820"]
-    assert side_by_side["gunpoint"][11:15] == ["0.913", "0.907", "0.980", "0.980"]
+    assert side_by_side["gunpoint"][11:16] == ["1.000", "0.913", "0.907", "0.980", "0.980"]  # ROCKET first
+    rocket = _table_rows(_section(gunpoint, "Linear probe accuracy: published reference figures"))
+    label = "ROCKET (10 000 random kernels, ridge classifier), raw series, supervised (published)"
+    assert rocket[label][0] == "1.000" and "angus924/rocket, results/results_ucr.csv" in rocket[label][1]
     assert 'class="reference"' in (report / "index.html").read_text(encoding="utf-8")
 
 

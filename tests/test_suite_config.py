@@ -358,3 +358,15 @@ def test_fuzzed_component_tables_load_or_are_refused_with_one_line(changes: dict
         suite_from_dict({**TINY, **changes})
     except SuiteError as error:
         assert "\n" not in str(error) and ": " in str(error)
+
+
+def test_a_datasets_override_keeps_the_options_of_the_datasets_still_run() -> None:
+    from sslbench.benchmarks.plan import make_plan
+    from sslbench.benchmarks.suite import with_overrides
+
+    suite = load_suite("ts2vec")
+    assert set(suite.dataset_options) == {"ucr:UnitTest", "ucr_padded:PickupGestureWiimoteZ"}
+    subset = with_overrides(suite, datasets=["italy_power_demand", "ucr:UnitTest"], objectives=["ts2vec"])
+    assert dict(subset.dataset_options) == {"ucr:UnitTest": {"normalisation": "train_channel"}}
+    assert make_plan(subset).jobs  # planning no longer refuses the options of a dataset left out
+    assert dict(with_overrides(suite, datasets=["gunpoint"]).dataset_options) == {}

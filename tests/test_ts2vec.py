@@ -212,21 +212,27 @@ def test_dilated_encoder_reads_the_crops_context_but_nothing_outside_both_crops(
     assert _loss_with_fixed_crops(objective, context, crops, monkeypatch) != pytest.approx(reference, abs=1e-4)
 
 
-def test_evaluated_encoder_is_the_mean_of_the_iterates() -> None:
+def test_evaluated_encoder_is_the_mean_of_the_initial_weights_and_the_iterates() -> None:
+    """As torch's ``AveragedModel`` in the reference code: built on the initial weights, updated after each step."""
     torch.manual_seed(0)
     inputs = np.random.default_rng(0).standard_normal((16, 1, 12)).astype(np.float32)
     objective = build_objective("ts2vec", build_encoder("ts2vec", (1, 12), 8, {"depth": 1, "hidden_dim": 4}))
-    snapshots: list[torch.Tensor] = []
+    reference = torch.optim.swa_utils.AveragedModel(objective.online)
+    reference.update_parameters(objective.online)
+    snapshots = [objective.online.input_projection.weight.detach().clone()]
     original_after_step = objective.after_step
 
     def record() -> None:
         snapshots.append(objective.online.input_projection.weight.detach().clone())
+        reference.update_parameters(objective.online)
         original_after_step()
 
     objective.after_step = record  # type: ignore[method-assign]
     pretrain(objective, inputs, TrainConfig(batch_size=8, iterations=5, cosine_schedule=False), seed=0, device=CPU)
-    assert len(snapshots) == 5
+    assert len(snapshots) == 6
     assert torch.allclose(objective.encoder.input_projection.weight, torch.stack(snapshots).mean(dim=0), atol=1e-6)
+    for averaged, ours in zip(reference.module.parameters(), objective.encoder.parameters()):
+        assert torch.allclose(averaged, ours, atol=1e-6)
     assert objective.encoder.input_projection.weight.grad is None
 
 
@@ -350,6 +356,40 @@ def test_archive_set_in_ts_format_loads_by_name_z_normalised_with_the_protocol(
     expected = (series[4] - series[4].mean(axis=1, keepdims=True)) / series[4].std(axis=1, keepdims=True)
     assert np.allclose(raw.inputs[4], expected, atol=1e-5)
     assert raw.evaluators == ("svm_protocol",)
+
+
+def test_the_ts2vec_suite_names_every_classification_set_bundled_with_aeon() -> None:
+    from sslbench.benchmarks.suite import load_suite
+    from sslbench.ssl_models.data.ucr import SHORT_NAMES, bundled_sets
+
+    named = set(load_suite("ts2vec").datasets)
+    bundled = bundled_sets()
+    assert len(bundled) >= 10
+    missing = [
+        name
+        for name, equal_length in bundled
+        if not {SHORT_NAMES.get(name), f"ucr:{name}" if equal_length else f"ucr_padded:{name}"} & named
+    ]
+    assert missing == []
+
+
+def test_the_ts2vec_suite_standardises_unnormalised_ucr_sets_over_the_training_set_as_ts2vec_does() -> None:
+    """TS2Vec's ``load_UCR`` leaves the archive's z-normalised sets as they are and standardises the others with one
+    mean and std over all training values (``train_channel`` on one channel); UnitTest is a subset of Chinatown,
+    one of those others."""
+    from sslbench.benchmarks.suite import load_suite
+
+    suite = load_suite("ts2vec")
+    for name in ("gunpoint", "arrowhead", "ucr:OSULeaf", "ucr:UnitTest", "ucr_padded:PickupGestureWiimoteZ"):
+        options = suite.dataset_options.get(name, {})
+        raw = data.DATASETS.get(name)(normalisation="none")
+        mask = raw.extras.get("mask", np.ones(raw.inputs.shape[::2]))
+        real = [example[0, row > 0] for example, row in zip(raw.inputs, mask)]
+        shipped_normalised = all(abs(series.mean()) < 1e-3 and abs(series.std() - 1) < 0.02 for series in real)
+        assert options.get("normalisation", "per_series") == ("per_series" if shipped_normalised else "train_channel")
+    unit_test = data.DATASETS.get("ucr:UnitTest")(normalisation="train_channel")
+    train = unit_test.inputs[~unit_test.official_test]
+    assert abs(train.mean()) < 1e-5 and abs(train.std() - 1) < 1e-5
 
 
 def test_unequal_length_ts_files_pad_with_a_mask(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,7 +19,8 @@ with a1 ≤ a and b2 ≥ b; every series is shifted by its own random offset tha
 The encoder sees each whole crop (the context around the overlap), the loss compares only the overlap.
 Deviation: none from the paper's loss and crops; the trainer's optimiser and budget are set in the suite
 (TS2Vec: AdamW lr 1e-3, batch 8, 200 iterations, 600 for sets of over 100 000 values, no schedule), and the
-evaluated encoder is the running average of the iterates (the reference code's ``AveragedModel``).
+evaluated encoder is the equal-weight mean of the initial weights and every iterate, θ_avg = (θ_0 + … + θ_n)/(n + 1)
+(the reference code's ``AveragedModel``, whose first ``update_parameters`` call is made on the initial weights).
 """
 
 from __future__ import annotations
@@ -143,11 +144,11 @@ class TS2Vec(Objective):
         if temporal_unit < 0:
             raise ValueError(f"ts2vec: temporal_unit must be non-negative, got {temporal_unit}")
         self.alpha, self.temporal_unit = alpha, temporal_unit
-        # With averaging, ``encoder`` (the one evaluated) holds the mean of the iterates of ``online`` (the one
-        # trained);
-        # it never enters the loss, so it gets no gradient and the optimiser leaves it alone.
+        # With averaging, ``encoder`` (the one evaluated) holds the mean of the initial weights and the iterates of
+        # ``online`` (the one trained); it never enters the loss, so it gets no gradient and the optimiser leaves it
+        # alone. It starts as the initial weights, the first of the averaged points.
         self.online = copy.deepcopy(encoder) if average_weights else encoder
-        self.averaged_steps = 0
+        self.averaged_points = 1
 
     def forward(self, batch: Batch) -> torch.Tensor:
         inputs = batch.inputs
@@ -168,11 +169,12 @@ class TS2Vec(Objective):
 
     @torch.no_grad()
     def after_step(self) -> None:
-        """θ_avg ← θ_avg + (θ − θ_avg) / (n + 1): the equal-weight mean of every iterate so far."""
+        """θ_avg ← θ_avg + (θ − θ_avg) / (n + 1) over the n points averaged so far: the equal-weight mean of the
+        initial weights and every iterate."""
         if self.online is self.encoder:
             return
-        self.averaged_steps += 1
+        self.averaged_points += 1
         for average, current in zip(self.encoder.parameters(), self.online.parameters()):
-            average.add_(current.detach() - average, alpha=1.0 / self.averaged_steps)
+            average.add_(current.detach() - average, alpha=1.0 / self.averaged_points)
         for average_buffer, buffer in zip(self.encoder.buffers(), self.online.buffers()):
             average_buffer.copy_(buffer)
