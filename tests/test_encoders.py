@@ -11,7 +11,7 @@ import torch
 from sslbench.ssl_models.data.graph_format import pack_graph
 from sslbench.ssl_models.encoders import ENCODERS, build_encoder
 from sslbench.ssl_models.encoders.base import Encoder
-from sslbench.ssl_models.encoders.gnn import grid_edge_index
+from sslbench.ssl_models.encoders.gnn import NodeLinear, grid_edge_index
 from sslbench.ssl_models.encoders.selective_ssm import SelectiveSSMBlock, causal_depthwise_conv, selective_scan
 from sslbench.ssl_models.encoders.ssm import DIRECT_MAX_STEPS, S4DLayer
 from sslbench.ssl_models.objectives import build_objective
@@ -235,6 +235,21 @@ def test_causal_depthwise_conv_equals_a_padded_conv1d_cut_to_length(length: int,
     values = torch.randn(2, length, 5)
     expected = conv(values.transpose(1, 2))[..., :length].transpose(1, 2)
     torch.testing.assert_close(causal_depthwise_conv(values, conv.weight, conv.bias), expected)
+
+
+@pytest.mark.parametrize("in_features", [1, 3, 17])
+def test_node_linear_equals_nn_linear_in_values_and_gradients(in_features: int) -> None:
+    torch.manual_seed(in_features)
+    reference, node_linear = torch.nn.Linear(in_features, 6), NodeLinear(in_features, 6)
+    node_linear.load_state_dict(reference.state_dict())
+    inputs = torch.randn(50, in_features)
+    results = []
+    for layer in (node_linear, reference):
+        outputs = layer(inputs)
+        outputs.pow(2).sum().backward()
+        results.append([outputs.detach(), layer.weight.grad, layer.bias.grad])
+    for fast, expected in zip(*results):
+        torch.testing.assert_close(fast, expected)
 
 
 @pytest.mark.parametrize("layer", ["gin", "gcn"])
