@@ -6,9 +6,9 @@
   parallel instead;
 - single-threaded BLAS in the probes: scikit-learn's probes took 78 s with default OpenBLAS threading, 0.9 s
   with one thread;
-- freed memory kept for reuse (:func:`retain_freed_memory`): glibc returns tensors over its mmap threshold
-  (≤ 32 MB) to the kernel when freed, so each new one costs a page fault per 4 kB; cloning a 117 MB tensor took
-  128 ms instead of 22 ms, and a selective-SSM SimCLR step 2.9 s instead of 2.1 s.
+- freed memory kept for reuse (:func:`retain_freed_memory`): glibc maps every allocation over its mmap
+  threshold (at most 32 MB) afresh and unmaps it when freed, so each such tensor costs a page fault per 4 kB;
+  cloning a 117 MB tensor took 128 ms instead of 22 ms, a selective-SSM SimCLR step 2.9 s instead of 2.1 s.
 
 ``ENVIRONMENT`` must be in the environment before torch or NumPy is imported (``flows.runtime.configure`` sets
 it first thing; worker processes inherit it); users' own settings win. Results are bit-identical for a fixed
