@@ -1,44 +1,30 @@
-"""What ``sslbench list`` shows, read from the registries once per version of the code and kept as JSON.
+"""What ``sslbench list`` shows, read from the registries and committed as ``catalogue.json`` beside this module.
 
-Building it imports every dataset, encoder and objective module (torch, scikit-learn: seconds); the cached copy,
-keyed by a hash of the source files that define the registries, answers in milliseconds. Adding a component
-changes the hash, so the next ``list`` rebuilds it: nothing is maintained by hand.
+Building it imports every dataset, encoder, objective and baseline module (torch, scikit-learn: seconds), so the
+listing reads the committed file instead (milliseconds, on the first call as on every later one). The file is
+generated, never edited: ``python -m sslbench.flows.catalogue`` rewrites it from the registries, and a test
+fails while it differs from them, so adding a component is followed by regenerating it.
+
+    python -m sslbench.flows.catalogue [--check]
 """
 
 from __future__ import annotations
 
-import hashlib
+import argparse
 import json
-import os
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sslbench.ssl_models.files import write_text_atomic
-
-ROOTS = (Path(__file__).resolve().parent.parent / "ssl_models", Path(__file__).resolve().parent.parent / "benchmarks")
-
-
-def cache_dir() -> Path:
-    """``$SSLBENCH_CACHE``, else ``$XDG_CACHE_HOME/sslbench``, else ``~/.cache/sslbench``."""
-    if os.environ.get("SSLBENCH_CACHE"):
-        return Path(os.environ["SSLBENCH_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sslbench"
-
-
-def source_hash() -> str:
-    """SHA-256 (first 16 hex digits) over the paths and bytes of every .py and .toml file under ``ROOTS``."""
-    digest = hashlib.sha256()
-    for root in ROOTS:
-        for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".toml")):
-            digest.update(str(path.relative_to(root.parent)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+CATALOGUE_FILE = Path(__file__).resolve().parent / "catalogue.json"
 
 
 def build() -> dict[str, Any]:
-    """The catalogue from the registries: datasets, encoders, objectives, compatible pairs per modality, suites, and
-    the UCR/UEA sets bundled with aeon."""
+    """The catalogue from the registries: datasets, encoders, objectives, compatible pairs per modality, baselines,
+    suites, and the UCR/UEA sets bundled with aeon."""
     from sslbench.benchmarks.suite import available_suites
+    from sslbench.ssl_models.baselines import BASELINES, baseline_names
     from sslbench.ssl_models.data import DATASETS, MODALITIES, modality_of
     from sslbench.ssl_models.data.ucr import SHORT_NAMES, bundled_sets
     from sslbench.ssl_models.encoders import ENCODERS
@@ -78,6 +64,10 @@ def build() -> dict[str, Any]:
         ],
         "objectives": objectives,
         "pairs": pairs,
+        "baselines": [
+            {"name": name, "title": BASELINES.get(name).title, "in_default_suite": BASELINES.get(name).in_default_suite}
+            for name in baseline_names()
+        ],
         "suites": available_suites(),
         "archives": [
             {"name": name, "equal_length": equal, "alias": SHORT_NAMES.get(name, "")} for name, equal in bundled_sets()
@@ -86,15 +76,36 @@ def build() -> dict[str, Any]:
 
 
 def catalogue() -> dict[str, Any]:
-    """The cached catalogue of this code version, built and stored (atomically) when missing or unreadable."""
-    path = cache_dir() / f"catalogue-{source_hash()}.json"
+    """The committed catalogue (``catalogue.json``); built from the registries only when that file is missing."""
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        pass
-    built = build()
-    try:
-        write_text_atomic(path, json.dumps(built))
-    except OSError:  # a read-only home: answer anyway, uncached
-        pass
-    return built
+        return json.loads(CATALOGUE_FILE.read_text())
+    except FileNotFoundError:
+        return build()
+
+
+def render(listing: dict[str, Any]) -> str:
+    """The catalogue as ``catalogue.json`` stores it: indented JSON, one trailing newline."""
+    return json.dumps(listing, indent=1) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="exit 1 when catalogue.json differs from the registries")
+    args = parser.parse_args(argv)
+    text = render(build())
+    current = CATALOGUE_FILE.read_text() if CATALOGUE_FILE.exists() else ""
+    if args.check:
+        if text != current:
+            print(f"{CATALOGUE_FILE} is stale: run `python -m sslbench.flows.catalogue`", file=sys.stderr)
+            return 1
+        return 0
+    if text != current:
+        from sslbench.ssl_models.files import write_text_atomic
+
+        write_text_atomic(CATALOGUE_FILE, text)
+    print(f"wrote {CATALOGUE_FILE}" if text != current else f"{CATALOGUE_FILE} is current")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -68,7 +68,7 @@ def print_listing(listing: dict[str, Any], console: Console) -> None:
             "Compatible pairs: the encoders each objective trains, per kind of data; all: every encoder that "
             "reads that data (see Encoders)."
         ),
-        f"Baselines: {_baseline_list()}",
+        f"Baselines: {_baseline_list(listing['baselines'])}",
         f"Suites: {', '.join(listing['suites'])}",
     ]
     for part in (
@@ -84,9 +84,7 @@ def print_listing(listing: dict[str, Any], console: Console) -> None:
         console.print(part, soft_wrap=False)
 
 
-def _baseline_list() -> str:
+def _baseline_list(baselines: list[dict[str, Any]]) -> str:
     """``name (title)`` of every baseline; those a suite runs only when it lists them are marked."""
-    from sslbench.ssl_models.baselines import BASELINES, baseline_names
-
-    marks = {name: "" if BASELINES.get(name).in_default_suite else ", on request" for name in baseline_names()}
-    return ", ".join(f"{name} ({BASELINES.get(name).title}{mark})" for name, mark in marks.items())
+    marks = ["" if entry["in_default_suite"] else ", on request" for entry in baselines]
+    return ", ".join(f"{entry['name']} ({entry['title']}{mark})" for entry, mark in zip(baselines, marks))

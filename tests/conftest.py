@@ -36,13 +36,6 @@ def shared_folder(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session", autouse=True)
-def private_caches(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """The `sslbench list` catalogue of this session goes to a temporary folder, not the user's cache; the workers
-    share it, so the catalogue is built (importing torch) once per session."""
-    os.environ["SSLBENCH_CACHE"] = str(shared_folder(tmp_path_factory, "sslbench-cache"))
-
-
 @pytest.fixture(scope="session")
 def prefect_env(prefect_server: dict[str, str]) -> dict[str, str]:
     """Environment for subprocess runs of `sslbench`: the session's Prefect server and home."""

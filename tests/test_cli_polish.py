@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 from importlib.metadata import version
-from pathlib import Path
 
 import pytest
 from sslbench.flows.catalogue import catalogue
@@ -114,9 +113,8 @@ def test_completion_command_prints_the_script_for_each_shell(capsys: pytest.Capt
 
 
 @pytest.mark.parametrize("columns", [80, 100])
-def test_list_fits_the_terminal_and_cuts_nothing(tmp_path: Path, columns: int) -> None:
-    cache = os.environ.get("SSLBENCH_CACHE", str(tmp_path))
-    env = dict(os.environ, COLUMNS=str(columns), SSLBENCH_CACHE=cache)
+def test_list_fits_the_terminal_and_cuts_nothing(columns: int) -> None:
+    env = dict(os.environ, COLUMNS=str(columns))
     done = subprocess.run(
         [sys.executable, "-m", "sslbench", "list"], capture_output=True, text=True, timeout=300, env=env
     )

@@ -11,8 +11,8 @@ import torch
 from sslbench.ssl_models.data.graph_format import pack_graph
 from sslbench.ssl_models.encoders import ENCODERS, build_encoder
 from sslbench.ssl_models.encoders.base import Encoder
-from sslbench.ssl_models.encoders.gnn import grid_edge_index
-from sslbench.ssl_models.encoders.selective_ssm import SelectiveSSMBlock, selective_scan
+from sslbench.ssl_models.encoders.gnn import NodeLinear, grid_edge_index
+from sslbench.ssl_models.encoders.selective_ssm import SelectiveSSMBlock, causal_depthwise_conv, selective_scan
 from sslbench.ssl_models.encoders.ssm import DIRECT_MAX_STEPS, S4DLayer
 from sslbench.ssl_models.objectives import build_objective
 from sslbench.ssl_models.train import TrainConfig, _optimizer, pretrain
@@ -192,41 +192,64 @@ def test_selective_scan_matches_a_direct_loop_and_depends_on_the_input() -> None
     assert (dt_init > 1e-4 * 0.99).all() and (dt_init < 0.1 * 1.01).all()
 
 
-def _indexed_selective_scan(inputs, dt, A, B, C, D):  # the scan as first written: steps by indexing
+def _autograd_selective_scan(inputs, dt, A, B, C, D):  # the reference: autograd through a step-by-step loop
     decay = torch.exp(dt[..., None] * A)
     drive = (dt * inputs)[..., None] * B[:, :, None, :]
     state = inputs.new_zeros(inputs.shape[0], inputs.shape[2], A.shape[1])
     outputs = []
-    for step in range(inputs.shape[1]):
-        state = decay[:, step] * state + drive[:, step]
-        outputs.append(state @ C[:, step, :, None])
+    for step_decay, step_drive, step_output_map in zip(decay.unbind(1), drive.unbind(1), C[..., None].unbind(1)):
+        state = step_decay * state + step_drive
+        outputs.append(state @ step_output_map)
     return torch.cat(outputs, dim=2).transpose(1, 2) + inputs * D
 
 
-@pytest.mark.parametrize("batch, length, inner, state_dim", [(3, 7, 5, 4), (1, 1, 2, 1), (4, 33, 8, 16)])
-def test_unbound_selective_scan_is_bit_identical_to_indexing_in_values_and_gradients(
+def _scan_leaves(batch, length, inner, state_dim, dtype):
+    generator = torch.Generator().manual_seed(length)
+    values = torch.randn(batch, length, inner, generator=generator)
+    dt = torch.rand(batch, length, inner, generator=generator)
+    A = -torch.rand(inner, state_dim, generator=generator) * state_dim
+    B, C = torch.randn(2, batch, length, state_dim, generator=generator)
+    return [x.to(dtype).requires_grad_() for x in (values, dt, A, B, C, torch.randn(inner, generator=generator))]
+
+
+@pytest.mark.parametrize("batch, length, inner, state_dim", [(3, 7, 5, 4), (1, 1, 2, 1), (2, 2, 3, 2), (4, 33, 8, 16)])
+def test_selective_scan_equals_autograd_through_the_step_loop_in_values_and_gradients(
     batch, length, inner, state_dim
 ) -> None:
-    generator = torch.Generator().manual_seed(length)
-    shapes = [
-        (batch, length, inner),
-        (batch, length, inner),
-        (inner, state_dim),
-        (batch, length, state_dim),
-        (batch, length, state_dim),
-        (inner,),
-    ]
     results = []
-    for scan in (selective_scan, _indexed_selective_scan):
-        leaves = [
-            torch.randn(*shape, generator=generator.manual_seed(length + i)).requires_grad_()
-            for i, shape in enumerate(shapes)
-        ]
+    for scan in (selective_scan, _autograd_selective_scan):
+        leaves = _scan_leaves(batch, length, inner, state_dim, torch.float32)
         output = scan(*leaves)
         output.pow(2).sum().backward()
         results.append([output.detach()] + [leaf.grad for leaf in leaves])
     for fast, reference in zip(*results):
-        assert torch.equal(fast, reference)
+        torch.testing.assert_close(fast, reference, rtol=1e-5, atol=1e-5)
+    leaves = _scan_leaves(batch, min(length, 9), inner, state_dim, torch.float64)  # the hand-written backward
+    assert torch.autograd.gradcheck(selective_scan, leaves)
+
+
+@pytest.mark.parametrize("length, width", [(7, 4), (1, 4), (5, 1), (3, 6)])
+def test_causal_depthwise_conv_equals_a_padded_conv1d_cut_to_length(length: int, width: int) -> None:
+    torch.manual_seed(length)
+    conv = torch.nn.Conv1d(5, 5, width, groups=5, padding=width - 1)
+    values = torch.randn(2, length, 5)
+    expected = conv(values.transpose(1, 2))[..., :length].transpose(1, 2)
+    torch.testing.assert_close(causal_depthwise_conv(values, conv.weight, conv.bias), expected)
+
+
+@pytest.mark.parametrize("in_features", [1, 3, 17])
+def test_node_linear_equals_nn_linear_in_values_and_gradients(in_features: int) -> None:
+    torch.manual_seed(in_features)
+    reference, node_linear = torch.nn.Linear(in_features, 6), NodeLinear(in_features, 6)
+    node_linear.load_state_dict(reference.state_dict())
+    inputs = torch.randn(50, in_features)
+    results = []
+    for layer in (node_linear, reference):
+        outputs = layer(inputs)
+        outputs.pow(2).sum().backward()
+        results.append([outputs.detach(), layer.weight.grad, layer.bias.grad])
+    for fast, expected in zip(*results):
+        torch.testing.assert_close(fast, expected)
 
 
 @pytest.mark.parametrize("layer", ["gin", "gcn"])

@@ -15,6 +15,7 @@ from sslbench.ssl_models import threads
 from sslbench.ssl_models.encoders import build_encoder
 from sslbench.ssl_models.objectives import build_objective
 from sslbench.ssl_models.train import TrainConfig, iterate_batches, pretrain
+from torch.utils.flop_counter import FlopCounterMode
 
 
 def test_policy_is_in_the_environment_and_the_users_settings_win(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -72,6 +73,22 @@ def test_pretraining_is_bit_identical_for_a_fixed_policy_and_bf16_is_opt_in_and_
 def test_an_unknown_precision_is_refused_with_the_choices() -> None:
     with pytest.raises(ValueError, match="train.precision must be one of float32, bfloat16, got 'half'"):
         TrainConfig(precision="half")
+
+
+@pytest.mark.parametrize("groups", [1, 4, 16])
+def test_convolution_flops_count_each_gradient_as_one_forward_for_any_groups(groups: int) -> None:
+    inputs = torch.randn(3, 16, 20, requires_grad=True)
+    weight = torch.randn(16, 16 // groups, 5, requires_grad=True)
+    forward = 2 * 3 * 16 * (16 // groups) * 5 * 16  # batch · c_out · c_in/groups · kernel · output positions
+    outputs = torch.nn.functional.conv1d(inputs, weight, groups=groups)
+    mapping = {torch.ops.aten.convolution_backward: encoder_efficiency.conv_backward_flops}
+    with FlopCounterMode(display=False, custom_mapping=mapping) as counter:
+        outputs.sum().backward()
+    assert counter.get_total_flops() == 2 * forward
+    outputs = torch.nn.functional.conv1d(inputs, weight.detach(), groups=groups)  # the input's gradient only
+    with FlopCounterMode(display=False, custom_mapping=mapping) as counter:
+        outputs.sum().backward()
+    assert counter.get_total_flops() == forward
 
 
 def test_step_flops_of_a_linear_autoencoder_match_the_hand_count() -> None:

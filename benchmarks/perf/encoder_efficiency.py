@@ -5,8 +5,10 @@
     hand-written loop (``benchmarks.perf.pretrain_step``), runs interleaved:
     - samples/s of each loop and their ratio (goal ≥ 0.9, i.e. within 10 %);
     - achieved FLOP/s = FLOPs of one step (``torch.utils.flop_counter.FlopCounterMode``: matmuls and
-      convolutions, forward + backward) × steps ÷ seconds, divided by the FLOP/s of a large float32 matmul
-      (2n³ FLOPs for n × n) measured in the same run: the fraction of the practical limit the step reaches.
+      convolutions, forward + backward; a grouped convolution's weight gradient counted as its forward, since
+      torch's formula drops the groups and counts a depthwise kernel's once per channel pair) × steps ÷ seconds,
+      divided by the FLOP/s of a large float32 matmul (2n³ FLOPs for n × n) measured in the same run: the
+      fraction of the practical limit the step reaches.
       Both are per CPU-second of this (single-threaded) process, so other processes on the cores change them
       little; wall-clock samples/s are reported too.
 (b) Each pipeline stage's share of a suite's wall time (split, bank, pretrain, embed, probe, report; "other" is
@@ -44,7 +46,7 @@ from sslbench.ssl_models import data, threads  # noqa: E402
 from sslbench.ssl_models.augment import DEFAULT_AUGMENTATION, generate_bank, open_bank  # noqa: E402
 from sslbench.ssl_models.objectives import Objective  # noqa: E402
 from sslbench.ssl_models.train import TrainConfig, iterate_batches  # noqa: E402
-from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+from torch.utils.flop_counter import FlopCounterMode, conv_flop_count  # noqa: E402
 
 FAMILIES = ("mlp", "cnn", "gnn", "ssm", "selective_ssm", "gru", "transformer")
 GOAL_LOOP_RATIO = 0.9
@@ -65,11 +67,27 @@ def matmul_flops_per_second(size: int = 2048, repeats: int = 5) -> float:
     return 2 * size**3 / statistics.median(seconds)
 
 
+def conv_backward_flops(
+    grad_out_shape: Sequence[int],
+    x_shape: Sequence[int],
+    w_shape: Sequence[int],
+    *args: Any,
+    **kwargs: Any,
+) -> int:
+    """FLOPs of ``aten.convolution_backward``: each requested gradient (input, weight) costs what the forward does,
+    2·batch·∏(output positions)·∏(weight shape) (w = (c_out, c_in / groups, *kernel)), for any groups."""
+    transposed, output_mask = args[4], args[7]
+    forward = conv_flop_count(list(x_shape), list(w_shape), list(grad_out_shape), transposed)
+    return forward * (int(output_mask[0]) + int(output_mask[1]))
+
+
 def step_flops(objective: Objective, inputs: np.ndarray, bank: np.ndarray, batch_size: int, seed: int) -> int:
     """FLOPs (matmuls and convolutions) of one training step: the loss's forward and backward on one batch."""
     batch = next(iterate_batches(inputs, None, bank, objective.n_views, batch_size, np.random.default_rng(seed)))
     objective.train()
-    with FlopCounterMode(display=False) as counter:
+    with FlopCounterMode(
+        display=False, custom_mapping={torch.ops.aten.convolution_backward: conv_backward_flops}
+    ) as counter:
         objective(batch).backward()
     objective.zero_grad(set_to_none=True)
     return int(counter.get_total_flops())

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from sklearn.preprocessing import StandardScaler
 from sslbench.ssl_models.baselines.base import BASELINES, Baseline, raw_features
 
 
@@ -139,6 +138,8 @@ class PrincipalComponents(Baseline):
     ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
         """Rank-k reconstructions of both splits, and ``pca_n_components`` = k actually kept (≤ the rank)."""
         flat_train = raw_features(train)
+        from sklearn.preprocessing import StandardScaler  # here: listing baselines must not import scikit-learn
+
         scale = StandardScaler().fit(flat_train).scale_
         pca = PCA(embedding_dim).fit(flat_train, scale=scale)
         kept = pca.components_.shape[0]

@@ -81,11 +81,20 @@ def grid_neighbourhood_sum(grid: torch.Tensor, neighbours: int) -> torch.Tensor:
     return summed.permute(0, 2, 3, 1)
 
 
+class NodeLinear(nn.Linear):
+    """``nn.Linear`` on (nodes, F) features whose weight enters the product as a contiguous (F, out) matrix, so
+    autograd forms its gradient as Xᵀ·G; with few input features (pixel nodes: 3) BLAS runs that ~7× faster than
+    the (Gᵀ·X)ᵀ it forms for ``nn.Linear``'s transposed weight. Same parameters, same values within fp32 rounding."""
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return torch.addmm(self.bias, inputs, self.weight.t().contiguous())
+
+
 def _conv(layer: str, in_dim: int, out_dim: int) -> nn.Module:
     if layer == "gcn":
         return pyg("nn").GCNConv(in_dim, out_dim)
     mlp = nn.Sequential(
-        nn.Linear(in_dim, out_dim), nn.BatchNorm1d(out_dim), nn.ReLU(inplace=True), nn.Linear(out_dim, out_dim)
+        NodeLinear(in_dim, out_dim), nn.BatchNorm1d(out_dim), nn.ReLU(inplace=True), nn.Linear(out_dim, out_dim)
     )
     return pyg("nn").GINConv(mlp, eps=0.0, train_eps=False)
 
@@ -186,8 +195,8 @@ class GNNEncoder(Encoder):
         def neighbourhood(values: torch.Tensor) -> torch.Tensor:
             return grid_neighbourhood_sum(values.reshape(*grid_shape, -1), self.neighbours).reshape(values.shape[0], -1)
 
-        if self.layer == "gin":
-            return conv.nn(neighbourhood(hidden) + conv.eps * hidden)
+        if self.layer == "gin":  # ε = 0 (GIN-0): the neighbourhood sum already holds h_v once
+            return conv.nn(neighbourhood(hidden) if not conv.eps.item() else neighbourhood(hidden) + conv.eps * hidden)
         ones = hidden.new_ones(1, *grid_shape[1:], 1)
         scale = grid_neighbourhood_sum(ones, self.neighbours).rsqrt().expand(grid_shape[0], -1, -1, -1).reshape(-1, 1)
         return scale * neighbourhood(scale * conv.lin(hidden)) + conv.bias

@@ -15,13 +15,16 @@ A block on u (B, L, d_model), with d_inner = expand·d_model and N = ``state_dim
     out    = Linear(y ⊙ SiLU(z))
 
 b_Δ is initialised so that softplus(b_Δ) is log-uniform in [dt_min, dt_max]. A_log and D get no weight decay.
-Blocks are stacked with pre-LayerNorm residuals (``ResidualSequenceEncoder``); everything is causal.
+Blocks are stacked with pre-LayerNorm residuals (``ResidualSequenceEncoder``); everything is causal. The scan
+has a hand-written backward (``_SelectiveScan``) and the convolution runs as shifted multiply-adds
+(``causal_depthwise_conv``): equal within fp32 rounding to autograd through Conv1d and a step loop.
 """
 
 from __future__ import annotations
 
 import math
 from functools import partial
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -30,23 +33,69 @@ from sslbench.ssl_models.encoders.registry import ENCODERS
 from torch import nn
 
 
+class _SelectiveScan(torch.autograd.Function):
+    """Σ_n C_t[n]·h_t[:, n] with h_t = a_t ⊙ h_{t−1} + (Δ_t v_t) ⊗ B_t, a_t = exp(Δ_t A), and its hand-written
+    backward: the reverse scan g_t = ∂y_t ⊗ C_t + a_{t+1} ⊙ g_{t+1}, then ∂B_t = (Δ_t v_t)ᵀ g_t, ∂C_t = ∂y_tᵀ h_t,
+    ∂(Δ_t v_t) = g_t B_t and ∂(Δ_t A) = g_t ⊙ h_{t−1} ⊙ a_t.
+
+    Each scan updates one preallocated (batch, L, d, N) tensor in place, one fused ``addcmul_`` per step: no
+    per-step tensors, no autograd graph of L nodes, no concatenation of per-step gradients.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Any, values: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.Tensor
+    ) -> torch.Tensor:
+        decay = torch.mul(dt[..., None], A).exp_()
+        weighted = dt * values
+        states = weighted[..., None] * B[:, :, None, :]
+        for step in range(1, states.shape[1]):
+            states[:, step].addcmul_(decay[:, step], states[:, step - 1])
+        ctx.save_for_backward(values, dt, A, B, C, decay, states, weighted)
+        return (states @ C[..., None]).squeeze(-1)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        values, dt, A, B, C, decay, states, weighted = ctx.saved_tensors
+        grad_states = grad_output[..., None] * C[:, :, None, :]
+        for step in range(states.shape[1] - 2, -1, -1):
+            grad_states[:, step].addcmul_(decay[:, step + 1], grad_states[:, step + 1])
+        grad_C = (grad_output[:, :, None, :] @ states).squeeze(2)
+        grad_B = (weighted[:, :, None, :] @ grad_states).squeeze(2)
+        grad_weighted = (grad_states @ B[..., None]).squeeze(-1)
+        grad_exponent = torch.mul(decay[:, 1:], states[:, :-1]).mul_(grad_states[:, 1:])  # h_{−1} = 0: none at t = 0
+        grad_dt = grad_weighted * values
+        grad_dt[:, 1:] += (grad_exponent * A).sum(-1)
+        grad_A = (grad_exponent * dt[:, 1:, :, None]).sum((0, 1))
+        return grad_weighted * dt, grad_dt, grad_A, grad_B, grad_C
+
+
+def causal_depthwise_conv(values: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """u_t = b + Σ_k w_k ⊙ v_{t−K+1+k}, v_{<0} = 0 (b = 0 without a bias): a causal depthwise convolution of
+    (batch, L, d) values with kernels (d, 1, K), as ``Conv1d(groups=d, padding=K − 1)`` cut to the first L steps
+    computes it; as K shifted multiply-adds along time, with no transposes to (batch, d, L) (Conv1d's backward
+    was most of the block's convolution time).
+    """
+    width, length = weight.shape[-1], values.shape[1]
+    padded = F.pad(values, (0, 0, width - 1, 0))
+    taps = weight[:, 0, :].t()
+    outputs = padded[:, :length] * taps[0] if bias is None else torch.addcmul(bias, padded[:, :length], taps[0])
+    for tap in range(1, width):
+        outputs = outputs.addcmul(padded[:, tap : tap + length], taps[tap])
+    return outputs
+
+
 def selective_scan(
     inputs: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.Tensor, D: torch.Tensor
 ) -> torch.Tensor:
     """y_t = C_t·h_t + D ⊙ v_t with h_t = exp(Δ_t A) ⊙ h_{t−1} + Δ_t B_t v_t, h_{−1} = 0.
 
     Shapes: inputs v and dt (batch, L, d); A (d, N); B and C (batch, L, N); D (d,). Returns (batch, L, d).
-    The steps are taken from ``unbind`` views, not by indexing ``decay[:, step]``: indexing makes backward
-    zero-fill a full-size gradient at every step (24× slower, same numbers).
+    The scan runs in ``_SelectiveScan`` (in-place steps, hand-written backward): equal within fp32 rounding to
+    autograd through a step-by-step loop, in values and gradients, at a third less time per training step.
     """
-    decay = torch.exp(dt[..., None] * A)
-    drive = (dt * inputs)[..., None] * B[:, :, None, :]
-    state = inputs.new_zeros(inputs.shape[0], inputs.shape[2], A.shape[1])
-    outputs = []
-    for step_decay, step_drive, step_output_map in zip(decay.unbind(1), drive.unbind(1), C[..., None].unbind(1)):
-        state = step_decay * state + step_drive
-        outputs.append(state @ step_output_map)
-    return torch.cat(outputs, dim=2).transpose(1, 2) + inputs * D
+    return _SelectiveScan.apply(inputs, dt, A, B, C) + inputs * D
 
 
 class SelectiveSSMBlock(nn.Module):
@@ -87,9 +136,8 @@ class SelectiveSSMBlock(nn.Module):
         self.out_projection = nn.Linear(inner, d_model, bias=False)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        length = inputs.shape[1]
         values, gate = self.in_projection(inputs).chunk(2, dim=-1)
-        values = F.silu(self.conv(values.transpose(1, 2))[..., :length].transpose(1, 2))
+        values = F.silu(causal_depthwise_conv(values, self.conv.weight, self.conv.bias))
         dt, B, C = self.selection(values).split([self.dt_rank, self.state_dim, self.state_dim], dim=-1)
         dt = F.softplus(self.dt_projection(dt))
         scanned = selective_scan(values, dt, -torch.exp(self.A_log), B, C, self.D)
