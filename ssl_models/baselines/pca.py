@@ -48,7 +48,6 @@ class PCA:
         self.components_ = vt[:k]
         self.basis_ = vt[:rank]
         self.singular_values_ = singular[:rank]
-        self.rank_ = rank
         return self
 
     def _coordinates(self, rows: np.ndarray) -> np.ndarray:
@@ -143,5 +142,5 @@ class PrincipalComponents(Baseline):
         scale = StandardScaler().fit(flat_train).scale_
         pca = PCA(embedding_dim).fit(flat_train, scale=scale)
         kept = pca.components_.shape[0]
-        train_features = flat_train if kept == pca.rank_ else pca.project(flat_train)
+        train_features = flat_train if kept == len(pca.singular_values_) else pca.project(flat_train)
         return train_features, pca.project(test), {"pca_n_components": float(kept)}
