@@ -129,6 +129,13 @@ def test_scheduled_deployment_runs_are_named_logged_with_artifacts_and_honest_st
                 _wait(
                     lambda run=run: client.read_flow_run(run.id).state.is_final(), 480, f"flow run {run.name} to finish"
                 )
+            # a finished run's last log lines reach the API in the workers' next batch, after its final state
+            for run, line in ((scheduled, "[1/2]"), (failing, "failed")):
+                _wait(
+                    lambda run=run, line=line: any(line in log for log in _flow_run_view(client, run.id)["logs"]),
+                    60,
+                    f"'{line}' in the logs of flow run {run.name}",
+                )
             ok, bad = _flow_run_view(client, scheduled.id), _flow_run_view(client, failing.id)
     finally:
         serving.terminate()
