@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any, cast
 
 from prefect import flow, tags
-from prefect.futures import PrefectFuture, as_completed, wait
 from prefect.states import Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 from sslbench.benchmarks.plan import Plan, make_plan
@@ -35,6 +34,7 @@ from sslbench.flows.inputs import StageInputs, split_group
 from sslbench.flows.interrupt import stop_worker_on_signals
 from sslbench.flows.out_lock import out_lock
 from sslbench.flows.runtime import git_sha, package_versions
+from sslbench.flows.scheduler import Stage, StageScheduler
 from sslbench.results.schema import SCHEMA_VERSION
 from sslbench.results.store import read_table, write_rows
 from sslbench.ssl_models import threads
@@ -94,7 +94,7 @@ def find_resumable_run(out_dir: str | Path, suite: Suite, notify: Callable[[str]
     return None
 
 
-def _record_split(key: tuple, future: PrefectFuture, out_dir: str, run_id: str) -> None:
+def _record_split(key: tuple, future: Stage, out_dir: str, run_id: str) -> None:
     """Store a split's indices and fingerprint with the run (so it can be reproduced from the tables)."""
     from sslbench.ssl_models.data import SplitData
 
@@ -124,12 +124,12 @@ def _record_split(key: tuple, future: PrefectFuture, out_dir: str, run_id: str) 
 
 
 def _submit(
-    plan: Plan, out_dir: str, use_cache: bool, suite: str
-) -> tuple[dict[PrefectFuture, tuple[JobSpec, list[PrefectFuture]]], dict[tuple, PrefectFuture]]:
-    """Submit every stage of every job, each task run tagged with its job's content; returns the final future of
-    each job → (job, its stages' futures in order), and the split future of each split group. Nothing here waits:
-    a task runner need not run tasks in submission order."""
-    inputs = StageInputs(out_dir, use_cache, suite)
+    scheduler: StageScheduler, plan: Plan, out_dir: str, use_cache: bool, suite: str
+) -> tuple[dict[Stage, tuple[JobSpec, list[Stage]]], dict[tuple, Stage]]:
+    """Hand every stage of every job to ``scheduler``, each task run tagged with its job's content; returns the final
+    stage of each job → (job, its stages in order), and the split stage of each split group. Nothing here waits:
+    the scheduler submits each stage when its inputs are done."""
+    inputs = StageInputs(scheduler, out_dir, use_cache, suite)
     for job in plan.jobs:  # every split and bank first, so that workers can start on them
         inputs.split(job)
         inputs.bank(job)
@@ -138,16 +138,16 @@ def _submit(
         split, bank = inputs.split(job), inputs.bank(job)
         with tags(*job_tags(job, suite)):
             if job.uses_encoder:
-                trained = pretrain_task.submit(job, split, bank, out_dir, use_cache)
-                evaluated = evaluate_task.submit(job, split, trained, out_dir, use_cache)
+                trained = scheduler.submit(pretrain_task, job, split, bank, out_dir, use_cache)
+                evaluated = scheduler.submit(evaluate_task, job, split, trained, out_dir, use_cache)
                 finals[evaluated] = (job, [split, *([bank] if bank else []), trained, evaluated])
             else:
-                evaluated = evaluate_baseline_task.submit(job, split, out_dir, use_cache)
+                evaluated = scheduler.submit(evaluate_baseline_task, job, split, out_dir, use_cache)
                 finals[evaluated] = (job, [split, evaluated])
     return finals, inputs.splits
 
 
-def _outcome(job: JobSpec, stages: list[PrefectFuture]) -> JobOutcome:
+def _outcome(job: JobSpec, stages: list[Stage]) -> JobOutcome:
     """The job's outcome, with each stage's time as the stage measured it; a failed stage's own error is recorded
     (not the later stages' "upstream failed")."""
     try:
@@ -172,7 +172,7 @@ def _outcome(job: JobSpec, stages: list[PrefectFuture]) -> JobOutcome:
     )
 
 
-def _pretrain_seconds(job: JobSpec, stages: list[PrefectFuture]) -> float | None:
+def _pretrain_seconds(job: JobSpec, stages: list[Stage]) -> float | None:
     """The pretraining stage's own time when it finished (a later stage failed), else None."""
     if not job.uses_encoder:
         return None
@@ -182,7 +182,14 @@ def _pretrain_seconds(job: JobSpec, stages: list[PrefectFuture]) -> float | None
         return None
 
 
-def run_plan(plan: Plan, out_dir: str, run_id: str, suite: str, use_cache: bool = True) -> list[JobOutcome]:
+def run_plan(
+    plan: Plan,
+    out_dir: str,
+    run_id: str,
+    suite: str,
+    use_cache: bool = True,
+    scheduler: StageScheduler | None = None,
+) -> list[JobOutcome]:
     """Run every job, writing each job's rows as it finishes; jobs already written for ``run_id`` are kept.
 
     Each finished job gets a line on the terminal and in the flow run's log; a live display shows the rest.
@@ -198,9 +205,10 @@ def run_plan(plan: Plan, out_dir: str, run_id: str, suite: str, use_cache: bool 
     outcomes = []
     offset = len(plan.jobs) - len(todo.jobs)
     with progress.live_grid(todo.jobs, offset) as live:
-        finals, splits = _submit(todo, out_dir, use_cache, suite)
+        scheduler = scheduler or StageScheduler()
+        finals, splits = _submit(scheduler, todo, out_dir, use_cache, suite)
 
-        def record(index: int, evaluated: PrefectFuture) -> None:
+        def record(index: int, evaluated: Stage) -> None:
             job, stages = finals.pop(evaluated)
             if (key := split_group(job)) not in recorded:  # its split has finished: this job's stages needed it
                 recorded.add(key)
@@ -221,7 +229,7 @@ def run_plan(plan: Plan, out_dir: str, run_id: str, suite: str, use_cache: bool 
             outcomes.append(outcome)
 
         index = offset
-        for evaluated in as_completed(list(finals)):
+        for evaluated in scheduler.as_completed(list(finals)):
             index += 1
             record(index, evaluated)
             if stop_requested():
@@ -230,7 +238,7 @@ def run_plan(plan: Plan, out_dir: str, run_id: str, suite: str, use_cache: bool 
             # The running jobs stop within a training step: record them; jobs not started by then get no row (a
             # resumed run runs every job without an ok row) and the task runner cancels them when the flow returns,
             # so a stop does not wait for each queued job to start and fail.
-            finished, _ = wait(list(finals), timeout=STOP_GRACE_SECONDS)
+            finished, _ = scheduler.wait(list(finals), timeout=STOP_GRACE_SECONDS)
             for evaluated in finished:
                 index += 1
                 record(index, evaluated)
@@ -326,12 +334,13 @@ def benchmark_flow(suite: dict[str, Any], out_dir: str, run_id: str | None = Non
                 ),
             )
         clock = time.perf_counter()
+        scheduler = StageScheduler()
         if validated.tuning is not None:
             from sslbench.flows.tuning import tune  # Optuna loads only for a suite that tunes
 
-            plan = tune(plan, validated, out_dir, run_id, use_cache)
+            plan = tune(plan, validated, out_dir, run_id, use_cache, scheduler)
         if not stop_requested():
-            run_plan(plan, out_dir, run_id, validated.name, use_cache)
+            run_plan(plan, out_dir, run_id, validated.name, use_cache, scheduler)
         statuses = read_table(out_dir, "jobs", {"run_id": run_id}).column("status").to_pylist()
         n_failed = sum(status != "ok" for status in statuses)
         summary = {

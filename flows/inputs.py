@@ -6,7 +6,7 @@ import dataclasses
 import json
 
 from prefect import tags
-from prefect.futures import PrefectFuture
+from sslbench.flows.scheduler import Stage, StageScheduler
 from sslbench.ssl_models.job import JobSpec
 from sslbench.tasks.data import generate_views_task, job_view_groups, prepare_split_task
 
@@ -24,28 +24,29 @@ def bank_group(job: JobSpec) -> tuple:
 
 
 class StageInputs:
-    """Submits each split group's split and each bank group's view banks once, and hands out their futures."""
+    """Submits each split group's split and each bank group's view banks once (through ``scheduler``), and hands
+    out their stages."""
 
-    def __init__(self, out_dir: str, use_cache: bool, suite: str) -> None:
-        self.out_dir, self.use_cache, self.suite = out_dir, use_cache, suite
-        self.splits: dict[tuple, PrefectFuture] = {}
-        self.banks: dict[tuple, PrefectFuture] = {}
+    def __init__(self, scheduler: StageScheduler, out_dir: str, use_cache: bool, suite: str) -> None:
+        self.scheduler, self.out_dir, self.use_cache, self.suite = scheduler, out_dir, use_cache, suite
+        self.splits: dict[tuple, Stage] = {}
+        self.banks: dict[tuple, Stage] = {}
 
-    def split(self, job: JobSpec) -> PrefectFuture:
-        """The future of the job's split file."""
+    def split(self, job: JobSpec) -> Stage:
+        """The stage of the job's split file."""
         key = split_group(job)
         if key not in self.splits:
             with tags(f"dataset:{job.dataset}", f"seed:{job.seed}", f"suite:{self.suite}"):
-                self.splits[key] = prepare_split_task.submit(job, self.out_dir, self.use_cache)
+                self.splits[key] = self.scheduler.submit(prepare_split_task, job, self.out_dir, self.use_cache)
         return self.splits[key]
 
-    def bank(self, job: JobSpec) -> PrefectFuture | None:
-        """The future of the job's view banks (None when it uses no views)."""
+    def bank(self, job: JobSpec) -> Stage | None:
+        """The stage of the job's view banks (None when it uses no views)."""
         if not job.n_views:
             return None
         key = bank_group(job)
         if key not in self.banks:
             split = self.split(job)
             with tags(f"dataset:{job.dataset}", f"seed:{job.seed}", f"suite:{self.suite}"):
-                self.banks[key] = generate_views_task.submit(job, split, self.out_dir, self.use_cache)
+                self.banks[key] = self.scheduler.submit(generate_views_task, job, split, self.out_dir, self.use_cache)
         return self.banks[key]

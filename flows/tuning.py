@@ -24,7 +24,6 @@ from typing import Any
 
 import optuna
 from prefect import tags
-from prefect.futures import PrefectFuture, as_completed
 from rich.markup import escape
 from sslbench.benchmarks.plan import Plan
 from sslbench.benchmarks.suite import Suite
@@ -39,6 +38,7 @@ from sslbench.benchmarks.tuning import (
 from sslbench.benchmarks.tuning_search import CellSearch
 from sslbench.flows import progress
 from sslbench.flows.inputs import StageInputs
+from sslbench.flows.scheduler import Stage, StageScheduler
 from sslbench.results.selection import VALIDATION
 from sslbench.results.store import write_rows
 from sslbench.ssl_models.job import JobSpec
@@ -69,8 +69,8 @@ class _Trial:
     trial: optuna.Trial
     params: dict[str, Any]
     job: JobSpec
-    trained: PrefectFuture
-    scored: PrefectFuture
+    trained: Stage
+    scored: Stage
 
 
 def cell_of(job: JobSpec) -> tuple[str, str, str]:
@@ -96,13 +96,21 @@ def tuning_summary(plan: Plan, suite: Suite) -> str:
     )
 
 
-def tune(plan: Plan, suite: Suite, out_dir: str, run_id: str, use_cache: bool = True) -> Plan:
+def tune(
+    plan: Plan,
+    suite: Suite,
+    out_dir: str,
+    run_id: str,
+    use_cache: bool = True,
+    scheduler: StageScheduler | None = None,
+) -> Plan:
     """Run every cell's trials; the plan with each cell's tuned jobs appended (none for a cell whose trials all
     failed). After a stop request the plan is returned unchanged and nothing is written."""
     tuning = suite.tuning
     assert tuning is not None, "tune() needs a suite with [tuning]"
     cells = {cell_of(job): _Cell(job, _search(tuning, job)) for job in tuning_cells(plan, suite.seeds[0])}
-    inputs = StageInputs(out_dir, use_cache, suite.name)
+    scheduler = scheduler or StageScheduler()
+    inputs = StageInputs(scheduler, out_dir, use_cache, suite.name)
     logger = run_logger()
     done, total = 0, len(cells) * tuning.trials
     for number in range(tuning.trials):
@@ -112,7 +120,7 @@ def tune(plan: Plan, suite: Suite, out_dir: str, run_id: str, use_cache: bool = 
             _submit_trial(cell, number, tuning, inputs, out_dir, use_cache, suite.name) for cell in cells.values()
         ]
         submitted = {trial.scored: trial for trial in trials}
-        for future in as_completed(list(submitted)):
+        for future in scheduler.as_completed(list(submitted)):
             finished = submitted[future]
             row = _trial_row(finished)
             scores = {int(epoch): score for epoch, score in json.loads(row.get("scores", "{}")).items()}
@@ -150,10 +158,12 @@ def _submit_trial(
     with tags(*job_tags(job, suite), "tuning"):
         if tuning.pruner == "median":
             completed = cell.search.completed()
-            trained = scored = train_trial_task.submit(job, split, inputs.bank(job), out_dir, completed, use_cache)
+            trained = scored = inputs.scheduler.submit(
+                train_trial_task, job, split, inputs.bank(job), out_dir, completed, use_cache
+            )
         else:
-            trained = pretrain_task.submit(job, split, inputs.bank(job), out_dir, use_cache)
-            scored = score_trial_task.submit(job, split, trained, out_dir, use_cache)
+            trained = inputs.scheduler.submit(pretrain_task, job, split, inputs.bank(job), out_dir, use_cache)
+            scored = inputs.scheduler.submit(score_trial_task, job, split, trained, out_dir, use_cache)
     return _Trial(cell, number, trial, params, job, trained, scored)
 
 
