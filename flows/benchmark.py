@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import json
-import os
 import platform
 import secrets
 import time
@@ -305,7 +304,13 @@ def _current_run_name() -> str | None:
     return context.flow_run.name if context is not None and context.flow_run is not None else None
 
 
-@flow(name="sslbench-run", flow_run_name=flow_run_name, task_runner=ThreadPoolTaskRunner(max_workers=1))  # type: ignore[arg-type]  # Prefect's TaskRunner generics
+# A served or scheduled run (no ``--task-runner``) gets one thread worker per core, like the command line's default:
+# the stage scheduler keeps workers from waiting on each other, so one per core is safe and uses every core.
+@flow(
+    name="sslbench-run",
+    flow_run_name=flow_run_name,
+    task_runner=ThreadPoolTaskRunner(max_workers=threads.usable_cores()),  # type: ignore[arg-type]  # Prefect's TaskRunner generics
+)
 def benchmark_flow(suite: dict[str, Any], out_dir: str, run_id: str | None = None, use_cache: bool = True) -> Any:
     """Run a suite (``Suite.to_dict()``) into ``out_dir``; returns run id, report path, counts and time.
 
@@ -381,7 +386,7 @@ def task_runner(kind: str = "thread", workers: int | None = None, dask_address: 
     Dask: an existing cluster at ``dask_address``, else a local cluster with one single-threaded worker
     per core (Dask workers start with OMP/MKL threads = 1, so torch does not oversubscribe cores).
     """
-    workers = workers or os.cpu_count() or 1
+    workers = workers or threads.usable_cores()
     if kind == "thread":
         return ThreadPoolTaskRunner(max_workers=workers)
     if kind == "process":

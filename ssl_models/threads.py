@@ -61,6 +61,15 @@ def job_threads() -> int:
         return 1
 
 
+def usable_cores() -> int:
+    """Cores this process may run on: its CPU affinity (``taskset``, a CI runner's or a test worker's pinning),
+    not every core of the machine (``os.cpu_count``); the default number of parallel jobs."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # no affinity call on this platform
+        return os.cpu_count() or 1
+
+
 def apply_job_threads() -> None:
     """Set torch's intra-op threads to :func:`job_threads` and keep freed memory (for a process that imported torch
     before the policy)."""

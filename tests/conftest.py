@@ -14,6 +14,23 @@ from sslbench.flows import runtime
 
 runtime.configure()  # the thread policy, before torch is imported
 
+
+def _pin_xdist_worker_to_its_cores() -> None:
+    """Under ``pytest -n N`` each test worker (and every `sslbench` process and Prefect server it starts) runs on
+    its own share of the usable cores. Every run then defaults to one job per core it has, instead of each of the N
+    workers running one job per core of the machine (N × cores busy threads on the cores)."""
+    worker, count = os.environ.get("PYTEST_XDIST_WORKER", ""), os.environ.get("PYTEST_XDIST_WORKER_COUNT", "")
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if not (worker.startswith("gw") and worker[2:].isdigit() and count.isdigit()):
+        return
+    index, count_ = int(worker[2:]), int(count)
+    if count_ < 2 or len(cores) < count_ or index >= count_:
+        return
+    os.sched_setaffinity(0, cores[index * len(cores) // count_ : (index + 1) * len(cores) // count_])
+
+
+_pin_xdist_worker_to_its_cores()
+
 import pytest  # noqa: E402
 from cli_runs import Cli, TinyRun  # noqa: E402
 

@@ -110,3 +110,25 @@ def test_a_stop_submits_nothing_new_and_lets_the_running_stage_finish(
 
     assert graph() == (["running"], ["queued"])
     assert ORDER == ["running"]
+
+
+def test_a_served_run_without_a_runner_option_uses_one_worker_per_core() -> None:
+    """Scheduled and served runs use the flow's own task runner: one thread worker per usable core, not one in all."""
+    from sslbench.flows.benchmark import benchmark_flow
+    from sslbench.ssl_models.threads import usable_cores
+
+    assert benchmark_flow.task_runner._max_workers == usable_cores()
+
+
+def test_usable_cores_follow_the_process_affinity() -> None:
+    import os
+
+    from sslbench.ssl_models.threads import usable_cores
+
+    before = os.sched_getaffinity(0)
+    try:
+        os.sched_setaffinity(0, {min(before)})
+        assert usable_cores() == 1
+    finally:
+        os.sched_setaffinity(0, before)
+    assert usable_cores() == len(before)
