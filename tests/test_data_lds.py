@@ -187,3 +187,26 @@ def test_lds_family_refuses_unknown_keys_and_values() -> None:
         data.DATASETS.get("lds:state_dim=six")
     with pytest.raises(ValueError, match="state_dim must be an integer ≥ 1"):
         data.DATASETS.get("lds:state_dim=0")()
+
+
+def test_state_readout_is_solved_in_float64_without_a_warning_on_nearly_collinear_tokens() -> None:
+    """Nearly collinear float32 features (as a random SSM's tokens; fitted in float32 these give scipy's
+    LinAlgWarning, rcond 3e-9): no warning, and the ridge solution equals the float64 normal-equations solution of
+    the standardised problem."""
+    import warnings
+
+    from sslbench.ssl_models.lds.evaluate import RIDGE_ALPHA, ridge_readout
+
+    rng = np.random.default_rng(3)
+    rows, width = 200_000, 64
+    base = rng.normal(size=(rows, 1))
+    features = (base + 1e-3 * rng.normal(size=(rows, width))).astype(np.float32)
+    targets = (features[:, :3] @ rng.normal(size=(3, 2)) + 0.1 * rng.normal(size=(rows, 2))).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        readout = ridge_readout(features, targets)
+    x = features.astype(np.float64)
+    z = (x - x.mean(0)) / x.std(0)
+    y = targets.astype(np.float64) - targets.astype(np.float64).mean(0)
+    weights = np.linalg.solve(z.T @ z + RIDGE_ALPHA * np.eye(z.shape[1]), z.T @ y)
+    np.testing.assert_allclose(readout[-1].coef_.T, weights, rtol=1e-6, atol=1e-8)
