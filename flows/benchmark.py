@@ -182,12 +182,7 @@ def _pretrain_seconds(job: JobSpec, stages: list[Stage]) -> float | None:
 
 
 def run_plan(
-    plan: Plan,
-    out_dir: str,
-    run_id: str,
-    suite: str,
-    use_cache: bool = True,
-    scheduler: StageScheduler | None = None,
+    plan: Plan, out_dir: str, run_id: str, suite: str, scheduler: StageScheduler, use_cache: bool = True
 ) -> list[JobOutcome]:
     """Run every job, writing each job's rows as it finishes; jobs already written for ``run_id`` are kept.
 
@@ -204,7 +199,6 @@ def run_plan(
     outcomes = []
     offset = len(plan.jobs) - len(todo.jobs)
     with progress.live_grid(todo.jobs, offset) as live:
-        scheduler = scheduler or StageScheduler()
         finals, splits = _submit(scheduler, todo, out_dir, use_cache, suite)
 
         def record(index: int, evaluated: Stage) -> None:
@@ -235,8 +229,8 @@ def run_plan(
                 break
         if stop_requested() and finals:
             # The running jobs stop within a training step: record them; jobs not started by then get no row (a
-            # resumed run runs every job without an ok row) and the task runner cancels them when the flow returns,
-            # so a stop does not wait for each queued job to start and fail.
+            # resumed run runs every job without an ok row) and the scheduler submits nothing after a stop, so a
+            # stop does not wait for each queued job to start and fail.
             finished, _ = scheduler.wait(list(finals), timeout=STOP_GRACE_SECONDS)
             for evaluated in finished:
                 index += 1
@@ -343,9 +337,9 @@ def benchmark_flow(suite: dict[str, Any], out_dir: str, run_id: str | None = Non
         if validated.tuning is not None:
             from sslbench.flows.tuning import tune  # Optuna loads only for a suite that tunes
 
-            plan = tune(plan, validated, out_dir, run_id, use_cache, scheduler)
+            plan = tune(plan, validated, out_dir, run_id, scheduler, use_cache)
         if not stop_requested():
-            run_plan(plan, out_dir, run_id, validated.name, use_cache, scheduler)
+            run_plan(plan, out_dir, run_id, validated.name, scheduler, use_cache)
         statuses = read_table(out_dir, "jobs", {"run_id": run_id}).column("status").to_pylist()
         n_failed = sum(status != "ok" for status in statuses)
         summary = {

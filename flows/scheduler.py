@@ -50,22 +50,20 @@ class Stage:
         self.inputs = [value for value in (*args, *kwargs.values()) if isinstance(value, Stage)]
         self.order = order
         self.future: PrefectFuture | None = None
-        self.finished = False  # its task run has ended (or it was never submitted because an input failed)
+        self.finished = False  # its task run has ended, or it was never submitted because an input failed
         self.error: BaseException | None = None  # once finished: its task's error, or its failed input's
-        self.input_error: BaseException | None = None  # set when it was never submitted because an input failed
 
     def __lt__(self, other: Stage) -> bool:  # the ready heap: in the order the stages were handed in
         return self.order < other.order
 
-    def done(self) -> bool:
-        return self.finished
-
     def result(self) -> Any:
         """The task's result (waiting for it); raises the task's error, or its failed input's."""
-        self.scheduler.wait_for([self])
-        if self.input_error is not None:
-            raise self.input_error
-        assert self.future is not None
+        while not self.finished:
+            if not self.scheduler._advance(None):
+                raise RuntimeError("a stop was requested before this stage could be submitted")
+        if self.future is None:  # never submitted: an input failed
+            assert self.error is not None
+            raise self.error
         return self.future.result()
 
 
@@ -102,7 +100,6 @@ class StageScheduler:
             yield from finished
             if pending and not self._advance(None):
                 return  # nothing can finish any more: a stop was requested and nothing is running
-        return
 
     def wait(self, stages: Iterable[Stage], timeout: float) -> tuple[list[Stage], list[Stage]]:
         """(finished, unfinished) of ``stages`` after at most ``timeout`` seconds."""
@@ -113,13 +110,6 @@ class StageScheduler:
             if remaining <= 0 or not self._advance(remaining):
                 break
         return [stage for stage in pending if stage.finished], [stage for stage in pending if not stage.finished]
-
-    def wait_for(self, stages: Iterable[Stage]) -> None:
-        """Block until every one of ``stages`` has finished (raises if a stop leaves one never submitted)."""
-        for stage in stages:
-            while not stage.finished:
-                if not self._advance(None):
-                    raise RuntimeError("a stop was requested before this stage could be submitted")
 
     def _advance(self, timeout: float | None) -> bool:
         """Wait for one running task to end (at most ``timeout`` s) and submit what became ready; False when
@@ -152,7 +142,7 @@ class StageScheduler:
 
     def _pump(self) -> None:
         """Move stages whose inputs are done to the ready heap (a stage with a failed input fails in turn, and so on
-        down its dependants), then submit the deepest ready stages into the free slots."""
+        down its dependants), then submit the earliest-handed-in ready stages into the free slots."""
         changed = True
         while changed:
             changed, still_waiting = False, []
@@ -160,7 +150,7 @@ class StageScheduler:
                 if not all(upstream.finished for upstream in stage.inputs):
                     still_waiting.append(stage)
                 elif (error := next((s.error for s in stage.inputs if s.error is not None), None)) is not None:
-                    stage.error, stage.input_error, stage.finished, changed = error, error, True, True
+                    stage.error, stage.finished, changed = error, True, True
                 else:
                     heapq.heappush(self._ready, stage)
             self._waiting = still_waiting

@@ -97,19 +97,13 @@ def tuning_summary(plan: Plan, suite: Suite) -> str:
 
 
 def tune(
-    plan: Plan,
-    suite: Suite,
-    out_dir: str,
-    run_id: str,
-    use_cache: bool = True,
-    scheduler: StageScheduler | None = None,
+    plan: Plan, suite: Suite, out_dir: str, run_id: str, scheduler: StageScheduler, use_cache: bool = True
 ) -> Plan:
     """Run every cell's trials; the plan with each cell's tuned jobs appended (none for a cell whose trials all
     failed). After a stop request the plan is returned unchanged and nothing is written."""
     tuning = suite.tuning
     assert tuning is not None, "tune() needs a suite with [tuning]"
     cells = {cell_of(job): _Cell(job, _search(tuning, job)) for job in tuning_cells(plan, suite.seeds[0])}
-    scheduler = scheduler or StageScheduler()
     inputs = StageInputs(scheduler, out_dir, use_cache, suite.name)
     logger = run_logger()
     done, total = 0, len(cells) * tuning.trials
