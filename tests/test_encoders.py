@@ -12,7 +12,12 @@ from sslbench.ssl_models.data.graph_format import pack_graph
 from sslbench.ssl_models.encoders import ENCODERS, build_encoder
 from sslbench.ssl_models.encoders.base import Encoder
 from sslbench.ssl_models.encoders.gnn import NodeLinear, grid_edge_index
-from sslbench.ssl_models.encoders.selective_ssm import SelectiveSSMBlock, causal_depthwise_conv, selective_scan
+from sslbench.ssl_models.encoders.selective_ssm import (
+    SelectiveSSMBlock,
+    _SelectiveScan,
+    causal_depthwise_conv,
+    selective_scan,
+)
 from sslbench.ssl_models.encoders.ssm import DIRECT_MAX_STEPS, S4DLayer
 from sslbench.ssl_models.objectives import build_objective
 from sslbench.ssl_models.train import TrainConfig, _optimizer, pretrain
@@ -212,12 +217,17 @@ def _scan_leaves(batch, length, inner, state_dim, dtype):
     return [x.to(dtype).requires_grad_() for x in (values, dt, A, B, C, torch.randn(inner, generator=generator))]
 
 
+def _torch_loop_scan(inputs, dt, A, B, C, D):  # the implementation a GPU uses
+    return _SelectiveScan.apply(inputs, dt, A, B, C) + inputs * D
+
+
+@pytest.mark.parametrize("fast_scan", [selective_scan, _torch_loop_scan], ids=["fused_cpu", "torch_loop"])
 @pytest.mark.parametrize("batch, length, inner, state_dim", [(3, 7, 5, 4), (1, 1, 2, 1), (2, 2, 3, 2), (4, 33, 8, 16)])
 def test_selective_scan_equals_autograd_through_the_step_loop_in_values_and_gradients(
-    batch, length, inner, state_dim
+    fast_scan, batch, length, inner, state_dim
 ) -> None:
     results = []
-    for scan in (selective_scan, _autograd_selective_scan):
+    for scan in (fast_scan, _autograd_selective_scan):
         leaves = _scan_leaves(batch, length, inner, state_dim, torch.float32)
         output = scan(*leaves)
         output.pow(2).sum().backward()
@@ -225,7 +235,20 @@ def test_selective_scan_equals_autograd_through_the_step_loop_in_values_and_grad
     for fast, reference in zip(*results):
         torch.testing.assert_close(fast, reference, rtol=1e-5, atol=1e-5)
     leaves = _scan_leaves(batch, min(length, 9), inner, state_dim, torch.float64)  # the hand-written backward
-    assert torch.autograd.gradcheck(selective_scan, leaves)
+    assert torch.autograd.gradcheck(fast_scan, leaves)
+
+
+def test_fused_cpu_scan_runs_on_the_cpu_and_returns_each_gradient_in_its_inputs_dtype() -> None:
+    leaves = _scan_leaves(2, 5, 3, 4, torch.float32)
+    reference = _autograd_selective_scan(*leaves)
+    with torch.no_grad():
+        low = [leaf.detach().to(torch.bfloat16).requires_grad_() for leaf in leaves[:2]] + leaves[2:]
+    output = selective_scan(*low)
+    assert output.grad_fn is not None and "FusedCPUScan" in str(output.grad_fn.next_functions)
+    assert output.dtype == torch.float32  # bfloat16 values are scanned in float32, as torch's promotion would
+    torch.testing.assert_close(output, reference, rtol=2e-2, atol=2e-2)
+    output.sum().backward()
+    assert [leaf.grad.dtype for leaf in low] == [torch.bfloat16] * 2 + [torch.float32] * 4
 
 
 @pytest.mark.parametrize("length, width", [(7, 4), (1, 4), (5, 1), (3, 6)])

@@ -16,8 +16,9 @@ A block on u (B, L, d_model), with d_inner = expand·d_model and N = ``state_dim
 
 b_Δ is initialised so that softplus(b_Δ) is log-uniform in [dt_min, dt_max]. A_log and D get no weight decay.
 Blocks are stacked with pre-LayerNorm residuals (``ResidualSequenceEncoder``); everything is causal. The scan
-has a hand-written backward (``_SelectiveScan``) and the convolution runs as shifted multiply-adds
-(``causal_depthwise_conv``): equal within fp32 rounding to autograd through Conv1d and a step loop.
+has a hand-written backward (fused CPU kernels in ``selective_scan_cpu``; ``_SelectiveScan`` on a GPU) and the
+convolution runs as shifted multiply-adds (``causal_depthwise_conv``): equal within fp32 rounding to autograd
+through Conv1d and a step loop.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from sslbench.ssl_models.encoders._common import ResidualSequenceEncoder
 from sslbench.ssl_models.encoders.registry import ENCODERS
+from sslbench.ssl_models.encoders.selective_scan_cpu import FusedCPUScan
 from torch import nn
 
 
@@ -92,10 +94,13 @@ def selective_scan(
     """y_t = C_t·h_t + D ⊙ v_t with h_t = exp(Δ_t A) ⊙ h_{t−1} + Δ_t B_t v_t, h_{−1} = 0.
 
     Shapes: inputs v and dt (batch, L, d); A (d, N); B and C (batch, L, N); D (d,). Returns (batch, L, d).
-    The scan runs in ``_SelectiveScan`` (in-place steps, hand-written backward): equal within fp32 rounding to
-    autograd through a step-by-step loop, in values and gradients, at a third less time per training step.
+    On the CPU the scan runs in the fused kernels of ``selective_scan_cpu``; elsewhere (a GPU) in ``_SelectiveScan``
+    (in-place steps, hand-written backward). Both equal autograd through a step-by-step loop within fp32 rounding,
+    in values and gradients.
     """
-    return _SelectiveScan.apply(inputs, dt, A, B, C) + inputs * D
+    on_cpu = all(t.device.type == "cpu" for t in (inputs, dt, A, B, C))
+    scan = FusedCPUScan if on_cpu else _SelectiveScan
+    return scan.apply(inputs, dt, A, B, C) + inputs * D
 
 
 class SelectiveSSMBlock(nn.Module):
