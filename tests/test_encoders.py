@@ -400,3 +400,12 @@ def test_cnn_without_head_embeds_with_its_pooled_features() -> None:
     assert torch.equal(encoder(images), encoder.features(images))
     with pytest.raises(ValueError, match="head must be true or false"):
         build_encoder("cnn", (1, 8, 8), EMBEDDING_DIM, {"head": "no"})
+
+
+def test_fused_cpu_scan_carries_a_nan_exactly_to_the_outputs_that_depend_on_it() -> None:
+    leaves = [leaf.detach() for leaf in _scan_leaves(2, 5, 3, 4, torch.float32)]
+    leaves[0][0, 1, 2] = float("nan")  # example 0, step 1, channel 2
+    output = selective_scan(*leaves)
+    depends = torch.zeros_like(output, dtype=torch.bool)
+    depends[0, 1:, 2] = True  # the same channel of the same example, from step 1 on
+    assert torch.equal(torch.isnan(output), depends)

@@ -2,7 +2,8 @@
 
     h_t = a_t ⊙ h_{t−1} + (Δ_t v_t) ⊗ B_t,   a_t = exp(Δ_t A),   h_{−1} = 0,   y_t = h_t C_t
 
-with v, Δ (batch, L, d), A (d, N), B, C (batch, L, N); h_t is (d, N) per example (stored as (N, d)). The backward is the reverse scan
+with v, Δ (batch, L, d), A (d, N), B, C (batch, L, N); h_t is (d, N) per example (stored as (N, d)). The
+backward is the reverse scan
 
     g_t = ∂y_t ⊗ C_t + a_{t+1} ⊙ g_{t+1},   ∂C_t = ∂y_tᵀ h_t,   ∂B_t = (Δ_t v_t)ᵀ g_t,   ∂(Δ_t v_t) = g_t B_t,
     e_t = g_t ⊙ a_t ⊙ h_{t−1}:   ∂Δ_t += e_t A summed over N,   ∂A = Σ_{b,t} e_t Δ_t
@@ -122,11 +123,12 @@ def _scan_backward(
 
 
 def _kernels() -> dict[str, Any]:
-    """The two kernels, compiled on first call (``fastmath`` lets the sums over N vectorise)."""
+    """The two kernels, compiled on first call. Only reassociation and fused multiply-adds are allowed (so the sums
+    vectorise); NaN and infinity keep their IEEE meaning, so a diverging run still shows NaN."""
     if not _KERNELS:
         import numba
 
-        compile_kernel = numba.njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
+        compile_kernel = numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"}, error_model="numpy")
         _KERNELS.update(forward=compile_kernel(_scan_forward), backward=compile_kernel(_scan_backward))
     return _KERNELS
 
