@@ -25,6 +25,7 @@ use and cached on disk (``cache=True``). Numba is imported only when a selective
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -32,33 +33,30 @@ import numpy as np
 import torch
 
 LOG2_E = math.log2(math.e)
-_KERNELS: dict[str, Any] = {}
 
 
 def _scan_forward(
-    values: np.ndarray, dt: np.ndarray, decay: np.ndarray, B: np.ndarray, C: np.ndarray, outputs: np.ndarray, zero: Any
+    drive: np.ndarray, decay: np.ndarray, B: np.ndarray, C: np.ndarray, outputs: np.ndarray, zero: Any
 ) -> None:
-    """outputs[b, t, i] = Σ_n h_t[n, i] C[b, t, n]; decay is (batch, L, N, d); one example's (N, d) state in cache."""
-    batch, length, inner = values.shape
+    """outputs[b, t, i] = Σ_n h_t[n, i] C[b, t, n], drive = Δ ⊙ v; decay is (batch, L, N, d); one example's (N, d)
+    state in cache."""
+    batch, length, inner = drive.shape
     state_dim = B.shape[2]
-    state = np.empty((state_dim, inner), dtype=values.dtype)
-    drive = np.empty(inner, dtype=values.dtype)
+    state = np.empty((state_dim, inner), dtype=drive.dtype)
     for b in range(batch):
         state[:] = zero
         for t in range(length):
-            for i in range(inner):
-                drive[i] = dt[b, t, i] * values[b, t, i]
-                outputs[b, t, i] = zero
+            outputs[b, t] = zero
             for n in range(state_dim):
                 B_n, C_n = B[b, t, n], C[b, t, n]
                 for i in range(inner):
-                    h = decay[b, t, n, i] * state[n, i] + drive[i] * B_n
+                    h = decay[b, t, n, i] * state[n, i] + drive[b, t, i] * B_n
                     state[n, i] = h
                     outputs[b, t, i] += h * C_n
 
 
 def _scan_backward(
-    values: np.ndarray,
+    drive: np.ndarray,
     dt: np.ndarray,
     A_t: np.ndarray,
     decay: np.ndarray,
@@ -72,34 +70,30 @@ def _scan_backward(
     grad_C: np.ndarray,
     zero: Any,
 ) -> None:
-    """Gradients of Σ grad_y ⊙ y: ∂(Δv) into grad_drive, (e A)·1 into grad_dt_rate, and ∂Aᵀ (accumulated), ∂B, ∂C.
+    """Gradients of Σ grad_y ⊙ y (drive = Δ ⊙ v): ∂(Δv) into grad_drive, (e A)·1 into grad_dt_rate, and ∂Aᵀ
+    (accumulated), ∂B, ∂C.
 
     A and its gradient are (N, d), decay (batch, L, N, d). Per example, the states are recomputed into ``states``
     (L, N, d), then the reverse scan runs. Edge steps (t = 0 has no h_{−1}; the last step has no a_{t+1}) get their
     own loops, so the inner loops, over the d channels, have no branches and vectorise.
     """
-    batch, length, inner = values.shape
+    batch, length, inner = drive.shape
     state_dim = B.shape[2]
-    states = np.empty((length, state_dim, inner), dtype=values.dtype)
-    grad_state = np.empty((state_dim, inner), dtype=values.dtype)
-    drive = np.empty(inner, dtype=values.dtype)
+    states = np.empty((length, state_dim, inner), dtype=drive.dtype)
+    grad_state = np.empty((state_dim, inner), dtype=drive.dtype)
     for b in range(batch):
         for t in range(length):
-            for i in range(inner):
-                drive[i] = dt[b, t, i] * values[b, t, i]
             for n in range(state_dim):
                 B_n = B[b, t, n]
                 if t == 0:
                     for i in range(inner):
-                        states[0, n, i] = drive[i] * B_n
+                        states[0, n, i] = drive[b, 0, i] * B_n
                 else:
                     for i in range(inner):
-                        states[t, n, i] = decay[b, t, n, i] * states[t - 1, n, i] + drive[i] * B_n
+                        states[t, n, i] = decay[b, t, n, i] * states[t - 1, n, i] + drive[b, t, i] * B_n
         for t in range(length - 1, -1, -1):
-            for i in range(inner):
-                drive[i] = dt[b, t, i] * values[b, t, i]
-                grad_drive[b, t, i] = zero
-                grad_dt_rate[b, t, i] = zero
+            grad_drive[b, t] = zero
+            grad_dt_rate[b, t] = zero
             for n in range(state_dim):
                 B_n, C_n = B[b, t, n], C[b, t, n]
                 if t + 1 < length:
@@ -111,7 +105,7 @@ def _scan_backward(
                 sum_C, sum_B = zero, zero
                 for i in range(inner):
                     sum_C += grad_y[b, t, i] * states[t, n, i]
-                    sum_B += drive[i] * grad_state[n, i]
+                    sum_B += drive[b, t, i] * grad_state[n, i]
                     grad_drive[b, t, i] += grad_state[n, i] * B_n
                 grad_C[b, t, n] = sum_C
                 grad_B[b, t, n] = sum_B
@@ -122,15 +116,14 @@ def _scan_backward(
                         grad_A_t[n, i] += e * dt[b, t, i]
 
 
+@functools.cache
 def _kernels() -> dict[str, Any]:
     """The two kernels, compiled on first call. Only reassociation and fused multiply-adds are allowed (so the sums
     vectorise); NaN and infinity keep their IEEE meaning, so a diverging run still shows NaN."""
-    if not _KERNELS:
-        import numba
+    import numba
 
-        compile_kernel = numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"}, error_model="numpy")
-        _KERNELS.update(forward=compile_kernel(_scan_forward), backward=compile_kernel(_scan_backward))
-    return _KERNELS
+    compile_kernel = numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"}, error_model="numpy")
+    return {"forward": compile_kernel(_scan_forward), "backward": compile_kernel(_scan_backward)}
 
 
 def compute_dtype(*tensors: torch.Tensor) -> torch.dtype:
@@ -150,20 +143,21 @@ class FusedCPUScan(torch.autograd.Function):
         values, dt, B, C = (t.detach().to(dtype).contiguous() for t in (values, dt, B, C))
         A_t = A.detach().to(dtype).t().contiguous()  # (N, d)
         decay = torch.mul(dt[:, :, None, :], A_t * LOG2_E).exp2_()  # exp(Δ_t A), (batch, L, N, d)
+        drive = dt * values
         outputs = torch.empty_like(values)
         zero = values.numpy().dtype.type(0)
-        _kernels()["forward"](values.numpy(), dt.numpy(), decay.numpy(), B.numpy(), C.numpy(), outputs.numpy(), zero)
-        ctx.save_for_backward(values, dt, A_t, B, C, decay)
+        _kernels()["forward"](drive.numpy(), decay.numpy(), B.numpy(), C.numpy(), outputs.numpy(), zero)
+        ctx.save_for_backward(values, dt, drive, A_t, B, C, decay)
         return outputs
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        values, dt, A_t, B, C, decay = ctx.saved_tensors
+        values, dt, drive, A_t, B, C, decay = ctx.saved_tensors
         grad_y = grad_output.to(values.dtype).contiguous()
         grad_drive, grad_dt_rate = torch.empty_like(values), torch.empty_like(values)
         grad_A_t, grad_B, grad_C = torch.zeros_like(A_t), torch.empty_like(B), torch.empty_like(C)
-        arrays = (values, dt, A_t, decay, B, C, grad_y, grad_drive, grad_dt_rate, grad_A_t, grad_B, grad_C)
+        arrays = (drive, dt, A_t, decay, B, C, grad_y, grad_drive, grad_dt_rate, grad_A_t, grad_B, grad_C)
         _kernels()["backward"](*(t.numpy() for t in arrays), values.numpy().dtype.type(0))
         grads = (grad_drive * dt, torch.addcmul(grad_dt_rate, grad_drive, values), grad_A_t.t(), grad_B, grad_C)
         return tuple(g.to(d) for g, d in zip(grads, ctx.input_dtypes))
