@@ -105,7 +105,7 @@ def test_scheduled_deployment_runs_are_named_logged_with_artifacts_and_honest_st
     out = tmp_path / "out"
     serving = subprocess.Popen(
         CLI + ["serve", str(small_suite), "--cron", "0 3 * * *", "--epochs", "1", "--out", str(out)],
-        env=prefect_server,
+        env=prefect_server | {"PREFECT_RUNNER_POLL_FREQUENCY": "1"},  # the runner looks for due runs each second
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
