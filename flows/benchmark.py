@@ -25,7 +25,7 @@ from typing import Any, cast
 from prefect import flow, tags
 from prefect.states import Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
-from sslbench.benchmarks.plan import Plan, make_plan
+from sslbench.benchmarks.plan import Plan, make_plan, submission_order
 from sslbench.benchmarks.suite import Suite, suite_from_dict
 from sslbench.flows import progress
 from sslbench.flows.artifacts import publish_artifacts
@@ -133,7 +133,7 @@ def _submit(
         inputs.split(job)
         inputs.bank(job)
     finals = {}
-    for job in plan.jobs:
+    for job in submission_order(plan.jobs):
         split, bank = inputs.split(job), inputs.bank(job)
         with tags(*job_tags(job, suite)):
             if job.uses_encoder:

@@ -122,3 +122,37 @@ def test_standard_suite_compares_simclr_with_supervised_at_the_same_longer_budge
     assert long_jobs[0].train.epochs > plan.jobs[0].train.epochs
     assert {j.objective for j in plan.jobs if j.encoder == "cnn"} >= {"simsiam", "simsiam_no_stopgrad", "supervised"}
     assert len({j.seed for j in plan.jobs}) == 3
+
+
+def test_jobs_that_train_nothing_go_first_then_the_most_training_work() -> None:
+    """The flow's submission order is a permutation of the plan: every job that trains nothing first, then the
+    training jobs by epochs × views per example, largest first, in plan order among equals."""
+    from sslbench.benchmarks.plan import expected_training_work, submission_order
+
+    plan = make_plan(with_overrides(load_suite("labels"), seeds=[0, 1]))
+    order = submission_order(plan.jobs)
+    assert sorted(job.key() for job in order) == sorted(job.key() for job in plan.jobs)
+    trains = [job.trains for job in order]
+    assert trains == sorted(trains) and not trains[0] and trains[-1]
+    work = [expected_training_work(job) for job in order if job.trains]
+    assert work == sorted(work, reverse=True)
+    for value in set(work):  # among equals, the plan's order
+        equal = [job.key() for job in order if job.trains and expected_training_work(job) == value]
+        assert equal == [job.key() for job in plan.jobs if job.trains and expected_training_work(job) == value]
+    by_kind = {(job.objective, job.label_fraction): expected_training_work(job) for job in plan.jobs}
+    epochs = plan.jobs[0].train.epochs
+    assert by_kind[("simclr", 1.0)] == (1, 2 * epochs) and by_kind[("autoencoder", 1.0)] == (1, epochs)
+    # a label subset trains the steps of a run on every label
+    assert by_kind[("supervised", 1.0)] == by_kind[("supervised", 0.01)] == (1, epochs)
+    assert by_kind[("raw", 1.0)] == by_kind[("random", 1.0)] == (0, 0.0)
+
+
+def test_fixed_step_budgets_rank_by_steps_times_batch_before_epoch_budgets(tiny_suite: Path) -> None:
+    from sslbench.benchmarks.plan import expected_training_work, submission_order
+    from sslbench.ssl_models.configs import TrainConfig
+
+    (autoencoder,) = [job for job in make_plan(load_suite(str(tiny_suite))).jobs if job.objective == "autoencoder"]
+    fixed = dataclasses.replace(autoencoder, train=TrainConfig(iterations=200, large_set_iterations=600, batch_size=8))
+    longer = dataclasses.replace(autoencoder, train=dataclasses.replace(autoencoder.train, epochs=50))
+    assert expected_training_work(fixed) == (2, 600 * 8)
+    assert submission_order([autoencoder, longer, fixed]) == [fixed, longer, autoencoder]
