@@ -239,15 +239,17 @@ def make_plan(suite: Suite) -> Plan:
 def expected_training_work(job: JobSpec) -> tuple[int, float]:
     """How much a job trains, to rank a grid's jobs by: (0, 0) for a job that trains nothing; else (1, epochs × v)
     for a budget in epochs and (2, steps × batch size × v) for a fixed number of optimiser steps (the larger of
-    ``iterations`` and ``large_set_iterations``), where v is the views an example is encoded in per step: 2 for an
-    objective that trains on augmented views, 1 otherwise. A supervised baseline on a label subset trains the
-    steps of a run on every label (``tasks.pretrain``), so its work is that run's. Encoder and dataset sizes are
-    left out: a grid's jobs mostly share them, and the order needs only to rank its long jobs before its short
-    ones. The two kinds of budget are not compared with each other: without the dataset's size an epoch has no
-    step count (a grid that mixes them ranks within each kind, the fixed-step jobs first)."""
+    ``iterations`` and ``large_set_iterations``), where v is the views an example is encoded in per step: the
+    views its objective declares (``Objective.view_groups``, which the planner reads too), at least 1 (the clean
+    input). A supervised baseline on a label subset trains the steps of a run on every label (``tasks.pretrain``),
+    so its work is that run's. Encoder, dataset and view sizes are left out: a grid's jobs mostly share them, and
+    the order needs only to rank its long jobs before its short ones. The two kinds of budget are not compared
+    with each other: without the dataset's size an epoch has no step count (a grid that mixes them ranks within
+    each kind, the fixed-step jobs first)."""
     if not job.trains:
         return (0, 0.0)
-    views = 2 if job.n_views and not job.baseline else 1
+    groups = OBJECTIVES.get(job.objective_name).view_groups(job.objective_options)
+    views = max(1, sum(group.n_views for group in groups))
     train = job.train
     if train.iterations is not None:
         steps = max(train.iterations, train.large_set_iterations or 0)
@@ -262,4 +264,9 @@ def submission_order(jobs: list[JobSpec]) -> list[JobSpec]:
     job is then a short one, not a long one started late with one worker idle beside it: the standard suite's
     30-epoch CNN SimCLR of seed 2 was its plan's last job and ran about 4 minutes alone at the end of a
     29.5-minute run."""
-    return sorted(jobs, key=lambda job: (job.trains, tuple(-part for part in expected_training_work(job))))
+
+    def rank(job: JobSpec) -> tuple[bool, int, float]:
+        kind, work = expected_training_work(job)
+        return (kind > 0, -kind, -work)
+
+    return sorted(jobs, key=rank)

@@ -145,6 +145,9 @@ def test_jobs_that_train_nothing_go_first_then_the_most_training_work() -> None:
     # a label subset trains the steps of a run on every label
     assert by_kind[("supervised", 1.0)] == by_kind[("supervised", 0.01)] == (1, epochs)
     assert by_kind[("raw", 1.0)] == by_kind[("random", 1.0)] == (0, 0.0)
+    # the views each objective declares: BYOL's two groups of one view, DINO's 2 global and 6 local crops
+    standard = {job.objective: expected_training_work(job) for job in make_plan(load_suite("standard")).jobs}
+    assert standard["byol"] == (1, 2 * 8) and standard["dino"] == (1, 8 * 8)
 
 
 def test_fixed_step_budgets_rank_by_steps_times_batch_before_epoch_budgets(tiny_suite: Path) -> None:
