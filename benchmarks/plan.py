@@ -19,6 +19,7 @@ from sslbench.ssl_models.data import DATASETS, modality_of
 from sslbench.ssl_models.encoders import ENCODERS
 from sslbench.ssl_models.job import JobSpec
 from sslbench.ssl_models.objectives import OBJECTIVES
+from sslbench.ssl_models.objectives.registry import job_view_groups
 from sslbench.ssl_models.registry import UnknownNameError
 
 
@@ -240,7 +241,7 @@ def expected_training_work(job: JobSpec) -> tuple[int, float]:
     """How much a job trains, to rank a grid's jobs by: (0, 0) for a job that trains nothing; else (1, epochs × v)
     for a budget in epochs and (2, steps × batch size × v) for a fixed number of optimiser steps (the larger of
     ``iterations`` and ``large_set_iterations``), where v is the views an example is encoded in per step: the
-    views its objective declares (``Objective.view_groups``, which the planner reads too), at least 1 (the clean
+    views it trains on (``job_view_groups``, as ``tasks.pretrain`` draws them), at least 1 (the clean
     input). A supervised baseline on a label subset trains the steps of a run on every label (``tasks.pretrain``),
     so its work is that run's. Encoder, dataset and view sizes are left out: a grid's jobs mostly share them, and
     the order needs only to rank its long jobs before its short ones. The two kinds of budget are not compared
@@ -248,8 +249,7 @@ def expected_training_work(job: JobSpec) -> tuple[int, float]:
     each kind, the fixed-step jobs first)."""
     if not job.trains:
         return (0, 0.0)
-    groups = OBJECTIVES.get(job.objective_name).view_groups(job.objective_options)
-    views = max(1, sum(group.n_views for group in groups))
+    views = max(1, sum(group.n_views for group in job_view_groups(job)))
     train = job.train
     if train.iterations is not None:
         steps = max(train.iterations, train.large_set_iterations or 0)

@@ -8,7 +8,8 @@ import json
 from prefect import tags
 from sslbench.flows.scheduler import Stage, StageScheduler
 from sslbench.ssl_models.job import JobSpec
-from sslbench.tasks.data import generate_views_task, job_view_groups, prepare_split_task
+from sslbench.ssl_models.objectives.registry import job_view_groups
+from sslbench.tasks.data import generate_views_task, prepare_split_task
 
 
 def split_group(job: JobSpec) -> tuple:

@@ -11,7 +11,7 @@ import numpy as np
 from prefect import task
 from sslbench.ssl_models import augment, data
 from sslbench.ssl_models.job import JobSpec
-from sslbench.ssl_models.objectives import OBJECTIVES
+from sslbench.ssl_models.objectives.registry import job_view_groups
 from sslbench.ssl_models.stop import check_stop
 from sslbench.tasks.artefacts import bank_path, split_path
 from sslbench.tasks.cache import load_record, save_record
@@ -94,11 +94,6 @@ def augmentation_options(job: JobSpec, split: data.SplitData) -> dict[str, objec
     if "mask" in split.extras:
         options["padded"] = True
     return options
-
-
-def job_view_groups(job: JobSpec) -> tuple[augment.ViewGroup, ...]:
-    """The view groups of the job's objective (DEFAULT_GROUP when it declares none; none without views)."""
-    return OBJECTIVES.get(job.objective_name).view_groups(job.objective_options) if job.n_views else ()
 
 
 def view_banks(job: JobSpec, split: data.SplitData) -> list[augment.GroupBank]:

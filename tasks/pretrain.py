@@ -20,11 +20,12 @@ from sslbench.ssl_models.encoders import build_encoder
 from sslbench.ssl_models.files import atomic_path
 from sslbench.ssl_models.job import JobSpec
 from sslbench.ssl_models.objectives import OBJECTIVES, Objective, build_objective
+from sslbench.ssl_models.objectives.registry import job_view_groups
 from sslbench.ssl_models.stop import check_stop
 from sslbench.ssl_models.train import pretrain, total_steps
 from sslbench.tasks.artefacts import checkpoint_path, record_path
 from sslbench.tasks.cache import load_record, save_record
-from sslbench.tasks.data import job_view_groups, open_split, open_view_banks, split_fingerprint
+from sslbench.tasks.data import open_split, open_view_banks, split_fingerprint
 from sslbench.tasks.events import emit
 from sslbench.tasks.naming import run_logger, task_run_namer
 
