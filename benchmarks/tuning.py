@@ -6,7 +6,8 @@ Suite TOML::
     trials = 8              # the budget of every objective × encoder cell, the same for all
     sampler_seed = 0        # seeds each cell's TPE sampler, together with the cell's names
     epochs = 3              # pretraining epochs of a trial (default: the suite's); tuned jobs train the suite's
-    pruner = "median"       # stop hopeless trials early (Optuna's median rule, per epoch); default "none"
+    pruner = "median"       # stop hopeless trials early (Optuna's median rule, per epoch); default "none";
+                            # "successive_halving": rungs at B/9, B/3 epochs, the top third goes on to B
     [tuning.space.train]
     learning_rate = {low = 1e-4, high = 1e-2, log = true}
     [tuning.space.simclr]
@@ -37,7 +38,7 @@ from sslbench.ssl_models.search_space import TRAIN_SEARCH_SPACE, Tunable
 TARGETS = ("train", "objective", "encoder")
 TUNED_SUFFIX = "+tuned"  # the objective label of a cell's tuned jobs, e.g. ``simclr+tuned``
 BUDGET_KEYS = ("epochs", "iterations", "large_set_iterations")  # the budget is the same for every cell
-PRUNERS = ("none", "median")  # "median": ``ssl_models.pruning.median_pruner``
+PRUNERS = ("none", "median", "successive_halving")  # the rules of ``ssl_models.pruning``
 Choice = str | int | float | bool
 EPOCHS = RANGES["train.epochs"]
 

@@ -5,9 +5,9 @@ cell's seed and the scores, never on timing: a re-run asks for the same paramete
 cached trials answer them without training. Nothing depends on an Optuna database. The first half of the budget
 (at most 10 trials) samples at random, the rest from TPE's model of the scores (Bergstra et al., 2011).
 
-With ``[tuning] pruner = "median"`` a trial reports its validation score after every epoch and stops as soon as
-Optuna's median rule says so (``ssl_models.pruning``: deterministic, no random draw, it sees only the cell's
-completed trials, rebuilt from plain data where the trial trains). A pruned trial is told as pruned with its
+With ``[tuning] pruner = "median"`` (or ``"successive_halving"``) a trial reports its validation score after every
+epoch and stops as soon as the rule says so (``ssl_models.pruning``: deterministic, no random draw, it sees only the
+cell's earlier trials, rebuilt from plain data where the trial trains). A pruned trial is told as pruned with its
 scores so far: it counts against the budget, informs the sampler, and is never the cell's best.
 
 Example::
@@ -77,6 +77,15 @@ class CellSearch:
             (float(t.value), dict(t.intermediate_values))
             for t in self.study.trials
             if t.state == optuna.trial.TrialState.COMPLETE and t.value is not None
+        ]
+
+    def pruned(self) -> list[Completed]:
+        """(last score, scores after each epoch) of every pruned trial, in order: successive halving compares a
+        trial's score at a rung with every earlier trial's there, pruned or not."""
+        return [
+            (float(t.intermediate_values[max(t.intermediate_values)]), dict(t.intermediate_values))
+            for t in self.study.trials
+            if t.state == optuna.trial.TrialState.PRUNED and t.intermediate_values
         ]
 
     def best(self) -> optuna.trial.FrozenTrial | None:

@@ -43,16 +43,29 @@ def _budget_text(trials: pd.DataFrame) -> str:
     return " / ".join(f"{int(n)} trials of {int(e)} epoch{'' if int(e) == 1 else 's'}" for n, e in budgets.to_numpy())
 
 
+RULE_TEXT = {
+    "median": (
+        "Optuna's median rule: after each epoch, a trial whose best validation score so far is below the median of "
+        "the cell's completed trials after that epoch stops; the cell's first trials, the default configuration "
+        "among them, complete before any is pruned"
+    ),
+    "successive_halving": (
+        "successive halving: at a ninth and a third of the budget a trial goes on only when its validation score "
+        "is among the top third of the earlier trials' scores there; the first trial, the default configuration, "
+        "trains its whole budget, and every trial that is not pruned does too"
+    ),
+}
+
+
 def _pruning_text(trials: pd.DataFrame) -> str:
     """What pruning did, when the run pruned: the rule, that pruned trials count toward the budget, how many."""
-    if "pruner" not in trials or not (trials["pruner"] == "median").any():
+    rules = [rule for rule in RULE_TEXT if "pruner" in trials and (trials["pruner"] == rule).any()]
+    if not rules:
         return ""
     pruned = int((trials["status"] == "pruned").sum())
     return (
-        f" Hopeless trials were pruned (Optuna's median rule: after each epoch, a trial whose best validation score "
-        "so far is below the median of the cell's completed trials after that epoch stops; the cell's first "
-        "trials, the default configuration among them, complete before any is pruned). A pruned trial counts toward "
-        f"the equal budget and is never a tuned configuration: {pruned} of {len(trials)} trials were pruned."
+        f" Hopeless trials were pruned ({'; '.join(RULE_TEXT[rule] for rule in rules)}). A pruned trial counts "
+        f"toward the equal budget and is never a tuned configuration: {pruned} of {len(trials)} trials were pruned."
     )
 
 

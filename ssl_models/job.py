@@ -50,6 +50,9 @@ class JobSpec:
     label_draw: int = 0
     # The on-request ``finetune`` evaluator's settings (a suite's ``[finetune]``); None: not fine-tuned.
     finetune: FinetuneConfig | None = None
+    # A tuning trial pretrains without the validation rows, so that its validation score, like a job's test score,
+    # is measured on examples its encoder never saw (``tasks.pretrain._training_rows``).
+    exclude_validation: bool = False
 
     @property
     def uses_encoder(self) -> bool:
@@ -67,11 +70,14 @@ class JobSpec:
         return {"finetune": self.finetune} if self.finetune is not None else {}
 
     def config(self) -> dict[str, Any]:
-        """The job's full configuration as JSON-able data (stored in the jobs table); a job without fine-tuning
-        keeps the configuration, hence the key, it had before fine-tuning existed."""
+        """The job's full configuration as JSON-able data (stored in the jobs table); a job without fine-tuning,
+        or that pretrains on every training row, keeps the configuration, hence the key, it had before those
+        options existed."""
         config = json.loads(json.dumps(dataclasses.asdict(self), default=list))
         if self.finetune is None:
             del config["finetune"]
+        if not self.exclude_validation:
+            del config["exclude_validation"]
         return config
 
     @classmethod

@@ -117,8 +117,13 @@ def pretrain_job(
 def _training_rows(
     job: JobSpec, split: data.SplitData, banks: dict[str, np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray | None, dict[str, np.ndarray], TrainConfig]:
-    """(inputs, labels, bank rows, budget) the job trains on: the whole training split, or, for the supervised
+    """(inputs, labels, bank rows, budget) the job trains on: the whole training split; for a tuning trial
+    (``exclude_validation``) the training rows outside the validation part, for its epochs; for the supervised
     baseline on a label subset, that subset with the same number of optimiser steps as a run on every row."""
+    if job.exclude_validation and len(split.validation_rows):
+        rows = split.fit_rows
+        labels = None if split.y_train is None else split.y_train[rows]
+        return split.x_train[rows], labels, {group: np.asarray(bank[rows]) for group, bank in banks.items()}, job.train
     if job.label_fraction == 1:
         return split.x_train, split.y_train, banks, job.train
     y_train, _ = split.labels()

@@ -5,10 +5,10 @@ checkpoint is cached by its JobSpec hash like any job's. Its score is the linear
 rows outside the validation part and scored on the validation rows (``linear_acc/validation``), cached in a
 verified record keyed by the same hash and the split's content.
 
-With pruning (``[tuning] pruner = "median"``) a trial is one task, :func:`train_trial`: it pretrains, scores the
-encoder on the validation part after every epoch, and stops when the median rule prunes it
-(``ssl_models.pruning.PruningCheck``, given the cell's completed trials). Its record is keyed by the JobSpec
-hash and those completed trials, so a re-run, which asks the same trials with the same history, trains nothing.
+With pruning (``[tuning] pruner = "median"`` or ``"successive_halving"``) a trial is one task, :func:`train_trial`: it
+pretrains, scores the encoder on the validation part after every epoch, and stops when the rule prunes it
+(``ssl_models.pruning.PruningCheck``, given the cell's earlier trials). Its record is keyed by the JobSpec hash, the
+rule and those earlier trials, so a re-run, which asks the same trials with the same history, trains nothing.
 """
 
 from __future__ import annotations
@@ -84,21 +84,25 @@ def train_trial(
     out_dir: str,
     completed: list[Completed],
     use_cache: bool = True,
+    rule: str = "median",
+    pruned_trials: list[Completed] | None = None,
 ) -> dict[str, Any]:
-    """Pretrain a trial, scored on validation after every epoch and pruned by the median rule against the cell's
-    ``completed`` trials: ``{"score": the last score, "scores": {epoch: score}, "pruned": bool, "cached": bool,
-    "seconds": this call's time}``. An unpruned trial's checkpoint is saved like any job's; a pruned one's is not.
+    """Pretrain a trial, scored on validation after every epoch and pruned by ``rule`` (``ssl_models.pruning``)
+    against the cell's ``completed`` trials (and its ``pruned_trials``, for successive halving): ``{"score": the last
+    score, "scores": {epoch: score}, "pruned": bool, "cached": bool, "seconds": this call's time}``. An unpruned
+    trial's checkpoint is saved like any job's; a pruned one's is not.
     """
     check_stop("tuning trial")
     started = time.perf_counter()
-    record = record_path(out_dir, f"trial-v{TRIAL_VERSION}-median-{json_sha256(completed)[:12]}", job)
+    history = json_sha256(completed if rule == "median" else [completed, pruned_trials or []])[:12]
+    record = record_path(out_dir, f"trial-v{TRIAL_VERSION}-{rule}-{history}", job)
     fingerprint = split_fingerprint(split_file)
     cached = load_record(record) if use_cache else None
     if cached is not None and cached.get("split") == fingerprint:
         scores = {int(epoch): score for epoch, score in cached["scores"].items()}
         return {**cached, "scores": scores, "cached": True, "seconds": time.perf_counter() - started}
     split = _scored_split(job, split_file)
-    check, scores = PruningCheck(completed), {}
+    check, scores = PruningCheck(completed, rule, job.train.epochs, pruned_trials or ()), {}
 
     def after_epoch(epoch: int, objective: Objective) -> None:
         scores[epoch] = validation_score(job, split, objective)
