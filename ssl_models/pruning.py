@@ -37,9 +37,14 @@ def median_pruner() -> optuna.pruners.MedianPruner:
     return optuna.pruners.MedianPruner(n_startup_trials=PRUNING_STARTUP_TRIALS, n_warmup_steps=0)
 
 
+def _first_rung(budget: int) -> int:
+    """Successive halving's first rung for a trial of ``budget`` epochs: max(1, ⌊budget / η²⌋)."""
+    return max(1, budget // REDUCTION_FACTOR**2)
+
+
 def rung_epochs(budget: int) -> list[int]:
     """The epochs at which successive halving compares a trial of ``budget`` epochs with the earlier ones."""
-    first = max(1, budget // REDUCTION_FACTOR**2)
+    first = _first_rung(budget)
     rungs: list[int] = []
     while first * REDUCTION_FACTOR ** len(rungs) < budget:
         rungs.append(first * REDUCTION_FACTOR ** len(rungs))
@@ -48,9 +53,7 @@ def rung_epochs(budget: int) -> list[int]:
 
 def successive_halving_pruner(budget: int) -> optuna.pruners.SuccessiveHalvingPruner:
     """Optuna's successive-halving rule with the rungs of :func:`rung_epochs`."""
-    return optuna.pruners.SuccessiveHalvingPruner(
-        min_resource=max(1, budget // REDUCTION_FACTOR**2), reduction_factor=REDUCTION_FACTOR
-    )
+    return optuna.pruners.SuccessiveHalvingPruner(min_resource=_first_rung(budget), reduction_factor=REDUCTION_FACTOR)
 
 
 class PruningCheck:

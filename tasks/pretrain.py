@@ -123,18 +123,20 @@ def _training_rows(
     if job.exclude_validation and len(split.validation_rows):
         rows = split.fit_rows
         labels = None if split.y_train is None else split.y_train[rows]
-        return split.x_train[rows], labels, {group: np.asarray(bank[rows]) for group, bank in banks.items()}, job.train
+        return (*_subset(split, labels, banks, rows), job.train)
     if job.label_fraction == 1:
         return split.x_train, split.y_train, banks, job.train
     y_train, _ = split.labels()
     rows = label_subset(y_train, job.label_fraction, job.seed, job.label_draw)
     budget = dataclasses.replace(job.train, iterations=total_steps(job.train, split.x_train), large_set_iterations=None)
-    return (
-        split.x_train[rows],
-        y_train[rows],
-        {group: np.asarray(bank[rows]) for group, bank in banks.items()},
-        budget,
-    )
+    return (*_subset(split, y_train[rows], banks, rows), budget)
+
+
+def _subset(
+    split: data.SplitData, labels: np.ndarray | None, banks: dict[str, np.ndarray], rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | None, dict[str, np.ndarray]]:
+    """The training inputs and view-bank rows at ``rows``, with their ``labels``."""
+    return split.x_train[rows], labels, {group: np.asarray(bank[rows]) for group, bank in banks.items()}
 
 
 def view_bank_keys(bank_files: dict[str, str] | None) -> dict[str, str]:

@@ -231,7 +231,10 @@ def test_tiny_pruned_tuning_end_to_end(
 
 
 def test_the_tuning_line_names_each_cells_own_budget_and_the_rule() -> None:
-    from sslbench.flows.tuning import tuning_summary
+    from sslbench.benchmarks.tuning import PRUNERS
+    from sslbench.flows.tuning import PRUNING_PHRASE, tuning_summary
+
+    assert set(PRUNING_PHRASE) == set(PRUNERS)  # every rule a suite may name has its phrase
 
     data = load_suite("tuned").to_dict()
     shipped = suite_from_dict(data)
